@@ -1,0 +1,61 @@
+// Owns: turning a node's raw view (Raft role, configuration, metadata, probe results) into /health.
+// Pure: no IO and no clock of its own, so every rule below is tested with plain values.
+using O3Storage.Cluster.Membership;
+using O3Storage.Cluster.Metadata;
+using O3Storage.Cluster.Raft;
+
+namespace O3Storage.Cluster.Health;
+
+public static class HealthEvaluator
+{
+    public static (HealthReport Report, int StatusCode) Evaluate(HealthInputs inputs, PeerTable peers, DateTimeOffset now)
+    {
+        MetadataState metadata = inputs.Metadata;
+        var members = new List<MemberHealth>(inputs.ConfigurationEndPoints.Count);
+        foreach (string endPoint in inputs.ConfigurationEndPoints.Order(StringComparer.Ordinal))
+        {
+            bool self = endPoint == inputs.ClusterEndPoint;
+            string id = self ? inputs.NodeId : metadata.FindByClusterEndPoint(endPoint)?.NodeId ?? endPoint;
+            if (self)
+            {
+                members.Add(new MemberHealth(id, endPoint, inputs.Role.ToWireName(), true, now, 0, true));
+                continue;
+            }
+
+            PeerContact? contact = peers.Find(id);
+            bool reachable = contact is not null && now - contact.LastContact < peers.ReachableWindow;
+            string role = reachable ? contact!.Role : "unreachable";
+            members.Add(new MemberHealth(id, endPoint, role, reachable, contact?.LastContact, contact is null ? null : (long)(now - contact.LastContact).TotalMilliseconds, false));
+        }
+
+        members.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        int total = members.Count;
+        int active = members.Count(m => m.Reachable);
+        int quorum = total == 0 ? 0 : (total / 2) + 1;
+        string? leader = inputs.LeaderClusterEndPoint is null
+            ? null
+            : inputs.LeaderClusterEndPoint == inputs.ClusterEndPoint
+                ? inputs.NodeId
+                : metadata.FindByClusterEndPoint(inputs.LeaderClusterEndPoint)?.NodeId ?? inputs.LeaderClusterEndPoint;
+        bool hasQuorum = inputs.Role != NodeRole.Standby && leader is not null && total > 0 && active >= quorum;
+        bool serving = hasQuorum;
+        string status = !serving ? "unavailable" : active < total ? "degraded" : "ok";
+
+        var cluster = new ClusterHealth(
+            metadata.Settings?.ClusterId,
+            inputs.Role.ToWireName(),
+            leader,
+            inputs.Term,
+            active,
+            total,
+            quorum,
+            hasQuorum,
+            WriteEnabled: hasQuorum,
+            metadata.Settings?.ReplicationFactor,
+            metadata.Settings?.Consistency.ToWireName(),
+            metadata.LastAppliedIndex,
+            members);
+        var report = new HealthReport(status, inputs.NodeId, inputs.NodeUuid, inputs.Version, Math.Round(inputs.Uptime.TotalSeconds, 3), cluster, new StorageHealth(0, 0));
+        return (report, serving ? 200 : 503);
+    }
+}

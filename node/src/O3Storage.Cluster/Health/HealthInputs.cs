@@ -1,0 +1,17 @@
+using O3Storage.Cluster.Metadata;
+using O3Storage.Cluster.Raft;
+
+namespace O3Storage.Cluster.Health;
+
+/// <summary>Everything the health report is computed from, captured at one instant.</summary>
+public sealed record HealthInputs(
+    string NodeId,
+    Guid NodeUuid,
+    string ClusterEndPoint,
+    string Version,
+    TimeSpan Uptime,
+    NodeRole Role,
+    long Term,
+    string? LeaderClusterEndPoint,
+    IReadOnlyList<string> ConfigurationEndPoints,
+    MetadataState Metadata);

@@ -1,0 +1,38 @@
+// Owns: this node's view of which members it can reach, from the results of its periodic probes.
+// Assumes: time comes from the injected TimeProvider, so tests drive it without sleeping.
+using System.Collections.Concurrent;
+
+namespace O3Storage.Cluster.Membership;
+
+/// <summary>The last successful probe of one peer, and what the peer said about itself.</summary>
+public sealed record PeerContact(DateTimeOffset LastContact, string Role, long Term);
+
+public sealed class PeerTable(TimeProvider time, TimeSpan reachableWindow)
+{
+    /// <summary>A peer is reachable while its last answer is younger than this.</summary>
+    public static readonly TimeSpan DefaultReachableWindow = TimeSpan.FromSeconds(2);
+
+    private readonly ConcurrentDictionary<string, PeerContact> _contacts = new(StringComparer.Ordinal);
+
+    public TimeSpan ReachableWindow => reachableWindow;
+
+    public void RecordContact(string nodeId, string role, long term) =>
+        _contacts[nodeId] = new PeerContact(time.GetUtcNow(), role, term);
+
+    public PeerContact? Find(string nodeId) => _contacts.GetValueOrDefault(nodeId);
+
+    public bool IsReachable(string nodeId) =>
+        _contacts.TryGetValue(nodeId, out PeerContact? contact) && time.GetUtcNow() - contact.LastContact < reachableWindow;
+
+    /// <summary>Forgets peers that are no longer members, so a removed node does not linger in the view.</summary>
+    public void Retain(IReadOnlySet<string> nodeIds)
+    {
+        foreach (string nodeId in _contacts.Keys)
+        {
+            if (!nodeIds.Contains(nodeId))
+            {
+                _contacts.TryRemove(nodeId, out _);
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+// Owns: this node's Raft participant (DotNext over TCP on the cluster port), its write-ahead log and
+// the metadata state machine, and the membership changes the leader makes.
+// Assumes: one RaftNode per data directory and process (the host holds the directory lock).
+// Faults: a lost leader surfaces as NotLeaderException/OperationCanceledException to the caller;
+// membership changes are serialized here because DotNext refuses concurrent ones.
+using System.Net;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Microsoft.Extensions.Logging;
+using O3Storage.Cluster.Metadata;
+
+namespace O3Storage.Cluster.Raft;
+
+public sealed class RaftNode : IAsyncDisposable
+{
+    private readonly RaftCluster _cluster;
+    private readonly WriteAheadLog _wal;
+    private readonly MetadataStateMachine _stateMachine;
+    private readonly EndPointConfigurationStorage _configurationStorage;
+    private readonly SemaphoreSlim _membershipLock = new(1, 1);
+    private readonly RaftNodeOptions _options;
+    private int _stopped;
+
+    private RaftNode(RaftNodeOptions options, RaftCluster cluster, WriteAheadLog wal, MetadataStateMachine stateMachine, EndPointConfigurationStorage configurationStorage)
+    {
+        _options = options;
+        _cluster = cluster;
+        _wal = wal;
+        _stateMachine = stateMachine;
+        _configurationStorage = configurationStorage;
+    }
+
+    public IPEndPoint ClusterEndPoint => _options.ClusterEndPoint;
+
+    public MetadataState Metadata => _stateMachine.State;
+
+    public MetadataStateMachine StateMachine => _stateMachine;
+
+    public long Term => _cluster.Term;
+
+    public bool IsLeader => !_cluster.LeadershipToken.IsCancellationRequested;
+
+    /// <summary>True once this node is part of the Raft configuration (it may then vote and be elected).</summary>
+    public bool IsMember => _cluster.Readiness.IsCompletedSuccessfully;
+
+    public IPEndPoint? LeaderEndPoint => _cluster.Leader?.EndPoint as IPEndPoint;
+
+    public NodeRole Role => (IsMember, IsLeader, LeaderEndPoint) switch
+    {
+        (false, _, _) => NodeRole.Standby,
+        (_, true, _) => NodeRole.Leader,
+        (_, _, not null) => NodeRole.Follower,
+        _ => NodeRole.Candidate,
+    };
+
+    /// <summary>Cluster endpoints in the current Raft configuration, this node included.</summary>
+    public IReadOnlyList<IPEndPoint> ConfigurationMembers =>
+        _cluster.Members.Select(m => m.EndPoint).OfType<IPEndPoint>().ToList();
+
+    public event Action<IPEndPoint?>? LeaderChanged;
+
+    /// <summary>True when the data directory already holds Raft state from an earlier run.</summary>
+    public static bool HasState(string raftDirectory) => File.Exists(RaftNodeOptions.MembersFile(raftDirectory));
+
+    public static async Task<RaftNode> StartAsync(RaftNodeOptions options, ILoggerFactory loggerFactory, CancellationToken token)
+    {
+        Directory.CreateDirectory(RaftNodeOptions.WalDirectory(options.RaftDirectory));
+        Directory.CreateDirectory(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory));
+
+        var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)));
+        await stateMachine.RestoreAsync(token).ConfigureAwait(false);
+        var wal = new WriteAheadLog(
+            new WriteAheadLog.Options
+            {
+                Location = RaftNodeOptions.WalDirectory(options.RaftDirectory),
+                ChunkSize = options.WalChunkSizeBytes,
+            },
+            stateMachine);
+
+        var configurationStorage = new EndPointConfigurationStorage(RaftNodeOptions.MembersFile(options.RaftDirectory));
+        var configuration = new RaftCluster.TcpConfiguration(options.ClusterEndPoint)
+        {
+            LowerElectionTimeout = (int)options.LowerElectionTimeout.TotalMilliseconds,
+            UpperElectionTimeout = (int)options.UpperElectionTimeout.TotalMilliseconds,
+            RequestTimeout = options.RequestTimeout,
+            ConnectTimeout = options.ConnectTimeout,
+            TransmissionBlockSize = 64 * 1024,
+            ColdStart = options.ColdStart,
+            ConfigurationStorage = configurationStorage,
+            LoggerFactory = loggerFactory,
+        };
+
+        var cluster = new RaftCluster(configuration) { AuditTrail = wal };
+        var node = new RaftNode(options, cluster, wal, stateMachine, configurationStorage);
+        cluster.LeaderChanged += (_, leader) => node.LeaderChanged?.Invoke(leader?.EndPoint as IPEndPoint);
+        try
+        {
+            await cluster.StartAsync(token).ConfigureAwait(false);
+        }
+        catch
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return node;
+    }
+
+    /// <summary>Commits <paramref name="command"/> through the leader; returns once it is applied here.</summary>
+    /// <exception cref="NotLeaderException">This node is not the leader.</exception>
+    public async Task ReplicateAsync(MetadataCommand command, CancellationToken token)
+    {
+        byte[] payload = MetadataCodec.Encode(command);
+        await _cluster.ReplicateAsync(new ReadOnlyMemory<byte>(payload), null, token).ConfigureAwait(false);
+    }
+
+    /// <summary>Linearizable read point: afterwards <see cref="Metadata"/> reflects every write committed before the call.</summary>
+    public Task ReadBarrierAsync(CancellationToken token) => _cluster.ApplyReadBarrierAsync(token).AsTask();
+
+    public Task WaitForLeaderAsync(TimeSpan timeout, CancellationToken token) => _cluster.WaitForLeaderAsync(timeout, token);
+
+    /// <summary>
+    /// Leader only: adds <paramref name="clusterEndPoint"/> to the Raft configuration (after catching it up)
+    /// and commits its member record. Idempotent: an existing member only gets its record refreshed.
+    /// </summary>
+    public async Task AddMemberAsync(string nodeId, IPEndPoint clusterEndPoint, Guid uuid, CancellationToken token)
+    {
+        await _membershipLock.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            if (!IsLeader)
+            {
+                throw new NotLeaderException();
+            }
+
+            if (!ConfigurationMembers.Contains(clusterEndPoint))
+            {
+                if (!await _cluster.AddMemberAsync(clusterEndPoint, token).ConfigureAwait(false))
+                {
+                    throw new MembershipChangeException($"the cluster did not accept {nodeId} ({clusterEndPoint}): it did not catch up with the log or the change could not be committed");
+                }
+            }
+
+            MemberRecord? record = Metadata.Members.GetValueOrDefault(nodeId);
+            if (record is null || record.Uuid != uuid || record.ClusterEndPoint != clusterEndPoint.ToString())
+            {
+                await ReplicateAsync(new AddMember(nodeId, clusterEndPoint.ToString(), uuid), token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _membershipLock.Release();
+        }
+    }
+
+    /// <summary>Leader only: removes a member's record and its endpoint from the Raft configuration.</summary>
+    public async Task RemoveMemberAsync(string nodeId, IPEndPoint clusterEndPoint, CancellationToken token)
+    {
+        await _membershipLock.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            if (!IsLeader)
+            {
+                throw new NotLeaderException();
+            }
+
+            if (Metadata.Members.ContainsKey(nodeId))
+            {
+                await ReplicateAsync(new RemoveMember(nodeId), token).ConfigureAwait(false);
+            }
+
+            if (ConfigurationMembers.Contains(clusterEndPoint) && !await _cluster.RemoveMemberAsync(clusterEndPoint, token).ConfigureAwait(false))
+            {
+                throw new MembershipChangeException($"the cluster could not commit the removal of {nodeId} ({clusterEndPoint})");
+            }
+        }
+        finally
+        {
+            _membershipLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Graceful stop: a leader steps down and stays out of the next election so a follower takes over,
+    /// waits (bounded) until one has, then stops serving Raft.
+    /// </summary>
+    public async Task StopAsync(TimeSpan handoverTimeout, CancellationToken token)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        if (IsLeader && ConfigurationMembers.Count > 1)
+        {
+            await ((DotNext.Net.Cluster.ICluster)_cluster).ResignAsync(token).ConfigureAwait(false);
+            await _cluster.EnableStandbyModeAsync(token).ConfigureAwait(false);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+            deadline.CancelAfter(handoverTimeout);
+            try
+            {
+                while (LeaderEndPoint is null || LeaderEndPoint.Equals(ClusterEndPoint))
+                {
+                    await Task.Delay(10, deadline.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            {
+                // No successor within the timeout (e.g. no quorum left): stop anyway.
+            }
+        }
+        else if (IsMember)
+        {
+            await _cluster.EnableStandbyModeAsync(token).ConfigureAwait(false);
+        }
+
+        await _cluster.StopAsync(token).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _cluster.Dispose();
+        await _wal.DisposeAsync().ConfigureAwait(false);
+        await _stateMachine.DisposeAsync().ConfigureAwait(false);
+        _configurationStorage.Dispose();
+        _membershipLock.Dispose();
+    }
+}

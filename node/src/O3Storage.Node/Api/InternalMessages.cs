@@ -1,0 +1,20 @@
+using System.Text.Json.Serialization;
+
+namespace O3Storage.Node.Api;
+
+/// <summary>Answer to <c>GET /internal/ping</c>: who answers, and what it thinks of the cluster.</summary>
+public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId);
+
+/// <summary>Body of <c>POST /internal/join</c>: a new node asks to be added.</summary>
+public sealed record JoinRequest(string NodeId, string ClusterEndpoint, Guid Uuid);
+
+public sealed record JoinResponse(string? ClusterId, string Leader);
+
+public sealed record ErrorResponse(string Error);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(PingResponse))]
+[JsonSerializable(typeof(JoinRequest))]
+[JsonSerializable(typeof(JoinResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+internal sealed partial class InternalJsonContext : JsonSerializerContext;

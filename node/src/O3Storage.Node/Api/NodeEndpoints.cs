@@ -1,0 +1,117 @@
+// Owns: the HTTP surface of the node that exists so far: /health and the internal node-to-node calls.
+// Handlers are plain RequestDelegates over source-generated JSON: no reflection, AOT-clean.
+using System.Net;
+using System.Text.Json;
+using DotNext.Net.Cluster.Consensus.Raft;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using O3Storage.Cluster;
+using O3Storage.Cluster.Health;
+using O3Storage.Cluster.Raft;
+using O3Storage.Node.Hosting;
+
+namespace O3Storage.Node.Api;
+
+internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, TimeProvider time, ILogger logger)
+{
+    private const int JoinBodyBytesMax = 4096;
+
+    public void Map(IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/health", (RequestDelegate)HealthAsync);
+        routes.MapGet("/internal/ping", (RequestDelegate)PingAsync);
+        routes.MapPost("/internal/join", (RequestDelegate)JoinAsync);
+    }
+
+    private Task HealthAsync(HttpContext http)
+    {
+        (HealthReport report, int status) = HealthEvaluator.Evaluate(node.CaptureHealthInputs(), node.Peers, time.GetUtcNow());
+        http.Response.StatusCode = status;
+        http.Response.Headers.CacheControl = "no-store";
+        return http.Response.WriteAsJsonAsync(report, HealthJsonContext.Default.HealthReport, cancellationToken: http.RequestAborted);
+    }
+
+    private Task PingAsync(HttpContext http)
+    {
+        var answer = new PingResponse(node.NodeId, node.Raft.Role.ToWireName(), node.Raft.Term, node.LeaderNodeId(), node.Raft.Metadata.Settings?.ClusterId);
+        return http.Response.WriteAsJsonAsync(answer, InternalJsonContext.Default.PingResponse, cancellationToken: http.RequestAborted);
+    }
+
+    private async Task JoinAsync(HttpContext http)
+    {
+        JoinRequest? request;
+        try
+        {
+            if (http.Request.ContentLength is > JoinBodyBytesMax)
+            {
+                await WriteErrorAsync(http, HttpStatusCode.RequestEntityTooLarge, $"join request larger than {JoinBodyBytesMax} bytes").ConfigureAwait(false);
+                return;
+            }
+
+            request = await JsonSerializer.DeserializeAsync(http.Request.Body, InternalJsonContext.Default.JoinRequest, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            await WriteErrorAsync(http, HttpStatusCode.BadRequest, $"join request is not valid JSON: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+
+        if (request is null
+            || !NodeAddress.TryParse(request.NodeId, 0, out NodeAddress nodeAddress, out _) || nodeAddress.Port == 0
+            || !NodeAddress.TryParse(request.ClusterEndpoint, 0, out NodeAddress clusterAddress, out _) || clusterAddress.Port == 0
+            || request.Uuid == Guid.Empty)
+        {
+            await WriteErrorAsync(http, HttpStatusCode.BadRequest, "join request needs node_id (ip:port), cluster_endpoint (ip:port) and uuid").ConfigureAwait(false);
+            return;
+        }
+
+        if (node.Raft.IsLeader)
+        {
+            try
+            {
+                await node.Raft.AddMemberAsync(nodeAddress.ToString(), clusterAddress.ToEndPoint(), request.Uuid, http.RequestAborted).ConfigureAwait(false);
+                NodeLog.MemberAdded(logger, nodeAddress.ToString(), clusterAddress.ToString());
+                await http.Response.WriteAsJsonAsync(new JoinResponse(node.Raft.Metadata.Settings?.ClusterId, node.NodeId), InternalJsonContext.Default.JoinResponse, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is MembershipChangeException or NotLeaderException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
+            {
+                NodeLog.JoinRefused(logger, request.NodeId, e.Message);
+                await WriteErrorAsync(http, HttpStatusCode.ServiceUnavailable, $"leader {node.NodeId} could not add {request.NodeId}: {e.Message}").ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        string? leader = node.LeaderNodeId();
+        if (leader is null || http.Request.Headers.ContainsKey(PeerClient.ForwardedHeader))
+        {
+            await WriteErrorAsync(http, HttpStatusCode.ServiceUnavailable, $"{node.NodeId} knows no leader to add {request.NodeId}; retry").ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            (JoinResponse? response, HttpStatusCode status, string? error) = await peers.JoinAsync(leader, request, http.RequestAborted, forwarded: true).ConfigureAwait(false);
+            if (response is not null)
+            {
+                await http.Response.WriteAsJsonAsync(response, InternalJsonContext.Default.JoinResponse, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+            }
+            else
+            {
+                await WriteErrorAsync(http, status, error ?? "leader refused the join").ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
+        {
+            await WriteErrorAsync(http, HttpStatusCode.ServiceUnavailable, $"leader {leader} unreachable from {node.NodeId}: {PeerClient.Describe(e)}").ConfigureAwait(false);
+        }
+    }
+
+    private static Task WriteErrorAsync(HttpContext http, HttpStatusCode status, string message)
+    {
+        http.Response.StatusCode = (int)status;
+        return http.Response.WriteAsJsonAsync(new ErrorResponse(message), InternalJsonContext.Default.ErrorResponse, cancellationToken: http.RequestAborted);
+    }
+}

@@ -1,0 +1,250 @@
+// Owns: turning argv into NodeOptions or a one-line usage error.
+// The guide's forms must parse exactly as written: `--ip IP --port 8080 --bootstrap` and
+// `--ip IP --port 8080 --peers A,B,C` where a peer is `ip` or `ip:port`.
+using System.Globalization;
+using System.Net;
+using O3Storage.Cluster;
+using O3Storage.Cluster.Metadata;
+
+namespace O3Storage.Node.CommandLine;
+
+public static class CommandLineParser
+{
+    public const string Usage = """
+        Usage: o3storage --ip IP [--port PORT] (--bootstrap | --peers PEER[,PEER...]) [options]
+               o3storage --version | --help
+
+        Runs one O3StorageOS node: a Raft member that serves /health (and later S3) on IP:PORT.
+
+          --ip IP              this node's address, reachable by its peers (required)
+          --port PORT          API port for S3, /health and /admin (default 8080)
+          --bootstrap          start a new cluster with this node as its first member
+          --peers LIST         join an existing cluster through any of these members;
+                               comma-separated ip or ip:port (port defaults to --port)
+          --data DIR           node state directory (default /opt/o3storage/data)
+          --cluster-port PORT  Raft and node-to-node port (default PORT + 10)
+          --config FILE        cluster.json: cluster_id, nodes, replication_factor,
+                               consistency_level; without --bootstrap/--peers the node
+                               with role "leader" bootstraps and the others join it
+          --join-timeout SECS  how long a new node tries to reach and join its peers
+                               (default 30; also accepts 500ms, 2s)
+          --log-level LEVEL    debug, info, warning or error (default info)
+          --version            print the version and exit
+          -h, --help           print this help and exit
+
+        A node restarted on an existing --data directory rejoins with its state;
+        --bootstrap and --peers then only matter for a node that has no state yet.
+        """;
+
+    private static readonly HashSet<string> s_valueFlags =
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level"];
+
+    public static ParseResult Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        bool bootstrap = false;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (arg is "-h" or "--help")
+            {
+                return new ParseResult.ShowHelp();
+            }
+
+            if (arg == "--version")
+            {
+                return new ParseResult.ShowVersion();
+            }
+
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                return Fail($"unexpected argument '{arg}'");
+            }
+
+            string name = arg;
+            string? value = null;
+            int equals = arg.IndexOf('=');
+            if (equals > 0)
+            {
+                name = arg[..equals];
+                value = arg[(equals + 1)..];
+            }
+
+            if (name == "--bootstrap")
+            {
+                if (value is not null)
+                {
+                    return Fail("--bootstrap takes no value");
+                }
+
+                if (bootstrap)
+                {
+                    return Fail("--bootstrap given twice");
+                }
+
+                bootstrap = true;
+                continue;
+            }
+
+            if (!s_valueFlags.Contains(name))
+            {
+                return Fail($"unknown flag {name}");
+            }
+
+            if (value is null)
+            {
+                if (i + 1 >= args.Count || (args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Length > 2))
+                {
+                    return Fail($"{name} needs a value");
+                }
+
+                value = args[++i];
+            }
+
+            if (!values.TryAdd(name, value))
+            {
+                return Fail($"{name} given twice");
+            }
+        }
+
+        return Build(values, bootstrap);
+    }
+
+    private static ParseResult Build(Dictionary<string, string> values, bool bootstrap)
+    {
+        int port = NodeOptions.DefaultApiPort;
+        if (values.TryGetValue("--port", out string? portText) && !NodeAddress.TryParsePort(portText, out port))
+        {
+            return Fail($"--port '{portText}' is not a port (1-65535)");
+        }
+
+        if (!values.TryGetValue("--ip", out string? ipText))
+        {
+            return Fail("--ip is required: give this node's address, e.g. --ip 192.168.1.101");
+        }
+
+        if (!IPAddress.TryParse(ipText, out IPAddress? ip) || (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && ipText.Count(c => c == '.') != 3))
+        {
+            return Fail($"--ip '{ipText}' is not an IP address");
+        }
+
+        if (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any))
+        {
+            return Fail($"--ip {ipText} is not an address peers can reach: give this node's own address");
+        }
+
+        int clusterPort = port + NodeOptions.ClusterPortOffset;
+        if (values.TryGetValue("--cluster-port", out string? clusterPortText))
+        {
+            if (!NodeAddress.TryParsePort(clusterPortText, out clusterPort))
+            {
+                return Fail($"--cluster-port '{clusterPortText}' is not a port (1-65535)");
+            }
+        }
+        else if (clusterPort > 65535)
+        {
+            return Fail($"--port {port} leaves no room for the default cluster port ({clusterPort}); give --cluster-port");
+        }
+
+        if (clusterPort == port)
+        {
+            return Fail($"--cluster-port {clusterPort} must differ from --port");
+        }
+
+        var self = new NodeAddress(ip, port);
+        ClusterSettings settings = ClusterSettings.Default;
+        var peers = new List<NodeAddress>();
+        bool peersGiven = values.TryGetValue("--peers", out string? peersText);
+        if (bootstrap && peersGiven)
+        {
+            return Fail("--bootstrap and --peers conflict: --bootstrap starts a new cluster, --peers joins an existing one");
+        }
+
+        if (peersGiven)
+        {
+            foreach (string part in peersText!.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (!NodeAddress.TryParse(part, port, out NodeAddress peer, out string? error))
+                {
+                    return Fail($"--peers: {error}");
+                }
+
+                if (peer != self && !peers.Contains(peer))
+                {
+                    peers.Add(peer);
+                }
+            }
+
+            if (peers.Count == 0)
+            {
+                return Fail("--peers lists only this node; name at least one other member, or use --bootstrap");
+            }
+        }
+
+        if (values.TryGetValue("--config", out string? configPath))
+        {
+            if (!ClusterConfig.TryLoad(configPath, port, out ClusterConfig? config, out string? error))
+            {
+                return Fail(error!);
+            }
+
+            settings = config!.Settings;
+            if (!bootstrap && !peersGiven)
+            {
+                bool selfIsLeader = config.Nodes.Any(n => n.Address == self && n.Role == "leader");
+                bootstrap = selfIsLeader;
+                if (!selfIsLeader)
+                {
+                    peers.AddRange(config.Nodes.Select(n => n.Address).Where(a => a != self).Distinct());
+                }
+            }
+        }
+
+        TimeSpan joinTimeout = NodeOptions.DefaultJoinTimeout;
+        if (values.TryGetValue("--join-timeout", out string? timeoutText) && !TryParseDuration(timeoutText, out joinTimeout))
+        {
+            return Fail($"--join-timeout '{timeoutText}' is not a duration (e.g. 30, 2s, 500ms)");
+        }
+
+        string logLevel = values.GetValueOrDefault("--log-level", "info");
+        if (logLevel is not ("debug" or "info" or "warning" or "error"))
+        {
+            return Fail($"--log-level '{logLevel}' must be debug, info, warning or error");
+        }
+
+        string data = values.GetValueOrDefault("--data", NodeOptions.DefaultDataDirectory);
+        if (data.Length == 0)
+        {
+            return Fail("--data needs a directory");
+        }
+
+        return new ParseResult.Run(new NodeOptions
+        {
+            Api = self,
+            Cluster = new NodeAddress(ip, clusterPort),
+            Bootstrap = bootstrap,
+            Peers = peers,
+            DataDirectory = Path.GetFullPath(data),
+            JoinTimeout = joinTimeout,
+            Settings = settings,
+            LogLevel = logLevel,
+        });
+    }
+
+    public static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        (string number, double scaleMs) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 1.0)
+            : text.EndsWith('s') ? (text[..^1], 1000.0)
+            : (text, 1000.0);
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || value <= 0 || value * scaleMs > TimeSpan.FromDays(1).TotalMilliseconds)
+        {
+            return false;
+        }
+
+        duration = TimeSpan.FromMilliseconds(value * scaleMs);
+        return true;
+    }
+
+    private static ParseResult.Error Fail(string message) => new(message);
+}

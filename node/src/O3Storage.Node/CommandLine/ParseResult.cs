@@ -1,0 +1,18 @@
+namespace O3Storage.Node.CommandLine;
+
+/// <summary>What the command line asks for: run a node, print help or version, or a usage error.</summary>
+public abstract record ParseResult
+{
+    private ParseResult()
+    {
+    }
+
+    public sealed record Run(NodeOptions Options) : ParseResult;
+
+    public sealed record ShowHelp : ParseResult;
+
+    public sealed record ShowVersion : ParseResult;
+
+    /// <summary>One line, no trailing period, that says what is wrong and how to fix it.</summary>
+    public sealed record Error(string Message) : ParseResult;
+}

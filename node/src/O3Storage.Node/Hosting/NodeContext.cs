@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using O3Storage.Cluster.Health;
+using O3Storage.Cluster.Membership;
+using O3Storage.Cluster.Metadata;
+using O3Storage.Cluster.Raft;
+using O3Storage.Node.Api;
+using O3Storage.Node.CommandLine;
+
+namespace O3Storage.Node.Hosting;
+
+/// <summary>The running node as the HTTP handlers and background loops see it.</summary>
+internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, PeerTable peers, string version, Stopwatch uptime)
+{
+    public NodeOptions Options => options;
+
+    public NodeIdentity Identity => identity;
+
+    public RaftNode Raft => raft;
+
+    public PeerTable Peers => peers;
+
+    public string NodeId => options.NodeId;
+
+    public string Version => version;
+
+    public JoinRequest JoinRequest => new(NodeId, options.Cluster.ToString(), identity.Uuid);
+
+    /// <summary>The leader's API address (its node id), when a leader is known and has a member record.</summary>
+    public string? LeaderNodeId()
+    {
+        string? leader = raft.LeaderEndPoint?.ToString();
+        return leader is null ? null
+            : leader == options.Cluster.ToString() ? NodeId
+            : raft.Metadata.FindByClusterEndPoint(leader)?.NodeId;
+    }
+
+    public HealthInputs CaptureHealthInputs()
+    {
+        MetadataState metadata = raft.Metadata;
+        return new HealthInputs(
+            NodeId,
+            identity.Uuid,
+            options.Cluster.ToString(),
+            version,
+            uptime.Elapsed,
+            raft.Role,
+            raft.Term,
+            raft.LeaderEndPoint?.ToString(),
+            raft.IsMember ? raft.ConfigurationMembers.Select(e => e.ToString()).ToList() : [],
+            metadata);
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace O3Storage.Node.Hosting;
+
+/// <summary>Source-generated log messages with stable event ids (1xxx: lifecycle, 2xxx: membership).</summary>
+internal static partial class NodeLog
+{
+    [LoggerMessage(1001, LogLevel.Information, "o3storage {Version} node {NodeId} (cluster endpoint {ClusterEndPoint}, data {DataDirectory})")]
+    public static partial void Starting(ILogger logger, string version, string nodeId, string clusterEndPoint, string dataDirectory);
+
+    [LoggerMessage(1002, LogLevel.Information, "serving on http://{NodeId} after {ElapsedMs} ms as {Role}")]
+    public static partial void Serving(ILogger logger, string nodeId, long elapsedMs, string role);
+
+    [LoggerMessage(1003, LogLevel.Information, "stopping: {Reason}")]
+    public static partial void Stopping(ILogger logger, string reason);
+
+    [LoggerMessage(1004, LogLevel.Information, "stopped after handing over in {ElapsedMs} ms")]
+    public static partial void Stopped(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(1005, LogLevel.Warning, "--bootstrap ignored: --data already holds the state of a cluster member; resuming with it")]
+    public static partial void BootstrapIgnored(ILogger logger);
+
+    [LoggerMessage(1006, LogLevel.Warning, "removing state of an interrupted join from {Directory}")]
+    public static partial void RemovingInterruptedJoin(ILogger logger, string directory);
+
+    [LoggerMessage(1007, LogLevel.Critical, "metadata apply failed; this node stops rather than diverge")]
+    public static partial void ApplyFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2001, LogLevel.Information, "bootstrapped cluster {ClusterId} with this node as leader")]
+    public static partial void Bootstrapped(ILogger logger, string clusterId);
+
+    [LoggerMessage(2002, LogLevel.Information, "joined the cluster through {Peer}; leader is {Leader}")]
+    public static partial void Joined(ILogger logger, string peer, string leader);
+
+    [LoggerMessage(2003, LogLevel.Information, "added member {NodeId} ({ClusterEndPoint})")]
+    public static partial void MemberAdded(ILogger logger, string nodeId, string clusterEndPoint);
+
+    [LoggerMessage(2004, LogLevel.Warning, "join request from {NodeId} failed: {Reason}")]
+    public static partial void JoinRefused(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(2005, LogLevel.Information, "leader is now {Leader}")]
+    public static partial void LeaderChanged(ILogger logger, string leader);
+
+    [LoggerMessage(2006, LogLevel.Debug, "join attempt through {Peer} failed: {Reason}")]
+    public static partial void JoinAttemptFailed(ILogger logger, string peer, string reason);
+}

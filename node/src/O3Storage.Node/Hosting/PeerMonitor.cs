@@ -1,0 +1,72 @@
+// Owns: the periodic probe of every other member's API port, which feeds the PeerTable behind
+// /health's active_nodes, and the repair of this node's own member record if a join was cut short.
+// Bounded: one probe per member per interval, each with its own timeout; stops with its token.
+using Microsoft.Extensions.Logging;
+using O3Storage.Cluster.Membership;
+using O3Storage.Cluster.Metadata;
+using O3Storage.Cluster.Raft;
+using O3Storage.Node.Api;
+
+namespace O3Storage.Node.Hosting;
+
+internal sealed class PeerMonitor(NodeContext node, PeerClient client, ILogger logger)
+{
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan RecordRepairInterval = TimeSpan.FromSeconds(2);
+
+    public async Task RunAsync(CancellationToken token)
+    {
+        DateTimeOffset lastRepair = DateTimeOffset.MinValue;
+        using var timer = new PeriodicTimer(ProbeInterval);
+        do
+        {
+            MetadataState metadata = node.Raft.Metadata;
+            var memberIds = new HashSet<string>(metadata.Members.Keys, StringComparer.Ordinal);
+            node.Peers.Retain(memberIds);
+            await Task.WhenAll(memberIds.Where(id => id != node.NodeId).Select(id => ProbeAsync(id, token))).ConfigureAwait(false);
+
+            if (node.Raft.IsMember && !metadata.Members.ContainsKey(node.NodeId) && DateTimeOffset.UtcNow - lastRepair > RecordRepairInterval)
+            {
+                lastRepair = DateTimeOffset.UtcNow;
+                await RepairOwnRecordAsync(token).ConfigureAwait(false);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false));
+    }
+
+    private async Task ProbeAsync(string nodeId, CancellationToken token)
+    {
+        try
+        {
+            PingResponse answer = await client.PingAsync(nodeId, token).ConfigureAwait(false);
+            if (answer.NodeId == nodeId)
+            {
+                node.Peers.RecordContact(nodeId, answer.Role, answer.Term);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+        {
+            // Unreachable this round: the PeerTable ages the last contact out by itself.
+        }
+    }
+
+    private async Task RepairOwnRecordAsync(CancellationToken token)
+    {
+        // Raft added this node but its member record was never committed (the join was cut short).
+        try
+        {
+            if (node.Raft.IsLeader)
+            {
+                await node.Raft.AddMemberAsync(node.NodeId, node.Raft.ClusterEndPoint, node.Identity.Uuid, token).ConfigureAwait(false);
+            }
+            else if (node.LeaderNodeId() is { } leader && leader != node.NodeId)
+            {
+                await client.JoinAsync(leader, node.JoinRequest, token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or MembershipChangeException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
+        {
+            NodeLog.JoinAttemptFailed(logger, "leader", PeerClient.Describe(e));
+        }
+    }
+}

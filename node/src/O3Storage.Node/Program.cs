@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using O3Storage.Node.CommandLine;
+using O3Storage.Node.Hosting;
+
+namespace O3Storage.Node;
+
+public static class Program
+{
+    public static string Version => ThisAssembly.AssemblyInformationalVersion;
+
+    public static async Task<int> Main(string[] args)
+    {
+        var uptime = Stopwatch.StartNew();
+        switch (CommandLineParser.Parse(args))
+        {
+            case ParseResult.ShowHelp:
+                Console.Out.WriteLine(CommandLineParser.Usage);
+                return 0;
+            case ParseResult.ShowVersion:
+                Console.Out.WriteLine($"o3storage {Version}");
+                return 0;
+            case ParseResult.Error error:
+                Console.Error.WriteLine($"o3storage: {error.Message} (see --help)");
+                return 2;
+            case ParseResult.Run run:
+                try
+                {
+                    return await new NodeHost(run.Options, Version, uptime).RunAsync().ConfigureAwait(false);
+                }
+                catch (StartupException e)
+                {
+                    Console.Error.WriteLine($"o3storage: {e.Message}");
+                    return 1;
+                }
+
+            default:
+                throw new UnreachableException();
+        }
+    }
+}
