@@ -18,6 +18,12 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, TimeProv
 {
     private const int JoinBodyBytesMax = 4096;
 
+    // Relaxed escaping keeps "+" in versions and ":" in addresses readable for humans using curl.
+    private static readonly HealthJsonContext s_healthJson = new(new System.Text.Json.JsonSerializerOptions(HealthJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public void Map(IEndpointRouteBuilder routes)
     {
         routes.MapGet("/health", (RequestDelegate)HealthAsync);
@@ -30,7 +36,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, TimeProv
         (HealthReport report, int status) = HealthEvaluator.Evaluate(node.CaptureHealthInputs(), node.Peers, time.GetUtcNow());
         http.Response.StatusCode = status;
         http.Response.Headers.CacheControl = "no-store";
-        return http.Response.WriteAsJsonAsync(report, HealthJsonContext.Default.HealthReport, cancellationToken: http.RequestAborted);
+        return http.Response.WriteAsJsonAsync(report, s_healthJson.HealthReport, cancellationToken: http.RequestAborted);
     }
 
     private Task PingAsync(HttpContext http)

@@ -261,8 +261,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         return LoggerFactory.Create(logging =>
         {
             logging.SetMinimumLevel(minimum);
-            // DotNext's own chatter is useful only when debugging consensus.
-            logging.AddFilter("DotNext", minimum == LogLevel.Debug ? LogLevel.Debug : LogLevel.Warning);
+            // DotNext warns with a stack trace on every failed heartbeat to a down member (10 per second);
+            // /health already says who is unreachable, so its log is kept for --log-level debug.
+            logging.AddFilter("DotNext", minimum == LogLevel.Debug ? LogLevel.Debug : LogLevel.Error);
             logging.AddFilter("Microsoft", LogLevel.Warning);
             logging.AddSimpleConsole(console =>
             {

@@ -1,0 +1,121 @@
+using O3Storage.Cluster;
+using O3Storage.Cluster.Metadata;
+using O3Storage.Node.CommandLine;
+
+namespace O3Storage.Node.Tests;
+
+public sealed class CommandLineParserTests
+{
+    private static NodeOptions Run(params string[] args)
+    {
+        ParseResult result = CommandLineParser.Parse(args);
+        return Assert.IsType<ParseResult.Run>(result, exactMatch: true).Options;
+    }
+
+    private static string Error(params string[] args) =>
+        Assert.IsType<ParseResult.Error>(CommandLineParser.Parse(args), exactMatch: true).Message;
+
+    [Fact]
+    public void GuideBootstrap_ParsesWithDefaultClusterPort()
+    {
+        NodeOptions options = Run("--ip", "192.168.1.101", "--port", "8080", "--bootstrap");
+        Assert.True(options.Bootstrap);
+        Assert.Equal("192.168.1.101:8080", options.NodeId);
+        Assert.Equal("192.168.1.101:8090", options.Cluster.ToString());
+        Assert.Empty(options.Peers);
+        Assert.Equal("/opt/o3storage/data", options.DataDirectory);
+    }
+
+    [Fact]
+    public void GuidePeers_AcceptIpAndIpPortAndDropSelf()
+    {
+        NodeOptions options = Run("--ip", "192.168.1.104", "--port", "8080", "--peers", "192.168.1.101,192.168.1.102:9000,192.168.1.104,192.168.1.101");
+        Assert.False(options.Bootstrap);
+        Assert.Equal(["192.168.1.101:8080", "192.168.1.102:9000"], options.Peers.Select(p => p.ToString()));
+    }
+
+    [Fact]
+    public void EqualsForm_AndExplicitClusterPortAndData_AreAccepted()
+    {
+        NodeOptions options = Run("--ip=127.0.0.2", "--port=9000", "--cluster-port=9500", "--peers=127.0.0.1", "--data=/tmp/x", "--join-timeout=500ms");
+        Assert.Equal("127.0.0.2:9500", options.Cluster.ToString());
+        Assert.Equal("/tmp/x", options.DataDirectory);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.JoinTimeout);
+    }
+
+    [Theory]
+    [InlineData("unknown flag --bogus", "--ip", "10.0.0.1", "--bogus")]
+    [InlineData("--bootstrap and --peers conflict", "--ip", "10.0.0.1", "--bootstrap", "--peers", "10.0.0.2")]
+    [InlineData("--ip is required", "--bootstrap")]
+    [InlineData("--ip 'box' is not an IP address", "--ip", "box", "--bootstrap")]
+    [InlineData("not an address peers can reach", "--ip", "0.0.0.0", "--bootstrap")]
+    [InlineData("--port '0' is not a port", "--ip", "10.0.0.1", "--port", "0", "--bootstrap")]
+    [InlineData("--port 65530 leaves no room", "--ip", "10.0.0.1", "--port", "65530", "--bootstrap")]
+    [InlineData("--cluster-port 8080 must differ", "--ip", "10.0.0.1", "--cluster-port", "8080", "--bootstrap")]
+    [InlineData("--peers: 'x' is not an IP address", "--ip", "10.0.0.1", "--peers", "x")]
+    [InlineData("--peers lists only this node", "--ip", "10.0.0.1", "--peers", "10.0.0.1:8080")]
+    [InlineData("--port given twice", "--ip", "10.0.0.1", "--port", "1", "--port", "2")]
+    [InlineData("--ip needs a value", "--ip")]
+    [InlineData("--ip needs a value", "--ip", "--bootstrap")]
+    [InlineData("unexpected argument 'start'", "start")]
+    [InlineData("--bootstrap takes no value", "--ip", "10.0.0.1", "--bootstrap=yes")]
+    [InlineData("--join-timeout 'soon' is not a duration", "--ip", "10.0.0.1", "--peers", "10.0.0.2", "--join-timeout", "soon")]
+    [InlineData("--log-level 'loud'", "--ip", "10.0.0.1", "--bootstrap", "--log-level", "loud")]
+    [InlineData("--config /nonexistent/cluster.json: no such file", "--ip", "10.0.0.1", "--config", "/nonexistent/cluster.json")]
+    public void BadInput_IsOneLineErrorNamingTheProblem(string expected, params string[] args)
+    {
+        string message = Error(args);
+        Assert.Contains(expected, message);
+        Assert.DoesNotContain('\n', message);
+    }
+
+    [Fact]
+    public void HelpAndVersion_WinOverEverythingElse()
+    {
+        Assert.IsType<ParseResult.ShowHelp>(CommandLineParser.Parse(["--ip", "x", "--help"]));
+        Assert.IsType<ParseResult.ShowVersion>(CommandLineParser.Parse(["--version"]));
+        Assert.Contains("--peers", CommandLineParser.Usage);
+    }
+
+    [Theory]
+    [InlineData("30", 30_000)]
+    [InlineData("2s", 2_000)]
+    [InlineData("1.5", 1_500)]
+    [InlineData("250ms", 250)]
+    public void TryParseDuration_AcceptsSecondsAndMilliseconds(string text, int expectedMs)
+    {
+        Assert.True(CommandLineParser.TryParseDuration(text, out TimeSpan duration));
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), duration);
+    }
+
+    [Fact]
+    public void Config_LeaderRoleBootstrapsAndOthersJoinTheListedNodes()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"cluster-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, ClusterConfigTests.GuideClusterJson);
+        try
+        {
+            NodeOptions leader = Run("--ip", "192.168.1.101", "--config", path);
+            Assert.True(leader.Bootstrap);
+            Assert.Equal(new ClusterSettings("o3storage-prod", 3, ConsistencyLevel.Strong), leader.Settings);
+
+            NodeOptions follower = Run("--ip", "192.168.1.103", "--config", path);
+            Assert.False(follower.Bootstrap);
+            Assert.Equal(["192.168.1.101:8080", "192.168.1.102:8080"], follower.Peers.Select(p => p.ToString()));
+
+            NodeOptions explicitPeers = Run("--ip", "192.168.1.101", "--config", path, "--peers", "192.168.1.109");
+            Assert.False(explicitPeers.Bootstrap);
+            Assert.Equal([NodeAddressOf("192.168.1.109:8080")], explicitPeers.Peers);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static NodeAddress NodeAddressOf(string text)
+    {
+        Assert.True(NodeAddress.TryParse(text, 8080, out NodeAddress address, out _));
+        return address;
+    }
+}
