@@ -32,6 +32,12 @@ public static class Program
                     Console.Error.WriteLine($"o3storage: {e.Message}");
                     return 1;
                 }
+                catch (Exception e)
+                {
+                    // A defect, not an operating error: keep the whole trace for the bug report.
+                    Console.Error.WriteLine($"o3storage: fatal: {e}");
+                    return 70;
+                }
 
             default:
                 throw new UnreachableException();

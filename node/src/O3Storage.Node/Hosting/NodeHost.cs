@@ -175,6 +175,11 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         {
             throw new StartupException($"bootstrap did not complete within {BootstrapTimeout.TotalSeconds:0} s: this node never became leader of its new cluster");
         }
+        catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
+        {
+            // Only another Raft member with a newer term can depose a fresh single-member cluster.
+            throw new StartupException($"bootstrap lost leadership: another node is sending Raft traffic to {node.Raft.ClusterEndPoint}; is a member of an old cluster still running against this address?");
+        }
 
         NodeLog.Bootstrapped(logger, options.Settings.ClusterId);
     }

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using O3Storage.Integration.Tests.Harness;
+using Xunit.Abstractions;
+
+namespace O3Storage.Integration.Tests;
+
+/// <summary>Wrong flags and hostile surroundings: one clear line, a non-zero exit, nothing written.</summary>
+public sealed partial class BadInputTests(ITestOutputHelper output)
+{
+    private const int Subnet = 31;
+    private static readonly TimeSpan s_exitTimeout = TimeSpan.FromSeconds(20);
+
+    private static string Ip(int node) => $"127.{Subnet}.0.{node}";
+
+    private static async Task<string> ExpectFailureAsync(int expectedExitCode, string expectedMessage, params string[] args)
+    {
+        (int exitCode, string stdout, string stderr) = await NodeProcess.RunToExitAsync(args, s_exitTimeout);
+        string error = stderr.TrimEnd();
+        Assert.True(exitCode == expectedExitCode, $"exit code {exitCode}, expected {expectedExitCode}; stderr: {stderr}; stdout: {stdout}");
+        Assert.DoesNotContain('\n', error);
+        Assert.StartsWith("o3storage: ", error);
+        Assert.Contains(expectedMessage, error);
+        return error;
+    }
+
+    private string FreshDataPath()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"o3-bad-{Guid.NewGuid():N}", "data");
+        output.WriteLine($"data: {path}");
+        return path;
+    }
+
+    [Fact]
+    public async Task UnknownFlag_ExitsTwoWithOneLineAndWritesNothing()
+    {
+        string data = FreshDataPath();
+        await ExpectFailureAsync(2, "unknown flag --bogus", "--ip", Ip(1), "--bootstrap", "--bogus", "--data", data);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(data)));
+    }
+
+    [Fact]
+    public async Task BootstrapWithPeers_ExitsTwoAsConflict()
+    {
+        string data = FreshDataPath();
+        await ExpectFailureAsync(2, "--bootstrap and --peers conflict", "--ip", Ip(1), "--bootstrap", "--peers", Ip(2), "--data", data);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(data)));
+    }
+
+    [Fact]
+    public async Task UnreachablePeers_ExitOneNamingEachPeerAndWriteNothing()
+    {
+        string data = FreshDataPath();
+        string error = await ExpectFailureAsync(1, "no peer answered within 1 s", "--ip", Ip(3), "--peers", $"{Ip(8)},{Ip(9)}:9000", "--join-timeout", "1s", "--data", data);
+        Assert.Contains($"{Ip(8)}:8080: Connection refused", error);
+        Assert.Contains($"{Ip(9)}:9000: Connection refused", error);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(data)));
+    }
+
+    [Theory]
+    [InlineData(8080, "--port: 127.31.0.4:8080 is already in use")]
+    [InlineData(8090, "--cluster-port: 127.31.0.4:8090 is already in use")]
+    public async Task PortInUse_ExitsOneAndWritesNothing(int occupiedPort, string expected)
+    {
+        using var squatter = new TcpListener(IPAddress.Parse(Ip(4)), occupiedPort);
+        squatter.Start();
+        string data = FreshDataPath();
+
+        await ExpectFailureAsync(1, expected, "--ip", Ip(4), "--port", "8080", "--bootstrap", "--data", data);
+
+        Assert.False(Directory.Exists(Path.GetDirectoryName(data)));
+    }
+
+    [Fact]
+    public async Task IpNotOnThisMachine_ExitsOne()
+    {
+        // 198.18.0.0/15 is reserved for tests and never configured outside the project's own namespaces.
+        await ExpectFailureAsync(1, "--ip 198.18.255.254 is not an address of this machine", "--ip", "198.18.255.254", "--bootstrap", "--data", FreshDataPath());
+    }
+
+    [Fact]
+    public async Task UnwritableDataDirectory_ExitsOne()
+    {
+        await ExpectFailureAsync(1, "--data /proc/o3storage-it/data: cannot create the directory", "--ip", Ip(5), "--bootstrap", "--data", "/proc/o3storage-it/data");
+    }
+
+    [Fact]
+    public async Task DataPathIsAFile_ExitsOne()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            await ExpectFailureAsync(1, "is a file, not a directory", "--ip", Ip(5), "--bootstrap", "--data", file);
+            Assert.Equal(0, new FileInfo(file).Length);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task EmptyDataWithoutBootstrapOrPeers_ExitsOneSayingWhatToGive()
+    {
+        string data = FreshDataPath();
+        await ExpectFailureAsync(1, "holds no cluster state: give --bootstrap to start a new cluster or --peers to join one", "--ip", Ip(5), "--data", data);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(data)));
+    }
+
+    [Fact]
+    public async Task SecondProcessOnSameData_FailsFastAndFirstKeepsServing()
+    {
+        using var cluster = new TestCluster(32, output);
+        cluster.Bootstrap(1);
+        await cluster.WaitForActiveNodesAsync([1], 1);
+        string identity = await File.ReadAllTextAsync(Path.Combine(cluster.DataDirectory(1), "node.json"));
+
+        await ExpectFailureAsync(1, "is in use by another o3storage process", "--ip", cluster.Ip(1), "--port", "9080", "--bootstrap", "--data", cluster.DataDirectory(1));
+
+        Assert.Equal(identity, await File.ReadAllTextAsync(Path.Combine(cluster.DataDirectory(1), "node.json")));
+        await cluster.WaitForActiveNodesAsync([1], 1);
+    }
+
+    [Fact]
+    public async Task DataOfAnotherNode_IsRefusedNamingItsOwner()
+    {
+        using var cluster = new TestCluster(33, output);
+        cluster.Bootstrap(1);
+        await cluster.WaitForActiveNodesAsync([1], 1);
+        cluster.Process(1).Terminate();
+        Assert.Equal(0, await cluster.Process(1).WaitForExitAsync(s_exitTimeout));
+
+        await ExpectFailureAsync(1, $"--data belongs to node {cluster.NodeId(1)}", "--ip", cluster.Ip(2), "--bootstrap", "--data", cluster.DataDirectory(1));
+    }
+
+    [Fact]
+    public async Task Version_PrintsSemverAndCommit()
+    {
+        (int exitCode, string stdout, _) = await NodeProcess.RunToExitAsync(["--version"], s_exitTimeout);
+        Assert.Equal(0, exitCode);
+        Assert.Matches(VersionPattern(), stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Help_ListsTheGuideFlags()
+    {
+        (int exitCode, string stdout, _) = await NodeProcess.RunToExitAsync(["--help"], s_exitTimeout);
+        Assert.Equal(0, exitCode);
+        foreach (string flag in new[] { "--ip", "--port", "--bootstrap", "--peers", "--data", "--cluster-port", "--config", "--version" })
+        {
+            Assert.Contains(flag, stdout);
+        }
+    }
+
+    [GeneratedRegex(@"^o3storage \d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?\+[0-9a-f]{7,40}$")]
+    private static partial Regex VersionPattern();
+}

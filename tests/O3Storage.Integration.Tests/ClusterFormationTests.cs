@@ -1,0 +1,124 @@
+using System.Net;
+using System.Text.Json;
+using O3Storage.Integration.Tests.Harness;
+using Xunit.Abstractions;
+
+namespace O3Storage.Integration.Tests;
+
+/// <summary>The guide's "Bootstrap New Cluster" and "Add New Node to Existing Cluster", with real processes.</summary>
+public sealed class ClusterFormationTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Cluster_BootstrapAndTwoPeerJoins_EveryNodeSeesThreeActiveNodes()
+    {
+        using var cluster = new TestCluster(11, output);
+        cluster.Bootstrap(1);
+        await cluster.WaitForActiveNodesAsync([1], 1);
+        cluster.Join(2, cluster.Peers(1));
+        cluster.Join(3, cluster.Peers(1));
+
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+
+        string leader = await cluster.WaitForAgreedLeaderAsync([1, 2, 3]);
+        Assert.Equal(cluster.NodeId(1), leader);
+        JsonElement health = await cluster.HealthAsync(2);
+        JsonElement clusterHealth = health.GetProperty("cluster");
+        Assert.Equal("follower", clusterHealth.GetProperty("role").GetString());
+        Assert.True(clusterHealth.GetProperty("write_enabled").GetBoolean());
+        Assert.True(clusterHealth.GetProperty("has_quorum").GetBoolean());
+        Assert.Equal(2, clusterHealth.GetProperty("quorum_size").GetInt32());
+        Assert.Equal(
+            [cluster.NodeId(1), cluster.NodeId(2), cluster.NodeId(3)],
+            clusterHealth.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+        Assert.Equal(0, health.GetProperty("storage").GetProperty("total_objects").GetInt64());
+        Assert.Equal(0, health.GetProperty("storage").GetProperty("used_space_bytes").GetInt64());
+        Assert.Equal("o3storage", clusterHealth.GetProperty("cluster_id").GetString());
+    }
+
+    [Fact]
+    public async Task Cluster_GuideAddNewNode_FourthAndFifthNodesJoinAndAllSeeFive()
+    {
+        using var cluster = new TestCluster(12, output);
+        cluster.Bootstrap(1);
+        await cluster.WaitForActiveNodesAsync([1], 1);
+        cluster.Join(2, cluster.Peers(1));
+        cluster.Join(3, cluster.Peers(1));
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+
+        // The guide: --peers 101,102,103 for node 4, then 101,102,103,104 for node 5.
+        cluster.Join(4, cluster.Peers(1, 2, 3));
+        await cluster.WaitForActiveNodesAsync([1, 2, 3, 4], 4);
+        cluster.Join(5, cluster.Peers(1, 2, 3, 4));
+        await cluster.WaitForActiveNodesAsync([1, 2, 3, 4, 5], 5);
+
+        JsonElement health = await cluster.HealthAsync(5);
+        Assert.Equal(3, health.GetProperty("cluster").GetProperty("quorum_size").GetInt32());
+        Assert.Equal(5, health.GetProperty("cluster").GetProperty("total_nodes").GetInt32());
+    }
+
+    [Fact]
+    public async Task Cluster_JoinThroughAFollower_IsForwardedToTheLeader()
+    {
+        using var cluster = new TestCluster(13, output);
+        cluster.Bootstrap(1);
+        await cluster.WaitForActiveNodesAsync([1], 1);
+        cluster.Join(2, cluster.Peers(1));
+        await cluster.WaitForActiveNodesAsync([1, 2], 2);
+
+        // Node 3 only knows node 2, a follower.
+        cluster.Join(3, cluster.Peers(2));
+
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+    }
+
+    [Fact]
+    public async Task Cluster_GuideClusterJson_LeaderRoleBootstrapsAndFollowersJoin()
+    {
+        using var cluster = new TestCluster(14, output);
+        string config = Path.Combine(cluster.Root, "cluster.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "cluster_id": "o3storage-prod",
+              "nodes": [
+                { "id": "node-1", "ip": "{{cluster.Ip(1)}}", "port": 8080, "role": "leader" },
+                { "id": "node-2", "ip": "{{cluster.Ip(2)}}", "port": 8080, "role": "follower" },
+                { "id": "node-3", "ip": "{{cluster.Ip(3)}}", "port": 8080, "role": "follower" }
+              ],
+              "replication_factor": 3,
+              "consistency_level": "strong"
+            }
+            """);
+
+        cluster.Start(1, "--config", config);
+        cluster.Start(2, "--config", config);
+        cluster.Start(3, "--config", config);
+
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+        JsonElement health = (await cluster.HealthAsync(3)).GetProperty("cluster");
+        Assert.Equal("o3storage-prod", health.GetProperty("cluster_id").GetString());
+        Assert.Equal("strong", health.GetProperty("consistency_level").GetString());
+        Assert.Equal(3, health.GetProperty("replication_factor").GetInt32());
+    }
+
+    [Fact]
+    public async Task Cluster_OneOfThreeKilled_RemainingNodesServeAndReportDegraded()
+    {
+        using var cluster = new TestCluster(15, output);
+        cluster.Bootstrap(1);
+        await cluster.WaitForActiveNodesAsync([1], 1);
+        cluster.Join(2, cluster.Peers(1));
+        NodeProcess three = cluster.Join(3, cluster.Peers(1));
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+
+        three.Kill();
+
+        await cluster.WaitForActiveNodesAsync([1, 2], 2);
+        var health = await cluster.TryHealthAsync(2);
+        Assert.Equal(HttpStatusCode.OK, health!.Value.Status);
+        Assert.Equal("degraded", health.Value.Body.GetProperty("status").GetString());
+        JsonElement killed = health.Value.Body.GetProperty("cluster").GetProperty("members").EnumerateArray()
+            .Single(m => m.GetProperty("id").GetString() == cluster.NodeId(3));
+        Assert.False(killed.GetProperty("reachable").GetBoolean());
+        Assert.Equal("unreachable", killed.GetProperty("role").GetString());
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace O3Storage.Integration.Tests.Harness;
+
+/// <summary>
+/// Real o3storage processes on 127.&lt;subnet&gt;.0.&lt;n&gt;:8080, exactly like separate boards, each with its own
+/// data directory under one temporary root. Disposal kills every process and prints their logs.
+/// </summary>
+internal sealed class TestCluster : IDisposable
+{
+    public const int ApiPort = 8080;
+    public static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(30);
+
+    private static readonly HttpClient s_http = new(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(1) })
+    {
+        Timeout = TimeSpan.FromSeconds(3),
+    };
+
+    private readonly int _subnet;
+    private readonly ITestOutputHelper _output;
+    private readonly List<NodeProcess> _processes = [];
+    private readonly Dictionary<int, NodeProcess> _current = [];
+
+    public TestCluster(int subnet, ITestOutputHelper output)
+    {
+        _subnet = subnet;
+        _output = output;
+        Root = Directory.CreateTempSubdirectory("o3-it-").FullName;
+    }
+
+    public string Root { get; }
+
+    public string Ip(int node) => $"127.{_subnet}.0.{node}";
+
+    public string NodeId(int node) => $"{Ip(node)}:{ApiPort}";
+
+    public string DataDirectory(int node) => Path.Combine(Root, $"node-{node}");
+
+    /// <summary>The guide's peer list form: comma-separated IPs, port implied.</summary>
+    public string Peers(params int[] nodes) => string.Join(',', nodes.Select(Ip));
+
+    public NodeProcess Bootstrap(int node, params string[] extra) => Start(node, ["--bootstrap", .. extra]);
+
+    public NodeProcess Join(int node, string peers, params string[] extra) => Start(node, ["--peers", peers, .. extra]);
+
+    public NodeProcess Start(int node, params string[] args)
+    {
+        NodeProcess process = NodeProcess.Start(
+            $"node-{node}",
+            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), .. args]);
+        _processes.Add(process);
+        _current[node] = process;
+        return process;
+    }
+
+    /// <summary>The most recently started process of <paramref name="node"/>.</summary>
+    public NodeProcess Process(int node) => _current[node];
+
+    /// <summary>kill -9.</summary>
+    public void Kill(int node) => _current[node].Kill();
+
+    public async Task<(HttpStatusCode Status, JsonElement Body)?> TryHealthAsync(int node)
+    {
+        try
+        {
+            using HttpResponseMessage response = await s_http.GetAsync($"http://{NodeId(node)}/health");
+            string text = await response.Content.ReadAsStringAsync();
+            return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<JsonElement> HealthAsync(int node) =>
+        (await TryHealthAsync(node))?.Body ?? throw new InvalidOperationException($"{NodeId(node)} did not answer /health");
+
+    /// <summary>Polls until <paramref name="condition"/> holds; a bounded wait, not a timing assertion.</summary>
+    public async Task WaitUntilAsync(string what, Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        TimeSpan limit = timeout ?? WaitTimeout;
+        while (!await condition())
+        {
+            if (stopwatch.Elapsed > limit)
+            {
+                throw new TimeoutException($"waited {limit.TotalSeconds} s for: {what}");
+            }
+
+            await Task.Delay(50);
+        }
+
+        _output.WriteLine($"{stopwatch.ElapsedMilliseconds,6} ms: {what}");
+    }
+
+    public Task WaitForActiveNodesAsync(IEnumerable<int> nodes, int expected) =>
+        WaitUntilAsync($"active_nodes == {expected} on {string.Join(',', nodes)}", async () =>
+        {
+            foreach (int node in nodes)
+            {
+                var health = await TryHealthAsync(node);
+                if (health is not { Status: HttpStatusCode.OK } || health.Value.Body.GetProperty("cluster").GetProperty("active_nodes").GetInt32() != expected)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        });
+
+    /// <summary>Waits until every listed node answers 200 and names the same leader; returns it.</summary>
+    public async Task<string> WaitForAgreedLeaderAsync(IReadOnlyCollection<int> nodes, string? notThis = null)
+    {
+        string? agreed = null;
+        await WaitUntilAsync($"nodes {string.Join(',', nodes)} agree on a leader{(notThis is null ? "" : $" other than {notThis}")}", async () =>
+        {
+            var leaders = new HashSet<string?>();
+            foreach (int node in nodes)
+            {
+                var health = await TryHealthAsync(node);
+                if (health is not { Status: HttpStatusCode.OK })
+                {
+                    return false;
+                }
+
+                leaders.Add(health.Value.Body.GetProperty("cluster").GetProperty("leader").GetString());
+            }
+
+            agreed = leaders.Count == 1 ? leaders.Single() : null;
+            return agreed is not null && agreed != notThis;
+        });
+        return agreed!;
+    }
+
+    public int NodeNumberOf(string nodeId) =>
+        int.Parse(nodeId.Split(':')[0].Split('.')[3], System.Globalization.CultureInfo.InvariantCulture);
+
+    public void Dispose()
+    {
+        foreach (NodeProcess process in _processes)
+        {
+            try
+            {
+                process.Dispose();
+            }
+            catch (Exception e)
+            {
+                _output.WriteLine($"disposing {process.Name} (pid {process.Pid}) failed: {e}");
+            }
+
+            _output.WriteLine($"----- {process.Name} (pid {process.Pid}) stdout -----\n{process.Stdout}----- stderr -----\n{process.Stderr}");
+        }
+
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
