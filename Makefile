@@ -1,0 +1,56 @@
+# The front door: `make run` and `make test` set up everything on a fresh Debian machine with the .NET SDK.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+X64_BINARY   := artifacts/linux-x64/o3storage
+ARM64_BINARY := artifacts/linux-arm64/o3storage
+
+.PHONY: help deps build publish publish-arm64 test test-unit test-integration test-arm64 run clean-run bench format clean
+
+help:
+	@echo "make run            local 3-node cluster on 127.0.0.1-3:8080 (Ctrl-C stops it)"
+	@echo "make test           install deps, build, run unit + integration + arm64 smoke tests"
+	@echo "make bench          startup, idle RSS and failover side by side with etcd"
+	@echo "make publish        native-AOT linux-x64 binary in $(X64_BINARY)"
+	@echo "make publish-arm64  native-AOT linux-arm64 binary in $(ARM64_BINARY)"
+
+deps:
+	@tools/install-deps.sh
+
+build: deps
+	dotnet build O3StorageOS.sln -c Release -nologo -clp:NoSummary
+
+publish: deps
+	@tools/publish.sh linux-x64
+
+publish-arm64: deps
+	@tools/publish.sh linux-arm64
+
+# One build at a time: this machine has two cores.
+test: build publish publish-arm64
+	@tools/test.sh unit integration arm64
+
+test-unit: build
+	@tools/test.sh unit
+
+test-integration: build publish
+	@tools/test.sh integration
+
+test-arm64: publish-arm64
+	@tools/test.sh arm64
+
+run: publish
+	@tools/run-local-cluster.sh
+
+clean-run:
+	rm -rf .run
+
+bench: publish
+	python3 bench/cluster_bench.py
+
+format:
+	dotnet format O3StorageOS.sln
+
+clean:
+	rm -rf artifacts .run .bench
+	find . -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +

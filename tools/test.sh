@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs the test suites in order and prints one closing line: "total: N passed, N failed".
+# Usage: tools/test.sh [unit] [integration] [arm64]   (default: all)
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(unit integration arm64)
+
+passed=0
+failed=0
+status=0
+
+run_dotnet_tests() {
+  local project=$1 log
+  log=$(mktemp)
+  dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local line
+  line=$(grep -E '^(Passed|Failed)!' "$log" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "no test summary from $project" >&2
+    failed=$((failed + 1))
+    status=1
+  else
+    passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")))
+    failed=$((failed + $(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")))
+  fi
+  [ "$rc" -eq 0 ] || status=1
+  rm -f "$log"
+}
+
+for suite in "${suites[@]}"; do
+  case "$suite" in
+    unit)
+      run_dotnet_tests tests/O3Storage.Cluster.Tests
+      run_dotnet_tests tests/O3Storage.Node.Tests
+      ;;
+    integration)
+      # Leftovers of an interrupted run would hold the test addresses.
+      pkill -9 -f 'o3storage --ip 127\.[0-9]+\.0\.' 2>/dev/null || true
+      run_dotnet_tests tests/O3Storage.Integration.Tests
+      ;;
+    arm64)
+      if tools/smoke-arm64.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+      ;;
+    *)
+      echo "unknown suite $suite" >&2
+      exit 2
+      ;;
+  esac
+done
+
+echo "total: $passed passed, $failed failed"
+exit $status
