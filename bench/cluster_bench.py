@@ -44,7 +44,7 @@ def wait_for(what, predicate, timeout=WAIT_S, interval=0.002):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
-        if value:
+        if value is not None and value is not False:
             return value
         time.sleep(interval)
     raise TimeoutError(f"waited {timeout} s for {what}")
@@ -207,7 +207,10 @@ def failover(cluster, rounds):
         survivors = [i for i in (0, 1, 2) if i != old]
         kill(cluster.procs[old])
         killed_at = time.monotonic()
-        wait_for("a new leader", lambda: (cluster.leader(survivors) or old) != old, interval=0.001)
+        def new_leader():
+            leader = cluster.leader(survivors)
+            return leader is not None and leader != old
+        wait_for("a new leader", new_leader, interval=0.001)
         samples.append((time.monotonic() - killed_at) * 1000)
         cluster.procs[old] = spawn(cluster.args(old), cluster.log)
         cluster.wait_full()

@@ -209,7 +209,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                         // Added: wait until the leader's configuration reached us and we know the leader.
                         while (!node.Raft.IsMember || node.Raft.LeaderEndPoint is null)
                         {
-                            await Task.Delay(20, deadline.Token).ConfigureAwait(false);
+                            await Task.Delay(5, deadline.Token).ConfigureAwait(false);
                         }
 
                         NodeLog.Joined(logger, peerId, response.Leader);
