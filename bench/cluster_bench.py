@@ -249,13 +249,16 @@ def main():
     print("| --- | " + " | ".join("---" for _ in results) + " |")
     def row(label, fn):
         print(f"| {label} | " + " | ".join(fn(*v) for v in results.values()) + " |")
-    row("start to first /health 200, median ms", lambda s, r, f: f"{statistics.median(s):.0f}")
-    row("start to first /health 200, max ms", lambda s, r, f: f"{max(s):.0f}")
+    # Samples come in formation order: node 1, 2, 3. o3storage's node 1 bootstraps alone, 2 and 3 join it;
+    # etcd's three start together and serve once they have elected a leader.
+    row("start to first /health 200, first node, median ms", lambda s, r, f: f"{statistics.median(s[0::3]):.0f}")
+    row("start to first /health 200, other nodes, median ms", lambda s, r, f: f"{statistics.median(s[1::3] + s[2::3]):.0f}")
+    row("start to first /health 200, any node, max ms", lambda s, r, f: f"{max(s):.0f}")
     row("idle RSS per node, MiB", lambda s, r, f: " / ".join(f"{x:.1f}" for x in r))
     row("kill -9 leader to new leader, median ms", lambda s, r, f: f"{statistics.median(f):.0f}")
     row("kill -9 leader to new leader, min-max ms", lambda s, r, f: f"{min(f):.0f}-{max(f):.0f}")
     o3, etcd = list(results.values())
-    print(f"\nratio o3storage/etcd: startup median {statistics.median(o3[0]) / statistics.median(etcd[0]):.2f}, "
+    print(f"\nratio o3storage/etcd: all-nodes startup median {statistics.median(o3[0]) / statistics.median(etcd[0]):.2f}, "
           f"RSS {statistics.mean(o3[1]) / statistics.mean(etcd[1]):.2f}, failover median {statistics.median(o3[2]) / statistics.median(etcd[2]):.2f}")
     print("o3storage startup samples ms: " + ", ".join(f"{x:.0f}" for x in o3[0]))
     print("o3storage failover samples ms: " + ", ".join(f"{x:.0f}" for x in o3[2]))
