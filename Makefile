@@ -5,7 +5,7 @@ SHELL := /bin/bash
 X64_BINARY   := artifacts/linux-x64/o3storage
 ARM64_BINARY := artifacts/linux-arm64/o3storage
 
-.PHONY: help deps build publish publish-arm64 test test-unit test-integration test-arm64 run clean-run bench format clean
+.PHONY: help deps build lint publish publish-arm64 test test-unit test-integration test-arm64 run clean-run bench format clean
 
 help:
 	@echo "make run            local 3-node cluster on 127.0.0.1-3:8080 (Ctrl-C stops it)"
@@ -20,6 +20,10 @@ deps:
 build: deps
 	dotnet build O3StorageOS.sln -c Release -nologo -clp:NoSummary
 
+# Style (.editorconfig) is checked, not just suggested.
+lint: build
+	dotnet format O3StorageOS.sln --verify-no-changes --no-restore
+
 publish: deps
 	@tools/publish.sh linux-x64
 
@@ -27,7 +31,7 @@ publish-arm64: deps
 	@tools/publish.sh linux-arm64
 
 # One build at a time: this machine has two cores.
-test: build publish publish-arm64
+test: build lint publish publish-arm64
 	@tools/test.sh unit integration arm64
 
 test-unit: build

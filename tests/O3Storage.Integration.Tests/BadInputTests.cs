@@ -111,9 +111,7 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
     [Fact]
     public async Task SecondProcessOnSameData_FailsFastAndFirstKeepsServing()
     {
-        using var cluster = new TestCluster(32, output);
-        cluster.Bootstrap(1);
-        await cluster.WaitForActiveNodesAsync([1], 1);
+        using TestCluster cluster = await TestCluster.StartAsync(32, 1, output);
         string identity = await File.ReadAllTextAsync(Path.Combine(cluster.DataDirectory(1), "node.json"));
 
         await ExpectFailureAsync(1, "is in use by another o3storage process", "--ip", cluster.Ip(1), "--port", "9080", "--bootstrap", "--data", cluster.DataDirectory(1));
@@ -125,9 +123,7 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
     [Fact]
     public async Task DataOfAnotherNode_IsRefusedNamingItsOwner()
     {
-        using var cluster = new TestCluster(33, output);
-        cluster.Bootstrap(1);
-        await cluster.WaitForActiveNodesAsync([1], 1);
+        using TestCluster cluster = await TestCluster.StartAsync(33, 1, output);
         cluster.Process(1).Terminate();
         Assert.Equal(0, await cluster.Process(1).WaitForExitAsync(s_exitTimeout));
 

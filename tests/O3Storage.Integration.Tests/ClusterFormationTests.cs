@@ -11,13 +11,7 @@ public sealed class ClusterFormationTests(ITestOutputHelper output)
     [Fact]
     public async Task Cluster_BootstrapAndTwoPeerJoins_EveryNodeSeesThreeActiveNodes()
     {
-        using var cluster = new TestCluster(11, output);
-        cluster.Bootstrap(1);
-        await cluster.WaitForActiveNodesAsync([1], 1);
-        cluster.Join(2, cluster.Peers(1));
-        cluster.Join(3, cluster.Peers(1));
-
-        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+        using TestCluster cluster = await TestCluster.StartAsync(11, 3, output);
 
         string leader = await cluster.WaitForAgreedLeaderAsync([1, 2, 3]);
         Assert.Equal(cluster.NodeId(1), leader);
@@ -38,12 +32,7 @@ public sealed class ClusterFormationTests(ITestOutputHelper output)
     [Fact]
     public async Task Cluster_GuideAddNewNode_FourthAndFifthNodesJoinAndAllSeeFive()
     {
-        using var cluster = new TestCluster(12, output);
-        cluster.Bootstrap(1);
-        await cluster.WaitForActiveNodesAsync([1], 1);
-        cluster.Join(2, cluster.Peers(1));
-        cluster.Join(3, cluster.Peers(1));
-        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+        using TestCluster cluster = await TestCluster.StartAsync(12, 3, output);
 
         // The guide: --peers 101,102,103 for node 4, then 101,102,103,104 for node 5.
         cluster.Join(4, cluster.Peers(1, 2, 3));
@@ -59,11 +48,7 @@ public sealed class ClusterFormationTests(ITestOutputHelper output)
     [Fact]
     public async Task Cluster_JoinThroughAFollower_IsForwardedToTheLeader()
     {
-        using var cluster = new TestCluster(13, output);
-        cluster.Bootstrap(1);
-        await cluster.WaitForActiveNodesAsync([1], 1);
-        cluster.Join(2, cluster.Peers(1));
-        await cluster.WaitForActiveNodesAsync([1, 2], 2);
+        using TestCluster cluster = await TestCluster.StartAsync(13, 2, output);
 
         // Node 3 only knows node 2, a follower.
         cluster.Join(3, cluster.Peers(2));
@@ -103,14 +88,9 @@ public sealed class ClusterFormationTests(ITestOutputHelper output)
     [Fact]
     public async Task Cluster_OneOfThreeKilled_RemainingNodesServeAndReportDegraded()
     {
-        using var cluster = new TestCluster(15, output);
-        cluster.Bootstrap(1);
-        await cluster.WaitForActiveNodesAsync([1], 1);
-        cluster.Join(2, cluster.Peers(1));
-        NodeProcess three = cluster.Join(3, cluster.Peers(1));
-        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+        using TestCluster cluster = await TestCluster.StartAsync(15, 3, output);
 
-        three.Kill();
+        cluster.Kill(3);
 
         await cluster.WaitForActiveNodesAsync([1, 2], 2);
         var health = await cluster.TryHealthAsync(2);

@@ -8,24 +8,10 @@ namespace O3Storage.Integration.Tests;
 /// <summary>Leader loss, quorum loss and graceful handover, with real processes killed for real.</summary>
 public sealed class FailoverTests(ITestOutputHelper output)
 {
-    private static async Task<TestCluster> StartClusterAsync(int subnet, int size, ITestOutputHelper output)
-    {
-        var cluster = new TestCluster(subnet, output);
-        cluster.Bootstrap(1);
-        await cluster.WaitForActiveNodesAsync([1], 1);
-        for (int node = 2; node <= size; node++)
-        {
-            cluster.Join(node, cluster.Peers(1));
-        }
-
-        await cluster.WaitForActiveNodesAsync(Enumerable.Range(1, size), size);
-        return cluster;
-    }
-
     [Fact]
     public async Task Cluster_LeaderKilled_NewLeaderElectedAndRestartedNodeRejoinsAndCatchesUp()
     {
-        using TestCluster cluster = await StartClusterAsync(21, 3, output);
+        using TestCluster cluster = await TestCluster.StartAsync(21, 3, output);
         string leader = await cluster.WaitForAgreedLeaderAsync([1, 2, 3]);
         int leaderNode = cluster.NodeNumberOf(leader);
         int[] survivors = [.. new[] { 1, 2, 3 }.Where(n => n != leaderNode)];
@@ -63,7 +49,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task Cluster_FiveNodes_KeepsLeaderWithTwoKilled_LosesItWithThreeKilled()
     {
-        using TestCluster cluster = await StartClusterAsync(22, 5, output);
+        using TestCluster cluster = await TestCluster.StartAsync(22, 5, output);
         string leader = await cluster.WaitForAgreedLeaderAsync([1, 2, 3, 4, 5]);
         int leaderNode = cluster.NodeNumberOf(leader);
         int[] followers = [.. Enumerable.Range(1, 5).Where(n => n != leaderNode)];
@@ -102,7 +88,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task Cluster_LeaderSigterm_HandsOverAndExitsCleanly()
     {
-        using TestCluster cluster = await StartClusterAsync(23, 3, output);
+        using TestCluster cluster = await TestCluster.StartAsync(23, 3, output);
         string leader = await cluster.WaitForAgreedLeaderAsync([1, 2, 3]);
         int leaderNode = cluster.NodeNumberOf(leader);
         int[] survivors = [.. new[] { 1, 2, 3 }.Where(n => n != leaderNode)];

@@ -33,6 +33,32 @@ internal sealed class TestCluster : IDisposable
 
     public string Root { get; }
 
+    /// <summary>
+    /// The guide's "Bootstrap New Cluster": node 1 with --bootstrap, then nodes 2..size with --peers node1,
+    /// waiting until every node sees all of them.
+    /// </summary>
+    public static async Task<TestCluster> StartAsync(int subnet, int size, ITestOutputHelper output)
+    {
+        var cluster = new TestCluster(subnet, output);
+        try
+        {
+            cluster.Bootstrap(1);
+            await cluster.WaitForActiveNodesAsync([1], 1);
+            for (int node = 2; node <= size; node++)
+            {
+                cluster.Join(node, cluster.Peers(1));
+            }
+
+            await cluster.WaitForActiveNodesAsync(Enumerable.Range(1, size), size);
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
     public string Ip(int node) => $"127.{_subnet}.0.{node}";
 
     public string NodeId(int node) => $"{Ip(node)}:{ApiPort}";

@@ -19,8 +19,8 @@ namespace O3Storage.Node.Hosting;
 
 internal sealed class NodeHost(NodeOptions options, string version, Stopwatch uptime)
 {
-    private static readonly TimeSpan HandoverTimeout = TimeSpan.FromSeconds(3);
-    private static readonly TimeSpan BootstrapTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_handoverTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan s_bootstrapTimeout = TimeSpan.FromSeconds(10);
 
     public async Task<int> RunAsync()
     {
@@ -149,7 +149,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         {
         }
 
-        await raft.StopAsync(HandoverTimeout, CancellationToken.None).ConfigureAwait(false);
+        await raft.StopAsync(s_handoverTimeout, CancellationToken.None).ConfigureAwait(false);
         NodeLog.Stopped(logger, stopping.ElapsedMilliseconds);
         await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await app.DisposeAsync().ConfigureAwait(false);
@@ -160,10 +160,10 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
     private async Task BootstrapAsync(NodeContext node, ILogger logger, CancellationToken token)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
-        deadline.CancelAfter(BootstrapTimeout);
+        deadline.CancelAfter(s_bootstrapTimeout);
         try
         {
-            await node.Raft.WaitForLeaderAsync(BootstrapTimeout, deadline.Token).ConfigureAwait(false);
+            await node.Raft.WaitForLeaderAsync(s_bootstrapTimeout, deadline.Token).ConfigureAwait(false);
             if (node.Raft.Metadata.Settings is null)
             {
                 await node.Raft.ReplicateAsync(new InitializeCluster(options.Settings, Guid.NewGuid()), deadline.Token).ConfigureAwait(false);
@@ -173,7 +173,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException && !token.IsCancellationRequested)
         {
-            throw new StartupException($"bootstrap did not complete within {BootstrapTimeout.TotalSeconds:0} s: this node never became leader of its new cluster");
+            throw new StartupException($"bootstrap did not complete within {s_bootstrapTimeout.TotalSeconds:0} s: this node never became leader of its new cluster");
         }
         catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
         {

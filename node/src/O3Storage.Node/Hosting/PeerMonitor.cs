@@ -12,7 +12,7 @@ namespace O3Storage.Node.Hosting;
 internal sealed class PeerMonitor(NodeContext node, PeerClient client, ILogger logger)
 {
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan RecordRepairInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_recordRepairInterval = TimeSpan.FromSeconds(2);
 
     public async Task RunAsync(CancellationToken token)
     {
@@ -25,7 +25,7 @@ internal sealed class PeerMonitor(NodeContext node, PeerClient client, ILogger l
             node.Peers.Retain(memberIds);
             await Task.WhenAll(memberIds.Where(id => id != node.NodeId).Select(id => ProbeAsync(id, token))).ConfigureAwait(false);
 
-            if (node.Raft.IsMember && !metadata.Members.ContainsKey(node.NodeId) && DateTimeOffset.UtcNow - lastRepair > RecordRepairInterval)
+            if (node.Raft.IsMember && !metadata.Members.ContainsKey(node.NodeId) && DateTimeOffset.UtcNow - lastRepair > s_recordRepairInterval)
             {
                 lastRepair = DateTimeOffset.UtcNow;
                 await RepairOwnRecordAsync(token).ConfigureAwait(false);
