@@ -36,10 +36,18 @@ wait_health() {
   stop
 }
 
-start 1 --bootstrap
-wait_health 127.0.0.1
-start 2 --peers 127.0.0.1
-start 3 --peers 127.0.0.1
+if [ -e "$state/node-1/raft/joined" ]; then
+  # Resuming: node 1 alone is one of three members, without a quorum until the others are back.
+  start 1 --bootstrap
+  start 2 --peers 127.0.0.1
+  start 3 --peers 127.0.0.1
+  wait_health 127.0.0.1
+else
+  start 1 --bootstrap
+  wait_health 127.0.0.1
+  start 2 --peers 127.0.0.1
+  start 3 --peers 127.0.0.1
+fi
 wait_health 127.0.0.2
 wait_health 127.0.0.3
 
