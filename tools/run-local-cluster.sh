@@ -16,7 +16,7 @@ stop() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   echo "stopped; state kept in $state (make clean-run forgets it)"
-  exit 0
+  exit "${1:-0}"
 }
 trap stop INT TERM
 
@@ -33,7 +33,7 @@ wait_health() {
   done
   echo "node $1 did not become healthy; see $state/*.log" >&2
   tail -n 5 "$state"/node-*.log >&2
-  stop
+  stop 1
 }
 
 if [ -e "$state/node-1/raft/joined" ]; then

@@ -37,8 +37,9 @@ for suite in "${suites[@]}"; do
       run_dotnet_tests tests/O3Storage.Node.Tests
       ;;
     integration)
-      # Leftovers of an interrupted run would hold the test addresses.
-      pkill -9 -f 'o3storage --ip 127\.[0-9]+\.0\.' 2>/dev/null || true
+      # Leftovers of an interrupted run would hold the test addresses; only test nodes (their data
+      # lives under a temporary o3-it-* root) are killed, never a `make run` cluster.
+      pkill -9 -f 'o3storage --ip .* --data [^ ]*/o3-it-' 2>/dev/null || true
       run_dotnet_tests tests/O3Storage.Integration.Tests
       ;;
     arm64)

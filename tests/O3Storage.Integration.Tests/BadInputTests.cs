@@ -58,6 +58,22 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
         Assert.False(Directory.Exists(Path.GetDirectoryName(data)));
     }
 
+    [Fact]
+    public async Task SigtermWhileWaitingForPeers_ExitsZeroAndWritesNothing()
+    {
+        string data = FreshDataPath();
+        using NodeProcess node = NodeProcess.Start("waiting", ["--ip", Ip(6), "--peers", Ip(9), "--join-timeout", "60s", "--data", data]);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(node.HasExited, node.Stderr);
+
+        node.Terminate();
+
+        Assert.Equal(0, await node.WaitForExitAsync(s_exitTimeout));
+        Assert.Contains("stopped by SIGTERM while starting", node.Stdout);
+        Assert.Equal("", node.Stderr);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(data)));
+    }
+
     [Theory]
     [InlineData(8080, "--port: 127.31.0.4:8080 is already in use")]
     [InlineData(8090, "--cluster-port: 127.31.0.4:8090 is already in use")]

@@ -101,4 +101,21 @@ public sealed class ClusterFormationTests(ITestOutputHelper output)
         Assert.False(killed.GetProperty("reachable").GetBoolean());
         Assert.Equal("unreachable", killed.GetProperty("role").GetString());
     }
+
+    [Fact]
+    public async Task Node_JoinInterruptedAfterBeingAdded_ResumesWithItsLogAndCompletesTheJoin()
+    {
+        using TestCluster cluster = await TestCluster.StartAsync(16, 3, output);
+        cluster.Process(3).Terminate();
+        Assert.Equal(0, await cluster.Process(3).WaitForExitAsync(TimeSpan.FromSeconds(15)));
+
+        // As if the node died after the leader added it but before it recorded its membership.
+        File.Delete(Path.Combine(cluster.DataDirectory(3), "raft", "joined"));
+        NodeProcess again = cluster.Join(3, cluster.Peers(1));
+
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+        Assert.Contains("resuming an interrupted join", again.Stdout);
+        Assert.True(File.Exists(Path.Combine(cluster.DataDirectory(3), "raft", "joined")));
+        Assert.Equal(3, (await cluster.HealthAsync(1)).GetProperty("cluster").GetProperty("total_nodes").GetInt32());
+    }
 }

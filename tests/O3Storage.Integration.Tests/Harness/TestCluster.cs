@@ -94,9 +94,10 @@ internal sealed class TestCluster : IDisposable
         {
             using HttpResponseMessage response = await s_http.GetAsync($"http://{NodeId(node)}/health");
             string text = await response.Content.ReadAsStringAsync();
-            return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+            using JsonDocument document = JsonDocument.Parse(text);
+            return (response.StatusCode, document.RootElement.Clone());
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
             return null;
         }
@@ -185,8 +186,9 @@ internal sealed class TestCluster : IDisposable
         {
             Directory.Delete(Root, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            _output.WriteLine($"could not remove {Root}: {e.Message}");
         }
     }
 }

@@ -1,7 +1,8 @@
 // Owns: applying committed Raft entries to the MetadataState, and its snapshots on disk.
 // Assumes: DotNext's WAL calls ApplyAsync in log order and never concurrently with itself.
-// Faults: a record this node cannot decode stops the apply loop with MetadataFormatException
-// (logged as fatal by the host) instead of skipping it and diverging from the other members.
+// Faults: a record this node cannot decode stops the apply loop with MetadataFormatException and
+// completes Faulted, on which the host logs, steps down and exits 70, instead of skipping the record
+// and diverging from the other members.
 using System.Buffers;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
@@ -14,10 +15,14 @@ public sealed class MetadataStateMachine(DirectoryInfo snapshotDirectory) : Simp
     /// <summary>Entries between snapshots: small enough that a restart replays little, large enough to not churn.</summary>
     public const int SnapshotIntervalEntries = 4096;
 
+    private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile MetadataState _state = MetadataState.Empty;
     private int _entriesSinceSnapshot;
 
     public MetadataState State => _state;
+
+    /// <summary>Faults (never completes otherwise) when a committed entry could not be applied.</summary>
+    public Task Faulted => _faulted.Task;
 
     /// <summary>Raised after each applied command, on the apply loop: keep handlers short.</summary>
     public event Action<MetadataState>? Applied;
@@ -31,8 +36,17 @@ public sealed class MetadataStateMachine(DirectoryInfo snapshotDirectory) : Simp
         }
         else
         {
-            MetadataCommand command = MetadataCodec.Decode(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray());
-            _state = state.Apply(command, entry.Index);
+            try
+            {
+                MetadataCommand command = MetadataCodec.Decode(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray());
+                _state = state.Apply(command, entry.Index);
+            }
+            catch (Exception e) when (e is MetadataFormatException or InvalidOperationException)
+            {
+                _faulted.TrySetException(e);
+                throw;
+            }
+
             Applied?.Invoke(_state);
         }
 

@@ -66,10 +66,10 @@ internal sealed class PeerClient : IDisposable
     }
 
     /// <summary>Pings <paramref name="peers"/> in rounds until one answers or <paramref name="timeout"/> passes.</summary>
-    public async Task<(NodeAddress Peer, PingResponse Answer)> FindReachablePeerAsync(IReadOnlyList<NodeAddress> peers, TimeSpan timeout, CancellationToken token)
+    /// <param name="deadline">Cancelled when <paramref name="timeout"/> has passed (shared with the rest of the join).</param>
+    /// <param name="token">Cancelled when the node is asked to stop.</param>
+    public async Task<(NodeAddress Peer, PingResponse Answer)> FindReachablePeerAsync(IReadOnlyList<NodeAddress> peers, TimeSpan timeout, CancellationToken deadline, CancellationToken token)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
-        deadline.CancelAfter(timeout);
         var lastErrors = new Dictionary<NodeAddress, string>();
         while (true)
         {
@@ -77,7 +77,7 @@ internal sealed class PeerClient : IDisposable
             {
                 try
                 {
-                    return (peer, await PingAsync(peer.ToString(), deadline.Token).ConfigureAwait(false));
+                    return (peer, await PingAsync(peer.ToString(), deadline).ConfigureAwait(false));
                 }
                 catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
                 {
@@ -91,7 +91,7 @@ internal sealed class PeerClient : IDisposable
 
             try
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(250), deadline.Token).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(250), deadline).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!token.IsCancellationRequested)
             {

@@ -7,6 +7,11 @@ namespace O3Storage.Node.Hosting;
 internal sealed class DataDirectory : IDisposable
 {
     private const string LockFileName = ".lock";
+
+    // A held flock surfaces as an IOException whose HResult is the raw errno (EWOULDBLOCK, 11 on
+    // Linux x86_64 and aarch64) or, in some runtime versions, ERROR_SHARING_VIOLATION.
+    private const int EWouldBlock = 11;
+    private const int SharingViolation = unchecked((int)0x80070020);
     private readonly FileStream _lock;
     private readonly bool _createdByUs;
 
@@ -49,12 +54,11 @@ internal sealed class DataDirectory : IDisposable
         string lockPath = Path.Combine(path, LockFileName);
         try
         {
-            bool lockExisted = File.Exists(lockPath);
             try
             {
                 lockFile = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (lockExisted)
+            catch (IOException e) when (e.HResult is SharingViolation or EWouldBlock)
             {
                 throw new StartupException($"--data {path} is in use by another o3storage process");
             }
@@ -77,9 +81,9 @@ internal sealed class DataDirectory : IDisposable
         }
         catch (StartupException)
         {
+            lockFile?.Dispose();
             if (lockFile is not null)
             {
-                lockFile.Dispose();
                 Cleanup(path, lockPath, existed);
             }
 
@@ -102,9 +106,11 @@ internal sealed class DataDirectory : IDisposable
 
     private static void Cleanup(string path, string lockPath, bool existed)
     {
-        TryDelete(() => File.Delete(lockPath));
+        // The lock file of a directory that stays is never deleted: another process may be about to
+        // lock it, and a deleted-then-recreated lock file would let two processes each hold "the" lock.
         if (!existed)
         {
+            TryDelete(() => File.Delete(lockPath));
             TryDelete(() => Directory.Delete(path, recursive: false));
         }
     }

@@ -42,7 +42,20 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         using ILoggerFactory loggerFactory = CreateLoggerFactory(options.LogLevel);
         ILogger logger = loggerFactory.CreateLogger("o3storage");
         NodeLog.Starting(logger, version, options.NodeId, options.Cluster.ToString(), options.DataDirectory);
+        try
+        {
+            return await RunCoreAsync(shutdown, loggerFactory, logger, () => stopReason).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            // systemctl stop while still starting (e.g. waiting for peers) is a normal stop, not a failure.
+            NodeLog.StoppedWhileStarting(logger, stopReason);
+            return 0;
+        }
+    }
 
+    private async Task<int> RunCoreAsync(CancellationTokenSource shutdown, ILoggerFactory loggerFactory, ILogger logger, Func<string> stopReason)
+    {
         PortProbe.EnsureBindable(options.Api.ToEndPoint(), "--port");
         PortProbe.EnsureBindable(options.Cluster.ToEndPoint(), "--cluster-port");
 
@@ -52,18 +65,31 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             throw new StartupException($"--data {options.DataDirectory} holds no cluster state: give --bootstrap to start a new cluster or --peers to join one");
         }
 
+        // One deadline for the whole join, from the first ping to being a member.
+        using var joinDeadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
+        joinDeadline.CancelAfter(options.JoinTimeout);
         using var peerClient = new PeerClient();
         if (!member && !options.Bootstrap)
         {
             // Before writing anything: a node that cannot reach any peer has nothing to join.
-            await peerClient.FindReachablePeerAsync(options.Peers, options.JoinTimeout, shutdown.Token).ConfigureAwait(false);
+            await peerClient.FindReachablePeerAsync(options.Peers, options.JoinTimeout, joinDeadline.Token, shutdown.Token).ConfigureAwait(false);
         }
 
         using DataDirectory data = DataDirectory.Open(options.DataDirectory);
+        bool resumingJoin = false;
         if (!member && Directory.Exists(data.RaftDirectory))
         {
-            NodeLog.RemovingInterruptedJoin(logger, data.RaftDirectory);
-            Directory.Delete(data.RaftDirectory, recursive: true);
+            if (options.Bootstrap)
+            {
+                NodeLog.RemovingInterruptedJoin(logger, data.RaftDirectory);
+                Directory.Delete(data.RaftDirectory, recursive: true);
+            }
+            else
+            {
+                // A join was cut short: the leader may already count this node as a voter, so its log is kept.
+                resumingJoin = true;
+                NodeLog.ResumingJoin(logger, data.RaftDirectory);
+            }
         }
 
         NodeIdentity identity;
@@ -76,7 +102,16 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 loggerFactory,
                 shutdown.Token).ConfigureAwait(false);
         }
-        catch (Exception) when (!member)
+        catch (System.Net.Sockets.SocketException e)
+        {
+            if (!member && !resumingJoin)
+            {
+                data.RemoveFreshState();
+            }
+
+            throw new StartupException($"--cluster-port: cannot listen on {options.Cluster}: {e.Message}");
+        }
+        catch (Exception) when (!member && !resumingJoin)
         {
             data.RemoveFreshState();
             throw;
@@ -86,7 +121,6 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         var node = new NodeContext(options, identity, raft, peers, version, uptime);
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
         WebApplication app = BuildWebApplication(node, peerClient, loggerFactory, logger);
-        Task? monitor = null;
         try
         {
             try
@@ -106,7 +140,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 }
                 else
                 {
-                    await JoinAsync(node, peerClient, logger, shutdown.Token).ConfigureAwait(false);
+                    await JoinAsync(node, peerClient, logger, joinDeadline.Token, shutdown.Token).ConfigureAwait(false);
                 }
 
                 data.MarkMember();
@@ -116,45 +150,59 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 NodeLog.BootstrapIgnored(logger);
             }
         }
-        catch (Exception) when (!member)
+        catch (Exception)
         {
+            bool added = raft.IsMember;
             await app.DisposeAsync().ConfigureAwait(false);
             await raft.DisposeAsync().ConfigureAwait(false);
-            data.RemoveFreshState();
-            if (shutdown.IsCancellationRequested)
+            if (!member && !added)
             {
-                throw new StartupException($"stopped by {stopReason} before this node had joined a cluster; nothing was kept");
+                data.RemoveFreshState();
+            }
+            else if (!member && !shutdown.IsCancellationRequested)
+            {
+                throw new StartupException("the cluster added this node but the join did not finish; start it again with the same --data to complete it");
             }
 
             throw;
         }
 
         NodeLog.Serving(logger, options.NodeId, uptime.ElapsedMilliseconds, raft.Role.ToWireName());
-        monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
-        try
+        Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
+        Task stopped = Task.Delay(Timeout.Infinite, shutdown.Token);
+        Task first = await Task.WhenAny(stopped, raft.StateMachine.Faulted).ConfigureAwait(false);
+        bool faulted = first == raft.StateMachine.Faulted;
+        if (faulted)
         {
-            await Task.Delay(Timeout.Infinite, shutdown.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
+            NodeLog.ApplyFailed(logger, raft.StateMachine.Faulted.Exception?.InnerException ?? new InvalidOperationException("apply failed"));
         }
 
-        NodeLog.Stopping(logger, stopReason);
+        NodeLog.Stopping(logger, faulted ? "metadata apply failed" : stopReason());
+        await shutdown.CancelAsync().ConfigureAwait(false);
         var stopping = Stopwatch.StartNew();
         try
         {
             await monitor.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException || !faulted)
         {
+            // The monitor ends by cancellation; anything else it hit is already logged there.
         }
 
-        await raft.StopAsync(s_handoverTimeout, CancellationToken.None).ConfigureAwait(false);
-        NodeLog.Stopped(logger, stopping.ElapsedMilliseconds);
-        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        await app.DisposeAsync().ConfigureAwait(false);
-        await raft.DisposeAsync().ConfigureAwait(false);
-        return 0;
+        try
+        {
+            // A node whose state machine failed must not lead: it steps down like any stopping leader.
+            await raft.StopAsync(s_handoverTimeout, CancellationToken.None).ConfigureAwait(false);
+            NodeLog.Stopped(logger, stopping.ElapsedMilliseconds);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            await raft.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return faulted ? 70 : 0;
     }
 
     private async Task BootstrapAsync(NodeContext node, ILogger logger, CancellationToken token)
@@ -184,10 +232,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         NodeLog.Bootstrapped(logger, options.Settings.ClusterId);
     }
 
-    private async Task JoinAsync(NodeContext node, PeerClient client, ILogger logger, CancellationToken token)
+    private async Task JoinAsync(NodeContext node, PeerClient client, ILogger logger, CancellationToken deadline, CancellationToken token)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
-        deadline.CancelAfter(options.JoinTimeout);
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
@@ -198,7 +244,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                     string peerId = peer.ToString();
                     try
                     {
-                        var (response, _, error) = await client.JoinAsync(peerId, node.JoinRequest, deadline.Token).ConfigureAwait(false);
+                        var (response, _, error) = await client.JoinAsync(peerId, node.JoinRequest, deadline).ConfigureAwait(false);
                         if (response is null)
                         {
                             errors[peerId] = error ?? "refused";
@@ -209,7 +255,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                         // Added: wait until the leader's configuration reached us and we know the leader.
                         while (!node.Raft.IsMember || node.Raft.LeaderEndPoint is null)
                         {
-                            await Task.Delay(5, deadline.Token).ConfigureAwait(false);
+                            await Task.Delay(5, deadline).ConfigureAwait(false);
                         }
 
                         NodeLog.Joined(logger, peerId, response.Leader);
@@ -222,7 +268,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                     }
                 }
 
-                await Task.Delay(500, deadline.Token).ConfigureAwait(false);
+                await Task.Delay(500, deadline).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!token.IsCancellationRequested)

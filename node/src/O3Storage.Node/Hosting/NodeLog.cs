@@ -26,6 +26,15 @@ internal static partial class NodeLog
     [LoggerMessage(1007, LogLevel.Critical, "metadata apply failed; this node stops rather than diverge")]
     public static partial void ApplyFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(1008, LogLevel.Information, "stopped by {Reason} while starting")]
+    public static partial void StoppedWhileStarting(ILogger logger, string reason);
+
+    [LoggerMessage(1009, LogLevel.Warning, "resuming an interrupted join with the Raft state in {Directory}")]
+    public static partial void ResumingJoin(ILogger logger, string directory);
+
+    [LoggerMessage(1010, LogLevel.Error, "peer monitor round failed")]
+    public static partial void MonitorRoundFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(2001, LogLevel.Information, "bootstrapped cluster {ClusterId} with this node as leader")]
     public static partial void Bootstrapped(ILogger logger, string clusterId);
 

@@ -20,15 +20,23 @@ internal sealed class PeerMonitor(NodeContext node, PeerClient client, ILogger l
         using var timer = new PeriodicTimer(ProbeInterval);
         do
         {
-            MetadataState metadata = node.Raft.Metadata;
-            var memberIds = new HashSet<string>(metadata.Members.Keys, StringComparer.Ordinal);
-            node.Peers.Retain(memberIds);
-            await Task.WhenAll(memberIds.Where(id => id != node.NodeId).Select(id => ProbeAsync(id, token))).ConfigureAwait(false);
-
-            if (node.Raft.IsMember && !metadata.Members.ContainsKey(node.NodeId) && DateTimeOffset.UtcNow - lastRepair > s_recordRepairInterval)
+            try
             {
-                lastRepair = DateTimeOffset.UtcNow;
-                await RepairOwnRecordAsync(token).ConfigureAwait(false);
+                MetadataState metadata = node.Raft.Metadata;
+                var memberIds = new HashSet<string>(metadata.Members.Keys, StringComparer.Ordinal);
+                node.Peers.Retain(memberIds);
+                await Task.WhenAll(memberIds.Where(id => id != node.NodeId).Select(id => ProbeAsync(id, token))).ConfigureAwait(false);
+
+                if (node.Raft.IsMember && !metadata.Members.ContainsKey(node.NodeId) && DateTimeOffset.UtcNow - lastRepair > s_recordRepairInterval)
+                {
+                    lastRepair = DateTimeOffset.UtcNow;
+                    await RepairOwnRecordAsync(token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (!token.IsCancellationRequested)
+            {
+                // The loop must outlive any one bad round: without it /health would decay to 503.
+                NodeLog.MonitorRoundFailed(logger, e);
             }
         }
         while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false));
