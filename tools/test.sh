@@ -35,6 +35,7 @@ for suite in "${suites[@]}"; do
     unit)
       run_dotnet_tests tests/O3Storage.Cluster.Tests
       run_dotnet_tests tests/O3Storage.Node.Tests
+      run_dotnet_tests tests/O3Storage.Storage.Tests
       ;;
     integration)
       # Leftovers of an interrupted run would hold the test addresses; only test nodes (their data

@@ -1,0 +1,365 @@
+// Owns: the log-structured blob store on one device: the segment log, the in-memory index from blob
+// id to record location, and the write path. Layout and recovery are documented in docs/storage-format.md.
+// Assumes: one BlobStore per device (the device holds an exclusive lock); writes are serialized here.
+// Faults: a put that fails part-way (client gone, short stream, IO error) leaves no record: its header
+// block, written last, is what makes a record exist. A full device throws StorageFullException before
+// anything is written. A damaged record is skipped at recovery and counted, never served.
+using O3Storage.Storage.Devices;
+using O3Storage.Storage.Format;
+
+namespace O3Storage.Storage;
+
+public sealed partial class BlobStore : IDisposable
+{
+    internal const int BlockBytes = Superblock.BlockSizeBytes;
+
+    /// <summary>Segments kept free for deletes and compaction: a full store can always delete and reclaim.</summary>
+    internal const int ReservedSegments = 1;
+
+    private readonly IBlockDevice _device;
+    private readonly Superblock _superblock;
+    private readonly BlobStoreOptions _options;
+    private readonly Segment[] _segments;
+    private readonly Dictionary<BlobId, Location> _index;
+    private readonly object _lock = new();
+    private readonly AlignedBuffer _headerBlock;
+    private readonly AlignedBuffer _chunk;
+    private Segment? _head;
+    private ulong _nextSequence;
+    private ulong _nextSegmentSequence;
+    private long _usedBytes;
+    private bool _compacting;
+    private int _damagedRecords;
+
+    private BlobStore(IBlockDevice device, Superblock superblock, BlobStoreOptions options, Segment[] segments, Dictionary<BlobId, Location> index, ulong nextSequence, ulong nextSegmentSequence, int damagedRecords)
+    {
+        _device = device;
+        _superblock = superblock;
+        _options = options;
+        _segments = segments;
+        _index = index;
+        _nextSequence = nextSequence;
+        _nextSegmentSequence = nextSegmentSequence;
+        _damagedRecords = damagedRecords;
+        _headerBlock = new AlignedBuffer(BlockBytes);
+        _chunk = new AlignedBuffer(options.IoChunkBytes);
+        _head = segments.Where(s => s.State == SegmentState.Open).MaxBy(s => s.Sequence);
+        foreach (Location location in index.Values)
+        {
+            segments[location.Segment].LiveBytes += location.RecordBytes;
+            _usedBytes += location.RecordBytes;
+        }
+    }
+
+    public Guid DeviceUuid => _superblock.DeviceUuid;
+
+    public Guid NodeUuid => _superblock.NodeUuid;
+
+    public Guid ClusterUuid => _superblock.ClusterUuid;
+
+    /// <summary>Records found damaged: at recovery (a bad header followed by valid records) or by compaction.</summary>
+    public int DamagedRecords => Volatile.Read(ref _damagedRecords);
+
+    /// <summary>The largest blob a single record can hold.</summary>
+    public long BlobSizeBytesMax => _superblock.SegmentSizeBytes - (3 * BlockBytes) - RecordHeader.SizeBytes + BlockBytes;
+
+    private long SegmentBlocks => _superblock.SegmentSizeBytes / BlockBytes;
+
+    /// <summary>Writes a fresh, empty store onto <paramref name="device"/>; everything on it is forgotten.</summary>
+    public static BlobStore Format(IBlockDevice device, Guid nodeUuid, Guid clusterUuid, BlobStoreOptions? options = null)
+    {
+        options ??= new BlobStoreOptions();
+        CheckDevice(device);
+        if (options.SegmentSizeBytes % BlockBytes != 0 || options.SegmentSizeBytes < 4 * BlockBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.SegmentSizeBytes, "segment size must be a multiple of 4096 and at least 16 KiB");
+        }
+
+        long segments = (device.CapacityBytes - options.DataStartBytes) / options.SegmentSizeBytes;
+        if (segments < 2)
+        {
+            throw new DeviceException($"{device.Description} is too small: it needs room for at least two {options.SegmentSizeBytes}-byte segments after {options.DataStartBytes} bytes");
+        }
+
+        var superblock = new Superblock(
+            Generation: 1,
+            DeviceUuid: Guid.NewGuid(),
+            nodeUuid,
+            clusterUuid,
+            options.SegmentSizeBytes,
+            (int)Math.Min(segments, int.MaxValue),
+            Salt: (uint)Random.Shared.Next() | 1u,
+            options.DataStartBytes,
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        using (var block = new AlignedBuffer(Superblock.SizeBytes))
+        {
+            // Both copies: a torn write of either later still leaves the other one readable.
+            (superblock with { Generation = 0 }).WriteTo(block.Span);
+            device.Write(0, block.Span);
+            superblock.WriteTo(block.Span);
+            device.Write(Superblock.SizeBytes, block.Span);
+        }
+
+        device.Discard(options.DataStartBytes, superblock.SegmentSizeBytes * superblock.SegmentCount);
+        return Open(device, options);
+    }
+
+    public BlobInfo Put(BlobId id, ReadOnlySpan<byte> content)
+    {
+        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        return Put(id, stream, content.Length);
+    }
+
+    /// <summary>
+    /// Stores exactly <paramref name="lengthBytes"/> bytes read from <paramref name="content"/> under
+    /// <paramref name="id"/>, replacing any earlier blob of that id. Durable when it returns.
+    /// </summary>
+    public BlobInfo Put(BlobId id, Stream content, long lengthBytes)
+    {
+        if (id.Value == UInt128.Zero)
+        {
+            throw new ArgumentException("blob id 0 is reserved", nameof(id));
+        }
+
+        if (lengthBytes < 0 || lengthBytes > BlobSizeBytesMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lengthBytes), lengthBytes, $"a blob holds 0 to {BlobSizeBytesMax} bytes");
+        }
+
+        long blocks = RecordHeader.BlocksFor(lengthBytes, BlockBytes);
+        lock (_lock)
+        {
+            Segment head = EnsureHeadHasRoom(blocks, mayUseReserve: false);
+            long recordOffset = SegmentOffset(head) + head.WriteOffsetBytes;
+            Span<byte> headerBlock = _headerBlock.Span;
+            headerBlock.Clear();
+
+            // The header block carries the first payload bytes; it is written last, after the rest is durable.
+            int inHeader = (int)Math.Min(lengthBytes, BlockBytes - RecordHeader.SizeBytes);
+            ReadExactly(content, headerBlock.Slice(RecordHeader.SizeBytes, inHeader), 0, lengthBytes);
+            uint crc = Crc32C.Append(~0u, headerBlock.Slice(RecordHeader.SizeBytes, inHeader));
+
+            long written = inHeader;
+            long dataOffset = recordOffset + BlockBytes;
+            Span<byte> chunk = _chunk.Span;
+            while (written < lengthBytes)
+            {
+                int take = (int)Math.Min(chunk.Length, lengthBytes - written);
+                ReadExactly(content, chunk[..take], written, lengthBytes);
+                crc = Crc32C.Append(crc, chunk[..take]);
+                int padded = Align(take);
+                chunk[take..padded].Clear();
+                _device.Write(dataOffset, chunk[..padded]);
+                dataOffset += padded;
+                written += take;
+            }
+
+            var header = new RecordHeader(RecordKind.Put, _nextSequence++, id, lengthBytes, ~crc, head.Sequence);
+            header.WriteTo(headerBlock, _superblock.Salt);
+            _device.Write(recordOffset, headerBlock);
+
+            head.WriteOffsetBytes += blocks * BlockBytes;
+            var location = new Location(head.Index, recordOffset, lengthBytes, header.PayloadCrc, header.Sequence);
+            Replace(id, location);
+            return location.ToInfo(id);
+        }
+    }
+
+    /// <summary>Deletes <paramref name="id"/>; false when it did not exist. Durable when it returns.</summary>
+    public bool Delete(BlobId id)
+    {
+        lock (_lock)
+        {
+            if (!_index.ContainsKey(id))
+            {
+                return false;
+            }
+
+            Segment head = EnsureHeadHasRoom(1, mayUseReserve: true);
+            long offset = SegmentOffset(head) + head.WriteOffsetBytes;
+            Span<byte> block = _headerBlock.Span;
+            block.Clear();
+            new RecordHeader(RecordKind.Tombstone, _nextSequence++, id, 0, 0, head.Sequence).WriteTo(block, _superblock.Salt);
+            _device.Write(offset, block);
+            head.WriteOffsetBytes += BlockBytes;
+            head.TombstoneCount++;
+            Replace(id, null);
+            return true;
+        }
+    }
+
+    public bool TryStat(BlobId id, out BlobInfo? info)
+    {
+        lock (_lock)
+        {
+            info = _index.TryGetValue(id, out Location location) ? location.ToInfo(id) : null;
+            return info is not null;
+        }
+    }
+
+    /// <summary>All blobs, in no particular order; a snapshot taken under the lock.</summary>
+    public IReadOnlyList<BlobInfo> List()
+    {
+        lock (_lock)
+        {
+            return _index.Select(entry => entry.Value.ToInfo(entry.Key)).ToList();
+        }
+    }
+
+    /// <summary>A stream over the blob; its checksum is verified when the last byte is read.</summary>
+    /// <exception cref="BlobNotFoundException">No such blob.</exception>
+    public Stream OpenRead(BlobId id)
+    {
+        Location location;
+        lock (_lock)
+        {
+            if (!_index.TryGetValue(id, out location))
+            {
+                throw new BlobNotFoundException(id);
+            }
+        }
+
+        return new BlobReadStream(_device, id, location, _superblock.Salt, _options.IoChunkBytes);
+    }
+
+    /// <summary>Reads a whole blob into memory, checksum verified before it returns.</summary>
+    public byte[] ReadAll(BlobId id)
+    {
+        using Stream stream = OpenRead(id);
+        var result = new byte[stream.Length];
+        stream.ReadExactly(result);
+        if (stream.ReadByte() != -1)
+        {
+            throw new InvalidOperationException("blob stream longer than its length");
+        }
+
+        return result;
+    }
+
+    public StorageStats Stats()
+    {
+        lock (_lock)
+        {
+            // Garbage counts as free: compaction reclaims it when space is needed. The reserve does not.
+            long capacity = _superblock.SegmentSizeBytes * _superblock.SegmentCount;
+            long free = Math.Max(0, capacity - _usedBytes - (ReservedSegments * _superblock.SegmentSizeBytes));
+            return new StorageStats(_index.Count, _usedBytes, capacity, free, _device.Description, _device.DirectIo, DamagedRecords);
+        }
+    }
+
+    public void Dispose()
+    {
+        _headerBlock.Dispose();
+        _chunk.Dispose();
+    }
+
+    private Segment EnsureHeadHasRoom(long blocks, bool mayUseReserve)
+    {
+        // One block always stays free at the end of a segment for its seal record.
+        if (_head is not null && (_head.WriteOffsetBytes / BlockBytes) + blocks + 1 <= SegmentBlocks)
+        {
+            return _head;
+        }
+
+        if (!_compacting && FreeSegments() <= ReservedSegments)
+        {
+            Compact();
+        }
+
+        int free = FreeSegments();
+        if (free == 0 || (free <= ReservedSegments && !mayUseReserve))
+        {
+            throw new StorageFullException(
+                $"no free segment left on {_device.Description}: {_index.Count} blobs use {_usedBytes} of {_superblock.SegmentSizeBytes * _superblock.SegmentCount} bytes");
+        }
+
+        Segment next = _segments.First(s => s.State == SegmentState.Free);
+        Span<byte> block = _headerBlock.Span;
+        if (_head is not null)
+        {
+            block.Clear();
+            new RecordHeader(RecordKind.Seal, _nextSequence++, default, 0, 0, _head.Sequence).WriteTo(block, _superblock.Salt);
+            _device.Write(SegmentOffset(_head) + _head.WriteOffsetBytes, block);
+            _head.State = SegmentState.Sealed;
+        }
+
+        next.Sequence = _nextSegmentSequence++;
+        block.Clear();
+        new RecordHeader(RecordKind.SegmentStart, _nextSequence++, default, 0, 0, next.Sequence).WriteTo(block, _superblock.Salt);
+        _device.Write(SegmentOffset(next), block);
+        next.State = SegmentState.Open;
+        next.WriteOffsetBytes = BlockBytes;
+        _head = next;
+        return next;
+    }
+
+    private int FreeSegments() => _segments.Count(s => s.State == SegmentState.Free);
+
+    private void Replace(BlobId id, Location? location)
+    {
+        if (_index.Remove(id, out Location previous))
+        {
+            _segments[previous.Segment].LiveBytes -= previous.RecordBytes;
+            _usedBytes -= previous.RecordBytes;
+        }
+
+        if (location is { } added)
+        {
+            _index[id] = added;
+            _segments[added.Segment].LiveBytes += added.RecordBytes;
+            _usedBytes += added.RecordBytes;
+        }
+    }
+
+    private long SegmentOffset(Segment segment) => _superblock.DataStartBytes + (segment.Index * _superblock.SegmentSizeBytes);
+
+    private static int Align(int bytes) => (bytes + BlockBytes - 1) / BlockBytes * BlockBytes;
+
+    private static void ReadExactly(Stream content, Span<byte> destination, long alreadyRead, long expected)
+    {
+        int read = content.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+        if (read < destination.Length)
+        {
+            throw new EndOfStreamException($"content ended after {alreadyRead + read} of {expected} bytes; nothing was stored");
+        }
+    }
+
+    private static void CheckDevice(IBlockDevice device)
+    {
+        if (BlockBytes % device.AlignmentBytes != 0)
+        {
+            throw new DeviceException($"{device.Description} needs {device.AlignmentBytes}-byte alignment; this format uses {BlockBytes}-byte blocks");
+        }
+    }
+
+    internal enum SegmentState
+    {
+        Free,
+        Open,
+        Sealed,
+    }
+
+    internal sealed class Segment(int index)
+    {
+        public int Index { get; } = index;
+
+        public SegmentState State { get; set; }
+
+        public ulong Sequence { get; set; }
+
+        /// <summary>Next append position, relative to the segment start.</summary>
+        public long WriteOffsetBytes { get; set; }
+
+        public long LiveBytes { get; set; }
+
+        /// <summary>Tombstones written in this segment: it may then be compacted only as the oldest segment.</summary>
+        public int TombstoneCount { get; set; }
+    }
+
+    internal readonly record struct Location(int Segment, long OffsetBytes, long LengthBytes, uint Crc, ulong Sequence)
+    {
+        public long RecordBytes => RecordHeader.BlocksFor(LengthBytes, BlockBytes) * BlockBytes;
+
+        public BlobInfo ToInfo(BlobId id) => new(id, LengthBytes, Crc, Sequence);
+    }
+}

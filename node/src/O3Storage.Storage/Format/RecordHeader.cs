@@ -1,0 +1,88 @@
+// Owns: the 64-byte header at the start of every record's first 4 KiB block.
+//
+//  0 u32 magic "O3RC"      4 u8 version   5 u8 kind   6 u16 flags
+//  8 u64 sequence (global, monotonic: orders puts and deletes of one blob across segments)
+// 16 u128 blob id (0 for segment bookkeeping)
+// 32 u64 payload length    40 u32 payload CRC-32C   44 u32 reserved
+// 48 u64 segment sequence (which use of the physical segment wrote this record)
+// 56 u32 reserved          60 u32 block CRC-32C, seeded with the device salt, over bytes 0..59 and
+//                          64..4095 of the header block (so the payload bytes that share the block
+//                          with the header are covered too: a torn write of that block is detected)
+//
+// The salt makes a header that a client smuggled inside blob content (to be found by a resync scan)
+// fail its checksum: clients never see the salt. The segment sequence rejects stale records left
+// from an earlier use of a reused segment.
+using System.Buffers.Binary;
+
+namespace O3Storage.Storage.Format;
+
+internal enum RecordKind : byte
+{
+    Put = 1,
+    Tombstone = 2,
+    SegmentStart = 3,
+    Seal = 4,
+}
+
+internal readonly record struct RecordHeader(RecordKind Kind, ulong Sequence, BlobId Id, long PayloadLengthBytes, uint PayloadCrc, ulong SegmentSequence)
+{
+    public const int SizeBytes = 64;
+    public const int BlockBytes = 4096;
+    public const byte Version = 1;
+    private const uint Magic = 0x4352_334F; // "O3RC" little-endian
+
+    /// <summary>Writes the header into a header block whose payload part (bytes 64..4095) is already filled.</summary>
+    public void WriteTo(Span<byte> destination, uint salt)
+    {
+        destination[..SizeBytes].Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
+        destination[4] = Version;
+        destination[5] = (byte)Kind;
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], Sequence);
+        Id.WriteTo(destination[16..]);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[32..], PayloadLengthBytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[40..], PayloadCrc);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[48..], SegmentSequence);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[60..], HeaderCrc(destination, salt));
+    }
+
+    public static bool TryRead(ReadOnlySpan<byte> source, uint salt, out RecordHeader header)
+    {
+        header = default;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(source) != Magic
+            || source[4] != Version
+            || BinaryPrimitives.ReadUInt32LittleEndian(source[60..]) != HeaderCrc(source, salt))
+        {
+            return false;
+        }
+
+        var kind = (RecordKind)source[5];
+        long length = BinaryPrimitives.ReadInt64LittleEndian(source[32..]);
+        if (kind is < RecordKind.Put or > RecordKind.Seal || length < 0)
+        {
+            return false;
+        }
+
+        header = new RecordHeader(
+            kind,
+            BinaryPrimitives.ReadUInt64LittleEndian(source[8..]),
+            BlobId.ReadFrom(source[16..]),
+            length,
+            BinaryPrimitives.ReadUInt32LittleEndian(source[40..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(source[48..]));
+        return true;
+    }
+
+    /// <summary>Blocks the record occupies: the header block holds the first payload bytes.</summary>
+    public static long BlocksFor(long payloadLengthBytes, int blockSizeBytes) =>
+        (SizeBytes + payloadLengthBytes + blockSizeBytes - 1) / blockSizeBytes;
+
+    /// <param name="block">The whole 4 KiB header block.</param>
+    private static uint HeaderCrc(ReadOnlySpan<byte> block, uint salt)
+    {
+        Span<byte> seed = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(seed, salt);
+        uint crc = Crc32C.Append(Crc32C.Append(~0u, seed), block[..60]);
+        return ~Crc32C.Append(crc, block[SizeBytes..BlockBytes]);
+    }
+}

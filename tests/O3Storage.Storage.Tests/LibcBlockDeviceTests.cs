@@ -1,0 +1,97 @@
+using O3Storage.Storage.Devices;
+using static O3Storage.Storage.Tests.StoreFixtures;
+
+namespace O3Storage.Storage.Tests;
+
+/// <summary>The real libc device on real files: O_DIRECT, exclusive locking, the tmpfs fallback.</summary>
+public sealed class LibcBlockDeviceTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("o3-dev-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void FileDevice_UsesDirectIo_AndAStoreSurvivesReopen()
+    {
+        string path = Path.Combine(_directory, "blobs.dev");
+        LibcBlockDevice.CreateFile(path, DeviceBytes(8));
+        byte[] data = Bytes(new Random(3), 50_000);
+        using (LibcBlockDevice device = LibcBlockDevice.Open(path, requireDirectIo: false))
+        {
+            Assert.True(device.DirectIo, $"expected O_DIRECT on {path} (file system of /tmp supports it)");
+            Assert.False(device.IsBlockDevice);
+            Assert.Equal(DeviceBytes(8), device.CapacityBytes);
+            using BlobStore store = FormatSmall(device);
+            store.Put(Id(1), data);
+        }
+
+        using (LibcBlockDevice device = LibcBlockDevice.Open(path, requireDirectIo: true))
+        {
+            using BlobStore store = BlobStore.Open(device);
+            Assert.Equal(data, store.ReadAll(Id(1)));
+            Assert.True(store.Stats().DirectIo);
+        }
+    }
+
+    [Fact]
+    public void SecondOpenOfTheSameDevice_FailsFastWithAClearMessage()
+    {
+        string path = Path.Combine(_directory, "blobs.dev");
+        LibcBlockDevice.CreateFile(path, DeviceBytes(4));
+        using LibcBlockDevice first = LibcBlockDevice.Open(path, requireDirectIo: false);
+
+        var error = Assert.Throws<DeviceInUseException>(() => LibcBlockDevice.Open(path, requireDirectIo: false));
+
+        Assert.Contains("in use by another o3storage process", error.Message);
+    }
+
+    [Fact]
+    public void Tmpfs_FallsBackToBufferedIo_OrIsRefusedWhenDirectIoIsRequired()
+    {
+        if (!Directory.Exists("/dev/shm"))
+        {
+            Assert.Fail("this test needs /dev/shm (tmpfs) to exist");
+        }
+
+        string path = Path.Combine("/dev/shm", $"o3-dev-{Guid.NewGuid():N}");
+        try
+        {
+            LibcBlockDevice.CreateFile(path, DeviceBytes(4));
+            bool kernelHasTmpfsDirectIo;
+            try
+            {
+                LibcBlockDevice.Open(path, requireDirectIo: true).Dispose();
+                kernelHasTmpfsDirectIo = true; // Linux 6.6+ supports O_DIRECT on tmpfs
+            }
+            catch (DeviceException error)
+            {
+                Assert.Contains("does not support O_DIRECT", error.Message);
+                kernelHasTmpfsDirectIo = false;
+            }
+
+            using LibcBlockDevice device = LibcBlockDevice.Open(path, requireDirectIo: false);
+            Assert.Equal(kernelHasTmpfsDirectIo, device.DirectIo);
+            using BlobStore store = FormatSmall(device);
+            store.Put(Id(1), [9, 8, 7]);
+            Assert.Equal([9, 8, 7], store.ReadAll(Id(1)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void MissingDevice_IsAClearError()
+    {
+        var error = Assert.Throws<DeviceException>(() => LibcBlockDevice.Open(Path.Combine(_directory, "nope"), requireDirectIo: false));
+        Assert.Contains("No such file or directory", error.Message);
+    }
+
+    [Fact]
+    public void DirectoryAsDevice_IsRefused()
+    {
+        Exception error = Assert.ThrowsAny<StorageException>(() => LibcBlockDevice.Open(_directory, requireDirectIo: false));
+        Assert.Matches("(Is a directory|neither a block device nor a regular file)", error.Message);
+    }
+}
