@@ -24,8 +24,13 @@ public sealed class ClusterFormationTests(ITestOutputHelper output)
         Assert.Equal(
             [cluster.NodeId(1), cluster.NodeId(2), cluster.NodeId(3)],
             clusterHealth.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
-        Assert.Equal(0, health.GetProperty("storage").GetProperty("total_objects").GetInt64());
-        Assert.Equal(0, health.GetProperty("storage").GetProperty("used_space_bytes").GetInt64());
+        JsonElement storage = health.GetProperty("storage");
+        Assert.Equal(0, storage.GetProperty("total_objects").GetInt64());
+        Assert.Equal(0, storage.GetProperty("used_space_bytes").GetInt64());
+        Assert.Equal(2 * 128L * 1024 * 1024, storage.GetProperty("capacity_bytes").GetInt64()); // 300M: two 128M segments
+        Assert.Equal(128L * 1024 * 1024, storage.GetProperty("free_space_bytes").GetInt64()); // one is the reserve
+        Assert.True(storage.GetProperty("direct_io").GetBoolean(), "the test data lives on a file system with O_DIRECT");
+        Assert.EndsWith("blobs.dev", storage.GetProperty("device").GetString()!.Split(' ')[0]);
         Assert.Equal("o3storage", clusterHealth.GetProperty("cluster_id").GetString());
     }
 

@@ -62,6 +62,9 @@ public sealed class CommandLineParserTests
     [InlineData("--join-timeout 'soon' is not a duration", "--ip", "10.0.0.1", "--peers", "10.0.0.2", "--join-timeout", "soon")]
     [InlineData("--log-level 'loud'", "--ip", "10.0.0.1", "--bootstrap", "--log-level", "loud")]
     [InlineData("--config /nonexistent/cluster.json: no such file", "--ip", "10.0.0.1", "--config", "/nonexistent/cluster.json")]
+    [InlineData("--device-size 100M is below the minimum of 257M", "--ip", "10.0.0.1", "--bootstrap", "--device-size", "100M")]
+    [InlineData("--device-size 'lots' is not a size", "--ip", "10.0.0.1", "--bootstrap", "--device-size", "lots")]
+    [InlineData("--device-size only sizes the default", "--ip", "10.0.0.1", "--bootstrap", "--device", "/dev/sdz9", "--device-size", "1G")]
     public void BadInput_IsOneLineErrorNamingTheProblem(string expected, params string[] args)
     {
         string message = Error(args);
@@ -75,6 +78,16 @@ public sealed class CommandLineParserTests
         Assert.IsType<ParseResult.ShowHelp>(CommandLineParser.Parse(["--ip", "x", "--help"]));
         Assert.IsType<ParseResult.ShowVersion>(CommandLineParser.Parse(["--version"]));
         Assert.Contains("--peers", CommandLineParser.Usage);
+    }
+
+    [Theory]
+    [InlineData("300M", 300L << 20)]
+    [InlineData("1G", 1L << 30)]
+    [InlineData("4097", 4096)]
+    public void TryParseSize_AcceptsBinarySuffixesAndRoundsToBlocks(string text, long expected)
+    {
+        Assert.True(CommandLineParser.TryParseSize(text, out long bytes));
+        Assert.Equal(expected, bytes);
     }
 
     [Theory]

@@ -216,4 +216,42 @@ public sealed class BlobStoreTests
         store.Put(Id(1001), Bytes(_random, 12_000));
         Assert.Equal(2, store.Stats().TotalObjects);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Churn_AroundLongLivedBlobs_NeverFillsWhileLiveDataIsSmall(int seed)
+    {
+        var random = new Random(seed);
+        var device = new MemoryBlockDevice(DeviceBytes(8));
+        using BlobStore store = FormatSmall(device);
+        var longLived = new Dictionary<BlobId, byte[]>();
+        for (int i = 0; i < 4; i++)
+        {
+            longLived[Id(10_000 + i)] = Bytes(random, 30_000);
+            store.Put(Id(10_000 + i), longLived[Id(10_000 + i)]);
+        }
+
+        // Unique ids, each deleted soon after: the device sees hundreds of segments' worth of writes.
+        var recent = new Queue<BlobId>();
+        for (int i = 0; i < 3000; i++)
+        {
+            store.Put(Id(i), Bytes(random, random.Next(0, 12_000)));
+            recent.Enqueue(Id(i));
+            if (recent.Count > random.Next(0, 4))
+            {
+                Assert.True(store.Delete(recent.Dequeue()));
+            }
+        }
+
+        foreach ((BlobId id, byte[] data) in longLived)
+        {
+            Assert.Equal(data, store.ReadAll(id));
+        }
+
+        store.Dispose();
+        using BlobStore reopened = BlobStore.Open(device);
+        Assert.Equal(longLived.Count + recent.Count, reopened.List().Count);
+    }
 }

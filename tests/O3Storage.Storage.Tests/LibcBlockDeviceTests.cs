@@ -94,4 +94,24 @@ public sealed class LibcBlockDeviceTests : IDisposable
         Exception error = Assert.ThrowsAny<StorageException>(() => LibcBlockDevice.Open(_directory, requireDirectIo: false));
         Assert.Matches("(Is a directory|neither a block device nor a regular file)", error.Message);
     }
+
+    [Fact]
+    public void FormatAndCompaction_KeepTheFileReservation()
+    {
+        string path = Path.Combine(_directory, "blobs.dev");
+        LibcBlockDevice.CreateFile(path, DeviceBytes(4));
+        using LibcBlockDevice device = LibcBlockDevice.Open(path, requireDirectIo: false);
+        using BlobStore store = FormatSmall(device);
+        for (int i = 0; i < 40; i++)
+        {
+            store.Put(Id(i), new byte[20_000]);
+            store.Delete(Id(i));
+        }
+
+        // st_blocks counts 512-byte blocks actually allocated: zeroing keeps them, punching holes would not.
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%b", path]) { RedirectStandardOutput = true })!;
+        long allocated = long.Parse(stat.StandardOutput.ReadToEnd().Trim(), System.Globalization.CultureInfo.InvariantCulture) * 512;
+        stat.WaitForExit();
+        Assert.True(allocated >= DeviceBytes(4), $"only {allocated} of {DeviceBytes(4)} bytes still allocated");
+    }
 }

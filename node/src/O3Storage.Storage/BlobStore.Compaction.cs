@@ -2,10 +2,10 @@
 // numbers, so recovery orders them exactly as before), then its start block is zeroed and the whole
 // segment discarded (TRIM on flash, a punched hole in a file).
 //
-// Tombstone rule: a tombstone may be dropped only when no older record of its blob can remain: when
-// its segment is the oldest in use, or the blob has been put again since (the newer put outranks
-// every older record). Otherwise it is copied forward like a live record. Any sealed segment can
-// therefore be a victim; the cheapest one (fewest bytes to copy) goes first.
+// Tombstone rule: a tombstone is dropped when its blob was put again (the newer put outranks every
+// older record) or when no dead put of its blob remains on the device outside the victim (nothing
+// left to resurrect); otherwise it is copied forward. The store counts dead puts per blob for this.
+// Any sealed segment can be a victim; the oldest goes first when it qualifies, else the cheapest.
 //
 // Crash safety: until the victim's start block is zeroed both copies exist and recovery keeps the one
 // in the newer segment (equal sequence, later segment wins); a torn copy is simply not a record.
@@ -49,10 +49,15 @@ public sealed partial class BlobStore
         // segment is gained), or at most half of it is live (two victims cost at most one segment).
         // Without this, a segment whose only "garbage" is a tail too short for the next record would be
         // copied to a new segment with the same tail, forever.
-        return _segments
+        var candidates = _segments
             .Where(s => s.State == SegmentState.Sealed)
             .Where(s => CopyCost(s) <= HeadRoomBytes() || (CopyCost(s) <= usable / 2 && FreeSegments() > 0))
-            .MinBy(CopyCost);
+            .ToList();
+
+        // The oldest segment first when it qualifies: only there are tombstones dropped rather than
+        // copied forward, so preferring cheaper younger segments would let tombstones pile up.
+        Segment? oldest = _segments.Where(s => s.State != SegmentState.Free).MinBy(s => s.Sequence);
+        return oldest is not null && candidates.Contains(oldest) ? oldest : candidates.MinBy(CopyCost);
     }
 
     /// <summary>Bytes compaction may copy out of a segment: live records and (at most) its tombstones.</summary>
@@ -62,13 +67,29 @@ public sealed partial class BlobStore
 
     private void CompactSegment(Segment victim)
     {
-        bool oldest = victim == _segments.Where(s => s.State != SegmentState.Free).MinBy(s => s.Sequence);
-        List<RecordHeader> tombstones = oldest ? [] : TombstonesToKeep(victim);
+        (List<RecordHeader> victimTombstones, Dictionary<BlobId, int> victimDeadPuts) = ScanVictim(victim);
+
+        // The victim's dead puts vanish with it; a tombstone is kept only for a blob that is still
+        // deleted and still has a dead put somewhere else.
+        foreach ((BlobId id, int count) in victimDeadPuts)
+        {
+            int left = _deadPuts.GetValueOrDefault(id) - count;
+            if (left > 0)
+            {
+                _deadPuts[id] = left;
+            }
+            else
+            {
+                _deadPuts.Remove(id);
+            }
+        }
+
+        List<RecordHeader> tombstones = victimTombstones.Where(t => !_index.ContainsKey(t.Id) && _deadPuts.ContainsKey(t.Id)).ToList();
         var live = _index.Where(entry => entry.Value.Segment == victim.Index).OrderBy(entry => entry.Value.OffsetBytes).ToList();
         foreach ((BlobId id, Location location) in live)
         {
             Location? moved = CopyRecord(id, location);
-            Replace(id, moved);
+            Replace(id, moved, previousStaysOnDevice: false);
             if (moved is null)
             {
                 _damagedRecords++;
@@ -138,10 +159,11 @@ public sealed partial class BlobStore
         return location with { Segment = head.Index, OffsetBytes = target };
     }
 
-    /// <summary>Tombstones of <paramref name="victim"/> whose blob is still deleted (not put again since).</summary>
-    private List<RecordHeader> TombstonesToKeep(Segment victim)
+    /// <summary>The victim's tombstones, and how many dead (not indexed) put records of each blob it holds.</summary>
+    private (List<RecordHeader> Tombstones, Dictionary<BlobId, int> DeadPuts) ScanVictim(Segment victim)
     {
-        var keep = new List<RecordHeader>();
+        var tombstones = new List<RecordHeader>();
+        var deadPuts = new Dictionary<BlobId, int>();
         long start = SegmentOffset(victim);
         long end = _superblock.SegmentSizeBytes - BlockBytes;
         Span<byte> block = _headerBlock.Span;
@@ -166,14 +188,19 @@ public sealed partial class BlobStore
                 break;
             }
 
-            if (header.Kind == RecordKind.Tombstone && !_index.ContainsKey(header.Id))
+            if (header.Kind == RecordKind.Tombstone)
             {
-                keep.Add(header);
+                tombstones.Add(header);
+            }
+            else if (header.Kind == RecordKind.Put
+                && !(_index.TryGetValue(header.Id, out Location live) && live.Segment == victim.Index && live.OffsetBytes == start + offset))
+            {
+                deadPuts[header.Id] = deadPuts.GetValueOrDefault(header.Id) + 1;
             }
 
             offset += RecordHeader.BlocksFor(header.PayloadLengthBytes, BlockBytes) * BlockBytes;
         }
 
-        return keep;
+        return (tombstones, deadPuts);
     }
 }

@@ -49,6 +49,7 @@ public sealed partial class BlobStore
 
         var index = new Dictionary<BlobId, Location>();
         var deleted = new Dictionary<BlobId, ulong>();
+        var putRecords = new Dictionary<BlobId, int>();
         int damaged = 0;
         foreach (Segment segment in segments.Where(s => s.State == SegmentState.Open).OrderBy(s => s.Sequence))
         {
@@ -95,6 +96,10 @@ public sealed partial class BlobStore
                 {
                     segment.TombstoneCount++;
                 }
+                else
+                {
+                    putRecords[header.Id] = putRecords.GetValueOrDefault(header.Id) + 1;
+                }
 
                 Apply(index, deleted, header, segment.Index, segmentStart + offset);
                 offset += recordBytes;
@@ -110,7 +115,17 @@ public sealed partial class BlobStore
             segment.State = SegmentState.Sealed;
         }
 
-        return new BlobStore(device, superblock, options, segments, index, maxSequence + 1, maxSegmentSequence, damaged);
+        var deadPuts = new Dictionary<BlobId, int>();
+        foreach ((BlobId id, int count) in putRecords)
+        {
+            int dead = count - (index.ContainsKey(id) ? 1 : 0);
+            if (dead > 0)
+            {
+                deadPuts[id] = dead;
+            }
+        }
+
+        return new BlobStore(device, superblock, options, segments, index, deadPuts, maxSequence + 1, maxSegmentSequence, damaged);
     }
 
     private static void Apply(Dictionary<BlobId, Location> index, Dictionary<BlobId, ulong> deleted, RecordHeader header, int segment, long offset)

@@ -29,10 +29,15 @@ public sealed partial class BlobStore : IDisposable
     private ulong _nextSegmentSequence;
     private long _usedBytes;
     private bool _compacting;
+
+    // Superseded or deleted put records still on the device, per blob: a tombstone must survive
+    // compaction exactly while its blob has one (else recovery could resurrect that old put).
+    private readonly Dictionary<BlobId, int> _deadPuts;
     private int _damagedRecords;
 
-    private BlobStore(IBlockDevice device, Superblock superblock, BlobStoreOptions options, Segment[] segments, Dictionary<BlobId, Location> index, ulong nextSequence, ulong nextSegmentSequence, int damagedRecords)
+    private BlobStore(IBlockDevice device, Superblock superblock, BlobStoreOptions options, Segment[] segments, Dictionary<BlobId, Location> index, Dictionary<BlobId, int> deadPuts, ulong nextSequence, ulong nextSegmentSequence, int damagedRecords)
     {
+        _deadPuts = deadPuts;
         _device = device;
         _superblock = superblock;
         _options = options;
@@ -295,12 +300,16 @@ public sealed partial class BlobStore : IDisposable
 
     private int FreeSegments() => _segments.Count(s => s.State == SegmentState.Free);
 
-    private void Replace(BlobId id, Location? location)
+    private void Replace(BlobId id, Location? location, bool previousStaysOnDevice = true)
     {
         if (_index.Remove(id, out Location previous))
         {
             _segments[previous.Segment].LiveBytes -= previous.RecordBytes;
             _usedBytes -= previous.RecordBytes;
+            if (previousStaysOnDevice)
+            {
+                _deadPuts[id] = _deadPuts.GetValueOrDefault(id) + 1;
+            }
         }
 
         if (location is { } added)

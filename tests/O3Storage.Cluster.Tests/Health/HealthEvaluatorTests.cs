@@ -34,7 +34,8 @@ public sealed class HealthEvaluatorTests
         Term: 3,
         leaderClusterEndPoint,
         Enumerable.Range(1, members).Select(i => $"10.0.0.{i}:8090").ToList(),
-        Members(members));
+        Members(members),
+        StorageHealth.None);
 
     [Fact]
     public void ThreeMembersAllAnswering_Is200WithThreeActiveAndLeaderByNodeId()
@@ -52,7 +53,7 @@ public sealed class HealthEvaluatorTests
         Assert.True(report.Cluster.WriteEnabled);
         Assert.Equal("10.0.0.1:8080", report.Cluster.Leader);
         Assert.Equal(["leader", "follower", "follower"], report.Cluster.Members.Select(m => m.Role));
-        Assert.Equal(0, report.Storage.TotalObjects);
+        Assert.Same(StorageHealth.None, report.Storage);
     }
 
     [Fact]

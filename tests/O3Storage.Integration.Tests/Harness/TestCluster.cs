@@ -76,7 +76,7 @@ internal sealed class TestCluster : IDisposable
     {
         NodeProcess process = NodeProcess.Start(
             $"node-{node}",
-            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), .. args]);
+            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), "--device-size", "300M", .. args]);
         _processes.Add(process);
         _current[node] = process;
         return process;

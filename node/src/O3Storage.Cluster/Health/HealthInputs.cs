@@ -14,4 +14,5 @@ public sealed record HealthInputs(
     long Term,
     string? LeaderClusterEndPoint,
     IReadOnlyList<string> ConfigurationEndPoints,
-    MetadataState Metadata);
+    MetadataState Metadata,
+    StorageHealth Storage);

@@ -35,5 +35,8 @@ public sealed record MemberHealth(
     long? LastContactMsAgo,
     bool Self);
 
-/// <summary>Until the storage engine lands this node stores nothing: zeros, honestly.</summary>
-public sealed record StorageHealth(long TotalObjects, long UsedSpaceBytes);
+/// <summary>This node's blob store: what it holds and how much room is left.</summary>
+public sealed record StorageHealth(long TotalObjects, long UsedSpaceBytes, long CapacityBytes, long FreeSpaceBytes, string? Device, bool DirectIo)
+{
+    public static StorageHealth None { get; } = new(0, 0, 0, 0, null, false);
+}

@@ -22,6 +22,9 @@ public static class CommandLineParser
           --peers LIST         join an existing cluster through any of these members;
                                comma-separated ip or ip:port (port defaults to --port)
           --data DIR           node state directory (default /opt/o3storage/data)
+          --device PATH        raw partition or file for blob data (default DIR/blobs.dev,
+                               created on first start; a blank device is formatted)
+          --device-size SIZE   size of the default DIR/blobs.dev: 300M, 1G, ... (default 1G)
           --cluster-port PORT  Raft and node-to-node port (default PORT + 10)
           --config FILE        cluster.json: cluster_id, nodes, replication_factor,
                                consistency_level; without --bootstrap/--peers the node
@@ -37,7 +40,7 @@ public static class CommandLineParser
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
@@ -212,6 +215,26 @@ public static class CommandLineParser
             return Fail($"--log-level '{logLevel}' must be debug, info, warning or error");
         }
 
+        long deviceSize = NodeOptions.DefaultDeviceSizeBytes;
+        if (values.TryGetValue("--device-size", out string? sizeText))
+        {
+            if (!TryParseSize(sizeText, out deviceSize))
+            {
+                return Fail($"--device-size '{sizeText}' is not a size (e.g. 300M, 1G, 2T)");
+            }
+
+            if (deviceSize < NodeOptions.DeviceSizeBytesMin)
+            {
+                return Fail($"--device-size {sizeText} is below the minimum of 257M (superblocks and two 128M segments)");
+            }
+        }
+
+        string? device = values.GetValueOrDefault("--device");
+        if (device is not null && values.ContainsKey("--device-size"))
+        {
+            return Fail("--device-size only sizes the default DIR/blobs.dev; an explicit --device keeps its own size");
+        }
+
         string data = values.GetValueOrDefault("--data", NodeOptions.DefaultDataDirectory);
         if (data.Length == 0)
         {
@@ -228,6 +251,8 @@ public static class CommandLineParser
             JoinTimeout = joinTimeout,
             Settings = settings,
             LogLevel = logLevel,
+            DevicePath = device is null ? null : Path.GetFullPath(device),
+            DeviceSizeBytes = deviceSize,
         });
     }
 
@@ -244,6 +269,28 @@ public static class CommandLineParser
 
         duration = TimeSpan.FromMilliseconds(value * scaleMs);
         return true;
+    }
+
+    /// <summary>Parses a byte count with an optional binary suffix K, M, G or T; rounds down to 4 KiB.</summary>
+    public static bool TryParseSize(string text, out long bytes)
+    {
+        bytes = 0;
+        long scale = text.Length == 0 ? 1 : char.ToUpperInvariant(text[^1]) switch
+        {
+            'K' => 1L << 10,
+            'M' => 1L << 20,
+            'G' => 1L << 30,
+            'T' => 1L << 40,
+            _ => 1,
+        };
+        string number = scale == 1 ? text : text[..^1];
+        if (!long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value <= 0 || value > long.MaxValue / scale)
+        {
+            return false;
+        }
+
+        bytes = value * scale / 4096 * 4096;
+        return bytes > 0;
     }
 
     private static ParseResult.Error Fail(string message) => new(message);

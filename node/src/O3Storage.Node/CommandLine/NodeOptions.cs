@@ -29,5 +29,16 @@ public sealed record NodeOptions
 
     public string LogLevel { get; init; } = "info";
 
+    /// <summary>1 GiB: room for seven 128 MiB segments; reserved with fallocate when the file is made.</summary>
+    public const long DefaultDeviceSizeBytes = 1024L * 1024 * 1024;
+
+    /// <summary>The smallest device the store accepts: 1 MiB of superblocks plus two 128 MiB segments.</summary>
+    public const long DeviceSizeBytesMin = (1024L * 1024) + (2 * 128L * 1024 * 1024);
+
+    /// <summary>A raw partition or file for blobs; null: <c>DIR/blobs.dev</c>, created on first start.</summary>
+    public string? DevicePath { get; init; }
+
+    public long DeviceSizeBytes { get; init; } = DefaultDeviceSizeBytes;
+
     public string NodeId => Api.ToString();
 }

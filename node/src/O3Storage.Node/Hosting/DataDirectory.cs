@@ -28,6 +28,9 @@ internal sealed class DataDirectory : IDisposable
 
     public string IdentityFile => Path.Combine(FullPath, "node.json");
 
+    /// <summary>Where blobs live unless --device names a partition or file.</summary>
+    public string DefaultDevicePath => Path.Combine(FullPath, "blobs.dev");
+
     /// <summary>Written once this node is a confirmed member; its absence means "no cluster state yet".</summary>
     public string MembershipMarker => Path.Combine(RaftDirectory, "joined");
 
@@ -98,6 +101,7 @@ internal sealed class DataDirectory : IDisposable
     {
         TryDelete(() => Directory.Delete(RaftDirectory, recursive: true));
         TryDelete(() => File.Delete(IdentityFile));
+        TryDelete(() => File.Delete(DefaultDevicePath));
         _lock.Dispose();
         Cleanup(FullPath, Path.Combine(FullPath, LockFileName), !_createdByUs);
     }

@@ -9,7 +9,7 @@ using O3Storage.Node.CommandLine;
 namespace O3Storage.Node.Hosting;
 
 /// <summary>The running node as the HTTP handlers and background loops see it.</summary>
-internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, PeerTable peers, string version, Stopwatch uptime)
+internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, NodeStorage storage, PeerTable peers, string version, Stopwatch uptime)
 {
     public NodeOptions Options => options;
 
@@ -47,6 +47,7 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             raft.Term,
             raft.LeaderEndPoint?.ToString(),
             raft.IsMember ? raft.ConfigurationMembers.Select(e => e.ToString()).ToList() : [],
-            metadata);
+            metadata,
+            storage.Health());
     }
 }

@@ -93,10 +93,12 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         NodeIdentity identity;
+        NodeStorage? storage = null;
         RaftNode raft;
         try
         {
             identity = NodeIdentityStore.LoadOrCreate(data.IdentityFile, options.NodeId, options.Cluster.ToString());
+            storage = NodeStorage.Open(options, data, identity);
             raft = await RaftNode.StartAsync(
                 new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap),
                 loggerFactory,
@@ -104,6 +106,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
         catch (System.Net.Sockets.SocketException e)
         {
+            storage?.Dispose();
             if (!member && !resumingJoin)
             {
                 data.RemoveFreshState();
@@ -111,14 +114,19 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
             throw new StartupException($"--cluster-port: cannot listen on {options.Cluster}: {e.Message}");
         }
-        catch (Exception) when (!member && !resumingJoin)
+        catch (Exception)
         {
-            data.RemoveFreshState();
+            storage?.Dispose();
+            if (!member && !resumingJoin)
+            {
+                data.RemoveFreshState();
+            }
+
             throw;
         }
 
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
-        var node = new NodeContext(options, identity, raft, peers, version, uptime);
+        var node = new NodeContext(options, identity, raft, storage, peers, version, uptime);
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
         WebApplication app = BuildWebApplication(node, peerClient, loggerFactory, logger);
         try
@@ -155,6 +163,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             bool added = raft.IsMember;
             await app.DisposeAsync().ConfigureAwait(false);
             await raft.DisposeAsync().ConfigureAwait(false);
+            storage.Dispose();
             if (!member && !added)
             {
                 data.RemoveFreshState();
@@ -200,6 +209,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
             await raft.DisposeAsync().ConfigureAwait(false);
+            storage.Dispose();
         }
 
         return faulted ? 70 : 0;

@@ -7,6 +7,7 @@ internal static partial class Libc
 {
     public const int LOCK_EX = 2;
     public const int LOCK_NB = 4;
+    public const int FALLOC_FL_ZERO_RANGE = 0x10; // same on every Linux architecture
 
     // Generic Linux ioctl encoding, identical on x86_64 and aarch64 (64-bit size_t).
     public const int BLKSSZGET = 0x1268;              // _IO(0x12, 104): logical sector size (int)

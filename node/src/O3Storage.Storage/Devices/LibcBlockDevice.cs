@@ -236,8 +236,10 @@ public sealed unsafe class LibcBlockDevice : IBlockDevice
             range[1] = (ulong)lengthBytes;
             _ = ioctl(_fd, Libc.BLKDISCARD, range); // unsupported on some cards: nothing to do then
         }
-        else
+        else if (fallocate(_fd, Libc.FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offsetBytes, lengthBytes) != 0)
         {
+            // Zeroing keeps the blocks fallocate reserved (a hole would give them back to the file
+            // system, and a later write could then fail with ENOSPC); punch where zeroing is unsupported.
             _ = fallocate(_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offsetBytes, lengthBytes);
         }
     }

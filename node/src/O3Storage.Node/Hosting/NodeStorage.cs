@@ -1,0 +1,79 @@
+// Owns: this node's blob device and store for the life of the process: creating DIR/blobs.dev on
+// first start, formatting only a blank device (never one that holds something else), and refusing a
+// store formatted for another node.
+using O3Storage.Cluster.Health;
+using O3Storage.Node.CommandLine;
+using O3Storage.Storage;
+using O3Storage.Storage.Devices;
+
+namespace O3Storage.Node.Hosting;
+
+internal sealed class NodeStorage : IDisposable
+{
+    private const int BlankProbeBytes = 8192;
+    private readonly LibcBlockDevice _device;
+
+    private NodeStorage(LibcBlockDevice device, BlobStore store)
+    {
+        _device = device;
+        Store = store;
+    }
+
+    public BlobStore Store { get; }
+
+    public static NodeStorage Open(NodeOptions options, DataDirectory data, NodeIdentity identity)
+    {
+        string path = options.DevicePath ?? data.DefaultDevicePath;
+        try
+        {
+            bool create = options.DevicePath is null && !File.Exists(path);
+            if (create)
+            {
+                LibcBlockDevice.CreateFile(path, options.DeviceSizeBytes);
+            }
+
+            LibcBlockDevice device = LibcBlockDevice.Open(path, requireDirectIo: false);
+            try
+            {
+                BlobStore store = create || IsBlank(device)
+                    ? BlobStore.Format(device, identity.Uuid, Guid.Empty)
+                    : BlobStore.Open(device);
+                if (store.NodeUuid != identity.Uuid)
+                {
+                    store.Dispose();
+                    throw new StartupException($"--device {path} holds the store of node {store.NodeUuid}, not of this node ({identity.Uuid}); use this node's device or a blank one");
+                }
+
+                return new NodeStorage(device, store);
+            }
+            catch
+            {
+                device.Dispose();
+                throw;
+            }
+        }
+        catch (StorageException e)
+        {
+            throw new StartupException($"--device {path}: {e.Message}");
+        }
+    }
+
+    public StorageHealth Health()
+    {
+        StorageStats stats = Store.Stats();
+        return new StorageHealth(stats.TotalObjects, stats.UsedSpaceBytes, stats.CapacityBytes, stats.FreeSpaceBytes, stats.Device, stats.DirectIo);
+    }
+
+    public void Dispose()
+    {
+        Store.Dispose();
+        _device.Dispose();
+    }
+
+    private static bool IsBlank(LibcBlockDevice device)
+    {
+        using var probe = new AlignedBuffer(BlankProbeBytes);
+        device.Read(0, probe.Span);
+        return !probe.Span.ContainsAnyExcept((byte)0);
+    }
+}
