@@ -147,6 +147,36 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task CheckAndCompact_RunOnAStoppedNode_AndRefuseALiveOne()
+    {
+        using TestCluster cluster = await TestCluster.StartAsync(34, 1, output);
+        string data = cluster.DataDirectory(1);
+
+        (int liveExit, _, string liveError) = await NodeProcess.RunToExitAsync(["check", "--data", data], s_exitTimeout);
+        Assert.Equal(1, liveExit);
+        Assert.Contains("in use by another o3storage process", liveError);
+
+        cluster.Process(1).Terminate();
+        Assert.Equal(0, await cluster.Process(1).WaitForExitAsync(s_exitTimeout));
+        (int checkExit, string checkOutput, _) = await NodeProcess.RunToExitAsync(["check", "--data", data], s_exitTimeout);
+        Assert.Equal(0, checkExit);
+        Assert.Contains("0 blobs", checkOutput);
+        (int compactExit, string compactOutput, _) = await NodeProcess.RunToExitAsync(["compact", "--data", data], s_exitTimeout);
+        Assert.Equal(0, compactExit);
+        Assert.Contains("segments reclaimed", compactOutput);
+
+        // A device whose superblocks are gone is reported, not crashed on.
+        await using (FileStream device = File.OpenWrite(Path.Combine(data, "blobs.dev")))
+        {
+            await device.WriteAsync(new byte[8192]);
+            device.Position = 0;
+            device.WriteByte(1);
+        }
+
+        await ExpectFailureAsync(1, "holds no valid o3storage superblock", "check", "--data", data);
+    }
+
+    [Fact]
     public async Task Version_PrintsSemverAndCommit()
     {
         (int exitCode, string stdout, _) = await NodeProcess.RunToExitAsync(["--version"], s_exitTimeout);

@@ -131,4 +131,15 @@ public sealed class CommandLineParserTests
         Assert.True(NodeAddress.TryParse(text, 8080, out NodeAddress address, out _));
         return address;
     }
+
+    [Fact]
+    public void Maintenance_CheckAndCompactTakeDataAndDevice()
+    {
+        var check = Assert.IsType<ParseResult.Maintain>(CommandLineParser.Parse(["check", "--data", "/tmp/d"]));
+        Assert.Equal(("check", "/tmp/d", (string?)null), (check.Command, check.DataDirectory, check.DevicePath));
+        var compact = Assert.IsType<ParseResult.Maintain>(CommandLineParser.Parse(["compact", "--device", "/dev/sdz9"]));
+        Assert.Equal(("compact", "/opt/o3storage/data", "/dev/sdz9"), (compact.Command, compact.DataDirectory, compact.DevicePath));
+        Assert.Contains("unknown argument '--ip'", Error("check", "--ip", "10.0.0.1"));
+        Assert.Contains("--data needs a value", Error("compact", "--data"));
+    }
 }

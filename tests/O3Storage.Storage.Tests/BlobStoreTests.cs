@@ -254,4 +254,44 @@ public sealed class BlobStoreTests
         using BlobStore reopened = BlobStore.Open(device);
         Assert.Equal(longLived.Count + recent.Count, reopened.List().Count);
     }
+
+    [Fact]
+    public void Verify_NamesDamagedBlobs_AndCompactAll_ReclaimsDeletedSpace()
+    {
+        var device = new MemoryBlockDevice(DeviceBytes(8));
+        using BlobStore store = FormatSmall(device);
+        for (int i = 0; i < 12; i++)
+        {
+            store.Put(Id(i), Bytes(_random, 10_000));
+        }
+
+        for (int i = 0; i < 10; i++)
+        {
+            store.Delete(Id(i));
+        }
+
+        Assert.Empty(store.Verify());
+        Assert.True(store.Compact(all: true) > 0);
+        Assert.Equal(2, store.List().Count);
+        Assert.Empty(store.Verify());
+
+        // Damage the payload of one remaining blob where it now lives.
+        long used = store.Stats().UsedSpaceBytes;
+        Assert.Equal(2 * 12_288, used);
+        byte[] image = device.Content;
+        int flipped = 0;
+        for (int offset = 0; offset < image.Length && flipped == 0; offset += 4096)
+        {
+            // The record header's blob id sits at offset 16 of its block; flip a payload byte after it.
+            if (BitConverter.ToUInt64(image, offset + 24) == 11 && BitConverter.ToUInt64(image, offset + 16) == 0xABCD)
+            {
+                image[offset + 5000] ^= 0xFF;
+                flipped++;
+            }
+        }
+
+        Assert.Equal(1, flipped);
+        var problems = store.Verify();
+        Assert.Equal([Id(11)], problems.Select(p => p.Id));
+    }
 }

@@ -19,6 +19,17 @@ public static class Program
             case ParseResult.ShowVersion:
                 Console.Out.WriteLine($"o3storage {Version}");
                 return 0;
+            case ParseResult.Maintain maintain:
+                try
+                {
+                    return Maintenance.Run(maintain, Console.Out);
+                }
+                catch (StartupException e)
+                {
+                    Console.Error.WriteLine($"o3storage: {e.Message}");
+                    return 1;
+                }
+
             case ParseResult.Error error:
                 Console.Error.WriteLine($"o3storage: {error.Message} (see --help)");
                 return 2;

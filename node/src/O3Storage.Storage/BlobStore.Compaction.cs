@@ -16,8 +16,11 @@ namespace O3Storage.Storage;
 
 public sealed partial class BlobStore
 {
-    /// <summary>Compacts sealed segments until more than the reserve is free, or nothing more can be gained.</summary>
-    public int Compact()
+    /// <summary>
+    /// Compacts sealed segments until more than the reserve is free (or, with <paramref name="all"/>,
+    /// as long as a segment pays for its copy), and returns how many were reclaimed.
+    /// </summary>
+    public int Compact(bool all = false)
     {
         lock (_lock)
         {
@@ -26,7 +29,7 @@ public sealed partial class BlobStore
             try
             {
                 // Bounded: each round frees a segment at a net gain (see ChooseVictim), at most one per segment.
-                for (int round = 0; round < _segments.Length && FreeSegments() <= ReservedSegments && ChooseVictim() is { } victim; round++)
+                for (int round = 0; round < _segments.Length && (all || FreeSegments() <= ReservedSegments) && ChooseVictim() is { } victim; round++)
                 {
                     CompactSegment(victim);
                     compacted++;

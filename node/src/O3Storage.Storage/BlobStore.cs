@@ -241,6 +241,26 @@ public sealed partial class BlobStore : IDisposable
         return result;
     }
 
+    /// <summary>Reads every blob and verifies its checksum (fsck); the ids that failed.</summary>
+    public IReadOnlyList<(BlobId Id, string Problem)> Verify()
+    {
+        var problems = new List<(BlobId, string)>();
+        foreach (BlobInfo blob in List())
+        {
+            try
+            {
+                using Stream stream = OpenRead(blob.Id);
+                stream.CopyTo(Stream.Null, _options.IoChunkBytes);
+            }
+            catch (ChecksumMismatchException e)
+            {
+                problems.Add((blob.Id, e.Message));
+            }
+        }
+
+        return problems;
+    }
+
     public StorageStats Stats()
     {
         lock (_lock)

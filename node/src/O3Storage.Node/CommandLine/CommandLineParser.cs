@@ -12,6 +12,7 @@ public static class CommandLineParser
 {
     public const string Usage = """
         Usage: o3storage --ip IP [--port PORT] (--bootstrap | --peers PEER[,PEER...]) [options]
+               o3storage check|compact [--data DIR] [--device PATH]
                o3storage --version | --help
 
         Runs one O3StorageOS node: a Raft member that serves /health (and later S3) on IP:PORT.
@@ -35,6 +36,9 @@ public static class CommandLineParser
           --version            print the version and exit
           -h, --help           print this help and exit
 
+        check verifies every blob's checksum and reports damage (exit 1 if any); compact
+        reclaims the space of deleted blobs. Both need the node stopped.
+
         A node restarted on an existing --data directory rejoins with its state;
         --bootstrap and --peers then only matter for a node that has no state yet.
         """;
@@ -44,6 +48,11 @@ public static class CommandLineParser
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
+        if (args.Count > 0 && args[0] is "check" or "compact")
+        {
+            return ParseMaintenance(args);
+        }
+
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         bool bootstrap = false;
         for (int i = 0; i < args.Count; i++)
@@ -269,6 +278,41 @@ public static class CommandLineParser
 
         duration = TimeSpan.FromMilliseconds(value * scaleMs);
         return true;
+    }
+
+    private static ParseResult ParseMaintenance(IReadOnlyList<string> args)
+    {
+        string data = NodeOptions.DefaultDataDirectory;
+        string? device = null;
+        for (int i = 1; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (arg is "-h" or "--help")
+            {
+                return new ParseResult.ShowHelp();
+            }
+
+            if (arg is not ("--data" or "--device"))
+            {
+                return Fail($"{args[0]}: unknown argument '{arg}' (it takes --data DIR and --device PATH)");
+            }
+
+            if (i + 1 >= args.Count)
+            {
+                return Fail($"{arg} needs a value");
+            }
+
+            if (arg == "--data")
+            {
+                data = args[++i];
+            }
+            else
+            {
+                device = args[++i];
+            }
+        }
+
+        return new ParseResult.Maintain(args[0], Path.GetFullPath(data), device is null ? null : Path.GetFullPath(device));
     }
 
     /// <summary>Parses a byte count with an optional binary suffix K, M, G or T; rounds down to 4 KiB.</summary>

@@ -13,6 +13,9 @@ public abstract record ParseResult
 
     public sealed record ShowVersion : ParseResult;
 
+    /// <summary><c>o3storage check|compact --data DIR [--device PATH]</c>: offline maintenance of a stopped node's store.</summary>
+    public sealed record Maintain(string Command, string DataDirectory, string? DevicePath) : ParseResult;
+
     /// <summary>One line, no trailing period, that says what is wrong and how to fix it.</summary>
     public sealed record Error(string Message) : ParseResult;
 }
