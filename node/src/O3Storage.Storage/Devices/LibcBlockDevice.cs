@@ -173,28 +173,7 @@ public sealed unsafe class LibcBlockDevice : IBlockDevice
         CheckRange(offsetBytes, destination.Length);
         fixed (byte* buffer = destination)
         {
-            int done = 0;
-            while (done < destination.Length)
-            {
-                ssize_t n = pread(_fd, buffer + done, (size_t)(destination.Length - done), offsetBytes + done);
-                if (n < 0)
-                {
-                    int error = errno;
-                    if (error == 4) // EINTR
-                    {
-                        continue;
-                    }
-
-                    throw new DeviceException($"read of {destination.Length} bytes at {offsetBytes} from {Path} failed: {Describe(error)}");
-                }
-
-                if (n == 0)
-                {
-                    throw new DeviceException($"read at {offsetBytes + done} from {Path} hit the end of the device (truncated?)");
-                }
-
-                done += (int)n;
-            }
+            Transfer(offsetBytes, buffer, destination.Length, write: false);
         }
     }
 
@@ -203,26 +182,42 @@ public sealed unsafe class LibcBlockDevice : IBlockDevice
         CheckRange(offsetBytes, source.Length);
         fixed (byte* buffer = source)
         {
-            int done = 0;
-            while (done < source.Length)
-            {
-                ssize_t n = pwrite(_fd, buffer + done, (size_t)(source.Length - done), offsetBytes + done);
-                if (n < 0)
-                {
-                    int error = errno;
-                    if (error == 4)
-                    {
-                        continue;
-                    }
+            Transfer(offsetBytes, buffer, source.Length, write: true);
+        }
+    }
 
-                    // After a failed write the page cache and device may disagree (fsyncgate): never retry blindly.
-                    throw error == ENOSPC
-                        ? new StorageFullException($"{Path} is full (ENOSPC writing {source.Length} bytes at {offsetBytes}); the file system under a file device is out of space")
-                        : new DeviceException($"write of {source.Length} bytes at {offsetBytes} to {Path} failed: {Describe(error)}");
+    /// <summary>pread/pwrite until all of <paramref name="length"/> is moved, retrying only EINTR and short transfers.</summary>
+    private void Transfer(long offsetBytes, byte* buffer, int length, bool write)
+    {
+        int done = 0;
+        while (done < length)
+        {
+            ssize_t n = write
+                ? pwrite(_fd, buffer + done, (size_t)(length - done), offsetBytes + done)
+                : pread(_fd, buffer + done, (size_t)(length - done), offsetBytes + done);
+            if (n < 0)
+            {
+                int error = errno;
+                if (error == 4) // EINTR
+                {
+                    continue;
                 }
 
-                done += (int)n;
+                // After a failed write the page cache and device may disagree (fsyncgate): never retry blindly.
+                throw (write, error == ENOSPC) switch
+                {
+                    (true, true) => new StorageFullException($"{Path} is full (ENOSPC writing {length} bytes at {offsetBytes}); the file system under a file device is out of space"),
+                    (true, false) => new DeviceException($"write of {length} bytes at {offsetBytes} to {Path} failed: {Describe(error)}"),
+                    _ => new DeviceException($"read of {length} bytes at {offsetBytes} from {Path} failed: {Describe(error)}"),
+                };
             }
+
+            if (n == 0)
+            {
+                throw new DeviceException($"{(write ? "write" : "read")} at {offsetBytes + done} on {Path} hit the end of the device (truncated?)");
+            }
+
+            done += (int)n;
         }
     }
 
