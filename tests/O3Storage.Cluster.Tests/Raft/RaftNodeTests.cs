@@ -46,7 +46,7 @@ public sealed class RaftNodeTests : IDisposable
         }
 
         Assert.NotEmpty(Directory.GetFiles(RaftNodeOptions.SnapshotDirectory(_directory), "*", SearchOption.AllDirectories));
-        Assert.True(RaftNode.HasState(_directory));
+        Assert.True(File.Exists(RaftNodeOptions.MembersFile(_directory)));
 
         await using RaftNode second = await RaftNode.StartAsync(new RaftNodeOptions(_directory, endPoint, ColdStart: false), NullLoggerFactory.Instance, timeout.Token);
         await second.WaitForLeaderAsync(TimeSpan.FromSeconds(10), timeout.Token);

@@ -24,9 +24,6 @@ public sealed class MetadataStateMachine(DirectoryInfo snapshotDirectory) : Simp
     /// <summary>Faults (never completes otherwise) when a committed entry could not be applied.</summary>
     public Task Faulted => _faulted.Task;
 
-    /// <summary>Raised after each applied command, on the apply loop: keep handlers short.</summary>
-    public event Action<MetadataState>? Applied;
-
     protected override ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
     {
         MetadataState state = _state;
@@ -47,7 +44,6 @@ public sealed class MetadataStateMachine(DirectoryInfo snapshotDirectory) : Simp
                 throw;
             }
 
-            Applied?.Invoke(_state);
         }
 
         return ValueTask.FromResult(++_entriesSinceSnapshot >= SnapshotIntervalEntries);

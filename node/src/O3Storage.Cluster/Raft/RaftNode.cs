@@ -59,9 +59,6 @@ public sealed class RaftNode : IAsyncDisposable
 
     public event Action<IPEndPoint?>? LeaderChanged;
 
-    /// <summary>True when the data directory already holds Raft state from an earlier run.</summary>
-    public static bool HasState(string raftDirectory) => File.Exists(RaftNodeOptions.MembersFile(raftDirectory));
-
     public static async Task<RaftNode> StartAsync(RaftNodeOptions options, ILoggerFactory loggerFactory, CancellationToken token)
     {
         Directory.CreateDirectory(RaftNodeOptions.WalDirectory(options.RaftDirectory));
