@@ -17,7 +17,7 @@ public sealed class BlobStoreCrashTests(ITestOutputHelper output)
     {
         Put,
         Delete,
-        /// <summary>Writes that change no blob: compaction done by a put that then found the store full.</summary>
+        /// <summary>Writes that change no blob: a background compaction step, or compaction done by a put that then found the store full.</summary>
         Noop,
     }
 
@@ -40,9 +40,16 @@ public sealed class BlobStoreCrashTests(ITestOutputHelper output)
         var live = new List<BlobId>();
         using (BlobStore store = BlobStore.Open(recording, Small))
         {
-            for (int i = 0; i < 70; i++)
+            for (int i = 0; i < 90; i++)
             {
                 int first = recording.Writes.Count;
+                if (random.Next(6) == 0)
+                {
+                    store.CompactStep(random.Next(1, 20_000));
+                    operations.Add(new Operation(Kind.Noop, default, null, first, recording.Writes.Count));
+                    continue;
+                }
+
                 if (live.Count > 0 && random.Next(4) == 0)
                 {
                     BlobId victim = live[random.Next(live.Count)];

@@ -12,3 +12,9 @@ public sealed record StorageStats(
     string Device,
     bool DirectIo,
     int DamagedRecords);
+
+/// <summary>What one step of background compaction did.</summary>
+/// <param name="BytesCopied">Live record bytes moved to the head.</param>
+/// <param name="SegmentFreed">The victim was drained and freed (discarded).</param>
+/// <param name="Idle">No segment is worth compacting now.</param>
+public readonly record struct CompactionProgress(long BytesCopied, bool SegmentFreed, bool Idle);

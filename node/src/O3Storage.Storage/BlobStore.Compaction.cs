@@ -7,6 +7,11 @@
 // left to resurrect); otherwise it is copied forward. The store counts dead puts per blob for this.
 // Any sealed segment can be a victim; the oldest goes first when it qualifies, else the cheapest.
 //
+// Background compaction (CompactStep) drains one victim in bounded steps, releasing the lock between
+// them so puts and deletes go on; the victim is freed by the same CompactSegment once it holds nothing
+// live. A copied record's original counts as a dead put until then, so the bookkeeping stays exact even
+// if a foreground compaction takes over the half-drained victim.
+//
 // Crash safety: until the victim's start block is zeroed both copies exist and recovery keeps the one
 // in the newer segment (equal sequence, later segment wins); a torn copy is simply not a record.
 using O3Storage.Storage.Devices;
@@ -44,6 +49,83 @@ public sealed partial class BlobStore
         }
     }
 
+    /// <summary>
+    /// One bounded step of background compaction: copies up to about <paramref name="maxBytes"/> of live
+    /// data out of the current victim (choosing one when there is none) and frees it once drained.
+    /// Idle when no segment holds enough garbage to be worth its copy.
+    /// </summary>
+    public CompactionProgress CompactStep(long maxBytes)
+    {
+        lock (_lock)
+        {
+            _compacting = true;
+            try
+            {
+                if (_victim is not { } victim || victim.State != SegmentState.Sealed || victim.Sequence != _victimSequence)
+                {
+                    victim = _victim = ChooseBackgroundVictim();
+                    if (victim is null)
+                    {
+                        _victimLive.Clear();
+                        return new CompactionProgress(0, SegmentFreed: false, Idle: true);
+                    }
+
+                    _victimSequence = victim.Sequence;
+                    _victimLive.Clear();
+                    foreach ((BlobId id, Location location) in ReadVictim(victim).Live)
+                    {
+                        _victimLive.Enqueue((id, location));
+                    }
+                }
+
+                long copied = 0;
+                while (copied < maxBytes && _victimLive.TryDequeue(out (BlobId Id, Location Location) next))
+                {
+                    // Replaced or deleted since the victim was read: nothing to move.
+                    if (!_index.TryGetValue(next.Id, out Location current) || current != next.Location)
+                    {
+                        continue;
+                    }
+
+                    Location? moved = CopyRecord(next.Id, current);
+                    Replace(next.Id, moved, previousStaysOnDevice: true);
+                    _damagedRecords += moved is null ? 1 : 0;
+                    copied += current.RecordBytes;
+                }
+
+                if (_victimLive.Count > 0)
+                {
+                    return new CompactionProgress(copied, SegmentFreed: false, Idle: false);
+                }
+
+                CompactSegment(victim);
+                _victim = null;
+                return new CompactionProgress(copied, SegmentFreed: true, Idle: false);
+            }
+            finally
+            {
+                _compacting = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The sealed segment with the least to copy, if it is worth it: at least half of what was written
+    /// to it is garbage (superseded or deleted records), or at least a tenth when free segments run low.
+    /// The unused tail of a segment is not garbage: copying cannot reclaim it, and counting it would
+    /// shuffle big blobs between segments forever. The copy must fit in the head or in a free segment
+    /// beyond the reserve, so background work never eats into the reserve.
+    /// </summary>
+    private Segment? ChooseBackgroundVictim()
+    {
+        int lowWater = Math.Max(ReservedSegments + 2, _segments.Length / 10);
+        double minGarbage = FreeSegments() <= lowWater ? 0.1 : 0.5;
+        Segment? best = _segments
+            .Where(s => s.State == SegmentState.Sealed && GarbageRatio(s) >= minGarbage)
+            .MinBy(CopyCost);
+        return best is not null && (FitsInHead(best) || FreeSegments() > ReservedSegments) ? best : null;
+    }
+
     private Segment? ChooseVictim()
     {
         long usable = _superblock.SegmentSizeBytes - (2 * BlockBytes);
@@ -54,7 +136,7 @@ public sealed partial class BlobStore
         // copied to a new segment with the same tail, forever.
         var candidates = _segments
             .Where(s => s.State == SegmentState.Sealed)
-            .Where(s => CopyCost(s) <= HeadRoomBytes() || (CopyCost(s) <= usable / 2 && FreeSegments() > 0))
+            .Where(s => FitsInHead(s) || (CopyCost(s) <= usable / 2 && FreeSegments() > 0))
             .ToList();
 
         // The oldest segment first when it qualifies: only there are tombstones dropped rather than
@@ -63,14 +145,32 @@ public sealed partial class BlobStore
         return oldest is not null && candidates.Contains(oldest) ? oldest : candidates.MinBy(CopyCost);
     }
 
+    /// <summary>The share of the records written to a segment that are neither live nor (possibly needed) tombstones.</summary>
+    private static double GarbageRatio(Segment segment)
+    {
+        long written = segment.WriteOffsetBytes - BlockBytes;
+        return written <= 0 ? 0 : 1.0 - ((double)CopyCost(segment) / written);
+    }
+
     /// <summary>Bytes compaction may copy out of a segment: live records and (at most) its tombstones.</summary>
     private static long CopyCost(Segment segment) => segment.LiveBytes + ((long)segment.TombstoneCount * BlockBytes);
 
-    private long HeadRoomBytes() => _head is null ? 0 : _superblock.SegmentSizeBytes - _head.WriteOffsetBytes - BlockBytes;
+    /// <summary>Whether everything compaction may copy out of <paramref name="segment"/> fits in the head, with its summary entries.</summary>
+    private bool FitsInHead(Segment segment)
+    {
+        if (_head is null)
+        {
+            return false;
+        }
+
+        long copyBlocks = CopyCost(segment) / BlockBytes; // each copied record is at least one block
+        long summaryBlocks = SegmentSummary.BlocksFor(_headEntries.Count + copyBlocks);
+        return (_head.WriteOffsetBytes / BlockBytes) + copyBlocks + summaryBlocks + 1 <= SegmentBlocks;
+    }
 
     private void CompactSegment(Segment victim)
     {
-        (List<RecordHeader> victimTombstones, Dictionary<BlobId, int> victimDeadPuts) = ScanVictim(victim);
+        (List<SummaryEntry> victimTombstones, List<(BlobId, Location)> live, Dictionary<BlobId, int> victimDeadPuts) = ReadVictim(victim);
 
         // The victim's dead puts vanish with it; a tombstone is kept only for a blob that is still
         // deleted and still has a dead put somewhere else.
@@ -87,8 +187,7 @@ public sealed partial class BlobStore
             }
         }
 
-        List<RecordHeader> tombstones = victimTombstones.Where(t => !_index.ContainsKey(t.Id) && _deadPuts.ContainsKey(t.Id)).ToList();
-        var live = _index.Where(entry => entry.Value.Segment == victim.Index).OrderBy(entry => entry.Value.OffsetBytes).ToList();
+        List<SummaryEntry> tombstones = victimTombstones.Where(t => !_index.ContainsKey(t.Id) && _deadPuts.ContainsKey(t.Id)).ToList();
         foreach ((BlobId id, Location location) in live)
         {
             Location? moved = CopyRecord(id, location);
@@ -100,14 +199,15 @@ public sealed partial class BlobStore
         }
 
         Span<byte> block = _headerBlock.Span;
-        foreach (RecordHeader tombstone in tombstones)
+        foreach (SummaryEntry tombstone in tombstones)
         {
             Segment head = EnsureHeadHasRoom(1, mayUseReserve: true);
             block.Clear();
-            (tombstone with { SegmentSequence = head.Sequence }).WriteTo(block, _superblock.Salt);
-            _device.Write(SegmentOffset(head) + head.WriteOffsetBytes, block);
-            head.WriteOffsetBytes += BlockBytes;
-            head.TombstoneCount++;
+            var copy = new RecordHeader(RecordKind.Tombstone, tombstone.Sequence, tombstone.Id, 0, 0, head.Sequence);
+            copy.WriteTo(block, _superblock.Salt);
+            long offset = SegmentOffset(head) + head.WriteOffsetBytes;
+            _device.Write(offset, block);
+            Appended(head, copy, offset, 1);
         }
 
         block.Clear();
@@ -156,54 +256,39 @@ public sealed partial class BlobStore
         }
 
         // The header block goes last, as in a put: until it is written the copy does not exist.
-        (header with { SegmentSequence = head.Sequence }).WriteTo(headerBlock, _superblock.Salt);
+        RecordHeader copy = header with { SegmentSequence = head.Sequence };
+        copy.WriteTo(headerBlock, _superblock.Salt);
         _device.Write(target, headerBlock);
-        head.WriteOffsetBytes += blocks * BlockBytes;
+        Appended(head, copy, target, blocks);
         return location with { Segment = head.Index, OffsetBytes = target };
     }
 
-    /// <summary>The victim's tombstones, and how many dead (not indexed) put records of each blob it holds.</summary>
-    private (List<RecordHeader> Tombstones, Dictionary<BlobId, int> DeadPuts) ScanVictim(Segment victim)
+    /// <summary>The victim's tombstones, its live records in log order, and how many dead (not indexed) put records of each blob it holds.</summary>
+    private (List<SummaryEntry> Tombstones, List<(BlobId Id, Location Location)> Live, Dictionary<BlobId, int> DeadPuts) ReadVictim(Segment victim)
     {
-        var tombstones = new List<RecordHeader>();
+        var tombstones = new List<SummaryEntry>();
+        var live = new List<(BlobId, Location)>();
         var deadPuts = new Dictionary<BlobId, int>();
         long start = SegmentOffset(victim);
-        long end = _superblock.SegmentSizeBytes - BlockBytes;
-        Span<byte> block = _headerBlock.Span;
-        for (long offset = BlockBytes; offset <= end;)
+
+        // Damage found here was already counted when the store was opened.
+        foreach (SummaryEntry entry in ReadRecords(_device, _superblock, victim, _chunk).Entries)
         {
-            _device.Read(start + offset, block);
-            if (!RecordHeader.TryRead(block, _superblock.Salt, out RecordHeader header) || header.SegmentSequence != victim.Sequence)
+            long offset = start + (entry.Block * (long)BlockBytes);
+            if (entry.Kind == RecordKind.Tombstone)
             {
-                // Damaged mid-segment (already counted when the store was opened): continue after it.
-                long next = Resync(_device, _superblock, victim, start, offset + BlockBytes, end, _chunk.Span);
-                if (next < 0)
-                {
-                    break;
-                }
-
-                offset = next;
-                continue;
+                tombstones.Add(entry);
             }
-
-            if (header.Kind == RecordKind.Seal)
+            else if (_index.TryGetValue(entry.Id, out Location location) && location.Segment == victim.Index && location.OffsetBytes == offset)
             {
-                break;
+                live.Add((entry.Id, location));
             }
-
-            if (header.Kind == RecordKind.Tombstone)
+            else
             {
-                tombstones.Add(header);
+                deadPuts[entry.Id] = deadPuts.GetValueOrDefault(entry.Id) + 1;
             }
-            else if (header.Kind == RecordKind.Put
-                && !(_index.TryGetValue(header.Id, out Location live) && live.Segment == victim.Index && live.OffsetBytes == start + offset))
-            {
-                deadPuts[header.Id] = deadPuts.GetValueOrDefault(header.Id) + 1;
-            }
-
-            offset += RecordHeader.BlocksFor(header.PayloadLengthBytes, BlockBytes) * BlockBytes;
         }
 
-        return (tombstones, deadPuts);
+        return (tombstones, live, deadPuts);
     }
 }

@@ -1,9 +1,11 @@
 // Owns: opening an existing store: choosing the superblock, finding the segments in use, and
-// rebuilding the index by replaying their records in segment order.
+// rebuilding the index by replaying their records in segment order: a sealed segment's records come
+// from its summary (one read), the head's (the log tail) from scanning it.
 // Faults survived: a torn superblock write (the other copy is used), a torn record at the log tail
 // (it never existed), a damaged record mid-log (skipped by scanning ahead to the next valid header,
-// counted in DamagedRecords). A device that is not a store, or is smaller than its superblock says,
-// is a StorageCorruptException with the reason, never a crash.
+// counted in DamagedRecords), a damaged summary (the segment is scanned instead, counted). A device
+// that is not a store, or is smaller than its superblock says, is a StorageCorruptException with the
+// reason, never a crash.
 using O3Storage.Storage.Devices;
 using O3Storage.Storage.Format;
 
@@ -30,7 +32,7 @@ public sealed partial class BlobStore
         options = options with { SegmentSizeBytes = superblock.SegmentSizeBytes, DataStartBytes = superblock.DataStartBytes };
         var segments = new Segment[superblock.SegmentCount];
         using var block = new AlignedBuffer(BlockBytes);
-        using var scan = new AlignedBuffer(options.IoChunkBytes);
+        using var window = new AlignedBuffer(options.IoChunkBytes);
         ulong maxSequence = 0;
         ulong maxSegmentSequence = 0;
         for (int i = 0; i < segments.Length; i++)
@@ -50,67 +52,43 @@ public sealed partial class BlobStore
         var index = new Dictionary<BlobId, Location>();
         var deleted = new Dictionary<BlobId, ulong>();
         var putRecords = new Dictionary<BlobId, int>();
+        var unsealed = new Dictionary<Segment, List<SummaryEntry>>();
         int damaged = 0;
         foreach (Segment segment in segments.Where(s => s.State == SegmentState.Open).OrderBy(s => s.Sequence))
         {
-            long segmentStart = SegmentStart(superblock, segment.Index);
-            long offset = BlockBytes;
-            long end = superblock.SegmentSizeBytes - BlockBytes; // the last block is reserved for the seal
-            while (offset <= end)
+            SegmentRecords records = ReadRecords(device, superblock, segment, window);
+            damaged += records.Damaged;
+            maxSequence = Math.Max(maxSequence, records.MaxSequence);
+            segment.WriteOffsetBytes = records.WriteOffsetBytes;
+            if (records.Sealed)
             {
-                device.Read(segmentStart + offset, block.Span);
-                if (!RecordHeader.TryRead(block.Span, superblock.Salt, out RecordHeader header)
-                    || header.SegmentSequence != segment.Sequence
-                    || header.Kind == RecordKind.SegmentStart
-                    || offset + (RecordHeader.BlocksFor(header.PayloadLengthBytes, BlockBytes) * BlockBytes) > end + (header.Kind == RecordKind.Seal ? BlockBytes : 0))
-                {
-                    // Appends are sequential and a new segment starts discarded (zeros): a blank block is
-                    // where the log ends. Anything else (a torn or damaged header) may hide later
-                    // acknowledged records, so the rest of the segment is searched for them.
-                    if (!block.Span.ContainsAnyExcept((byte)0))
-                    {
-                        break;
-                    }
+                segment.State = SegmentState.Sealed;
+            }
+            else
+            {
+                unsealed[segment] = records.Entries;
+            }
 
-                    long next = Resync(device, superblock, segment, segmentStart, offset + BlockBytes, end, scan.Span);
-                    if (next < 0)
-                    {
-                        break; // the log tail: a write that never completed
-                    }
-
-                    damaged++;
-                    offset = next;
-                    continue;
-                }
-
-                maxSequence = Math.Max(maxSequence, header.Sequence);
-                if (header.Kind == RecordKind.Seal)
-                {
-                    segment.State = SegmentState.Sealed;
-                    offset += BlockBytes;
-                    break;
-                }
-
-                long recordBytes = RecordHeader.BlocksFor(header.PayloadLengthBytes, BlockBytes) * BlockBytes;
-                if (header.Kind == RecordKind.Tombstone)
+            long segmentStart = SegmentStart(superblock, segment.Index);
+            foreach (SummaryEntry entry in records.Entries)
+            {
+                if (entry.Kind == RecordKind.Tombstone)
                 {
                     segment.TombstoneCount++;
                 }
                 else
                 {
-                    putRecords[header.Id] = putRecords.GetValueOrDefault(header.Id) + 1;
+                    putRecords[entry.Id] = putRecords.GetValueOrDefault(entry.Id) + 1;
                 }
 
-                Apply(index, deleted, header, segment.Index, segmentStart + offset);
-                offset += recordBytes;
-                segment.WriteOffsetBytes = offset;
+                Apply(index, deleted, entry, segment.Index, segmentStart + (entry.Block * (long)BlockBytes));
             }
         }
 
         // Only the newest unsealed segment takes appends; an older one lost its seal (torn, or damage
         // before it) and is treated as sealed so compaction can reclaim it.
-        Segment? head = segments.Where(s => s.State == SegmentState.Open).MaxBy(s => s.Sequence);
-        foreach (Segment segment in segments.Where(s => s.State == SegmentState.Open && s != head))
+        Segment? head = unsealed.Keys.MaxBy(s => s.Sequence);
+        foreach (Segment segment in unsealed.Keys.Where(s => s != head))
         {
             segment.State = SegmentState.Sealed;
         }
@@ -125,47 +103,162 @@ public sealed partial class BlobStore
             }
         }
 
-        return new BlobStore(device, superblock, options, segments, index, deadPuts, maxSequence + 1, maxSegmentSequence, damaged);
+        List<SummaryEntry> headEntries = head is null ? [] : unsealed[head];
+        return new BlobStore(device, superblock, options, segments, index, deadPuts, headEntries, maxSequence + 1, maxSegmentSequence, damaged);
     }
 
-    private static void Apply(Dictionary<BlobId, Location> index, Dictionary<BlobId, ulong> deleted, RecordHeader header, int segment, long offset)
+    private static void Apply(Dictionary<BlobId, Location> index, Dictionary<BlobId, ulong> deleted, SummaryEntry entry, int segment, long offset)
     {
-        ulong newest = Math.Max(index.TryGetValue(header.Id, out Location current) ? current.Sequence : 0, deleted.GetValueOrDefault(header.Id));
+        ulong newest = Math.Max(index.TryGetValue(entry.Id, out Location current) ? current.Sequence : 0, deleted.GetValueOrDefault(entry.Id));
         // Equal sequence: a compaction copy in a newer segment (segments replay oldest first) replaces the original.
-        if (header.Sequence < newest)
+        if (entry.Sequence < newest)
         {
             return;
         }
 
-        if (header.Kind == RecordKind.Put)
+        if (entry.Kind == RecordKind.Put)
         {
-            index[header.Id] = new Location(segment, offset, header.PayloadLengthBytes, header.PayloadCrc, header.Sequence);
+            index[entry.Id] = new Location(segment, offset, entry.PayloadLengthBytes, entry.PayloadCrc, entry.Sequence);
         }
-        else if (header.Kind == RecordKind.Tombstone)
+        else
         {
-            index.Remove(header.Id);
-            deleted[header.Id] = header.Sequence;
+            index.Remove(entry.Id);
+            deleted[entry.Id] = entry.Sequence;
         }
     }
 
-    /// <summary>Finds the next valid record header of <paramref name="segment"/> at or after <paramref name="from"/>; -1 if none.</summary>
-    private static long Resync(IBlockDevice device, Superblock superblock, Segment segment, long segmentStart, long from, long end, Span<byte> scan)
+    /// <summary>What one segment in use holds, in log order; <c>WriteOffsetBytes</c> is where its last record ends.</summary>
+    private sealed record SegmentRecords(List<SummaryEntry> Entries, bool Sealed, long WriteOffsetBytes, ulong MaxSequence, int Damaged);
+
+    /// <summary>
+    /// The records of <paramref name="segment"/>: from its summary when it is sealed and the summary is
+    /// intact, else by scanning its blocks (the head, a segment that lost its seal, a damaged summary).
+    /// </summary>
+    private static SegmentRecords ReadRecords(IBlockDevice device, Superblock superblock, Segment segment, AlignedBuffer buffer)
     {
-        for (long offset = from; offset <= end;)
+        long segmentStart = SegmentStart(superblock, segment.Index);
+        long sealOffset = superblock.SegmentSizeBytes - BlockBytes;
+        Span<byte> block = buffer.Span[..BlockBytes];
+        device.Read(segmentStart + sealOffset, block);
+        if (RecordHeader.TryRead(block, superblock.Salt, out RecordHeader seal)
+            && seal.Kind == RecordKind.Seal
+            && seal.SegmentSequence == segment.Sequence
+            && seal.PayloadLengthBytes % BlockBytes == 0
+            && seal.PayloadLengthBytes <= sealOffset - BlockBytes)
         {
-            int length = (int)Math.Min(scan.Length, end + BlockBytes - offset);
-            device.Read(segmentStart + offset, scan[..length]);
-            for (int at = 0; at < length; at += BlockBytes)
+            long summaryOffset = sealOffset - seal.PayloadLengthBytes;
+            List<SummaryEntry>? entries = TryReadSummary(device, superblock, segmentStart + summaryOffset, seal, buffer);
+            if (entries is not null)
             {
-                if (RecordHeader.TryRead(scan.Slice(at, BlockBytes), superblock.Salt, out RecordHeader header)
-                    && header.SegmentSequence == segment.Sequence
-                    && header.Kind != RecordKind.SegmentStart)
+                ulong max = entries.Count == 0 ? seal.Sequence : Math.Max(seal.Sequence, entries.Max(e => e.Sequence));
+                long end = entries.Count == 0 ? BlockBytes : entries.Max(e => (e.Block + RecordHeader.BlocksFor(e.PayloadLengthBytes, BlockBytes)) * BlockBytes);
+                return new SegmentRecords(entries, Sealed: true, end, max, Damaged: 0);
+            }
+
+            SegmentRecords scanned = Scan(device, superblock, segment, buffer, summaryOffset);
+            return scanned with { Sealed = true, MaxSequence = Math.Max(scanned.MaxSequence, seal.Sequence), Damaged = scanned.Damaged + 1 };
+        }
+
+        return Scan(device, superblock, segment, buffer, sealOffset);
+    }
+
+    private static List<SummaryEntry>? TryReadSummary(IBlockDevice device, Superblock superblock, long summaryStart, RecordHeader seal, AlignedBuffer buffer)
+    {
+        var entries = new List<SummaryEntry>();
+        long segmentBlocks = superblock.SegmentSizeBytes / BlockBytes;
+        uint crc = ~0u;
+        bool ended = false;
+        for (long done = 0; done < seal.PayloadLengthBytes;)
+        {
+            int length = (int)Math.Min(buffer.LengthBytes, seal.PayloadLengthBytes - done);
+            Span<byte> chunk = buffer.Span[..length];
+            device.Read(summaryStart + done, chunk);
+            crc = Crc32C.Append(crc, chunk);
+            for (int at = 0; at < length && !ended; at += BlockBytes)
+            {
+                for (int slot = 0; slot < SegmentSummary.EntriesPerBlock; slot++)
                 {
-                    return offset + at;
+                    ReadOnlySpan<byte> raw = chunk.Slice(at + (slot * SegmentSummary.EntryBytes), SegmentSummary.EntryBytes);
+                    if (SegmentSummary.IsEnd(raw))
+                    {
+                        ended = true;
+                        break;
+                    }
+
+                    if (!SegmentSummary.TryRead(raw, segmentBlocks, out SummaryEntry entry))
+                    {
+                        return null;
+                    }
+
+                    entries.Add(entry);
                 }
             }
 
-            offset += length;
+            done += length;
+        }
+
+        return ~crc == seal.PayloadCrc ? entries : null;
+    }
+
+    /// <summary>Walks the records of <paramref name="segment"/> that end at or before <paramref name="limit"/>.</summary>
+    private static SegmentRecords Scan(IBlockDevice device, Superblock superblock, Segment segment, AlignedBuffer buffer, long limit)
+    {
+        var window = new SegmentWindow(device, buffer, SegmentStart(superblock, segment.Index));
+        var entries = new List<SummaryEntry>();
+        long offset = BlockBytes;
+        long writeOffset = BlockBytes;
+        ulong maxSequence = 0;
+        int damaged = 0;
+        while (offset < limit)
+        {
+            ReadOnlySpan<byte> block = window.Block(offset, limit);
+            if (!IsRecordOf(segment, superblock, block, offset, limit, out RecordHeader header))
+            {
+                // Appends are sequential and a new segment starts discarded (zeros): a blank block is
+                // where the log ends. Anything else (a torn or damaged header) may hide later
+                // acknowledged records, so the rest of the segment is searched for them.
+                if (!block.ContainsAnyExcept((byte)0))
+                {
+                    break;
+                }
+
+                long next = Resync(window, superblock, segment, offset + BlockBytes, limit);
+                if (next < 0)
+                {
+                    break; // the log tail: a write that never completed
+                }
+
+                damaged++;
+                offset = next;
+                continue;
+            }
+
+            maxSequence = Math.Max(maxSequence, header.Sequence);
+            entries.Add(SummaryEntry.Of(header, (uint)(offset / BlockBytes)));
+            offset += RecordHeader.BlocksFor(header.PayloadLengthBytes, BlockBytes) * BlockBytes;
+            writeOffset = offset;
+        }
+
+        return new SegmentRecords(entries, Sealed: false, writeOffset, maxSequence, damaged);
+    }
+
+    /// <summary>A put or tombstone of this use of the segment, ending at or before <paramref name="limit"/>.</summary>
+    private static bool IsRecordOf(Segment segment, Superblock superblock, ReadOnlySpan<byte> block, long offset, long limit, out RecordHeader header) =>
+        RecordHeader.TryRead(block, superblock.Salt, out header)
+        && header.SegmentSequence == segment.Sequence
+        && header.Kind is RecordKind.Put or RecordKind.Tombstone
+        && header.PayloadLengthBytes < superblock.SegmentSizeBytes
+        && offset + (RecordHeader.BlocksFor(header.PayloadLengthBytes, BlockBytes) * BlockBytes) <= limit;
+
+    /// <summary>Finds the next valid record of <paramref name="segment"/> at or after <paramref name="from"/>; -1 if none.</summary>
+    private static long Resync(SegmentWindow window, Superblock superblock, Segment segment, long from, long limit)
+    {
+        for (long offset = from; offset < limit; offset += BlockBytes)
+        {
+            if (IsRecordOf(segment, superblock, window.Block(offset, limit), offset, limit, out _))
+            {
+                return offset;
+            }
         }
 
         return -1;

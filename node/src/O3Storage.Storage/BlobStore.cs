@@ -35,9 +35,18 @@ public sealed partial class BlobStore : IDisposable
     private readonly Dictionary<BlobId, int> _deadPuts;
     private int _damagedRecords;
 
-    private BlobStore(IBlockDevice device, Superblock superblock, BlobStoreOptions options, Segment[] segments, Dictionary<BlobId, Location> index, Dictionary<BlobId, int> deadPuts, ulong nextSequence, ulong nextSegmentSequence, int damagedRecords)
+    // The head's records in log order: written out as its summary when it is sealed.
+    private readonly List<SummaryEntry> _headEntries;
+
+    // Background compaction's victim while it is drained step by step, and its live records still to move.
+    private readonly Queue<(BlobId Id, Location Location)> _victimLive = new();
+    private Segment? _victim;
+    private ulong _victimSequence;
+
+    private BlobStore(IBlockDevice device, Superblock superblock, BlobStoreOptions options, Segment[] segments, Dictionary<BlobId, Location> index, Dictionary<BlobId, int> deadPuts, List<SummaryEntry> headEntries, ulong nextSequence, ulong nextSegmentSequence, int damagedRecords)
     {
         _deadPuts = deadPuts;
+        _headEntries = headEntries;
         _device = device;
         _superblock = superblock;
         _options = options;
@@ -65,8 +74,8 @@ public sealed partial class BlobStore : IDisposable
     /// <summary>Records found damaged: at recovery (a bad header followed by valid records) or by compaction.</summary>
     public int DamagedRecords => Volatile.Read(ref _damagedRecords);
 
-    /// <summary>The largest blob a single record can hold.</summary>
-    public long BlobSizeBytesMax => _superblock.SegmentSizeBytes - (3 * BlockBytes) - RecordHeader.SizeBytes + BlockBytes;
+    /// <summary>The largest blob a single record can hold: a segment less its start, summary and seal blocks.</summary>
+    public long BlobSizeBytesMax => _superblock.SegmentSizeBytes - (3 * BlockBytes) - RecordHeader.SizeBytes;
 
     private long SegmentBlocks => _superblock.SegmentSizeBytes / BlockBytes;
 
@@ -163,7 +172,7 @@ public sealed partial class BlobStore : IDisposable
             header.WriteTo(headerBlock, _superblock.Salt);
             _device.Write(recordOffset, headerBlock);
 
-            head.WriteOffsetBytes += blocks * BlockBytes;
+            Appended(head, header, recordOffset, blocks);
             var location = new Location(head.Index, recordOffset, lengthBytes, header.PayloadCrc, header.Sequence);
             Replace(id, location);
             return location.ToInfo(id);
@@ -184,10 +193,10 @@ public sealed partial class BlobStore : IDisposable
             long offset = SegmentOffset(head) + head.WriteOffsetBytes;
             Span<byte> block = _headerBlock.Span;
             block.Clear();
-            new RecordHeader(RecordKind.Tombstone, _nextSequence++, id, 0, 0, head.Sequence).WriteTo(block, _superblock.Salt);
+            var tombstone = new RecordHeader(RecordKind.Tombstone, _nextSequence++, id, 0, 0, head.Sequence);
+            tombstone.WriteTo(block, _superblock.Salt);
             _device.Write(offset, block);
-            head.WriteOffsetBytes += BlockBytes;
-            head.TombstoneCount++;
+            Appended(head, tombstone, offset, 1);
             Replace(id, null);
             return true;
         }
@@ -280,8 +289,8 @@ public sealed partial class BlobStore : IDisposable
 
     private Segment EnsureHeadHasRoom(long blocks, bool mayUseReserve)
     {
-        // One block always stays free at the end of a segment for its seal record.
-        if (_head is not null && (_head.WriteOffsetBytes / BlockBytes) + blocks + 1 <= SegmentBlocks)
+        // Room stays at the end of the head for its summary (including this record) and its seal.
+        if (_head is not null && (_head.WriteOffsetBytes / BlockBytes) + blocks + SegmentSummary.BlocksFor(_headEntries.Count + 1) + 1 <= SegmentBlocks)
         {
             return _head;
         }
@@ -299,15 +308,12 @@ public sealed partial class BlobStore : IDisposable
         }
 
         Segment next = _segments.First(s => s.State == SegmentState.Free);
-        Span<byte> block = _headerBlock.Span;
         if (_head is not null)
         {
-            block.Clear();
-            new RecordHeader(RecordKind.Seal, _nextSequence++, default, 0, 0, _head.Sequence).WriteTo(block, _superblock.Salt);
-            _device.Write(SegmentOffset(_head) + _head.WriteOffsetBytes, block);
-            _head.State = SegmentState.Sealed;
+            Seal(_head);
         }
 
+        Span<byte> block = _headerBlock.Span;
         next.Sequence = _nextSegmentSequence++;
         block.Clear();
         new RecordHeader(RecordKind.SegmentStart, _nextSequence++, default, 0, 0, next.Sequence).WriteTo(block, _superblock.Salt);
@@ -316,6 +322,56 @@ public sealed partial class BlobStore : IDisposable
         next.WriteOffsetBytes = BlockBytes;
         _head = next;
         return next;
+    }
+
+    /// <summary>Accounts for a record just written at <paramref name="offsetBytes"/> in the head.</summary>
+    private void Appended(Segment head, RecordHeader header, long offsetBytes, long blocks)
+    {
+        _headEntries.Add(SummaryEntry.Of(header, (uint)((offsetBytes - SegmentOffset(head)) / BlockBytes)));
+        head.WriteOffsetBytes += blocks * BlockBytes;
+        if (header.Kind == RecordKind.Tombstone)
+        {
+            head.TombstoneCount++;
+        }
+    }
+
+    /// <summary>Writes the head's summary into the blocks before its last one, then the seal record into that last block.</summary>
+    private void Seal(Segment head)
+    {
+        long summaryBytes = SegmentSummary.BlocksFor(_headEntries.Count) * BlockBytes;
+        long sealOffset = SegmentOffset(head) + _superblock.SegmentSizeBytes - BlockBytes;
+        long summaryOffset = sealOffset - summaryBytes;
+        Span<byte> chunk = _chunk.Span;
+        uint crc = ~0u;
+        int next = 0;
+        for (long done = 0; done < summaryBytes;)
+        {
+            int length = (int)Math.Min(chunk.Length, summaryBytes - done);
+            chunk[..length].Clear();
+            for (; next < _headEntries.Count; next++)
+            {
+                (long entryBlock, int at) = SegmentSummary.Position(next);
+                long position = (entryBlock * BlockBytes) - done + at;
+                if (position >= length)
+                {
+                    break;
+                }
+
+                SegmentSummary.Write(_headEntries[next], chunk[(int)position..]);
+            }
+
+            crc = Crc32C.Append(crc, chunk[..length]);
+            _device.Write(summaryOffset + done, chunk[..length]);
+            done += length;
+        }
+
+        // The seal goes last: until it is on the device the summary does not count and recovery scans.
+        Span<byte> block = _headerBlock.Span;
+        block.Clear();
+        new RecordHeader(RecordKind.Seal, _nextSequence++, default, summaryBytes, ~crc, head.Sequence).WriteTo(block, _superblock.Salt);
+        _device.Write(sealOffset, block);
+        head.State = SegmentState.Sealed;
+        _headEntries.Clear();
     }
 
     private int FreeSegments() => _segments.Count(s => s.State == SegmentState.Free);

@@ -17,7 +17,7 @@ internal sealed record Superblock(
     long CreatedUnixMs)
 {
     public const int SizeBytes = 4096;
-    public const uint FormatVersion = 1;
+    public const uint FormatVersion = 2;
     public const int BlockSizeBytes = 4096;
     private static ReadOnlySpan<byte> Magic => "O3SUPER\0"u8;
 
