@@ -10,7 +10,7 @@ ARM64_BINARY := artifacts/linux-arm64/o3storage
 help:
 	@echo "make run            local 3-node cluster on 127.0.0.1-3:8080 (Ctrl-C stops it)"
 	@echo "make test           install deps, build, run unit + integration + arm64 smoke tests"
-	@echo "make bench          startup, idle RSS and failover side by side with etcd"
+	@echo "make bench          cluster vs etcd, blob store vs fio (docs/benchmarks.md)"
 	@echo "make publish        native-AOT linux-x64 binary in $(X64_BINARY)"
 	@echo "make publish-arm64  native-AOT linux-arm64 binary in $(ARM64_BINARY)"
 
@@ -49,8 +49,11 @@ run: publish
 clean-run:
 	rm -rf .run
 
+# Cluster (vs etcd) then storage (vs fio, including a 1M-blob recovery: about 10 minutes).
 bench: publish
+	dotnet build bench/StorageBench -c Release -nologo -clp:NoSummary
 	python3 bench/cluster_bench.py
+	python3 bench/storage_bench.py
 
 format:
 	dotnet format O3StorageOS.sln

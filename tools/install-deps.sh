@@ -7,7 +7,7 @@ packages=(
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross  # native AOT for linux-arm64
   qemu-user-static                                                    # runs the arm64 binary in tests
   jq curl procps iproute2 python3                                     # scripts, tests, make run
-  etcd-server etcd-client                                             # benchmark anchor (make bench)
+  etcd-server etcd-client fio                                         # benchmark anchors (make bench)
 )
 
 missing=()

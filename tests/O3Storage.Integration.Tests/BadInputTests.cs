@@ -177,6 +177,41 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task NoODirectFileSystem_RequireDirectIoRefuses_OtherwiseServesBufferedWithAWarning()
+    {
+        // ramfs has no O_DIRECT: development may fall back, production (--require-direct-io) may not.
+        using var ramfs = new O3Storage.Storage.Tests.RamfsMount();
+        string data = Path.Combine(ramfs.Path, "o3-it-data");
+        await ExpectFailureAsync(1, "does not support O_DIRECT", "--ip", Ip(6), "--bootstrap", "--data", data, "--device-size", "300M", "--require-direct-io");
+        Assert.False(Directory.Exists(data));
+
+        using NodeProcess node = NodeProcess.Start("ramfs", ["--ip", Ip(6), "--bootstrap", "--data", data, "--device-size", "300M"]);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        string? health = null;
+        for (var deadline = DateTime.UtcNow + TestCluster.WaitTimeout; health is null && DateTime.UtcNow < deadline && !node.HasExited;)
+        {
+            try
+            {
+                health = await http.GetStringAsync($"http://{Ip(6)}:8080/health");
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.True(health is not null, $"no /health; stderr: {node.Stderr}");
+        using (var body = System.Text.Json.JsonDocument.Parse(health))
+        {
+            Assert.False(body.RootElement.GetProperty("storage").GetProperty("direct_io").GetBoolean());
+        }
+
+        Assert.Contains("does not support O_DIRECT; using buffered IO", node.Stdout + node.Stderr);
+        node.Terminate();
+        Assert.Equal(0, await node.WaitForExitAsync(s_exitTimeout));
+    }
+
+    [Fact]
     public async Task Version_PrintsSemverAndCommit()
     {
         (int exitCode, string stdout, _) = await NodeProcess.RunToExitAsync(["--version"], s_exitTimeout);

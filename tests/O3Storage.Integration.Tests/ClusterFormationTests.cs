@@ -27,8 +27,8 @@ public sealed class ClusterFormationTests(ITestOutputHelper output)
         JsonElement storage = health.GetProperty("storage");
         Assert.Equal(0, storage.GetProperty("total_objects").GetInt64());
         Assert.Equal(0, storage.GetProperty("used_space_bytes").GetInt64());
-        Assert.Equal(2 * 128L * 1024 * 1024, storage.GetProperty("capacity_bytes").GetInt64()); // 300M: two 128M segments
-        Assert.Equal(128L * 1024 * 1024, storage.GetProperty("free_space_bytes").GetInt64()); // one is the reserve
+        Assert.Equal(2 * 132L * 1024 * 1024, storage.GetProperty("capacity_bytes").GetInt64()); // 300M: two 132M segments
+        Assert.Equal(132L * 1024 * 1024, storage.GetProperty("free_space_bytes").GetInt64()); // one is the reserve
         Assert.True(storage.GetProperty("direct_io").GetBoolean(), "the test data lives on a file system with O_DIRECT");
         Assert.EndsWith("blobs.dev", storage.GetProperty("device").GetString()!.Split(' ')[0]);
         Assert.Equal("o3storage", clusterHealth.GetProperty("cluster_id").GetString());

@@ -62,9 +62,13 @@ public sealed class CommandLineParserTests
     [InlineData("--join-timeout 'soon' is not a duration", "--ip", "10.0.0.1", "--peers", "10.0.0.2", "--join-timeout", "soon")]
     [InlineData("--log-level 'loud'", "--ip", "10.0.0.1", "--bootstrap", "--log-level", "loud")]
     [InlineData("--config /nonexistent/cluster.json: no such file", "--ip", "10.0.0.1", "--config", "/nonexistent/cluster.json")]
-    [InlineData("--device-size 100M is below the minimum of 257M", "--ip", "10.0.0.1", "--bootstrap", "--device-size", "100M")]
+    [InlineData("--device-size 100M is below the minimum of 268M", "--ip", "10.0.0.1", "--bootstrap", "--device-size", "100M")]
     [InlineData("--device-size 'lots' is not a size", "--ip", "10.0.0.1", "--bootstrap", "--device-size", "lots")]
     [InlineData("--device-size only sizes the default", "--ip", "10.0.0.1", "--bootstrap", "--device", "/dev/sdz9", "--device-size", "1G")]
+    [InlineData("--compaction-rate 'fast' is not a size per second", "--ip", "10.0.0.1", "--bootstrap", "--compaction-rate", "fast")]
+    [InlineData("--compaction-rate '-1M' is not a size per second", "--ip", "10.0.0.1", "--bootstrap", "--compaction-rate=-1M")]
+    [InlineData("--require-direct-io takes no value", "--ip", "10.0.0.1", "--bootstrap", "--require-direct-io=yes")]
+    [InlineData("--require-direct-io given twice", "--ip", "10.0.0.1", "--bootstrap", "--require-direct-io", "--require-direct-io")]
     public void BadInput_IsOneLineErrorNamingTheProblem(string expected, params string[] args)
     {
         string message = Error(args);
@@ -130,6 +134,19 @@ public sealed class CommandLineParserTests
     {
         Assert.True(NodeAddress.TryParse(text, 8080, out NodeAddress address, out _));
         return address;
+    }
+
+    [Fact]
+    public void StorageFlags_DefaultToBufferedFallbackAnd16MiBPerSecond_AndParse()
+    {
+        NodeOptions defaults = Run("--ip", "10.0.0.1", "--bootstrap");
+        Assert.False(defaults.RequireDirectIo);
+        Assert.Equal(16L << 20, defaults.CompactionBytesPerSecond);
+
+        NodeOptions set = Run("--ip", "10.0.0.1", "--bootstrap", "--require-direct-io", "--compaction-rate", "512K");
+        Assert.True(set.RequireDirectIo);
+        Assert.Equal(512L << 10, set.CompactionBytesPerSecond);
+        Assert.Equal(0, Run("--ip", "10.0.0.1", "--bootstrap", "--compaction-rate=0").CompactionBytesPerSecond);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
-// Owns: streaming one blob off the device in aligned chunks. The header block is re-read and checked
-// first (a record moved or overwritten under a stale index entry is caught here); the payload
-// checksum is verified as the last byte is handed out, so a corrupt blob never reads to a clean end.
+// Owns: streaming one blob off the device in aligned chunks. The first read takes the header block
+// with the first chunk of payload (a blob of up to one chunk is one IO); the header is checked first
+// (a record moved or overwritten under a stale index entry is caught here); the payload checksum is
+// verified as the last byte is handed out, so a corrupt blob never reads to a clean end.
 using O3Storage.Storage.Devices;
 using O3Storage.Storage.Format;
 
@@ -12,31 +13,44 @@ internal sealed class BlobReadStream : Stream
     private readonly BlobId _id;
     private readonly BlobStore.Location _location;
     private readonly AlignedBuffer _buffer;
+    private readonly AlignedBufferPool _pool;
     private int _bufferStart;
     private int _bufferEnd;
     private long _position;
     private long _nextDeviceOffset;
     private uint _crc = ~0u;
+    private bool _returned;
 
-    public BlobReadStream(IBlockDevice device, BlobId id, BlobStore.Location location, uint salt, int chunkBytes)
+    public BlobReadStream(IBlockDevice device, BlobId id, BlobStore.Location location, uint salt, AlignedBufferPool pool)
     {
         _device = device;
         _id = id;
         _location = location;
-        _buffer = new AlignedBuffer(chunkBytes);
-        Span<byte> first = _buffer.Span[..BlobStore.BlockBytes];
-        device.Read(location.OffsetBytes, first);
+        _pool = pool;
+        _buffer = pool.Rent();
+        int firstBytes = (int)Math.Min(_buffer.LengthBytes, location.RecordBytes);
+        Span<byte> first = _buffer.Span[..firstBytes];
+        try
+        {
+            device.Read(location.OffsetBytes, first);
+        }
+        catch
+        {
+            pool.Return(_buffer);
+            throw;
+        }
+
         if (!RecordHeader.TryRead(first, salt, out RecordHeader header)
             || header.Kind != RecordKind.Put || header.Id != id || header.Sequence != location.Sequence
             || header.PayloadLengthBytes != location.LengthBytes || header.PayloadCrc != location.Crc)
         {
-            _buffer.Dispose();
+            pool.Return(_buffer);
             throw new ChecksumMismatchException($"blob {id}: the record header at device offset {location.OffsetBytes} is damaged or not this blob's");
         }
 
         _bufferStart = RecordHeader.SizeBytes;
-        _bufferEnd = (int)Math.Min(BlobStore.BlockBytes, RecordHeader.SizeBytes + location.LengthBytes);
-        _nextDeviceOffset = location.OffsetBytes + BlobStore.BlockBytes;
+        _bufferEnd = (int)Math.Min(firstBytes, RecordHeader.SizeBytes + location.LengthBytes);
+        _nextDeviceOffset = location.OffsetBytes + firstBytes;
     }
 
     public override bool CanRead => true;
@@ -98,9 +112,10 @@ internal sealed class BlobReadStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_returned)
         {
-            _buffer.Dispose();
+            _returned = true;
+            _pool.Return(_buffer);
         }
 
         base.Dispose(disposing);

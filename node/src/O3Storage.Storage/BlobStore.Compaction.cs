@@ -245,7 +245,7 @@ public sealed partial class BlobStore
             int padded = Align(payload);
             _device.Read(location.OffsetBytes + BlockBytes + copied, chunk[..padded]);
             crc = Crc32C.Append(crc, chunk[..payload]);
-            _device.Write(target + BlockBytes + copied, chunk[..padded]);
+            _device.WriteUnsynced(target + BlockBytes + copied, chunk[..padded]);
             copied += padded;
             remaining -= payload;
         }
@@ -256,11 +256,16 @@ public sealed partial class BlobStore
         }
 
         // The header block goes last, as in a put: until it is written the copy does not exist.
+        if (copied > 0)
+        {
+            _device.Flush();
+        }
+
         RecordHeader copy = header with { SegmentSequence = head.Sequence };
         copy.WriteTo(headerBlock, _superblock.Salt);
         _device.Write(target, headerBlock);
         Appended(head, copy, target, blocks);
-        return location with { Segment = head.Index, OffsetBytes = target };
+        return location with { OffsetBytes = target };
     }
 
     /// <summary>The victim's tombstones, its live records in log order, and how many dead (not indexed) put records of each blob it holds.</summary>
@@ -279,7 +284,7 @@ public sealed partial class BlobStore
             {
                 tombstones.Add(entry);
             }
-            else if (_index.TryGetValue(entry.Id, out Location location) && location.Segment == victim.Index && location.OffsetBytes == offset)
+            else if (_index.TryGetValue(entry.Id, out Location location) && location.OffsetBytes == offset)
             {
                 live.Add((entry.Id, location));
             }

@@ -51,7 +51,7 @@ public sealed partial class BlobStore
 
         var index = new Dictionary<BlobId, Location>();
         var deleted = new Dictionary<BlobId, ulong>();
-        var putRecords = new Dictionary<BlobId, int>();
+        var deadPuts = new Dictionary<BlobId, int>();
         var unsealed = new Dictionary<Segment, List<SummaryEntry>>();
         int damaged = 0;
         foreach (Segment segment in segments.Where(s => s.State == SegmentState.Open).OrderBy(s => s.Sequence))
@@ -72,16 +72,11 @@ public sealed partial class BlobStore
             long segmentStart = SegmentStart(superblock, segment.Index);
             foreach (SummaryEntry entry in records.Entries)
             {
-                if (entry.Kind == RecordKind.Tombstone)
+                segment.TombstoneCount += entry.Kind == RecordKind.Tombstone ? 1 : 0;
+                if (Apply(index, deleted, entry, segmentStart + (entry.Block * (long)BlockBytes)))
                 {
-                    segment.TombstoneCount++;
+                    deadPuts[entry.Id] = deadPuts.GetValueOrDefault(entry.Id) + 1;
                 }
-                else
-                {
-                    putRecords[entry.Id] = putRecords.GetValueOrDefault(entry.Id) + 1;
-                }
-
-                Apply(index, deleted, entry, segment.Index, segmentStart + (entry.Block * (long)BlockBytes));
             }
         }
 
@@ -93,38 +88,32 @@ public sealed partial class BlobStore
             segment.State = SegmentState.Sealed;
         }
 
-        var deadPuts = new Dictionary<BlobId, int>();
-        foreach ((BlobId id, int count) in putRecords)
-        {
-            int dead = count - (index.ContainsKey(id) ? 1 : 0);
-            if (dead > 0)
-            {
-                deadPuts[id] = dead;
-            }
-        }
-
         List<SummaryEntry> headEntries = head is null ? [] : unsealed[head];
         return new BlobStore(device, superblock, options, segments, index, deadPuts, headEntries, maxSequence + 1, maxSegmentSequence, damaged);
     }
 
-    private static void Apply(Dictionary<BlobId, Location> index, Dictionary<BlobId, ulong> deleted, SummaryEntry entry, int segment, long offset)
+    /// <summary>Replays one record into the index; true when that leaves one more dead put record of its blob on the device.</summary>
+    private static bool Apply(Dictionary<BlobId, Location> index, Dictionary<BlobId, ulong> deleted, SummaryEntry entry, long offset)
     {
-        ulong newest = Math.Max(index.TryGetValue(entry.Id, out Location current) ? current.Sequence : 0, deleted.GetValueOrDefault(entry.Id));
+        bool indexed = index.TryGetValue(entry.Id, out Location current);
+        ulong newest = Math.Max(indexed ? current.Sequence : 0, deleted.GetValueOrDefault(entry.Id));
         // Equal sequence: a compaction copy in a newer segment (segments replay oldest first) replaces the original.
         if (entry.Sequence < newest)
         {
-            return;
+            return entry.Kind == RecordKind.Put; // an older put: dead from the start
         }
 
         if (entry.Kind == RecordKind.Put)
         {
-            index[entry.Id] = new Location(segment, offset, entry.PayloadLengthBytes, entry.PayloadCrc, entry.Sequence);
+            index[entry.Id] = new Location(offset, entry.Sequence, (uint)entry.PayloadLengthBytes, entry.PayloadCrc);
         }
         else
         {
             index.Remove(entry.Id);
             deleted[entry.Id] = entry.Sequence;
         }
+
+        return indexed; // the put it replaced or deleted is dead now
     }
 
     /// <summary>What one segment in use holds, in log order; <c>WriteOffsetBytes</c> is where its last record ends.</summary>
@@ -209,6 +198,7 @@ public sealed partial class BlobStore
         long writeOffset = BlockBytes;
         ulong maxSequence = 0;
         int damaged = 0;
+        (RecordHeader Header, long Offset)? last = null;
         while (offset < limit)
         {
             ReadOnlySpan<byte> block = window.Block(offset, limit);
@@ -235,11 +225,40 @@ public sealed partial class BlobStore
 
             maxSequence = Math.Max(maxSequence, header.Sequence);
             entries.Add(SummaryEntry.Of(header, (uint)(offset / BlockBytes)));
+            last = (header, offset);
             offset += RecordHeader.BlocksFor(header.PayloadLengthBytes, BlockBytes) * BlockBytes;
             writeOffset = offset;
         }
 
+        // Writes are serialized and durable on return, so only the last record can be a torn one: one
+        // written whole whose payload did not all arrive never existed.
+        if (last is ({ Flags: RecordFlags.WrittenWhole } lastHeader, long lastOffset)
+            && !PayloadIntact(device, SegmentStart(superblock, segment.Index) + lastOffset, lastHeader, buffer))
+        {
+            entries.RemoveAt(entries.Count - 1);
+            writeOffset = lastOffset;
+        }
+
         return new SegmentRecords(entries, Sealed: false, writeOffset, maxSequence, damaged);
+    }
+
+    private static bool PayloadIntact(IBlockDevice device, long recordStart, RecordHeader header, AlignedBuffer buffer)
+    {
+        long recordBytes = RecordHeader.BlocksFor(header.PayloadLengthBytes, BlockBytes) * BlockBytes;
+        uint crc = ~0u;
+        long payloadSeen = 0;
+        for (long done = 0; done < recordBytes;)
+        {
+            int length = (int)Math.Min(buffer.LengthBytes, recordBytes - done);
+            device.Read(recordStart + done, buffer.Span[..length]);
+            int from = done == 0 ? RecordHeader.SizeBytes : 0;
+            int take = (int)Math.Min(length - from, header.PayloadLengthBytes - payloadSeen);
+            crc = Crc32C.Append(crc, buffer.Span.Slice(from, take));
+            payloadSeen += take;
+            done += length;
+        }
+
+        return ~crc == header.PayloadCrc;
     }
 
     /// <summary>A put or tombstone of this use of the segment, ending at or before <paramref name="limit"/>.</summary>

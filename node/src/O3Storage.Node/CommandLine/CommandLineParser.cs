@@ -26,6 +26,11 @@ public static class CommandLineParser
           --device PATH        raw partition or file for blob data (default DIR/blobs.dev,
                                created on first start; a blank device is formatted)
           --device-size SIZE   size of the default DIR/blobs.dev: 300M, 1G, ... (default 1G)
+          --require-direct-io  refuse to start if the device cannot be opened O_DIRECT
+                               (default: fall back to buffered O_DSYNC IO with a warning)
+          --compaction-rate SIZE
+                               background compaction writes at most SIZE per second
+                               (default 16M; 0 turns it off)
           --cluster-port PORT  Raft and node-to-node port (default PORT + 10)
           --config FILE        cluster.json: cluster_id, nodes, replication_factor,
                                consistency_level; without --bootstrap/--peers the node
@@ -44,7 +49,7 @@ public static class CommandLineParser
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
@@ -55,6 +60,7 @@ public static class CommandLineParser
 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         bool bootstrap = false;
+        bool requireDirectIo = false;
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -98,6 +104,17 @@ public static class CommandLineParser
                 continue;
             }
 
+            if (name == "--require-direct-io")
+            {
+                if (value is not null || requireDirectIo)
+                {
+                    return Fail(value is null ? "--require-direct-io given twice" : "--require-direct-io takes no value");
+                }
+
+                requireDirectIo = true;
+                continue;
+            }
+
             if (!s_valueFlags.Contains(name))
             {
                 return Fail($"unknown flag {name}");
@@ -119,10 +136,10 @@ public static class CommandLineParser
             }
         }
 
-        return Build(values, bootstrap);
+        return Build(values, bootstrap, requireDirectIo);
     }
 
-    private static ParseResult Build(Dictionary<string, string> values, bool bootstrap)
+    private static ParseResult Build(Dictionary<string, string> values, bool bootstrap, bool requireDirectIo)
     {
         int port = NodeOptions.DefaultApiPort;
         if (values.TryGetValue("--port", out string? portText) && !NodeAddress.TryParsePort(portText, out port))
@@ -234,10 +251,17 @@ public static class CommandLineParser
 
             if (deviceSize < NodeOptions.DeviceSizeBytesMin)
             {
-                return Fail($"--device-size {sizeText} is below the minimum of 257M (superblocks and two 128M segments)");
+                return Fail($"--device-size {sizeText} is below the minimum of 268M (superblocks and two 132M segments)");
             }
         }
 
+        long compactionRate = NodeOptions.DefaultCompactionBytesPerSecond;
+        if (values.TryGetValue("--compaction-rate", out string? rateText) && !(rateText == "0" || TryParseSize(rateText, out compactionRate)))
+        {
+            return Fail($"--compaction-rate '{rateText}' is not a size per second (e.g. 16M, 512K; 0 turns background compaction off)");
+        }
+
+        compactionRate = rateText == "0" ? 0 : compactionRate;
         string? device = values.GetValueOrDefault("--device");
         if (device is not null && values.ContainsKey("--device-size"))
         {
@@ -262,6 +286,8 @@ public static class CommandLineParser
             LogLevel = logLevel,
             DevicePath = device is null ? null : Path.GetFullPath(device),
             DeviceSizeBytes = deviceSize,
+            RequireDirectIo = requireDirectIo,
+            CompactionBytesPerSecond = compactionRate,
         });
     }
 

@@ -29,16 +29,25 @@ public sealed record NodeOptions
 
     public string LogLevel { get; init; } = "info";
 
-    /// <summary>1 GiB: room for seven 128 MiB segments; reserved with fallocate when the file is made.</summary>
+    /// <summary>1 GiB: room for seven 132 MiB segments; reserved with fallocate when the file is made.</summary>
     public const long DefaultDeviceSizeBytes = 1024L * 1024 * 1024;
 
-    /// <summary>The smallest device the store accepts: 1 MiB of superblocks plus two 128 MiB segments.</summary>
-    public const long DeviceSizeBytesMin = (1024L * 1024) + (2 * 128L * 1024 * 1024);
+    /// <summary>The smallest device the store accepts: 4 MiB for superblocks plus two 132 MiB segments.</summary>
+    public const long DeviceSizeBytesMin = (4L * 1024 * 1024) + (2 * 132L * 1024 * 1024);
 
     /// <summary>A raw partition or file for blobs; null: <c>DIR/blobs.dev</c>, created on first start.</summary>
     public string? DevicePath { get; init; }
 
     public long DeviceSizeBytes { get; init; } = DefaultDeviceSizeBytes;
+
+    /// <summary>Refuse a device that cannot do O_DIRECT (production); otherwise fall back with a warning.</summary>
+    public bool RequireDirectIo { get; init; }
+
+    /// <summary>16 MiB/s: well under an SD card's write bandwidth, so clients keep most of it.</summary>
+    public const long DefaultCompactionBytesPerSecond = 16L * 1024 * 1024;
+
+    /// <summary>The background compaction budget; 0: no background compaction (a full store still compacts inline).</summary>
+    public long CompactionBytesPerSecond { get; init; } = DefaultCompactionBytesPerSecond;
 
     public string NodeId => Api.ToString();
 }

@@ -98,7 +98,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         try
         {
             identity = NodeIdentityStore.LoadOrCreate(data.IdentityFile, options.NodeId, options.Cluster.ToString());
-            storage = NodeStorage.Open(options, data, identity);
+            storage = NodeStorage.Open(options, data, identity, logger);
             raft = await RaftNode.StartAsync(
                 new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap),
                 loggerFactory,
@@ -178,6 +178,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         NodeLog.Serving(logger, options.NodeId, uptime.ElapsedMilliseconds, raft.Role.ToWireName());
         Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
+        Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, logger, shutdown.Token);
         Task stopped = Task.Delay(Timeout.Infinite, shutdown.Token);
         Task first = await Task.WhenAny(stopped, raft.StateMachine.Faulted).ConfigureAwait(false);
         bool faulted = first == raft.StateMachine.Faulted;
@@ -197,6 +198,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         {
             // The monitor ends by cancellation; anything else it hit is already logged there.
         }
+
+        // A step in progress finishes (it is bounded) before the store is closed below.
+        await compactor.ConfigureAwait(false);
 
         try
         {

@@ -52,4 +52,19 @@ internal static partial class NodeLog
 
     [LoggerMessage(2006, LogLevel.Debug, "join attempt through {Peer} failed: {Reason}")]
     public static partial void JoinAttemptFailed(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(3001, LogLevel.Warning, "{Device}: the file system does not support O_DIRECT; using buffered IO with O_DSYNC (data stays durable, but passes through the page cache); --require-direct-io refuses this")]
+    public static partial void BufferedIo(ILogger logger, string device);
+
+    [LoggerMessage(3002, LogLevel.Information, "storage {Device}: {Blobs} blobs, {UsedBytes} of {CapacityBytes} bytes in use, opened in {ElapsedMs} ms")]
+    public static partial void StorageOpened(ILogger logger, string device, long blobs, long usedBytes, long capacityBytes, long elapsedMs);
+
+    [LoggerMessage(3003, LogLevel.Warning, "storage {Device}: {Records} damaged records skipped; run `o3storage check` with the node stopped")]
+    public static partial void StorageDamaged(ILogger logger, string device, int records);
+
+    [LoggerMessage(3004, LogLevel.Debug, "background compaction freed a segment ({CopiedBytes} bytes copied in its last step)")]
+    public static partial void SegmentCompacted(ILogger logger, long copiedBytes);
+
+    [LoggerMessage(3005, LogLevel.Error, "background compaction step failed; retrying later")]
+    public static partial void CompactionFailed(ILogger logger, Exception exception);
 }

@@ -1,6 +1,8 @@
 // Owns: this node's blob device and store for the life of the process: creating DIR/blobs.dev on
 // first start, formatting only a blank device (never one that holds something else), and refusing a
 // store formatted for another node.
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using O3Storage.Cluster.Health;
 using O3Storage.Node.CommandLine;
 using O3Storage.Storage;
@@ -21,9 +23,10 @@ internal sealed class NodeStorage : IDisposable
 
     public BlobStore Store { get; }
 
-    public static NodeStorage Open(NodeOptions options, DataDirectory data, NodeIdentity identity)
+    public static NodeStorage Open(NodeOptions options, DataDirectory data, NodeIdentity identity, ILogger logger)
     {
         string path = options.DevicePath ?? data.DefaultDevicePath;
+        var opening = Stopwatch.StartNew();
         try
         {
             bool create = options.DevicePath is null && !File.Exists(path);
@@ -32,9 +35,14 @@ internal sealed class NodeStorage : IDisposable
                 LibcBlockDevice.CreateFile(path, options.DeviceSizeBytes);
             }
 
-            LibcBlockDevice device = LibcBlockDevice.Open(path, requireDirectIo: false);
+            LibcBlockDevice device = LibcBlockDevice.Open(path, options.RequireDirectIo);
             try
             {
+                if (!device.DirectIo)
+                {
+                    NodeLog.BufferedIo(logger, path);
+                }
+
                 BlobStore store = create || IsBlank(device)
                     ? BlobStore.Format(device, identity.Uuid, Guid.Empty)
                     : BlobStore.Open(device);
@@ -42,6 +50,15 @@ internal sealed class NodeStorage : IDisposable
                 {
                     store.Dispose();
                     throw new StartupException($"--device {path} holds the store of node {store.NodeUuid}, not of this node ({identity.Uuid}); use this node's device or a blank one");
+                }
+
+                // Recovery's transient maps and lists are garbage now: hand that memory back before serving.
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                StorageStats stats = store.Stats();
+                NodeLog.StorageOpened(logger, path, stats.TotalObjects, stats.UsedSpaceBytes, stats.CapacityBytes, opening.ElapsedMilliseconds);
+                if (stats.DamagedRecords > 0)
+                {
+                    NodeLog.StorageDamaged(logger, path, stats.DamagedRecords);
                 }
 
                 return new NodeStorage(device, store);
@@ -56,6 +73,28 @@ internal sealed class NodeStorage : IDisposable
         {
             throw new StartupException($"--device {path}: {e.Message}");
         }
+    }
+
+    /// <summary>Online compaction until <paramref name="token"/> ends; completes at once when the rate is 0.</summary>
+    public Task CompactInBackgroundAsync(long bytesPerSecond, ILogger logger, CancellationToken token)
+    {
+        if (bytesPerSecond <= 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        var compactor = new BackgroundCompactor(Store, bytesPerSecond)
+        {
+            Progress = step =>
+            {
+                if (step.SegmentFreed)
+                {
+                    NodeLog.SegmentCompacted(logger, step.BytesCopied);
+                }
+            },
+            Failed = e => NodeLog.CompactionFailed(logger, e),
+        };
+        return compactor.RunAsync(token);
     }
 
     public StorageHealth Health()

@@ -7,7 +7,8 @@ public sealed unsafe class AlignedBuffer : IDisposable
 {
     private void* _pointer;
 
-    public AlignedBuffer(int lengthBytes, int alignmentBytes = 4096)
+    /// <param name="clear">Zero the memory; a buffer that is always read into before use need not be.</param>
+    public AlignedBuffer(int lengthBytes, int alignmentBytes = 4096, bool clear = true)
     {
         if (lengthBytes <= 0 || lengthBytes % alignmentBytes != 0)
         {
@@ -16,7 +17,10 @@ public sealed unsafe class AlignedBuffer : IDisposable
 
         LengthBytes = lengthBytes;
         _pointer = NativeMemory.AlignedAlloc((nuint)lengthBytes, (nuint)alignmentBytes);
-        NativeMemory.Clear(_pointer, (nuint)lengthBytes);
+        if (clear)
+        {
+            NativeMemory.Clear(_pointer, (nuint)lengthBytes);
+        }
     }
 
     public int LengthBytes { get; }

@@ -32,6 +32,12 @@ public class MemoryBlockDevice(byte[] content, int sectorSizeBytes = 512, int al
         source.CopyTo(content.AsSpan(checked((int)offsetBytes)));
     }
 
+    public virtual void WriteUnsynced(long offsetBytes, ReadOnlySpan<byte> source) => Write(offsetBytes, source);
+
+    public virtual void Flush()
+    {
+    }
+
     public virtual void Discard(long offsetBytes, long lengthBytes)
     {
         CheckRange(offsetBytes, lengthBytes);

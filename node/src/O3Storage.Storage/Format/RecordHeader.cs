@@ -1,6 +1,6 @@
 // Owns: the 64-byte header at the start of every record's first 4 KiB block.
 //
-//  0 u32 magic "O3RC"      4 u8 version   5 u8 kind   6 u16 flags
+//  0 u32 magic "O3RC"      4 u8 version   5 u8 kind   6 u16 flags (1: written whole, see RecordFlags)
 //  8 u64 sequence (global, monotonic: orders puts and deletes of one blob across segments)
 // 16 u128 blob id (0 for segment bookkeeping)
 // 32 u64 payload length    40 u32 payload CRC-32C   44 u32 reserved
@@ -24,7 +24,19 @@ internal enum RecordKind : byte
     Seal = 4,
 }
 
-internal readonly record struct RecordHeader(RecordKind Kind, ulong Sequence, BlobId Id, long PayloadLengthBytes, uint PayloadCrc, ulong SegmentSequence)
+[Flags]
+internal enum RecordFlags : ushort
+{
+    None = 0,
+
+    /// <summary>
+    /// Header and payload went to the device in one write, so a power cut may have left the header
+    /// without all of its payload: recovery verifies the payload of such a record at the log tail.
+    /// </summary>
+    WrittenWhole = 1,
+}
+
+internal readonly record struct RecordHeader(RecordKind Kind, ulong Sequence, BlobId Id, long PayloadLengthBytes, uint PayloadCrc, ulong SegmentSequence, RecordFlags Flags = RecordFlags.None)
 {
     public const int SizeBytes = 64;
     public const int BlockBytes = 4096;
@@ -38,6 +50,7 @@ internal readonly record struct RecordHeader(RecordKind Kind, ulong Sequence, Bl
         BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
         destination[4] = Version;
         destination[5] = (byte)Kind;
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], (ushort)Flags);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], Sequence);
         Id.WriteTo(destination[16..]);
         BinaryPrimitives.WriteInt64LittleEndian(destination[32..], PayloadLengthBytes);
@@ -69,7 +82,8 @@ internal readonly record struct RecordHeader(RecordKind Kind, ulong Sequence, Bl
             BlobId.ReadFrom(source[16..]),
             length,
             BinaryPrimitives.ReadUInt32LittleEndian(source[40..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(source[48..]));
+            BinaryPrimitives.ReadUInt64LittleEndian(source[48..]),
+            (RecordFlags)BinaryPrimitives.ReadUInt16LittleEndian(source[6..]));
         return true;
     }
 

@@ -19,6 +19,9 @@ internal sealed record Superblock(
     public const int SizeBytes = 4096;
     public const uint FormatVersion = 2;
     public const int BlockSizeBytes = 4096;
+
+    /// <summary>2 GiB: record lengths and block offsets within a segment then fit 32 bits.</summary>
+    public const long SegmentSizeBytesMax = 2L * 1024 * 1024 * 1024;
     private static ReadOnlySpan<byte> Magic => "O3SUPER\0"u8;
 
     public long DataEndBytes => DataStartBytes + (SegmentSizeBytes * SegmentCount);
@@ -79,7 +82,7 @@ internal sealed record Superblock(
             BinaryPrimitives.ReadUInt32LittleEndian(block[84..]),
             BinaryPrimitives.ReadInt64LittleEndian(block[88..]),
             BinaryPrimitives.ReadInt64LittleEndian(block[96..]));
-        if (superblock.SegmentSizeBytes < 4 * BlockSizeBytes || superblock.SegmentSizeBytes % BlockSizeBytes != 0
+        if (superblock.SegmentSizeBytes < 4 * BlockSizeBytes || superblock.SegmentSizeBytes % BlockSizeBytes != 0 || superblock.SegmentSizeBytes > SegmentSizeBytesMax
             || superblock.SegmentCount <= 0 || superblock.DataStartBytes < 2 * SizeBytes || superblock.DataStartBytes % BlockSizeBytes != 0)
         {
             problem = "superblock geometry is impossible";
