@@ -15,6 +15,20 @@ public sealed class Crc32CTests
         Assert.Equal(0x46DD794Eu, Crc32C.Compute(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray())); // 0x00..0x1F
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(24_575)]
+    [InlineData(24_576)]
+    [InlineData(24_577)]
+    [InlineData(100_003)]
+    [InlineData(1 << 20)]
+    public void LongInputs_ThreeLanesJoined_EqualTheBitwiseDefinition(int length)
+    {
+        byte[] data = new byte[length];
+        new Random(length).NextBytes(data);
+        Assert.Equal(Bitwise(data), Crc32C.Compute(data));
+    }
+
     [Fact]
     public void AppendInPieces_EqualsOneComputation()
     {
@@ -24,5 +38,21 @@ public sealed class Crc32CTests
             uint crc = ~Crc32C.Append(Crc32C.Append(~0u, data.AsSpan(0, split)), data.AsSpan(split));
             Assert.Equal(Crc32C.Compute(data), crc);
         }
+    }
+
+    /// <summary>CRC-32C by its definition, one bit at a time: slow and obviously right.</summary>
+    private static uint Bitwise(byte[] data)
+    {
+        uint crc = ~0u;
+        foreach (byte b in data)
+        {
+            crc ^= b;
+            for (int bit = 0; bit < 8; bit++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+            }
+        }
+
+        return ~crc;
     }
 }
