@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using O3Storage.Integration.Tests.Harness;
 using Xunit.Abstractions;
@@ -186,13 +187,67 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
         Assert.False(Directory.Exists(data));
 
         using NodeProcess node = NodeProcess.Start("ramfs", ["--ip", Ip(6), "--bootstrap", "--data", data, "--device-size", "300M"]);
+        Assert.False((await WaitForHealthAsync(node, Ip(6))).GetProperty("storage").GetProperty("direct_io").GetBoolean());
+        Assert.Contains("does not support O_DIRECT; using buffered IO", node.Stdout + node.Stderr);
+        node.Terminate();
+        Assert.Equal(0, await node.WaitForExitAsync(s_exitTimeout));
+    }
+
+    [Fact]
+    public async Task ApiKeys_OpenFileRefused_ValidFileTurnsAuthOn_NoFileSaysAuthIsOff()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"o3-it-keys-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        try
+        {
+            string keys = Path.Combine(root, "api-keys.txt");
+            await File.WriteAllTextAsync(keys, $"admin:{new string('a', 64)}\nread-write:{new string('b', 64)}\nread-only:{new string('c', 64)}\n");
+            File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            string data = Path.Combine(root, "data");
+
+            await ExpectFailureAsync(1, $"run: chmod 600 {keys}", "--ip", Ip(7), "--bootstrap", "--data", data, "--api-keys", keys);
+            Assert.False(Directory.Exists(data));
+            await ExpectFailureAsync(1, "keys.txt: cannot read it", "keys", "--api-keys", Path.Combine(root, "missing", "keys.txt"));
+            await ExpectFailureAsync(1, "does not exist", "--ip", Ip(7), "--bootstrap", "--data", data, "--api-keys", Path.Combine(root, "nope.txt"));
+
+            File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            (int listExit, string listed, _) = await NodeProcess.RunToExitAsync(["keys", "--api-keys", keys], s_exitTimeout);
+            Assert.Equal(0, listExit);
+            Assert.Matches(@"^admin O3[0-9A-F]{18}\nread-write O3[0-9A-F]{18}\nread-only O3[0-9A-F]{18}\n$", listed);
+            Assert.DoesNotContain(new string('a', 64), listed);
+
+            using (NodeProcess node = NodeProcess.Start("keys-on", ["--ip", Ip(7), "--bootstrap", "--data", data, "--device-size", "300M", "--api-keys", keys]))
+            {
+                JsonElement auth = (await WaitForHealthAsync(node, Ip(7))).GetProperty("auth");
+                Assert.True(auth.GetProperty("enabled").GetBoolean());
+                Assert.Equal(3, auth.GetProperty("keys").GetInt32());
+                Assert.Contains("authentication on: 3 keys", node.Stdout);
+                node.Terminate();
+                Assert.Equal(0, await node.WaitForExitAsync(s_exitTimeout));
+            }
+
+            // Restarted on the same data without the flag: the default path has no file here, so auth is off, loudly.
+            using NodeProcess open = NodeProcess.Start("keys-off", ["--ip", Ip(7), "--data", data]);
+            Assert.False((await WaitForHealthAsync(open, Ip(7))).GetProperty("auth").GetProperty("enabled").GetBoolean());
+            Assert.Contains("AUTHENTICATION IS OFF", open.Stdout);
+            open.Terminate();
+            Assert.Equal(0, await open.WaitForExitAsync(s_exitTimeout));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task<JsonElement> WaitForHealthAsync(NodeProcess node, string ip)
+    {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        string? health = null;
-        for (var deadline = DateTime.UtcNow + TestCluster.WaitTimeout; health is null && DateTime.UtcNow < deadline && !node.HasExited;)
+        for (var deadline = DateTime.UtcNow + TestCluster.WaitTimeout; DateTime.UtcNow < deadline && !node.HasExited;)
         {
             try
             {
-                health = await http.GetStringAsync($"http://{Ip(6)}:8080/health");
+                using var body = JsonDocument.Parse(await http.GetStringAsync($"http://{ip}:8080/health"));
+                return body.RootElement.Clone();
             }
             catch (HttpRequestException)
             {
@@ -200,15 +255,7 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
             }
         }
 
-        Assert.True(health is not null, $"no /health; stderr: {node.Stderr}");
-        using (var body = System.Text.Json.JsonDocument.Parse(health))
-        {
-            Assert.False(body.RootElement.GetProperty("storage").GetProperty("direct_io").GetBoolean());
-        }
-
-        Assert.Contains("does not support O_DIRECT; using buffered IO", node.Stdout + node.Stderr);
-        node.Terminate();
-        Assert.Equal(0, await node.WaitForExitAsync(s_exitTimeout));
+        throw new TimeoutException($"no /health from {ip}; stderr: {node.Stderr}");
     }
 
     [Fact]

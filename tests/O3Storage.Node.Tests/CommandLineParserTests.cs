@@ -150,6 +150,20 @@ public sealed class CommandLineParserTests
     }
 
     [Fact]
+    public void ApiKeys_DefaultToTheGuidePath_AndKeysSubcommandTakesAPath()
+    {
+        NodeOptions defaults = Run("--ip", "10.0.0.1", "--bootstrap");
+        Assert.Equal(("/opt/o3storage/api-keys.txt", false), (defaults.ApiKeysPath, defaults.ApiKeysExplicit));
+        NodeOptions set = Run("--ip", "10.0.0.1", "--bootstrap", "--api-keys", "/etc/o3/keys.txt");
+        Assert.Equal(("/etc/o3/keys.txt", true), (set.ApiKeysPath, set.ApiKeysExplicit));
+
+        Assert.Equal("/opt/o3storage/api-keys.txt", Assert.IsType<ParseResult.ListKeys>(CommandLineParser.Parse(["keys"])).ApiKeysPath);
+        Assert.Equal("/tmp/k.txt", Assert.IsType<ParseResult.ListKeys>(CommandLineParser.Parse(["keys", "--api-keys", "/tmp/k.txt"])).ApiKeysPath);
+        Assert.Equal("/tmp/k.txt", Assert.IsType<ParseResult.ListKeys>(CommandLineParser.Parse(["keys", "--api-keys=/tmp/k.txt"])).ApiKeysPath);
+        Assert.Contains("keys takes only --api-keys PATH", Error("keys", "--data", "/x"));
+    }
+
+    [Fact]
     public void Maintenance_CheckAndCompactTakeDataAndDevice()
     {
         var check = Assert.IsType<ParseResult.Maintain>(CommandLineParser.Parse(["check", "--data", "/tmp/d"]));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
 using O3Storage.Node.Hosting;
 
@@ -29,6 +30,20 @@ public static class Program
                     Console.Error.WriteLine($"o3storage: {e.Message}");
                     return 1;
                 }
+
+            case ParseResult.ListKeys list:
+                if (ApiKeys.TryLoad(list.ApiKeysPath, out string? keysError) is not { } keys)
+                {
+                    Console.Error.WriteLine($"o3storage: {keysError}");
+                    return 1;
+                }
+
+                foreach (ApiKey key in keys.Keys)
+                {
+                    Console.Out.WriteLine($"{ApiKeys.RoleName(key.Role)} {key.AccessKeyId}");
+                }
+
+                return 0;
 
             case ParseResult.Error error:
                 Console.Error.WriteLine($"o3storage: {error.Message} (see --help)");

@@ -54,6 +54,7 @@ public sealed class HealthEvaluatorTests
         Assert.Equal("10.0.0.1:8080", report.Cluster.Leader);
         Assert.Equal(["leader", "follower", "follower"], report.Cluster.Members.Select(m => m.Role));
         Assert.Same(StorageHealth.None, report.Storage);
+        Assert.Same(AuthHealth.Off, report.Auth);
     }
 
     [Fact]

@@ -15,4 +15,5 @@ public sealed record HealthInputs(
     string? LeaderClusterEndPoint,
     IReadOnlyList<string> ConfigurationEndPoints,
     MetadataState Metadata,
-    StorageHealth Storage);
+    StorageHealth Storage,
+    AuthHealth? Auth = null);

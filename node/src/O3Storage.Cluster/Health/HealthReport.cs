@@ -9,7 +9,14 @@ public sealed record HealthReport(
     string Version,
     double UptimeSeconds,
     ClusterHealth Cluster,
-    StorageHealth Storage);
+    StorageHealth Storage,
+    AuthHealth Auth);
+
+/// <summary>Whether requests must authenticate; off when the node found no key file (it also logs that loudly).</summary>
+public sealed record AuthHealth(bool Enabled, string? KeyFile, int Keys)
+{
+    public static AuthHealth Off { get; } = new(false, null, 0);
+}
 
 public sealed record ClusterHealth(
     string? ClusterId,

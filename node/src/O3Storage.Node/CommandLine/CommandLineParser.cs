@@ -13,6 +13,7 @@ public static class CommandLineParser
     public const string Usage = """
         Usage: o3storage --ip IP [--port PORT] (--bootstrap | --peers PEER[,PEER...]) [options]
                o3storage check|compact [--data DIR] [--device PATH]
+               o3storage keys [--api-keys PATH]
                o3storage --version | --help
 
         Runs one O3StorageOS node: a Raft member that serves /health (and later S3) on IP:PORT.
@@ -31,6 +32,9 @@ public static class CommandLineParser
           --compaction-rate SIZE
                                background compaction writes at most SIZE per second
                                (default 16M; 0 turns it off)
+          --api-keys PATH      role:key lines (admin, read-write, read-only), mode 600
+                               (default /opt/o3storage/api-keys.txt; if that file does
+                               not exist, authentication is off)
           --cluster-port PORT  Raft and node-to-node port (default PORT + 10)
           --config FILE        cluster.json: cluster_id, nodes, replication_factor,
                                consistency_level; without --bootstrap/--peers the node
@@ -42,20 +46,32 @@ public static class CommandLineParser
           -h, --help           print this help and exit
 
         check verifies every blob's checksum and reports damage (exit 1 if any); compact
-        reclaims the space of deleted blobs. Both need the node stopped.
+        reclaims the space of deleted blobs. Both need the node stopped. keys prints each
+        key's role and S3 access key id (the secret access key is the key itself).
 
         A node restarted on an existing --data directory rejoins with its state;
         --bootstrap and --peers then only matter for a node that has no state yet.
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
         if (args.Count > 0 && args[0] is "check" or "compact")
         {
             return ParseMaintenance(args);
+        }
+
+        if (args.Count > 0 && args[0] == "keys")
+        {
+            return args.Count switch
+            {
+                1 => new ParseResult.ListKeys(NodeOptions.DefaultApiKeysPath),
+                3 when args[1] == "--api-keys" => new ParseResult.ListKeys(Path.GetFullPath(args[2])),
+                2 when args[1].StartsWith("--api-keys=", StringComparison.Ordinal) => new ParseResult.ListKeys(Path.GetFullPath(args[1]["--api-keys=".Length..])),
+                _ => Fail("keys takes only --api-keys PATH"),
+            };
         }
 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -288,6 +304,8 @@ public static class CommandLineParser
             DeviceSizeBytes = deviceSize,
             RequireDirectIo = requireDirectIo,
             CompactionBytesPerSecond = compactionRate,
+            ApiKeysPath = values.TryGetValue("--api-keys", out string? keysPath) ? Path.GetFullPath(keysPath) : NodeOptions.DefaultApiKeysPath,
+            ApiKeysExplicit = keysPath is not null,
         });
     }
 

@@ -49,5 +49,13 @@ public sealed record NodeOptions
     /// <summary>The background compaction budget; 0: no background compaction (a full store still compacts inline).</summary>
     public long CompactionBytesPerSecond { get; init; } = DefaultCompactionBytesPerSecond;
 
+    public const string DefaultApiKeysPath = "/opt/o3storage/api-keys.txt";
+
+    /// <summary>The guide's api-keys.txt. Missing at the default path: authentication is off.</summary>
+    public string ApiKeysPath { get; init; } = DefaultApiKeysPath;
+
+    /// <summary>--api-keys was given: then a missing file is an error, not "authentication off".</summary>
+    public bool ApiKeysExplicit { get; init; }
+
     public string NodeId => Api.ToString();
 }

@@ -16,6 +16,9 @@ public abstract record ParseResult
     /// <summary><c>o3storage check|compact --data DIR [--device PATH]</c>: offline maintenance of a stopped node's store.</summary>
     public sealed record Maintain(string Command, string DataDirectory, string? DevicePath) : ParseResult;
 
+    /// <summary><c>o3storage keys [--api-keys PATH]</c>: print each key's role and S3 access key id.</summary>
+    public sealed record ListKeys(string ApiKeysPath) : ParseResult;
+
     /// <summary>One line, no trailing period, that says what is wrong and how to fix it.</summary>
     public sealed record Error(string Message) : ParseResult;
 }

@@ -4,13 +4,17 @@ using O3Storage.Cluster.Membership;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
 using O3Storage.Node.Api;
+using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
 
 namespace O3Storage.Node.Hosting;
 
 /// <summary>The running node as the HTTP handlers and background loops see it.</summary>
-internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, NodeStorage storage, PeerTable peers, string version, Stopwatch uptime)
+internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, NodeStorage storage, PeerTable peers, ApiKeys? keys, string version, Stopwatch uptime)
 {
+    /// <summary>The api-keys.txt keys; null: authentication is off.</summary>
+    public ApiKeys? Keys => keys;
+
     public NodeOptions Options => options;
 
     public NodeIdentity Identity => identity;
@@ -48,6 +52,7 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             raft.LeaderEndPoint?.ToString(),
             raft.IsMember ? raft.ConfigurationMembers.Select(e => e.ToString()).ToList() : [],
             metadata,
-            storage.Health());
+            storage.Health(),
+            keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count));
     }
 }

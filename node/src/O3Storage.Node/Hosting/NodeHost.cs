@@ -13,6 +13,7 @@ using O3Storage.Cluster.Membership;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
 using O3Storage.Node.Api;
+using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
 
 namespace O3Storage.Node.Hosting;
@@ -58,6 +59,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
     {
         PortProbe.EnsureBindable(options.Api.ToEndPoint(), "--port");
         PortProbe.EnsureBindable(options.Cluster.ToEndPoint(), "--cluster-port");
+        ApiKeys? keys = LoadApiKeys(options, logger);
 
         bool member = DataDirectory.HasMembership(options.DataDirectory);
         if (!member && !options.Bootstrap && options.Peers.Count == 0)
@@ -126,7 +128,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
-        var node = new NodeContext(options, identity, raft, storage, peers, version, uptime);
+        var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime);
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
         WebApplication app = BuildWebApplication(node, peerClient, loggerFactory, logger);
         try
@@ -217,6 +219,25 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         return faulted ? 70 : 0;
+    }
+
+    /// <summary>The key file, or null (authentication off) when the default path has none; a refused file stops the start.</summary>
+    private static ApiKeys? LoadApiKeys(NodeOptions options, ILogger logger)
+    {
+        if (!File.Exists(options.ApiKeysPath) && !options.ApiKeysExplicit)
+        {
+            NodeLog.AuthenticationOff(logger, options.ApiKeysPath, options.Api.ToString());
+            return null;
+        }
+
+        if (!File.Exists(options.ApiKeysPath))
+        {
+            throw new StartupException($"--api-keys {options.ApiKeysPath} does not exist");
+        }
+
+        ApiKeys keys = ApiKeys.TryLoad(options.ApiKeysPath, out string? error) ?? throw new StartupException(error!);
+        NodeLog.AuthenticationOn(logger, keys.Keys.Count, options.ApiKeysPath);
+        return keys;
     }
 
     private async Task BootstrapAsync(NodeContext node, ILogger logger, CancellationToken token)

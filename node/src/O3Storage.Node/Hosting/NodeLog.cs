@@ -67,4 +67,10 @@ internal static partial class NodeLog
 
     [LoggerMessage(3005, LogLevel.Error, "background compaction step failed; retrying later")]
     public static partial void CompactionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(4001, LogLevel.Warning, "AUTHENTICATION IS OFF: no key file at {Path}; anyone who reaches {Endpoint} may read and write. Create it (role:key lines, chmod 600) or pass --api-keys")]
+    public static partial void AuthenticationOff(ILogger logger, string path, string endpoint);
+
+    [LoggerMessage(4002, LogLevel.Information, "authentication on: {Keys} keys from {Path}")]
+    public static partial void AuthenticationOn(ILogger logger, int keys, string path);
 }
