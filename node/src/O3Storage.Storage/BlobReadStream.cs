@@ -1,9 +1,7 @@
 // Owns: streaming one blob off the device in aligned chunks. The first read takes the header block
 // with the first chunk of payload (a blob of up to one chunk is one IO); the header is checked first
 // (a record moved or overwritten under a stale index entry is caught here); the payload checksum is
-// verified as the last byte is handed out, so a corrupt blob never reads to a clean end. While the
-// caller consumes one chunk, the next is already being read (a second pooled buffer), so checksum
-// and copy overlap the device.
+// verified as the last byte is handed out, so a corrupt blob never reads to a clean end.
 using O3Storage.Storage.Devices;
 using O3Storage.Storage.Format;
 
@@ -14,11 +12,8 @@ internal sealed class BlobReadStream : Stream
     private readonly IBlockDevice _device;
     private readonly BlobId _id;
     private readonly BlobStore.Location _location;
+    private readonly AlignedBuffer _buffer;
     private readonly AlignedBufferPool _pool;
-    private readonly long _recordEnd;
-    private AlignedBuffer _buffer;
-    private AlignedBuffer? _ahead;
-    private Task<int>? _aheadRead;
     private int _bufferStart;
     private int _bufferEnd;
     private long _position;
@@ -56,8 +51,6 @@ internal sealed class BlobReadStream : Stream
         _bufferStart = RecordHeader.SizeBytes;
         _bufferEnd = (int)Math.Min(firstBytes, RecordHeader.SizeBytes + location.LengthBytes);
         _nextDeviceOffset = location.OffsetBytes + firstBytes;
-        _recordEnd = location.OffsetBytes + location.RecordBytes;
-        StartReadAhead();
     }
 
     public override bool CanRead => true;
@@ -85,13 +78,12 @@ internal sealed class BlobReadStream : Stream
 
         if (_bufferStart == _bufferEnd)
         {
-            Task<int> pending = _aheadRead ?? throw new InvalidOperationException("blob stream has no chunk in flight");
-            _aheadRead = null;
-            int length = pending.GetAwaiter().GetResult();
-            (_buffer, _ahead) = (_ahead!, _buffer);
+            long remaining = _location.LengthBytes - _position;
+            int length = (int)Math.Min(_buffer.LengthBytes, (remaining + BlobStore.BlockBytes - 1) / BlobStore.BlockBytes * BlobStore.BlockBytes);
+            _device.Read(_nextDeviceOffset, _buffer.Span[..length]);
+            _nextDeviceOffset += length;
             _bufferStart = 0;
-            _bufferEnd = (int)Math.Min(length, _location.LengthBytes - _position);
-            StartReadAhead();
+            _bufferEnd = (int)Math.Min(length, remaining);
         }
 
         int take = Math.Min(destination.Length, _bufferEnd - _bufferStart);
@@ -106,25 +98,6 @@ internal sealed class BlobReadStream : Stream
         }
 
         return take;
-    }
-
-    /// <summary>Starts reading the record's next chunk into the spare buffer, if any of the record is left.</summary>
-    private void StartReadAhead()
-    {
-        int length = (int)Math.Min(_buffer.LengthBytes, _recordEnd - _nextDeviceOffset);
-        if (length <= 0)
-        {
-            return;
-        }
-
-        AlignedBuffer target = _ahead ??= _pool.Rent();
-        long offset = _nextDeviceOffset;
-        _nextDeviceOffset += length;
-        _aheadRead = Task.Run(() =>
-        {
-            _device.Read(offset, target.Span[..length]);
-            return length;
-        });
     }
 
     public override void Flush()
@@ -142,20 +115,7 @@ internal sealed class BlobReadStream : Stream
         if (disposing && !_returned)
         {
             _returned = true;
-            try
-            {
-                _aheadRead?.Wait(); // never return a buffer a read is still filling
-            }
-            catch (AggregateException)
-            {
-                // The blob was abandoned; its read-ahead error does not matter.
-            }
-
             _pool.Return(_buffer);
-            if (_ahead is not null)
-            {
-                _pool.Return(_ahead);
-            }
         }
 
         base.Dispose(disposing);
