@@ -24,7 +24,6 @@ public sealed partial class BlobStore : IDisposable
     private readonly object _lock = new();
     private readonly AlignedBuffer _headerBlock;
     private readonly AlignedBuffer _chunk;
-    private readonly AlignedBuffer _chunk2;
     private readonly AlignedBufferPool _readBuffers;
     private Segment? _head;
     private ulong _nextSequence;
@@ -60,7 +59,6 @@ public sealed partial class BlobStore : IDisposable
         _headerBlock = new AlignedBuffer(BlockBytes);
         // One chunk plus a block: a record of up to one chunk of payload is written and read in one IO.
         _chunk = new AlignedBuffer(options.IoChunkBytes + BlockBytes);
-        _chunk2 = new AlignedBuffer(options.IoChunkBytes + BlockBytes);
         _readBuffers = new AlignedBufferPool(options.IoChunkBytes + BlockBytes, keep: 4);
         _head = segments.Where(s => s.State == SegmentState.Open).MaxBy(s => s.Sequence);
         foreach (Location location in index.Values)
@@ -176,11 +174,7 @@ public sealed partial class BlobStore : IDisposable
         return header;
     }
 
-    /// <summary>
-    /// A larger record: payload blocks first, then the header block, so the record exists only once all
-    /// of it is durable. Two chunk buffers alternate: one is written to the device while the next is
-    /// read from the client and checksummed, so the CPU work hides behind the IO.
-    /// </summary>
+    /// <summary>A larger record: payload blocks first, then the header block, so the record exists only once all of it is durable.</summary>
     private RecordHeader WriteHeaderLast(BlobId id, Stream content, long lengthBytes, Segment head, long recordOffset)
     {
         Span<byte> headerBlock = _headerBlock.Span;
@@ -193,33 +187,17 @@ public sealed partial class BlobStore : IDisposable
 
         long written = inHeader;
         long dataOffset = recordOffset + BlockBytes;
-        Task? pending = null;
-        AlignedBuffer buffer = _chunk;
-        try
+        Span<byte> chunk = _chunk.Span;
+        while (written < lengthBytes)
         {
-            while (written < lengthBytes)
-            {
-                Span<byte> chunk = buffer.Span;
-                int take = (int)Math.Min(chunk.Length, lengthBytes - written);
-                ReadExactly(content, chunk[..take], written, lengthBytes);
-                crc = Crc32C.Append(crc, chunk[..take]);
-                int padded = Align(take);
-                chunk[take..padded].Clear();
-                pending?.GetAwaiter().GetResult();
-                (AlignedBuffer full, long offset) = (buffer, dataOffset);
-                pending = Task.Run(() => _device.WriteUnsynced(offset, full.Span[..padded]));
-                buffer = buffer == _chunk ? _chunk2 : _chunk;
-                dataOffset += padded;
-                written += take;
-            }
-
-            pending?.GetAwaiter().GetResult();
-        }
-        catch when (pending is { IsCompleted: false })
-        {
-            // Never hand a buffer back (to the next put) while a write still reads from it.
-            pending.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
-            throw;
+            int take = (int)Math.Min(chunk.Length, lengthBytes - written);
+            ReadExactly(content, chunk[..take], written, lengthBytes);
+            crc = Crc32C.Append(crc, chunk[..take]);
+            int padded = Align(take);
+            chunk[take..padded].Clear();
+            _device.WriteUnsynced(dataOffset, chunk[..padded]);
+            dataOffset += padded;
+            written += take;
         }
 
         if (written > inHeader)
@@ -339,7 +317,6 @@ public sealed partial class BlobStore : IDisposable
     {
         _headerBlock.Dispose();
         _chunk.Dispose();
-        _chunk2.Dispose();
         _readBuffers.Dispose();
     }
 
