@@ -22,6 +22,8 @@ internal ref struct BinaryRecordReader(ReadOnlySpan<byte> data)
 
     public Guid ReadGuid() => new(Take(16));
 
+    public UInt128 ReadUInt128() => BinaryPrimitives.ReadUInt128LittleEndian(Take(16));
+
     public string ReadString()
     {
         int length = ReadUInt16();

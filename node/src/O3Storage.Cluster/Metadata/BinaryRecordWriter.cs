@@ -39,6 +39,12 @@ internal sealed class BinaryRecordWriter
         _buffer.Advance(8);
     }
 
+    public void WriteUInt128(UInt128 value)
+    {
+        BinaryPrimitives.WriteUInt128LittleEndian(_buffer.GetSpan(16), value);
+        _buffer.Advance(16);
+    }
+
     public void WriteGuid(Guid value)
     {
         value.TryWriteBytes(_buffer.GetSpan(16));

@@ -1,7 +1,10 @@
-// Owns: the binary encoding of metadata commands (Raft log payloads) and of the state snapshot.
+// Owns: the binary encoding of metadata commands (Raft log payloads) and of the state snapshot
+// (version 2 adds buckets and objects; version 1 snapshots, from before them, still load).
 // Assumes: nothing about the transport; bytes in, typed values out.
 // Faults: a record from a newer format version, an unknown command kind, or a truncated record is a
 // MetadataFormatException naming what was seen, never a partial apply.
+using System.Collections.Immutable;
+
 namespace O3Storage.Cluster.Metadata;
 
 public static class MetadataCodec
@@ -10,13 +13,17 @@ public static class MetadataCodec
     public const byte RecordFormatVersion = 1;
 
     private const uint SnapshotMagic = 0x534D_334F; // "O3MS" little-endian
-    private const byte SnapshotFormatVersion = 1;
+    private const byte SnapshotFormatVersion = 2;
 
     private enum CommandKind : ushort
     {
         InitializeCluster = 1,
         AddMember = 2,
         RemoveMember = 3,
+        CreateBucket = 4,
+        DeleteBucket = 5,
+        PutObject = 6,
+        DeleteObject = 7,
     }
 
     public static byte[] Encode(MetadataCommand command)
@@ -39,6 +46,25 @@ public static class MetadataCodec
             case RemoveMember remove:
                 writer.WriteUInt16((ushort)CommandKind.RemoveMember);
                 writer.WriteString(remove.NodeId);
+                break;
+            case CreateBucket create:
+                writer.WriteUInt16((ushort)CommandKind.CreateBucket);
+                writer.WriteString(create.Name);
+                writer.WriteInt64(create.CreatedUnixMs);
+                break;
+            case DeleteBucket delete:
+                writer.WriteUInt16((ushort)CommandKind.DeleteBucket);
+                writer.WriteString(delete.Name);
+                break;
+            case PutObject put:
+                writer.WriteUInt16((ushort)CommandKind.PutObject);
+                writer.WriteString(put.Bucket);
+                WriteObject(writer, put.Version);
+                break;
+            case DeleteObject remove:
+                writer.WriteUInt16((ushort)CommandKind.DeleteObject);
+                writer.WriteString(remove.Bucket);
+                writer.WriteString(remove.Key);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "command has no encoding");
@@ -63,6 +89,10 @@ public static class MetadataCodec
             CommandKind.InitializeCluster => new InitializeCluster(ReadSettings(ref reader), reader.ReadGuid()),
             CommandKind.AddMember => new AddMember(reader.ReadString(), reader.ReadString(), reader.ReadGuid()),
             CommandKind.RemoveMember => new RemoveMember(reader.ReadString()),
+            CommandKind.CreateBucket => new CreateBucket(reader.ReadString(), reader.ReadInt64()),
+            CommandKind.DeleteBucket => new DeleteBucket(reader.ReadString()),
+            CommandKind.PutObject => new PutObject(reader.ReadString(), ReadObject(ref reader)),
+            CommandKind.DeleteObject => new DeleteObject(reader.ReadString(), reader.ReadString()),
             _ => throw new MetadataFormatException($"metadata command kind {kind} is not understood by this node; upgrade this node"),
         };
 
@@ -96,6 +126,19 @@ public static class MetadataCodec
             writer.WriteInt64(member.JoinedAtIndex);
         }
 
+        writer.WriteInt32(state.Buckets.Count);
+        foreach (BucketState bucket in state.Buckets.Values)
+        {
+            writer.WriteString(bucket.Info.Name);
+            writer.WriteInt64(bucket.Info.CreatedUnixMs);
+            writer.WriteInt64(bucket.Info.CreatedAtIndex);
+            writer.WriteInt32(bucket.Objects.Count);
+            foreach (ObjectVersion version in bucket.Objects.Values)
+            {
+                WriteObject(writer, version);
+            }
+        }
+
         return writer.ToArray();
     }
 
@@ -108,7 +151,7 @@ public static class MetadataCodec
         }
 
         byte version = reader.ReadByte();
-        if (version != SnapshotFormatVersion)
+        if (version is < 1 or > SnapshotFormatVersion)
         {
             throw new MetadataFormatException($"metadata snapshot format version {version} is not understood by this node; upgrade this node");
         }
@@ -128,7 +171,101 @@ public static class MetadataCodec
             members.Add(new MemberRecord(reader.ReadString(), reader.ReadString(), reader.ReadGuid(), reader.ReadInt64()));
         }
 
-        return MetadataState.Create(lastApplied, incarnation, settings, members);
+        var buckets = new List<BucketState>();
+        int bucketCount = version >= 2 ? ReadCount(ref reader, "bucket") : 0;
+        for (int b = 0; b < bucketCount; b++)
+        {
+            var info = new BucketRecord(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64());
+            int objectCount = ReadCount(ref reader, "object");
+            var objects = ImmutableSortedDictionary.CreateBuilder<string, ObjectVersion>(Utf8OrdinalComparer.Instance);
+            for (int o = 0; o < objectCount; o++)
+            {
+                ObjectVersion item = ReadObject(ref reader);
+                objects[item.Key] = item;
+            }
+
+            buckets.Add(new BucketState(info, objects.ToImmutable()));
+        }
+
+        if (!reader.IsEmpty)
+        {
+            throw new MetadataFormatException("metadata snapshot has trailing bytes");
+        }
+
+        return MetadataState.Create(lastApplied, incarnation, settings, members, buckets);
+    }
+
+    private static int ReadCount(ref BinaryRecordReader reader, string what)
+    {
+        int count = reader.ReadInt32();
+        return count >= 0 ? count : throw new MetadataFormatException($"metadata record has a negative {what} count");
+    }
+
+    private static void WriteObject(BinaryRecordWriter writer, ObjectVersion version)
+    {
+        writer.WriteString(version.Key);
+        writer.WriteInt64(version.VersionIndex);
+        writer.WriteInt64(version.SizeBytes);
+        writer.WriteString(version.ETag);
+        writer.WriteString(version.ContentType);
+        writer.WriteInt64(version.CreatedUnixMs);
+        writer.WriteInt32(version.UserMetadata.Length);
+        foreach ((string name, string value) in version.UserMetadata)
+        {
+            writer.WriteString(name);
+            writer.WriteString(value);
+        }
+
+        writer.WriteInt32(version.Blobs.Length);
+        foreach (BlobRef blob in version.Blobs)
+        {
+            writer.WriteUInt128(blob.BlobId);
+            writer.WriteInt64(blob.LengthBytes);
+            writer.WriteUInt32(blob.Crc32C);
+        }
+
+        writer.WriteInt32(version.Replicas.Length);
+        foreach (string replica in version.Replicas)
+        {
+            writer.WriteString(replica);
+        }
+    }
+
+    private static ObjectVersion ReadObject(ref BinaryRecordReader reader)
+    {
+        string key = reader.ReadString();
+        long versionIndex = reader.ReadInt64();
+        long size = reader.ReadInt64();
+        string etag = reader.ReadString();
+        string contentType = reader.ReadString();
+        long created = reader.ReadInt64();
+        int metadataCount = ReadCount(ref reader, "user metadata");
+        var metadata = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>(Math.Min(metadataCount, 64));
+        for (int i = 0; i < metadataCount; i++)
+        {
+            metadata.Add(KeyValuePair.Create(reader.ReadString(), reader.ReadString()));
+        }
+
+        int blobCount = ReadCount(ref reader, "blob");
+        var blobs = ImmutableArray.CreateBuilder<BlobRef>(Math.Min(blobCount, 1024));
+        for (int i = 0; i < blobCount; i++)
+        {
+            blobs.Add(new BlobRef(reader.ReadUInt128(), reader.ReadInt64(), reader.ReadUInt32()));
+        }
+
+        int replicaCount = ReadCount(ref reader, "replica");
+        var replicas = ImmutableArray.CreateBuilder<string>(Math.Min(replicaCount, 16));
+        for (int i = 0; i < replicaCount; i++)
+        {
+            replicas.Add(reader.ReadString());
+        }
+
+        if (size < 0 || blobs.Sum(b => b.LengthBytes) != size)
+        {
+            throw new MetadataFormatException($"metadata object '{key}' says {size} bytes but its blobs hold {blobs.Sum(b => b.LengthBytes)}");
+        }
+
+        return new ObjectVersion(key, versionIndex, size, etag, contentType, created, metadata.ToImmutable(), blobs.ToImmutable(), replicas.ToImmutable());
     }
 
     private static void WriteSettings(BinaryRecordWriter writer, ClusterSettings settings)

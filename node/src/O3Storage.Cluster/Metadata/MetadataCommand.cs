@@ -18,3 +18,18 @@ public sealed record AddMember(string NodeId, string ClusterEndPoint, Guid Uuid)
 
 /// <summary>Committed by the leader before Raft removes the member's endpoint.</summary>
 public sealed record RemoveMember(string NodeId) : MetadataCommand;
+
+/// <summary>Creates an empty bucket; a no-op when it exists (the API then answers BucketAlreadyOwnedByYou).</summary>
+public sealed record CreateBucket(string Name, long CreatedUnixMs) : MetadataCommand;
+
+/// <summary>Removes a bucket if it exists and is empty; otherwise a no-op the API reports from the state.</summary>
+public sealed record DeleteBucket(string Name) : MetadataCommand;
+
+/// <summary>
+/// Makes <paramref name="Version"/> the current version of its key (its VersionIndex is replaced by the
+/// committing index). A no-op when the bucket no longer exists: the blobs then become garbage.
+/// </summary>
+public sealed record PutObject(string Bucket, ObjectVersion Version) : MetadataCommand;
+
+/// <summary>Removes the current version of a key; a no-op when there is none (S3 deletes are idempotent).</summary>
+public sealed record DeleteObject(string Bucket, string Key) : MetadataCommand;

@@ -7,15 +7,21 @@ namespace O3Storage.Cluster.Metadata;
 
 public sealed class MetadataState
 {
-    private MetadataState(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, ImmutableSortedDictionary<string, MemberRecord> members)
+    private MetadataState(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets)
     {
         LastAppliedIndex = lastAppliedIndex;
         IncarnationId = incarnationId;
         Settings = settings;
         Members = members;
+        Buckets = buckets;
     }
 
-    public static MetadataState Empty { get; } = new(0, Guid.Empty, null, ImmutableSortedDictionary<string, MemberRecord>.Empty.WithComparers(StringComparer.Ordinal));
+    public static MetadataState Empty { get; } = new(
+        0,
+        Guid.Empty,
+        null,
+        ImmutableSortedDictionary<string, MemberRecord>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableSortedDictionary<string, BucketState>.Empty.WithComparers(StringComparer.Ordinal));
 
     public long LastAppliedIndex { get; }
 
@@ -28,8 +34,19 @@ public sealed class MetadataState
     /// <summary>Members by node id (<c>ip:port</c>), ordinal order.</summary>
     public ImmutableSortedDictionary<string, MemberRecord> Members { get; }
 
-    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members) =>
-        new(lastAppliedIndex, incarnationId, settings, Empty.Members.AddRange(members.Select(m => KeyValuePair.Create(m.NodeId, m))));
+    /// <summary>Buckets by name (bucket names are lower-case ASCII, so ordinal is S3's order), each with its objects.</summary>
+    public ImmutableSortedDictionary<string, BucketState> Buckets { get; }
+
+    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null) =>
+        new(
+            lastAppliedIndex,
+            incarnationId,
+            settings,
+            Empty.Members.AddRange(members.Select(m => KeyValuePair.Create(m.NodeId, m))),
+            Empty.Buckets.AddRange((buckets ?? []).Select(b => KeyValuePair.Create(b.Info.Name, b))));
+
+    public ObjectVersion? FindObject(string bucket, string key) =>
+        Buckets.TryGetValue(bucket, out BucketState? state) ? state.Objects.GetValueOrDefault(key) : null;
 
     public MemberRecord? FindByClusterEndPoint(string clusterEndPoint) =>
         Members.Values.FirstOrDefault(m => string.Equals(m.ClusterEndPoint, clusterEndPoint, StringComparison.Ordinal));
@@ -43,16 +60,31 @@ public sealed class MetadataState
 
         return command switch
         {
-            InitializeCluster init => new MetadataState(index, init.IncarnationId, init.Settings, Members),
-            AddMember add => new MetadataState(index, IncarnationId, Settings, AddOrReplace(add, index)),
-            RemoveMember remove => new MetadataState(index, IncarnationId, Settings, Members.Remove(remove.NodeId)),
+            InitializeCluster init => new MetadataState(index, init.IncarnationId, init.Settings, Members, Buckets),
+            AddMember add => With(index, AddOrReplace(add, index), Buckets),
+            RemoveMember remove => With(index, Members.Remove(remove.NodeId), Buckets),
+            CreateBucket create => With(index, Members, Buckets.ContainsKey(create.Name)
+                ? Buckets
+                : Buckets.Add(create.Name, BucketState.Create(new BucketRecord(create.Name, create.CreatedUnixMs, index)))),
+            DeleteBucket delete => With(index, Members, Buckets.TryGetValue(delete.Name, out BucketState? bucket) && bucket.Objects.IsEmpty
+                ? Buckets.Remove(delete.Name)
+                : Buckets),
+            PutObject put => With(index, Members, Buckets.TryGetValue(put.Bucket, out BucketState? target)
+                ? Buckets.SetItem(put.Bucket, target with { Objects = target.Objects.SetItem(put.Version.Key, put.Version with { VersionIndex = index }) })
+                : Buckets),
+            DeleteObject remove => With(index, Members, Buckets.TryGetValue(remove.Bucket, out BucketState? holder) && holder.Objects.ContainsKey(remove.Key)
+                ? Buckets.SetItem(remove.Bucket, holder with { Objects = holder.Objects.Remove(remove.Key) })
+                : Buckets),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown command"),
         };
     }
 
     /// <summary>Records a log index that carried no metadata command (Raft configuration or no-op entries).</summary>
     public MetadataState Skip(long index) =>
-        index <= LastAppliedIndex ? this : new MetadataState(index, IncarnationId, Settings, Members);
+        index <= LastAppliedIndex ? this : With(index, Members, Buckets);
+
+    private MetadataState With(long index, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets) =>
+        new(index, IncarnationId, Settings, members, buckets);
 
     private ImmutableSortedDictionary<string, MemberRecord> AddOrReplace(AddMember add, long index)
     {

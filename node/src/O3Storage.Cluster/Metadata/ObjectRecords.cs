@@ -1,0 +1,61 @@
+// Owns: what the replicated metadata knows of buckets and objects. Object versions are immutable: an
+// overwrite commits a new version with new blobs, and a blob no committed version refers to is
+// garbage on the nodes that hold it (which is also how blobs of a write that never committed go).
+using System.Collections.Immutable;
+
+namespace O3Storage.Cluster.Metadata;
+
+public sealed record BucketRecord(string Name, long CreatedUnixMs, long CreatedAtIndex);
+
+/// <summary>One stored piece of an object: a blob of <paramref name="LengthBytes"/> with its CRC-32C, held by every replica.</summary>
+public readonly record struct BlobRef(UInt128 BlobId, long LengthBytes, uint Crc32C);
+
+/// <summary>
+/// The current version of one object. <see cref="VersionIndex"/> is the Raft index that committed it;
+/// <see cref="Blobs"/> are its bytes in order (one for a small object, several for large or multipart
+/// ones), each stored on every node of <see cref="Replicas"/>.
+/// </summary>
+public sealed record ObjectVersion(
+    string Key,
+    long VersionIndex,
+    long SizeBytes,
+    string ETag,
+    string ContentType,
+    long CreatedUnixMs,
+    ImmutableArray<KeyValuePair<string, string>> UserMetadata,
+    ImmutableArray<BlobRef> Blobs,
+    ImmutableArray<string> Replicas);
+
+/// <summary>A bucket and its objects, by key in S3 order (UTF-8 byte order).</summary>
+public sealed record BucketState(BucketRecord Info, ImmutableSortedDictionary<string, ObjectVersion> Objects)
+{
+    public static BucketState Create(BucketRecord info) => new(info, ImmutableSortedDictionary.Create<string, ObjectVersion>(Utf8OrdinalComparer.Instance));
+}
+
+/// <summary>Orders strings as S3 lists keys: by UTF-8 bytes, which is code point order (not UTF-16 order).</summary>
+public sealed class Utf8OrdinalComparer : IComparer<string>
+{
+    public static Utf8OrdinalComparer Instance { get; } = new();
+
+    public int Compare(string? x, string? y)
+    {
+        if (x is null || y is null)
+        {
+            return x is null ? (y is null ? 0 : -1) : 1;
+        }
+
+        int length = Math.Min(x.Length, y.Length);
+        for (int i = 0; i < length; i++)
+        {
+            if (x[i] != y[i])
+            {
+                return Fix(x[i]).CompareTo(Fix(y[i]));
+            }
+        }
+
+        return x.Length.CompareTo(y.Length);
+    }
+
+    /// <summary>Moves surrogates (code points from U+10000) above U+E000..U+FFFF, as UTF-8 orders them.</summary>
+    private static int Fix(char c) => c >= 0xD800 ? (c >= 0xE000 ? c - 0x800 : c + 0x2000) : c;
+}
