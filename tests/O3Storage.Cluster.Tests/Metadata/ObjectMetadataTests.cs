@@ -78,6 +78,18 @@ public sealed class ObjectMetadataTests
         Assert.Equal(["Z", "a", "a/", "a/b", "b", "é", "\uE000x", "\U0001F600"], state.Buckets["b"].Objects.Keys);
     }
 
+    [Fact]
+    public void From_SeeksToAKey_InclusiveOrNot_AndPastTheEnd()
+    {
+        MetadataState state = Apply(MetadataState.Empty, [new CreateBucket("b", 1), .. new[] { "a", "c", "e" }.Select(k => new PutObject("b", Version(k)))]);
+        ObjectIndex objects = state.Buckets["b"].Objects;
+        Assert.Equal(["c", "e"], objects.From("c", inclusive: true).Select(v => v.Key));
+        Assert.Equal(["e"], objects.From("c", inclusive: false).Select(v => v.Key));
+        Assert.Equal(["c", "e"], objects.From("b", inclusive: false).Select(v => v.Key));
+        Assert.Empty(objects.From("f", inclusive: true));
+        Assert.Equal(["a", "c", "e"], objects.From(string.Empty, inclusive: true).Select(v => v.Key));
+    }
+
     public static TheoryData<MetadataCommand> Commands => new()
     {
         new CreateBucket("my-bucket.2026", 1_764_000_000_000),
@@ -133,9 +145,9 @@ public sealed class ObjectMetadataTests
         Assert.Equal(state.Buckets.Keys, decoded.Buckets.Keys);
         Assert.Equal(state.Buckets["a"].Info, decoded.Buckets["a"].Info);
         Assert.Equal(state.Buckets["a"].Objects.Keys, decoded.Buckets["a"].Objects.Keys);
-        foreach ((string key, ObjectVersion version) in state.Buckets["a"].Objects)
+        foreach (ObjectVersion version in state.Buckets["a"].Objects)
         {
-            AssertSame(version, decoded.Buckets["a"].Objects[key]);
+            AssertSame(version, decoded.Buckets["a"].Objects.Find(version.Key)!);
         }
 
         // The decoded state keeps S3 order for keys added after it.

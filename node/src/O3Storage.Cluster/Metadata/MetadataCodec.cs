@@ -133,7 +133,7 @@ public static class MetadataCodec
             writer.WriteInt64(bucket.Info.CreatedUnixMs);
             writer.WriteInt64(bucket.Info.CreatedAtIndex);
             writer.WriteInt32(bucket.Objects.Count);
-            foreach (ObjectVersion version in bucket.Objects.Values)
+            foreach (ObjectVersion version in bucket.Objects)
             {
                 WriteObject(writer, version);
             }
@@ -177,14 +177,13 @@ public static class MetadataCodec
         {
             var info = new BucketRecord(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64());
             int objectCount = ReadCount(ref reader, "object");
-            var objects = ImmutableSortedDictionary.CreateBuilder<string, ObjectVersion>(Utf8OrdinalComparer.Instance);
+            var objects = new List<ObjectVersion>(Math.Min(objectCount, 1 << 20));
             for (int o = 0; o < objectCount; o++)
             {
-                ObjectVersion item = ReadObject(ref reader);
-                objects[item.Key] = item;
+                objects.Add(ReadObject(ref reader));
             }
 
-            buckets.Add(new BucketState(info, objects.ToImmutable()));
+            buckets.Add(new BucketState(info, ObjectIndex.Create(objects)));
         }
 
         if (!reader.IsEmpty)

@@ -46,7 +46,7 @@ public sealed class MetadataState
             Empty.Buckets.AddRange((buckets ?? []).Select(b => KeyValuePair.Create(b.Info.Name, b))));
 
     public ObjectVersion? FindObject(string bucket, string key) =>
-        Buckets.TryGetValue(bucket, out BucketState? state) ? state.Objects.GetValueOrDefault(key) : null;
+        Buckets.TryGetValue(bucket, out BucketState? state) ? state.Objects.Find(key) : null;
 
     public MemberRecord? FindByClusterEndPoint(string clusterEndPoint) =>
         Members.Values.FirstOrDefault(m => string.Equals(m.ClusterEndPoint, clusterEndPoint, StringComparison.Ordinal));
@@ -70,9 +70,9 @@ public sealed class MetadataState
                 ? Buckets.Remove(delete.Name)
                 : Buckets),
             PutObject put => With(index, Members, Buckets.TryGetValue(put.Bucket, out BucketState? target)
-                ? Buckets.SetItem(put.Bucket, target with { Objects = target.Objects.SetItem(put.Version.Key, put.Version with { VersionIndex = index }) })
+                ? Buckets.SetItem(put.Bucket, target with { Objects = target.Objects.SetItem(put.Version with { VersionIndex = index }) })
                 : Buckets),
-            DeleteObject remove => With(index, Members, Buckets.TryGetValue(remove.Bucket, out BucketState? holder) && holder.Objects.ContainsKey(remove.Key)
+            DeleteObject remove => With(index, Members, Buckets.TryGetValue(remove.Bucket, out BucketState? holder) && holder.Objects.Contains(remove.Key)
                 ? Buckets.SetItem(remove.Bucket, holder with { Objects = holder.Objects.Remove(remove.Key) })
                 : Buckets),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown command"),

@@ -26,10 +26,59 @@ public sealed record ObjectVersion(
     ImmutableArray<BlobRef> Blobs,
     ImmutableArray<string> Replicas);
 
-/// <summary>A bucket and its objects, by key in S3 order (UTF-8 byte order).</summary>
-public sealed record BucketState(BucketRecord Info, ImmutableSortedDictionary<string, ObjectVersion> Objects)
+/// <summary>A bucket and its objects.</summary>
+public sealed record BucketState(BucketRecord Info, ObjectIndex Objects)
 {
-    public static BucketState Create(BucketRecord info) => new(info, ImmutableSortedDictionary.Create<string, ObjectVersion>(Utf8OrdinalComparer.Instance));
+    public static BucketState Create(BucketRecord info) => new(info, ObjectIndex.Empty);
+}
+
+/// <summary>
+/// A bucket's current object versions by key, in S3 order (UTF-8 byte order), immutable. Finding a key,
+/// and seeking to where a listing resumes, cost O(log n): a page of a listing never walks the keys
+/// before it.
+/// </summary>
+public sealed class ObjectIndex : IReadOnlyCollection<ObjectVersion>
+{
+    private static readonly IComparer<ObjectVersion> s_byKey = Comparer<ObjectVersion>.Create((x, y) => Utf8OrdinalComparer.Instance.Compare(x.Key, y.Key));
+    private readonly ImmutableSortedSet<ObjectVersion> _set;
+
+    private ObjectIndex(ImmutableSortedSet<ObjectVersion> set) => _set = set;
+
+    public static ObjectIndex Empty { get; } = new(ImmutableSortedSet.Create(s_byKey));
+
+    public int Count => _set.Count;
+
+    public bool IsEmpty => _set.IsEmpty;
+
+    public IEnumerable<string> Keys => _set.Select(v => v.Key);
+
+    public static ObjectIndex Create(IEnumerable<ObjectVersion> versions) => new(ImmutableSortedSet.CreateRange(s_byKey, versions));
+
+    public ObjectVersion? Find(string key) => _set.TryGetValue(Probe(key), out ObjectVersion? found) ? found : null;
+
+    public bool Contains(string key) => _set.Contains(Probe(key));
+
+    /// <summary>Adds or replaces the version of its key.</summary>
+    public ObjectIndex SetItem(ObjectVersion version) => new(_set.Remove(version).Add(version));
+
+    public ObjectIndex Remove(string key) => new(_set.Remove(Probe(key)));
+
+    /// <summary>Versions in key order starting at <paramref name="key"/> (or just after it).</summary>
+    public IEnumerable<ObjectVersion> From(string key, bool inclusive)
+    {
+        int index = _set.IndexOf(Probe(key));
+        index = index < 0 ? ~index : inclusive ? index : index + 1;
+        for (; index < _set.Count; index++)
+        {
+            yield return _set[index];
+        }
+    }
+
+    public IEnumerator<ObjectVersion> GetEnumerator() => _set.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private static ObjectVersion Probe(string key) => new(key, 0, 0, string.Empty, string.Empty, 0, [], [], []);
 }
 
 /// <summary>Orders strings as S3 lists keys: by UTF-8 bytes, which is code point order (not UTF-16 order).</summary>
