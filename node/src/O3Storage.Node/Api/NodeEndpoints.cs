@@ -9,14 +9,16 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using O3Storage.Cluster;
 using O3Storage.Cluster.Health;
+using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
 using O3Storage.Node.Hosting;
 
 namespace O3Storage.Node.Api;
 
-internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, TimeProvider time, ILogger logger)
+internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, MetadataProposer proposer, TimeProvider time, ILogger logger)
 {
     private const int JoinBodyBytesMax = 4096;
+    private const int ProposeBodyBytesMax = 1024 * 1024;
 
     // Relaxed escaping keeps "+" in versions and ":" in addresses readable for humans using curl.
     private static readonly HealthJsonContext s_healthJson = new(new System.Text.Json.JsonSerializerOptions(HealthJsonContext.Default.Options)
@@ -29,6 +31,65 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, TimeProv
         routes.MapGet("/health", (RequestDelegate)HealthAsync);
         routes.MapGet("/internal/ping", (RequestDelegate)PingAsync);
         routes.MapPost("/internal/join", (RequestDelegate)JoinAsync);
+        routes.MapPost("/internal/propose", (RequestDelegate)ProposeAsync);
+    }
+
+    /// <summary>
+    /// Commits a bucket or object command for another node. Only members may call it (by source
+    /// address), and with authentication on only with the cluster's admin key; membership changes
+    /// never come this way (joins have their own endpoint).
+    /// </summary>
+    private async Task ProposeAsync(HttpContext http)
+    {
+        IPAddress? caller = http.Connection.RemoteIpAddress;
+        bool fromMember = caller is not null && node.Raft.Metadata.Members.Keys.Any(id => NodeAddress.TryParse(id, 0, out NodeAddress member, out _) && member.Ip.Equals(caller.IsIPv4MappedToIPv6 ? caller.MapToIPv4() : caller));
+        string? presented = http.Request.Headers.Authorization.ToString() is { } header && header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..] : null;
+        if (!fromMember || (node.Keys is not null && (presented is null || node.Keys.FindBySecret(presented) is not { IsAdmin: true })))
+        {
+            await WriteErrorAsync(http, HttpStatusCode.Forbidden, "only cluster members holding the admin key may propose").ConfigureAwait(false);
+            return;
+        }
+
+        if (http.Request.ContentLength is null or > ProposeBodyBytesMax)
+        {
+            await WriteErrorAsync(http, HttpStatusCode.RequestEntityTooLarge, $"a proposal has a Content-Length of at most {ProposeBodyBytesMax} bytes").ConfigureAwait(false);
+            return;
+        }
+
+        byte[] body = new byte[(int)http.Request.ContentLength];
+        await http.Request.Body.ReadExactlyAsync(body, http.RequestAborted).ConfigureAwait(false);
+        MetadataCommand command;
+        try
+        {
+            command = MetadataCodec.Decode(body);
+        }
+        catch (MetadataFormatException e)
+        {
+            await WriteErrorAsync(http, HttpStatusCode.BadRequest, e.Message).ConfigureAwait(false);
+            return;
+        }
+
+        if (command is not (CreateBucket or DeleteBucket or PutObject or DeleteObject))
+        {
+            await WriteErrorAsync(http, HttpStatusCode.BadRequest, $"{command.GetType().Name} cannot be proposed here").ConfigureAwait(false);
+            return;
+        }
+
+        if (!node.Raft.IsLeader && http.Request.Headers.ContainsKey(PeerClient.ForwardedHeader))
+        {
+            await WriteErrorAsync(http, HttpStatusCode.ServiceUnavailable, $"{node.NodeId} is not the leader; retry").ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await proposer.ProposeAsync(command, http.RequestAborted, forwarded: true).ConfigureAwait(false);
+            http.Response.StatusCode = (int)HttpStatusCode.NoContent;
+        }
+        catch (ProposeException e)
+        {
+            await WriteErrorAsync(http, HttpStatusCode.ServiceUnavailable, e.Message).ConfigureAwait(false);
+        }
     }
 
     private Task HealthAsync(HttpContext http)

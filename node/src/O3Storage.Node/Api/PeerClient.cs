@@ -1,4 +1,4 @@
-// Owns: node-to-node HTTP calls on the API port (ping, join). Every call is bounded by a timeout.
+// Owns: node-to-node HTTP calls on the API port (ping, join, propose). Every call is bounded by a timeout.
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -6,7 +6,8 @@ using O3Storage.Cluster;
 
 namespace O3Storage.Node.Api;
 
-internal sealed class PeerClient : IDisposable
+/// <param name="localAddress">This node's --ip: calls leave from it, so members recognize each other by source address.</param>
+internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
 {
     public static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan JoinCallTimeout = TimeSpan.FromSeconds(15);
@@ -20,6 +21,21 @@ internal sealed class PeerClient : IDisposable
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
         UseProxy = false,
         AllowAutoRedirect = false,
+        ConnectCallback = localAddress is null ? null : async (context, token) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(localAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? localAddress : localAddress.MapToIPv6(), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
     })
     {
         Timeout = Timeout.InfiniteTimeSpan,
@@ -62,6 +78,40 @@ internal sealed class PeerClient : IDisposable
         catch (JsonException)
         {
             return (null, response.StatusCode, $"{nodeId} answered {(int)response.StatusCode} with a body that is not JSON");
+        }
+    }
+
+    /// <summary>Asks <paramref name="nodeId"/> (the leader, or a node that forwards once) to commit an encoded metadata command.</summary>
+    /// <param name="bearer">The cluster's admin key when authentication is on: internal calls prove they come from a node holding the key file.</param>
+    public async Task<(HttpStatusCode Status, string? Error)> ProposeAsync(string nodeId, byte[] command, string? bearer, CancellationToken token, bool forwarded = false)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(JoinCallTimeout);
+        using var message = new HttpRequestMessage(HttpMethod.Post, $"http://{nodeId}/internal/propose") { Content = new ByteArrayContent(command) };
+        if (forwarded)
+        {
+            message.Headers.Add(ForwardedHeader, "1");
+        }
+
+        if (bearer is not null)
+        {
+            message.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        using HttpResponseMessage response = await _http.SendAsync(message, timeout.Token).ConfigureAwait(false);
+        if (response.IsSuccessStatusCode)
+        {
+            return (response.StatusCode, null);
+        }
+
+        string body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+        try
+        {
+            return (response.StatusCode, JsonSerializer.Deserialize(body, InternalJsonContext.Default.ErrorResponse)?.Error ?? body);
+        }
+        catch (JsonException)
+        {
+            return (response.StatusCode, $"{nodeId} answered {(int)response.StatusCode}");
         }
     }
 

@@ -70,7 +70,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         // One deadline for the whole join, from the first ping to being a member.
         using var joinDeadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
         joinDeadline.CancelAfter(options.JoinTimeout);
-        using var peerClient = new PeerClient();
+        using var peerClient = new PeerClient(options.Api.Ip);
         if (!member && !options.Bootstrap)
         {
             // Before writing anything: a node that cannot reach any peer has nothing to join.
@@ -331,7 +331,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         });
 
         WebApplication app = builder.Build();
-        new NodeEndpoints(node, peerClient, TimeProvider.System, logger).Map(app);
+        var proposer = new MetadataProposer(node, peerClient);
+        new NodeEndpoints(node, peerClient, proposer, TimeProvider.System, logger).Map(app);
+        new S3Endpoints(node, proposer, TimeProvider.System).Map(app);
         return app;
     }
 

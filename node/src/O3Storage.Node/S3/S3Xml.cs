@@ -15,6 +15,9 @@ public static class S3Xml
     public const string Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
     public const string ContentType = "application/xml";
 
+    /// <summary>The one region this store is: clients sign for it (or for any name they like; the signature check accepts any).</summary>
+    public const string Region = "us-east-1";
+
     private static readonly XmlWriterSettings s_settings = new() { Encoding = new UTF8Encoding(false), Indent = false };
 
     public static byte[] Error(S3Error error, string resource, string requestId) => Write(w =>
@@ -44,6 +47,13 @@ public static class S3Xml
         }
 
         w.WriteEndElement();
+        w.WriteEndElement();
+    });
+
+    /// <summary>GetBucketLocation's answer: empty, which S3 means as us-east-1.</summary>
+    public static byte[] BucketLocation() => Write(w =>
+    {
+        w.WriteStartElement("LocationConstraint", Namespace);
         w.WriteEndElement();
     });
 

@@ -1,0 +1,197 @@
+// Owns: the S3 API on the API port, path-style: authentication (SigV4 header or presigned, or a bearer
+// key), the role check, and the operations built so far (buckets: list, create, head, delete,
+// location). Anything else answers NotImplemented in S3's XML, so clients fail clearly, not oddly.
+// Strong consistency (cluster.json) puts a Raft read barrier before every read of the metadata; writes
+// go through the leader (MetadataProposer) and are read back from this node's state to choose the answer.
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using O3Storage.Cluster.Metadata;
+using O3Storage.Node.Auth;
+using O3Storage.Node.Hosting;
+using O3Storage.Node.S3;
+
+namespace O3Storage.Node.Api;
+
+internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, TimeProvider time)
+{
+    public void Map(IEndpointRouteBuilder routes) => routes.MapFallback("{**path}", (RequestDelegate)HandleAsync);
+
+    private async Task HandleAsync(HttpContext http)
+    {
+        string requestId = Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+        http.Response.Headers["x-amz-request-id"] = requestId;
+        string rawTarget = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.Request.Path + http.Request.QueryString).ToString();
+        int question = rawTarget.IndexOf('?');
+        string rawPath = question < 0 ? rawTarget : rawTarget[..question];
+        string rawQuery = question < 0 ? string.Empty : rawTarget[(question + 1)..];
+        string path = SigV4.PercentDecode(rawPath);
+        var queryNames = SigV4.ParseQuery(rawQuery).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        S3Route route = S3Route.Parse(http.Request.Method, path, queryNames, http.Request.Headers.ContainsKey("x-amz-copy-source"));
+
+        S3Error? error = Authorize(http, rawPath, rawQuery, route, out ApiKey? key);
+        try
+        {
+            error ??= route.Operation switch
+            {
+                S3Operation.ListBuckets => await ListBucketsAsync(http, key).ConfigureAwait(false),
+                S3Operation.CreateBucket => await CreateBucketAsync(http, route.Bucket).ConfigureAwait(false),
+                S3Operation.HeadBucket or S3Operation.GetBucketLocation => await BucketInfoAsync(http, route).ConfigureAwait(false),
+                S3Operation.DeleteBucket => await DeleteBucketAsync(http, route.Bucket).ConfigureAwait(false),
+                _ => new S3Error("NotImplemented", 501, $"{(route.Operation == S3Operation.NotImplemented ? $"{http.Request.Method} {path}" : route.Operation.ToString())} is not implemented by this node yet"),
+            };
+        }
+        catch (ProposeException e)
+        {
+            error = new S3Error("ServiceUnavailable", 503, e.Message);
+        }
+
+        if (error is not null)
+        {
+            http.Response.StatusCode = error.Status;
+            if (!HttpMethods.IsHead(http.Request.Method))
+            {
+                http.Response.ContentType = S3Xml.ContentType;
+                await http.Response.Body.WriteAsync(S3Xml.Error(error, path, requestId), http.RequestAborted).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Who is asking, and whether they may: null when allowed, with <paramref name="key"/> null only when authentication is off.</summary>
+    private S3Error? Authorize(HttpContext http, string rawPath, string rawQuery, S3Route route, out ApiKey? key)
+    {
+        key = null;
+        if (node.Keys is not { } keys)
+        {
+            return null; // authentication is off (logged at start, shown on /health)
+        }
+
+        var request = new SigV4Request(http.Request.Method, rawPath, rawQuery, name => http.Request.Headers.TryGetValue(name, out var values) ? values.ToString() : null);
+        string authorization = http.Request.Headers.Authorization.ToString();
+        if (SigV4.IsSigned(request))
+        {
+            SigV4Context? context = SigV4.Verify(request, keys, time.GetUtcNow(), out SigV4Error? refused);
+            if (context is null)
+            {
+                return new S3Error(refused!.Code, refused.Status, refused.Message);
+            }
+
+            key = context.Key;
+        }
+        else if (authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            key = keys.FindBySecret(authorization[7..]);
+            if (key is null)
+            {
+                return S3Error.AccessDenied("the bearer key is not in this cluster's api-keys.txt");
+            }
+        }
+        else
+        {
+            return S3Error.AccessDenied("anonymous requests are not allowed: sign them with a key from api-keys.txt (see `o3storage keys`)");
+        }
+
+        return S3Route.Allows(key.Role, route.Operation)
+            ? null
+            : S3Error.AccessDenied($"a {ApiKeys.RoleName(key.Role)} key may not perform {route.Operation}");
+    }
+
+    /// <summary>The metadata to answer from: after a read barrier under strong consistency, so it holds every committed write.</summary>
+    private async Task<MetadataState> ReadStateAsync(CancellationToken token)
+    {
+        if (node.Raft.Metadata.Settings?.Consistency != ConsistencyLevel.Eventual)
+        {
+            await node.Raft.ReadBarrierAsync(token).ConfigureAwait(false);
+        }
+
+        return node.Raft.Metadata;
+    }
+
+    private async Task<S3Error?> ListBucketsAsync(HttpContext http, ApiKey? key)
+    {
+        MetadataState state = await ReadStateAsync(http.RequestAborted).ConfigureAwait(false);
+        await WriteXmlAsync(http, S3Xml.ListBuckets(state.Buckets.Values.Select(b => b.Info), key?.AccessKeyId ?? "anonymous")).ConfigureAwait(false);
+        return null;
+    }
+
+    private async Task<S3Error?> CreateBucketAsync(HttpContext http, string bucket)
+    {
+        if (S3Names.CheckBucket(bucket) is { } invalid)
+        {
+            return invalid;
+        }
+
+        await DrainAsync(http).ConfigureAwait(false); // an optional CreateBucketConfiguration: one region here
+        if ((await ReadStateAsync(http.RequestAborted).ConfigureAwait(false)).Buckets.ContainsKey(bucket))
+        {
+            return S3Error.BucketAlreadyOwnedByYou(bucket);
+        }
+
+        await proposer.ProposeAsync(new CreateBucket(bucket, time.GetUtcNow().ToUnixTimeMilliseconds()), http.RequestAborted).ConfigureAwait(false);
+        http.Response.Headers.Location = "/" + bucket;
+        return null;
+    }
+
+    private async Task<S3Error?> BucketInfoAsync(HttpContext http, S3Route route)
+    {
+        if (!(await ReadStateAsync(http.RequestAborted).ConfigureAwait(false)).Buckets.ContainsKey(route.Bucket))
+        {
+            return S3Error.NoSuchBucket(route.Bucket);
+        }
+
+        http.Response.Headers["x-amz-bucket-region"] = S3Xml.Region;
+        if (route.Operation == S3Operation.GetBucketLocation)
+        {
+            await WriteXmlAsync(http, S3Xml.BucketLocation()).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    private async Task<S3Error?> DeleteBucketAsync(HttpContext http, string bucket)
+    {
+        MetadataState state = await ReadStateAsync(http.RequestAborted).ConfigureAwait(false);
+        if (!state.Buckets.TryGetValue(bucket, out BucketState? existing))
+        {
+            return S3Error.NoSuchBucket(bucket);
+        }
+
+        if (!existing.Objects.IsEmpty)
+        {
+            return S3Error.BucketNotEmpty(bucket);
+        }
+
+        await proposer.ProposeAsync(new DeleteBucket(bucket), http.RequestAborted).ConfigureAwait(false);
+        if (node.Raft.Metadata.Buckets.ContainsKey(bucket))
+        {
+            return S3Error.BucketNotEmpty(bucket); // an object arrived before the delete committed
+        }
+
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
+        return null;
+    }
+
+    private static Task WriteXmlAsync(HttpContext http, byte[] xml)
+    {
+        http.Response.ContentType = S3Xml.ContentType;
+        http.Response.ContentLength = xml.Length;
+        return http.Response.Body.WriteAsync(xml, http.RequestAborted).AsTask();
+    }
+
+    private static async Task DrainAsync(HttpContext http)
+    {
+        byte[] buffer = new byte[4096];
+        for (long total = 0; total < 64 * 1024;)
+        {
+            int read = await http.Request.Body.ReadAsync(buffer, http.RequestAborted).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return;
+            }
+
+            total += read;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Net;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using O3Storage.Integration.Tests.Harness;
+using Xunit.Abstractions;
+
+namespace O3Storage.Integration.Tests;
+
+/// <summary>The AWS SDK for .NET, unmodified, against a 3-node cluster with the guide's api-keys.txt.</summary>
+public sealed class S3BucketTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Subnet = 41;
+    private readonly string _keysDirectory = Directory.CreateTempSubdirectory("o3-it-keys-").FullName;
+
+    public void Dispose() => Directory.Delete(_keysDirectory, recursive: true);
+
+    private (string KeyFile, string Admin, string ReadWrite, string ReadOnly) WriteKeys()
+    {
+        (string admin, string readWrite, string readOnly) = (new string('a', 64), new string('b', 64), new string('c', 64));
+        string path = Path.Combine(_keysDirectory, "api-keys.txt");
+        File.WriteAllText(path, $"admin:{admin}\nread-write:{readWrite}\nread-only:{readOnly}\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return (path, admin, readWrite, readOnly);
+    }
+
+    private static AmazonS3Client Client(TestCluster cluster, int node, string secret, string? accessKeyId = null) => new(
+        new BasicAWSCredentials(accessKeyId ?? AccessKeyId(secret), secret),
+        new AmazonS3Config { ServiceURL = $"http://{cluster.Ip(node)}:{TestCluster.ApiPort}", ForcePathStyle = true, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
+
+    private static string AccessKeyId(string secret) =>
+        "O3" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)))[..18];
+
+    private static async Task<AmazonS3Exception> RefusedAsync(Func<Task> call) => await Assert.ThrowsAnyAsync<AmazonS3Exception>(call);
+
+    [Fact]
+    public async Task Buckets_CreateOnAFollower_ListEverywhere_RolesAndSignaturesEnforced()
+    {
+        (string keyFile, string admin, string readWrite, string readOnly) = WriteKeys();
+        using var cluster = new TestCluster(Subnet, output);
+        cluster.Bootstrap(1, "--api-keys", keyFile);
+        await cluster.WaitForActiveNodesAsync([1], 1);
+        cluster.Join(2, cluster.Peers(1), "--api-keys", keyFile);
+        cluster.Join(3, cluster.Peers(1), "--api-keys", keyFile);
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+        string leader = await cluster.WaitForAgreedLeaderAsync([1, 2, 3]);
+        int follower = new[] { 1, 2, 3 }.First(n => cluster.NodeId(n) != leader);
+
+        using AmazonS3Client writer = Client(cluster, follower, readWrite);
+        await writer.PutBucketAsync("photos");
+        foreach (int node in new[] { 1, 2, 3 })
+        {
+            using AmazonS3Client reader = Client(cluster, node, readOnly);
+            ListBucketsResponse listed = await reader.ListBucketsAsync();
+            Assert.Equal(["photos"], listed.Buckets.Select(b => b.BucketName)); // strong: visible at once on every node
+            Assert.Equal(HttpStatusCode.OK, (await reader.GetBucketLocationAsync("photos")).HttpStatusCode);
+        }
+
+        Assert.Equal(("BucketAlreadyOwnedByYou", HttpStatusCode.Conflict), await CodeOf(() => writer.PutBucketAsync("photos")));
+        Assert.Equal(("InvalidBucketName", HttpStatusCode.BadRequest), await CodeOf(() => writer.PutBucketAsync("no_underscores")));
+        Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await CodeOf(() => writer.GetBucketLocationAsync("missing")));
+
+        using (AmazonS3Client readOnlyClient = Client(cluster, 1, readOnly))
+        {
+            Assert.Equal(("AccessDenied", HttpStatusCode.Forbidden), await CodeOf(() => readOnlyClient.PutBucketAsync("nope")));
+            Assert.Equal(("AccessDenied", HttpStatusCode.Forbidden), await CodeOf(() => readOnlyClient.DeleteBucketAsync("photos")));
+        }
+
+        using (AmazonS3Client wrongSecret = Client(cluster, 1, new string('d', 64), AccessKeyId(readWrite)))
+        {
+            Assert.Equal(("SignatureDoesNotMatch", HttpStatusCode.Forbidden), await CodeOf(() => wrongSecret.ListBucketsAsync()));
+        }
+
+        using (AmazonS3Client unknown = Client(cluster, 1, new string('e', 64)))
+        {
+            Assert.Equal(("InvalidAccessKeyId", HttpStatusCode.Forbidden), await CodeOf(() => unknown.ListBucketsAsync()));
+        }
+
+        using (var http = new HttpClient())
+        {
+            HttpResponseMessage anonymous = await http.GetAsync($"http://{cluster.Ip(1)}:8080/");
+            Assert.Equal(HttpStatusCode.Forbidden, anonymous.StatusCode);
+            Assert.Contains("<Code>AccessDenied</Code>", await anonymous.Content.ReadAsStringAsync());
+
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{cluster.Ip(1)}:8080/photos/a.txt");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin);
+            HttpResponseMessage notYet = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.NotImplemented, notYet.StatusCode);
+            Assert.Contains("<Code>NotImplemented</Code>", await notYet.Content.ReadAsStringAsync());
+
+            // The internal proposal endpoint is for members holding the admin key only.
+            HttpResponseMessage forged = await http.PostAsync($"http://{cluster.Ip(1)}:8080/internal/propose", new ByteArrayContent([1, 4, 0]));
+            Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        }
+
+        using AmazonS3Client adminOnLeader = Client(cluster, cluster.NodeNumberOf(leader), admin);
+        await adminOnLeader.DeleteBucketAsync("photos");
+        using AmazonS3Client check = Client(cluster, follower, readOnly);
+        Assert.Empty((await check.ListBucketsAsync()).Buckets ?? []);
+        Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await CodeOf(() => adminOnLeader.DeleteBucketAsync("photos")));
+    }
+
+    private static async Task<(string Code, HttpStatusCode Status)> CodeOf(Func<Task> call)
+    {
+        AmazonS3Exception error = await RefusedAsync(call);
+        return (error.ErrorCode, error.StatusCode);
+    }
+}
