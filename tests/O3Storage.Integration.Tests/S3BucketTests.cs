@@ -56,6 +56,14 @@ public sealed class S3BucketTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(HttpStatusCode.OK, (await reader.GetBucketLocationAsync("photos")).HttpStatusCode);
         }
 
+        // Listing works (the bucket is empty until object writes exist); errors are S3's.
+        ListObjectsV2Response emptyV2 = await writer.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "photos", Prefix = "2026/", Delimiter = "/" });
+        Assert.Equal((0, false), (emptyV2.KeyCount ?? 0, emptyV2.IsTruncated ?? false));
+        ListObjectsResponse emptyV1 = await writer.ListObjectsAsync(new ListObjectsRequest { BucketName = "photos", Marker = "a" });
+        Assert.Empty(emptyV1.S3Objects ?? []);
+        Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await CodeOf(() => writer.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "missing" })));
+        Assert.Equal(("InvalidArgument", HttpStatusCode.BadRequest), await CodeOf(() => writer.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "photos", ContinuationToken = "bm90LW91cnM" })));
+
         Assert.Equal(("BucketAlreadyOwnedByYou", HttpStatusCode.Conflict), await CodeOf(() => writer.PutBucketAsync("photos")));
         Assert.Equal(("InvalidBucketName", HttpStatusCode.BadRequest), await CodeOf(() => writer.PutBucketAsync("no_underscores")));
         Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await CodeOf(() => writer.GetBucketLocationAsync("missing")));

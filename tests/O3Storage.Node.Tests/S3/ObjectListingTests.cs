@@ -117,6 +117,21 @@ public sealed class ObjectListingTests(ITestOutputHelper output)
         Assert.True(capped.IsTruncated);
     }
 
+    [Fact]
+    public void V1Markers_ResumePastACommonPrefix_OrAfterAKey()
+    {
+        ObjectIndex index = Index(["a/1", "a/2", "b/1", "c"]);
+        ListPage first = ObjectListing.List(index, new ListRequest(string.Empty, "/", null, null, 1))!;
+        Assert.Equal(["a/"], first.CommonPrefixes);
+        string resume = ObjectListing.ResumeAfterMarker(first.NextMarker!, string.Empty, "/");
+        ListPage second = ObjectListing.List(index, new ListRequest(string.Empty, "/", first.NextMarker, resume, 10))!;
+        Assert.Equal(["b/"], second.CommonPrefixes); // not "a/" again
+        Assert.Equal(["c"], second.Contents.Select(c => c.Key));
+
+        string afterKey = ObjectListing.ResumeAfterMarker("a/1", string.Empty, null);
+        Assert.Equal(["a/2", "b/1", "c"], ObjectListing.List(index, new ListRequest(string.Empty, null, "a/1", afterKey, 10))!.Contents.Select(c => c.Key));
+    }
+
     [Theory]
     [InlineData("not base64 !!")]
     [InlineData("eDp4")] // "x:x": not a token this node issues

@@ -1,6 +1,6 @@
 // Owns: the S3 API on the API port, path-style: authentication (SigV4 header or presigned, or a bearer
 // key), the role check, and the operations built so far (buckets: list, create, head, delete,
-// location). Anything else answers NotImplemented in S3's XML, so clients fail clearly, not oddly.
+// location; listing objects). Anything else answers NotImplemented in S3's XML, so clients fail clearly, not oddly.
 // Strong consistency (cluster.json) puts a Raft read barrier before every read of the metadata; writes
 // go through the leader (MetadataProposer) and are read back from this node's state to choose the answer.
 using System.Security.Cryptography;
@@ -28,7 +28,8 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
         string rawPath = question < 0 ? rawTarget : rawTarget[..question];
         string rawQuery = question < 0 ? string.Empty : rawTarget[(question + 1)..];
         string path = SigV4.PercentDecode(rawPath);
-        var queryNames = SigV4.ParseQuery(rawQuery).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var query = SigV4.ParseQuery(rawQuery).GroupBy(p => p.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+        var queryNames = query.Keys.ToHashSet(StringComparer.Ordinal);
         S3Route route = S3Route.Parse(http.Request.Method, path, queryNames, http.Request.Headers.ContainsKey("x-amz-copy-source"));
 
         S3Error? error = Authorize(http, rawPath, rawQuery, route, out ApiKey? key);
@@ -40,6 +41,7 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
                 S3Operation.CreateBucket => await CreateBucketAsync(http, route.Bucket).ConfigureAwait(false),
                 S3Operation.HeadBucket or S3Operation.GetBucketLocation => await BucketInfoAsync(http, route).ConfigureAwait(false),
                 S3Operation.DeleteBucket => await DeleteBucketAsync(http, route.Bucket).ConfigureAwait(false),
+                S3Operation.ListObjectsV1 or S3Operation.ListObjectsV2 => await ListObjectsAsync(http, route, query).ConfigureAwait(false),
                 _ => new S3Error("NotImplemented", 501, $"{(route.Operation == S3Operation.NotImplemented ? $"{http.Request.Method} {path}" : route.Operation.ToString())} is not implemented by this node yet"),
             };
         }
@@ -170,6 +172,47 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
         }
 
         http.Response.StatusCode = StatusCodes.Status204NoContent;
+        return null;
+    }
+
+    private async Task<S3Error?> ListObjectsAsync(HttpContext http, S3Route route, Dictionary<string, string> query)
+    {
+        bool v2 = route.Operation == S3Operation.ListObjectsV2;
+        int maxKeys = ObjectListing.MaxKeysLimit;
+        if (query.TryGetValue("max-keys", out string? maxText) && !int.TryParse(maxText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out maxKeys))
+        {
+            return S3Error.InvalidArgument("max-keys must be a non-negative integer");
+        }
+
+        string? encoding = query.GetValueOrDefault("encoding-type");
+        if (encoding is not (null or "url"))
+        {
+            return S3Error.InvalidArgument("encoding-type may only be 'url'");
+        }
+
+        string prefix = query.GetValueOrDefault("prefix", string.Empty);
+        string? delimiter = query.GetValueOrDefault("delimiter");
+        string? marker = v2 ? null : query.GetValueOrDefault("marker");
+        var request = new ListRequest(
+            prefix,
+            delimiter,
+            v2 ? query.GetValueOrDefault("start-after") : marker,
+            v2 ? query.GetValueOrDefault("continuation-token") : string.IsNullOrEmpty(marker) ? null : ObjectListing.ResumeAfterMarker(marker, prefix, delimiter),
+            maxKeys);
+        MetadataState state = await ReadStateAsync(http.RequestAborted).ConfigureAwait(false);
+        if (!state.Buckets.TryGetValue(route.Bucket, out BucketState? bucket))
+        {
+            return S3Error.NoSuchBucket(route.Bucket);
+        }
+
+        if (ObjectListing.List(bucket.Objects, request) is not { } page)
+        {
+            return S3Error.InvalidArgument("the continuation token is not one this cluster issued");
+        }
+
+        await WriteXmlAsync(http, v2
+            ? S3Xml.ListObjectsV2(route.Bucket, request, page, encoding == "url")
+            : S3Xml.ListObjectsV1(route.Bucket, request, page, encoding == "url")).ConfigureAwait(false);
         return null;
     }
 

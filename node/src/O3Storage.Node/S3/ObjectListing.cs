@@ -120,6 +120,16 @@ public static class ObjectListing
             : (prefix + "\U0010FFFF\U0010FFFF", false); // rare: a prefix ending in a character from U+D7FF up
     }
 
+    /// <summary>
+    /// The token that resumes a ListObjects (v1) listing after its marker: past the whole common prefix
+    /// when the marker is one (v1's NextMarker names the last common prefix of a page), else after the key.
+    /// </summary>
+    public static string ResumeAfterMarker(string marker, string prefix, string? delimiter) =>
+        EncodeToken(
+            !string.IsNullOrEmpty(delimiter) && marker.StartsWith(prefix, StringComparison.Ordinal) && marker.EndsWith(delimiter, StringComparison.Ordinal)
+                && marker.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal) == marker.Length - delimiter.Length,
+            marker);
+
     private static string EncodeToken(bool isPrefix, string marker) =>
         Base64Url.EncodeToString(Encoding.UTF8.GetBytes((isPrefix ? "p:" : "k:") + marker));
 
