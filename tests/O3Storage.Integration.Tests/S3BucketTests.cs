@@ -108,6 +108,32 @@ public sealed class S3BucketTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await CodeOf(() => adminOnLeader.DeleteBucketAsync("photos")));
     }
 
+    [Fact]
+    public async Task WithoutQuorum_RequestsAnswer503InsteadOfHanging_AndRecover()
+    {
+        using TestCluster cluster = await TestCluster.StartAsync(42, 3, output); // no key file: authentication off
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        string survivor = $"http://{cluster.Ip(1)}:{TestCluster.ApiPort}";
+        Assert.Equal(HttpStatusCode.OK, (await http.PutAsync($"{survivor}/logs", null)).StatusCode);
+
+        cluster.Kill(2);
+        cluster.Kill(3);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        HttpResponseMessage listed = await http.GetAsync($"{survivor}/");
+        output.WriteLine($"ListBuckets without quorum answered {(int)listed.StatusCode} after {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, listed.StatusCode);
+        Assert.Contains("<Code>ServiceUnavailable</Code>", await listed.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.PutAsync($"{survivor}/other", null)).StatusCode);
+
+        cluster.Start(2);
+        cluster.Start(3);
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+        await cluster.WaitForAgreedLeaderAsync([1, 2, 3]);
+        string body = await http.GetStringAsync($"http://{cluster.Ip(3)}:{TestCluster.ApiPort}/");
+        Assert.Contains("<Name>logs</Name>", body);
+        Assert.DoesNotContain("<Name>other</Name>", body);
+    }
+
     private static async Task<(string Code, HttpStatusCode Status)> CodeOf(Func<Task> call)
     {
         AmazonS3Exception error = await RefusedAsync(call);

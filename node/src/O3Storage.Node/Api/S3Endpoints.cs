@@ -17,6 +17,9 @@ namespace O3Storage.Node.Api;
 
 internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, TimeProvider time)
 {
+    /// <summary>How long a request waits for the cluster (a read barrier, a commit) before answering 503: a node without quorum must not hang its clients.</summary>
+    public static readonly TimeSpan ClusterWaitTimeout = TimeSpan.FromSeconds(5);
+
     public void Map(IEndpointRouteBuilder routes) => routes.MapFallback("{**path}", (RequestDelegate)HandleAsync);
 
     private async Task HandleAsync(HttpContext http)
@@ -33,21 +36,28 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
         S3Route route = S3Route.Parse(http.Request.Method, path, queryNames, http.Request.Headers.ContainsKey("x-amz-copy-source"));
 
         S3Error? error = Authorize(http, rawPath, rawQuery, route, out ApiKey? key);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        deadline.CancelAfter(ClusterWaitTimeout);
+        CancellationToken token = deadline.Token;
         try
         {
             error ??= route.Operation switch
             {
-                S3Operation.ListBuckets => await ListBucketsAsync(http, key).ConfigureAwait(false),
-                S3Operation.CreateBucket => await CreateBucketAsync(http, route.Bucket).ConfigureAwait(false),
-                S3Operation.HeadBucket or S3Operation.GetBucketLocation => await BucketInfoAsync(http, route).ConfigureAwait(false),
-                S3Operation.DeleteBucket => await DeleteBucketAsync(http, route.Bucket).ConfigureAwait(false),
-                S3Operation.ListObjectsV1 or S3Operation.ListObjectsV2 => await ListObjectsAsync(http, route, query).ConfigureAwait(false),
+                S3Operation.ListBuckets => await ListBucketsAsync(http, key, token).ConfigureAwait(false),
+                S3Operation.CreateBucket => await CreateBucketAsync(http, route.Bucket, token).ConfigureAwait(false),
+                S3Operation.HeadBucket or S3Operation.GetBucketLocation => await BucketInfoAsync(http, route, token).ConfigureAwait(false),
+                S3Operation.DeleteBucket => await DeleteBucketAsync(http, route.Bucket, token).ConfigureAwait(false),
+                S3Operation.ListObjectsV1 or S3Operation.ListObjectsV2 => await ListObjectsAsync(http, route, query, token).ConfigureAwait(false),
                 _ => new S3Error("NotImplemented", 501, $"{(route.Operation == S3Operation.NotImplemented ? $"{http.Request.Method} {path}" : route.Operation.ToString())} is not implemented by this node yet"),
             };
         }
         catch (ProposeException e)
         {
             error = new S3Error("ServiceUnavailable", 503, e.Message);
+        }
+        catch (Exception e) when (!http.RequestAborted.IsCancellationRequested && e is OperationCanceledException or DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException or InvalidOperationException)
+        {
+            error = new S3Error("ServiceUnavailable", 503, $"the cluster did not answer within {ClusterWaitTimeout.TotalSeconds:0} s (no leader or no quorum); retry");
         }
 
         if (error is not null)
@@ -111,14 +121,14 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
         return node.Raft.Metadata;
     }
 
-    private async Task<S3Error?> ListBucketsAsync(HttpContext http, ApiKey? key)
+    private async Task<S3Error?> ListBucketsAsync(HttpContext http, ApiKey? key, CancellationToken token)
     {
-        MetadataState state = await ReadStateAsync(http.RequestAborted).ConfigureAwait(false);
+        MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);
         await WriteXmlAsync(http, S3Xml.ListBuckets(state.Buckets.Values.Select(b => b.Info), key?.AccessKeyId ?? "anonymous")).ConfigureAwait(false);
         return null;
     }
 
-    private async Task<S3Error?> CreateBucketAsync(HttpContext http, string bucket)
+    private async Task<S3Error?> CreateBucketAsync(HttpContext http, string bucket, CancellationToken token)
     {
         if (S3Names.CheckBucket(bucket) is { } invalid)
         {
@@ -126,19 +136,19 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
         }
 
         await DrainAsync(http).ConfigureAwait(false); // an optional CreateBucketConfiguration: one region here
-        if ((await ReadStateAsync(http.RequestAborted).ConfigureAwait(false)).Buckets.ContainsKey(bucket))
+        if ((await ReadStateAsync(token).ConfigureAwait(false)).Buckets.ContainsKey(bucket))
         {
             return S3Error.BucketAlreadyOwnedByYou(bucket);
         }
 
-        await proposer.ProposeAsync(new CreateBucket(bucket, time.GetUtcNow().ToUnixTimeMilliseconds()), http.RequestAborted).ConfigureAwait(false);
+        await proposer.ProposeAsync(new CreateBucket(bucket, time.GetUtcNow().ToUnixTimeMilliseconds()), token).ConfigureAwait(false);
         http.Response.Headers.Location = "/" + bucket;
         return null;
     }
 
-    private async Task<S3Error?> BucketInfoAsync(HttpContext http, S3Route route)
+    private async Task<S3Error?> BucketInfoAsync(HttpContext http, S3Route route, CancellationToken token)
     {
-        if (!(await ReadStateAsync(http.RequestAborted).ConfigureAwait(false)).Buckets.ContainsKey(route.Bucket))
+        if (!(await ReadStateAsync(token).ConfigureAwait(false)).Buckets.ContainsKey(route.Bucket))
         {
             return S3Error.NoSuchBucket(route.Bucket);
         }
@@ -152,9 +162,9 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
         return null;
     }
 
-    private async Task<S3Error?> DeleteBucketAsync(HttpContext http, string bucket)
+    private async Task<S3Error?> DeleteBucketAsync(HttpContext http, string bucket, CancellationToken token)
     {
-        MetadataState state = await ReadStateAsync(http.RequestAborted).ConfigureAwait(false);
+        MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);
         if (!state.Buckets.TryGetValue(bucket, out BucketState? existing))
         {
             return S3Error.NoSuchBucket(bucket);
@@ -165,7 +175,7 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
             return S3Error.BucketNotEmpty(bucket);
         }
 
-        await proposer.ProposeAsync(new DeleteBucket(bucket), http.RequestAborted).ConfigureAwait(false);
+        await proposer.ProposeAsync(new DeleteBucket(bucket), token).ConfigureAwait(false);
         if (node.Raft.Metadata.Buckets.ContainsKey(bucket))
         {
             return S3Error.BucketNotEmpty(bucket); // an object arrived before the delete committed
@@ -175,7 +185,7 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
         return null;
     }
 
-    private async Task<S3Error?> ListObjectsAsync(HttpContext http, S3Route route, Dictionary<string, string> query)
+    private async Task<S3Error?> ListObjectsAsync(HttpContext http, S3Route route, Dictionary<string, string> query, CancellationToken token)
     {
         bool v2 = route.Operation == S3Operation.ListObjectsV2;
         int maxKeys = ObjectListing.MaxKeysLimit;
@@ -199,7 +209,7 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
             v2 ? query.GetValueOrDefault("start-after") : marker,
             v2 ? query.GetValueOrDefault("continuation-token") : string.IsNullOrEmpty(marker) ? null : ObjectListing.ResumeAfterMarker(marker, prefix, delimiter),
             maxKeys);
-        MetadataState state = await ReadStateAsync(http.RequestAborted).ConfigureAwait(false);
+        MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);
         if (!state.Buckets.TryGetValue(route.Bucket, out BucketState? bucket))
         {
             return S3Error.NoSuchBucket(route.Bucket);
