@@ -59,6 +59,7 @@ public sealed class ApiKeysTests : IDisposable
     [InlineData("# comment\n\nadmin:0123456789abcdef0123:bad-id!", "line 3: access key id must be")]
     [InlineData("admin:0123456789abcdef0123\nread-only:0123456789abcdef0123", "line 2: the same key or access key id appears twice")]
     [InlineData("# only a comment\n", "holds no keys")]
+    [InlineData("read-write:0123456789abcdef0123\n", "holds no admin key")]
     public void BadLines_AreRefusedByLineNumber_WithoutEchoingKeys(string text, string expected)
     {
         Assert.Null(ApiKeys.TryParse(text, "keys.txt", out string? error));
@@ -69,7 +70,7 @@ public sealed class ApiKeysTests : IDisposable
     [Fact]
     public void ExplicitAccessKeyId_IsUsed()
     {
-        ApiKeys keys = ApiKeys.TryParse("read-only:0123456789abcdef0123:MYKEYID", "t", out _)!;
+        ApiKeys keys = ApiKeys.TryParse("read-only:0123456789abcdef0123:MYKEYID\nadmin:ffffffffffffffffffffffff", "t", out _)!;
         Assert.Equal("MYKEYID", keys.Keys[0].AccessKeyId);
     }
 }

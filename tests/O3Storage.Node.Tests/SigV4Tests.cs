@@ -9,7 +9,7 @@ public sealed class SigV4Tests
     private const string Secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
     private const string EmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     private static readonly DateTimeOffset s_signedAt = new(2013, 5, 24, 0, 0, 0, TimeSpan.Zero);
-    private static readonly ApiKeys s_keys = ApiKeys.TryParse($"read-write:{Secret}:AKIAIOSFODNN7EXAMPLE", "test", out _)!;
+    private static readonly ApiKeys s_keys = ApiKeys.TryParse($"read-write:{Secret}:AKIAIOSFODNN7EXAMPLE\nadmin:{new string('f', 40)}", "test", out _)!;
 
     private static SigV4Request Request(string method, string path, string query, params (string Name, string Value)[] headers) =>
         new(method, path, query, name => headers.Where(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value).FirstOrDefault());
@@ -89,7 +89,7 @@ public sealed class SigV4Tests
         SigV4Error unknown = Refused(Request("GET", "/test.txt", "", [.. headers.Select(h => h.Item1 == "Authorization" ? (h.Item1, h.Item2.Replace("AKIAIOSFODNN7EXAMPLE", "O3FFFFFFFFFFFFFFFFFF", StringComparison.Ordinal)) : h)]));
         Assert.Equal(("InvalidAccessKeyId", 403), (unknown.Code, unknown.Status));
 
-        ApiKeys otherSecret = ApiKeys.TryParse("read-write:0123456789abcdef0123:AKIAIOSFODNN7EXAMPLE", "test", out _)!;
+        ApiKeys otherSecret = ApiKeys.TryParse($"read-write:0123456789abcdef0123:AKIAIOSFODNN7EXAMPLE\nadmin:{new string('f', 40)}", "test", out _)!;
         Assert.Null(SigV4.Verify(Request("GET", "/test.txt", "", headers), otherSecret, s_signedAt, out SigV4Error? wrongSecret));
         Assert.Equal("SignatureDoesNotMatch", wrongSecret!.Code);
 

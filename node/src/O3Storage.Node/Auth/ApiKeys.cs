@@ -140,6 +140,12 @@ public sealed class ApiKeys
             return null;
         }
 
+        if (!keys.Any(k => k.IsAdmin))
+        {
+            error = $"{source} holds no admin key; nodes prove themselves to each other with one (add an admin:KEY line, the same file on every node)";
+            return null;
+        }
+
         error = null;
         return new ApiKeys(keys);
     }
