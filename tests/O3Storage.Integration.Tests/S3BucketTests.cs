@@ -130,8 +130,40 @@ public sealed class S3BucketTests(ITestOutputHelper output) : IDisposable
         await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
         await cluster.WaitForAgreedLeaderAsync([1, 2, 3]);
         string body = await http.GetStringAsync($"http://{cluster.Ip(3)}:{TestCluster.ApiPort}/");
-        Assert.Contains("<Name>logs</Name>", body);
+        Assert.True(body.Contains("<Name>logs</Name>", StringComparison.Ordinal), body);
         Assert.DoesNotContain("<Name>other</Name>", body);
+    }
+
+    [Fact]
+    public async Task AcknowledgedBuckets_SurviveKillingBothFollowersRightAfter()
+    {
+        // A write acknowledged to the client must be on a majority's disk, not only in followers' memory.
+        using TestCluster cluster = await TestCluster.StartAsync(43, 3, output);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        for (int round = 0; round < 6; round++)
+        {
+            string leader = await cluster.WaitForAgreedLeaderAsync([1, 2, 3]);
+            int leaderNode = cluster.NodeNumberOf(leader);
+            int[] followers = [.. new[] { 1, 2, 3 }.Where(n => n != leaderNode)];
+            Assert.Equal(HttpStatusCode.OK, (await http.PutAsync($"http://{leader}/round-{round}", null)).StatusCode);
+            foreach (int follower in followers)
+            {
+                cluster.Kill(follower);
+            }
+
+            foreach (int follower in followers)
+            {
+                cluster.Start(follower);
+            }
+
+            await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+            await cluster.WaitForAgreedLeaderAsync([1, 2, 3]);
+            string listed = await http.GetStringAsync($"http://{cluster.Ip(followers[0])}:{TestCluster.ApiPort}/");
+            for (int earlier = 0; earlier <= round; earlier++)
+            {
+                Assert.True(listed.Contains($"<Name>round-{earlier}</Name>", StringComparison.Ordinal), $"round {round}: bucket round-{earlier} lost: {listed}");
+            }
+        }
     }
 
     private static async Task<(string Code, HttpStatusCode Status)> CodeOf(Func<Task> call)

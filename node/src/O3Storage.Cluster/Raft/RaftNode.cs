@@ -115,6 +115,12 @@ public sealed class RaftNode : IAsyncDisposable
     {
         byte[] payload = MetadataCodec.Encode(command);
         await _cluster.ReplicateAsync(new ReadOnlyMemory<byte>(payload), null, token).ConfigureAwait(false);
+
+        // DotNext followers acknowledge an entry before it is on their disk and write it out when they
+        // learn it is committed. One more round tells them now, so a majority holds it durably before
+        // the caller answers its client: without it, killing both followers of three right after a
+        // write lost that write (they restarted without it and elected each other).
+        await _cluster.ForceReplicationAsync(token).ConfigureAwait(false);
     }
 
     /// <summary>Linearizable read point: afterwards <see cref="Metadata"/> reflects every write committed before the call.</summary>
