@@ -102,6 +102,8 @@ public sealed class SigV4Tests
         Assert.Equal("/my-bucket/a%20b/c%2Bd/%E2%82%AC/x~y_z.txt", SigV4.CanonicalUri("/my-bucket/a%20b/c%2Bd/%E2%82%AC/x~y_z.txt"));
         Assert.Equal("/b//k", SigV4.CanonicalUri("/b//k"));
         Assert.Equal("/", SigV4.CanonicalUri(""));
+        Assert.Equal("/b/%F0%9F%98%80%20x", SigV4.CanonicalUri("/b/\U0001F600%20x")); // an unencoded character outside the BMP
+        Assert.Equal("a%b", SigV4.PercentDecode("a%b")); // not an escape: kept as is
     }
 
     [Fact]

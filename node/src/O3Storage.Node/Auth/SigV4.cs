@@ -251,19 +251,19 @@ public static class SigV4
         }
 
         var bytes = new List<byte>(value.Length);
+        int plain = 0; // start of the run of characters since the last %XX
         for (int i = 0; i < value.Length; i++)
         {
             if (value[i] == '%' && i + 2 < value.Length && byte.TryParse(value.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out byte decoded))
             {
+                bytes.AddRange(Encoding.UTF8.GetBytes(value[plain..i])); // whole runs, so surrogate pairs stay together
                 bytes.Add(decoded);
                 i += 2;
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(value[i].ToString()));
+                plain = i + 1;
             }
         }
 
+        bytes.AddRange(Encoding.UTF8.GetBytes(value[plain..]));
         return Encoding.UTF8.GetString(bytes.ToArray());
     }
 
