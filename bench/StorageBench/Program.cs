@@ -27,7 +27,7 @@ switch (args[0])
             long blobBytes = Arg(2);
             long count = Arg(3) / blobBytes;
             using LibcBlockDevice dev = LibcBlockDevice.Open(device, requireDirectIo: true);
-            using BlobStore store = BlobStore.Format(dev, Guid.NewGuid(), Guid.NewGuid(), Options());
+            using BlobStore store = BlobStore.Format(dev, Guid.NewGuid(), Guid.NewGuid());
             var ids = new List<BlobId>();
             var clock = Stopwatch.StartNew();
             for (long i = 0; i < count; i++)
@@ -94,12 +94,6 @@ switch (args[0])
 }
 
 return 0;
-
-// O3_BENCH_CHUNK_KIB tries another IO chunk size (the node uses the default).
-static BlobStoreOptions Options() =>
-    Environment.GetEnvironmentVariable("O3_BENCH_CHUNK_KIB") is { } kib
-        ? new BlobStoreOptions { IoChunkBytes = int.Parse(kib, CultureInfo.InvariantCulture) * 1024 }
-        : new BlobStoreOptions();
 
 static long RssBytes()
 {

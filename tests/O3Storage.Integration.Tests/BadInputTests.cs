@@ -239,19 +239,14 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>The first /health answer of a node started outside a TestCluster.</summary>
     private static async Task<JsonElement> WaitForHealthAsync(NodeProcess node, string ip)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var deadline = DateTime.UtcNow + TestCluster.WaitTimeout; DateTime.UtcNow < deadline && !node.HasExited;)
+        for (var deadline = DateTime.UtcNow + TestCluster.WaitTimeout; DateTime.UtcNow < deadline && !node.HasExited; await Task.Delay(100))
         {
-            try
+            if (await TestCluster.TryHealthAsync($"{ip}:{TestCluster.ApiPort}") is { Status: HttpStatusCode.OK } health)
             {
-                using var body = JsonDocument.Parse(await http.GetStringAsync($"http://{ip}:8080/health"));
-                return body.RootElement.Clone();
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(100);
+                return health.Body;
             }
         }
 

@@ -88,11 +88,14 @@ internal sealed class TestCluster : IDisposable
     /// <summary>kill -9.</summary>
     public void Kill(int node) => _current[node].Kill();
 
-    public async Task<(HttpStatusCode Status, JsonElement Body)?> TryHealthAsync(int node)
+    public Task<(HttpStatusCode Status, JsonElement Body)?> TryHealthAsync(int node) => TryHealthAsync(NodeId(node));
+
+    /// <summary>One GET /health of the node at <paramref name="nodeId"/> (ip:port); null when it does not answer with JSON.</summary>
+    public static async Task<(HttpStatusCode Status, JsonElement Body)?> TryHealthAsync(string nodeId)
     {
         try
         {
-            using HttpResponseMessage response = await s_http.GetAsync($"http://{NodeId(node)}/health");
+            using HttpResponseMessage response = await s_http.GetAsync($"http://{nodeId}/health");
             string text = await response.Content.ReadAsStringAsync();
             using JsonDocument document = JsonDocument.Parse(text);
             return (response.StatusCode, document.RootElement.Clone());

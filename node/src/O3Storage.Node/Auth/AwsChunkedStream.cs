@@ -64,15 +64,9 @@ public sealed class AwsChunkedStream : Stream
 
     public override long Position { get => DecodedBytes; set => throw new NotSupportedException(); }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> destination)
-    {
-        byte[] rented = new byte[destination.Length];
-        int n = ReadAsync(rented.AsMemory(), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        rented.AsSpan(0, n).CopyTo(destination);
-        return n;
-    }
+    // Synchronous reads (tests, Stream.CopyTo) run the async decoder to completion; the node reads asynchronously.
+    public override int Read(byte[] buffer, int offset, int count) =>
+        ReadAsync(buffer.AsMemory(offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
