@@ -8,6 +8,7 @@ packages=(
   qemu-user-static                                                    # runs the arm64 binary in tests
   jq curl procps iproute2 python3                                     # scripts, tests, make run
   etcd-server etcd-client fio                                         # benchmark anchors (make bench)
+  awscli rclone s3cmd                                                 # unmodified S3 clients in the tests
 )
 
 missing=()

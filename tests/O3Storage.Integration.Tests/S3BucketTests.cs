@@ -90,7 +90,7 @@ public sealed class S3BucketTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(HttpStatusCode.Forbidden, anonymous.StatusCode);
             Assert.Contains("<Code>AccessDenied</Code>", await anonymous.Content.ReadAsStringAsync());
 
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{cluster.Ip(1)}:8080/photos/a.txt");
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{cluster.Ip(1)}:8080/photos?tagging");
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", admin);
             HttpResponseMessage notYet = await http.SendAsync(request);
             Assert.Equal(HttpStatusCode.NotImplemented, notYet.StatusCode);

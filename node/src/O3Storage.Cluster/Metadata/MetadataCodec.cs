@@ -1,5 +1,5 @@
 // Owns: the binary encoding of metadata commands (Raft log payloads) and of the state snapshot
-// (version 2 adds buckets and objects; version 1 snapshots, from before them, still load).
+// (version 2 adds buckets and objects, version 3 multipart uploads; older snapshots still load).
 // Assumes: nothing about the transport; bytes in, typed values out.
 // Faults: a record from a newer format version, an unknown command kind, or a truncated record is a
 // MetadataFormatException naming what was seen, never a partial apply.
@@ -13,7 +13,7 @@ public static class MetadataCodec
     public const byte RecordFormatVersion = 1;
 
     private const uint SnapshotMagic = 0x534D_334F; // "O3MS" little-endian
-    private const byte SnapshotFormatVersion = 2;
+    private const byte SnapshotFormatVersion = 3;
 
     private enum CommandKind : ushort
     {
@@ -24,6 +24,10 @@ public static class MetadataCodec
         DeleteBucket = 5,
         PutObject = 6,
         DeleteObject = 7,
+        CreateMultipartUpload = 8,
+        PutPart = 9,
+        CompleteMultipartUpload = 10,
+        AbortMultipartUpload = 11,
     }
 
     public static byte[] Encode(MetadataCommand command)
@@ -66,6 +70,28 @@ public static class MetadataCodec
                 writer.WriteString(remove.Bucket);
                 writer.WriteString(remove.Key);
                 break;
+            case CreateMultipartUpload create:
+                writer.WriteUInt16((ushort)CommandKind.CreateMultipartUpload);
+                writer.WriteString(create.Bucket);
+                WriteUpload(writer, create.Upload with { Parts = MultipartUpload.NoParts });
+                break;
+            case PutPart part:
+                writer.WriteUInt16((ushort)CommandKind.PutPart);
+                writer.WriteString(part.Bucket);
+                writer.WriteString(part.UploadId);
+                WritePart(writer, part.Part);
+                break;
+            case CompleteMultipartUpload complete:
+                writer.WriteUInt16((ushort)CommandKind.CompleteMultipartUpload);
+                writer.WriteString(complete.Bucket);
+                writer.WriteString(complete.UploadId);
+                WriteObject(writer, complete.Version);
+                break;
+            case AbortMultipartUpload abort:
+                writer.WriteUInt16((ushort)CommandKind.AbortMultipartUpload);
+                writer.WriteString(abort.Bucket);
+                writer.WriteString(abort.UploadId);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "command has no encoding");
         }
@@ -93,6 +119,10 @@ public static class MetadataCodec
             CommandKind.DeleteBucket => new DeleteBucket(reader.ReadString()),
             CommandKind.PutObject => new PutObject(reader.ReadString(), ReadObject(ref reader)),
             CommandKind.DeleteObject => new DeleteObject(reader.ReadString(), reader.ReadString()),
+            CommandKind.CreateMultipartUpload => new CreateMultipartUpload(reader.ReadString(), ReadUpload(ref reader)),
+            CommandKind.PutPart => new PutPart(reader.ReadString(), reader.ReadString(), ReadPart(ref reader)),
+            CommandKind.CompleteMultipartUpload => new CompleteMultipartUpload(reader.ReadString(), reader.ReadString(), ReadObject(ref reader)),
+            CommandKind.AbortMultipartUpload => new AbortMultipartUpload(reader.ReadString(), reader.ReadString()),
             _ => throw new MetadataFormatException($"metadata command kind {kind} is not understood by this node; upgrade this node"),
         };
 
@@ -136,6 +166,12 @@ public static class MetadataCodec
             foreach (ObjectVersion version in bucket.Objects)
             {
                 WriteObject(writer, version);
+            }
+
+            writer.WriteInt32(bucket.Uploads.Count);
+            foreach (MultipartUpload upload in bucket.Uploads.Values)
+            {
+                WriteUpload(writer, upload);
             }
         }
 
@@ -183,7 +219,15 @@ public static class MetadataCodec
                 objects.Add(ReadObject(ref reader));
             }
 
-            buckets.Add(new BucketState(info, ObjectIndex.Create(objects)));
+            var uploads = BucketState.NoUploads.ToBuilder();
+            int uploadCount = version >= 3 ? ReadCount(ref reader, "upload") : 0;
+            for (int u = 0; u < uploadCount; u++)
+            {
+                MultipartUpload upload = ReadUpload(ref reader);
+                uploads[upload.UploadId] = upload;
+            }
+
+            buckets.Add(new BucketState(info, ObjectIndex.Create(objects)) { Uploads = uploads.ToImmutable() });
         }
 
         if (!reader.IsEmpty)
@@ -208,26 +252,75 @@ public static class MetadataCodec
         writer.WriteString(version.ETag);
         writer.WriteString(version.ContentType);
         writer.WriteInt64(version.CreatedUnixMs);
-        writer.WriteInt32(version.UserMetadata.Length);
-        foreach ((string name, string value) in version.UserMetadata)
+        WriteUserMetadata(writer, version.UserMetadata);
+        WriteBlobs(writer, version.Blobs);
+        WriteReplicas(writer, version.Replicas);
+    }
+
+    private static void WriteUserMetadata(BinaryRecordWriter writer, ImmutableArray<KeyValuePair<string, string>> metadata)
+    {
+        writer.WriteInt32(metadata.Length);
+        foreach ((string name, string value) in metadata)
         {
             writer.WriteString(name);
             writer.WriteString(value);
         }
+    }
 
-        writer.WriteInt32(version.Blobs.Length);
-        foreach (BlobRef blob in version.Blobs)
+    private static ImmutableArray<KeyValuePair<string, string>> ReadUserMetadata(ref BinaryRecordReader reader)
+    {
+        int count = ReadCount(ref reader, "user metadata");
+        var metadata = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>(Math.Min(count, 64));
+        for (int i = 0; i < count; i++)
+        {
+            metadata.Add(KeyValuePair.Create(reader.ReadString(), reader.ReadString()));
+        }
+
+        return metadata.ToImmutable();
+    }
+
+    private static void WriteBlobs(BinaryRecordWriter writer, ImmutableArray<BlobRef> blobs)
+    {
+        writer.WriteInt32(blobs.Length);
+        foreach (BlobRef blob in blobs)
         {
             writer.WriteUInt128(blob.BlobId);
             writer.WriteInt64(blob.LengthBytes);
             writer.WriteUInt32(blob.Crc32C);
         }
+    }
 
-        writer.WriteInt32(version.Replicas.Length);
-        foreach (string replica in version.Replicas)
+    private static ImmutableArray<BlobRef> ReadBlobs(ref BinaryRecordReader reader)
+    {
+        int count = ReadCount(ref reader, "blob");
+        var blobs = ImmutableArray.CreateBuilder<BlobRef>(Math.Min(count, 1024));
+        for (int i = 0; i < count; i++)
+        {
+            blobs.Add(new BlobRef(reader.ReadUInt128(), reader.ReadInt64(), reader.ReadUInt32()));
+        }
+
+        return blobs.ToImmutable();
+    }
+
+    private static void WriteReplicas(BinaryRecordWriter writer, ImmutableArray<string> replicas)
+    {
+        writer.WriteInt32(replicas.Length);
+        foreach (string replica in replicas)
         {
             writer.WriteString(replica);
         }
+    }
+
+    private static ImmutableArray<string> ReadReplicas(ref BinaryRecordReader reader)
+    {
+        int count = ReadCount(ref reader, "replica");
+        var replicas = ImmutableArray.CreateBuilder<string>(Math.Min(count, 16));
+        for (int i = 0; i < count; i++)
+        {
+            replicas.Add(reader.ReadString());
+        }
+
+        return replicas.ToImmutable();
     }
 
     private static ObjectVersion ReadObject(ref BinaryRecordReader reader)
@@ -238,33 +331,74 @@ public static class MetadataCodec
         string etag = reader.ReadString();
         string contentType = reader.ReadString();
         long created = reader.ReadInt64();
-        int metadataCount = ReadCount(ref reader, "user metadata");
-        var metadata = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>(Math.Min(metadataCount, 64));
-        for (int i = 0; i < metadataCount; i++)
-        {
-            metadata.Add(KeyValuePair.Create(reader.ReadString(), reader.ReadString()));
-        }
-
-        int blobCount = ReadCount(ref reader, "blob");
-        var blobs = ImmutableArray.CreateBuilder<BlobRef>(Math.Min(blobCount, 1024));
-        for (int i = 0; i < blobCount; i++)
-        {
-            blobs.Add(new BlobRef(reader.ReadUInt128(), reader.ReadInt64(), reader.ReadUInt32()));
-        }
-
-        int replicaCount = ReadCount(ref reader, "replica");
-        var replicas = ImmutableArray.CreateBuilder<string>(Math.Min(replicaCount, 16));
-        for (int i = 0; i < replicaCount; i++)
-        {
-            replicas.Add(reader.ReadString());
-        }
+        ImmutableArray<KeyValuePair<string, string>> metadata = ReadUserMetadata(ref reader);
+        ImmutableArray<BlobRef> blobs = ReadBlobs(ref reader);
+        ImmutableArray<string> replicas = ReadReplicas(ref reader);
 
         if (size < 0 || blobs.Sum(b => b.LengthBytes) != size)
         {
             throw new MetadataFormatException($"metadata object '{key}' says {size} bytes but its blobs hold {blobs.Sum(b => b.LengthBytes)}");
         }
 
-        return new ObjectVersion(key, versionIndex, size, etag, contentType, created, metadata.ToImmutable(), blobs.ToImmutable(), replicas.ToImmutable());
+        return new ObjectVersion(key, versionIndex, size, etag, contentType, created, metadata, blobs, replicas);
+    }
+
+    private static void WriteUpload(BinaryRecordWriter writer, MultipartUpload upload)
+    {
+        writer.WriteString(upload.UploadId);
+        writer.WriteString(upload.Key);
+        writer.WriteInt64(upload.InitiatedUnixMs);
+        writer.WriteString(upload.ContentType);
+        WriteUserMetadata(writer, upload.UserMetadata);
+        writer.WriteInt32(upload.Parts.Count);
+        foreach (UploadedPart part in upload.Parts.Values)
+        {
+            WritePart(writer, part);
+        }
+    }
+
+    private static MultipartUpload ReadUpload(ref BinaryRecordReader reader)
+    {
+        string uploadId = reader.ReadString();
+        string key = reader.ReadString();
+        long initiated = reader.ReadInt64();
+        string contentType = reader.ReadString();
+        ImmutableArray<KeyValuePair<string, string>> metadata = ReadUserMetadata(ref reader);
+        int partCount = ReadCount(ref reader, "part");
+        var parts = MultipartUpload.NoParts.ToBuilder();
+        for (int i = 0; i < partCount; i++)
+        {
+            UploadedPart part = ReadPart(ref reader);
+            parts[part.PartNumber] = part;
+        }
+
+        return new MultipartUpload(uploadId, key, initiated, contentType, metadata, parts.ToImmutable());
+    }
+
+    private static void WritePart(BinaryRecordWriter writer, UploadedPart part)
+    {
+        writer.WriteInt32(part.PartNumber);
+        writer.WriteString(part.ETag);
+        writer.WriteInt64(part.SizeBytes);
+        writer.WriteInt64(part.LastModifiedUnixMs);
+        WriteBlobs(writer, part.Blobs);
+        WriteReplicas(writer, part.Replicas);
+    }
+
+    private static UploadedPart ReadPart(ref BinaryRecordReader reader)
+    {
+        int number = reader.ReadInt32();
+        string etag = reader.ReadString();
+        long size = reader.ReadInt64();
+        long modified = reader.ReadInt64();
+        ImmutableArray<BlobRef> blobs = ReadBlobs(ref reader);
+        ImmutableArray<string> replicas = ReadReplicas(ref reader);
+        if (size < 0 || blobs.Sum(b => b.LengthBytes) != size)
+        {
+            throw new MetadataFormatException($"metadata part {number} says {size} bytes but its blobs hold {blobs.Sum(b => b.LengthBytes)}");
+        }
+
+        return new UploadedPart(number, etag, size, modified, blobs, replicas);
     }
 
     private static void WriteSettings(BinaryRecordWriter writer, ClusterSettings settings)

@@ -33,3 +33,18 @@ public sealed record PutObject(string Bucket, ObjectVersion Version) : MetadataC
 
 /// <summary>Removes the current version of a key; a no-op when there is none (S3 deletes are idempotent).</summary>
 public sealed record DeleteObject(string Bucket, string Key) : MetadataCommand;
+
+/// <summary>Starts a multipart upload; a no-op when the bucket is gone or the upload id exists.</summary>
+public sealed record CreateMultipartUpload(string Bucket, MultipartUpload Upload) : MetadataCommand;
+
+/// <summary>Records (or replaces) one part of an upload in progress; a no-op when the upload is gone (the part's blobs become garbage).</summary>
+public sealed record PutPart(string Bucket, string UploadId, UploadedPart Part) : MetadataCommand;
+
+/// <summary>
+/// Ends an upload: <paramref name="Version"/> (built from the chosen parts) becomes the key's current
+/// version and the upload disappears. A no-op when the upload is gone (completed or aborted meanwhile).
+/// </summary>
+public sealed record CompleteMultipartUpload(string Bucket, string UploadId, ObjectVersion Version) : MetadataCommand;
+
+/// <summary>Drops an upload and its parts; a no-op when it is gone.</summary>
+public sealed record AbortMultipartUpload(string Bucket, string UploadId) : MetadataCommand;

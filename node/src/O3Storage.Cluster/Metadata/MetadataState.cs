@@ -75,6 +75,16 @@ public sealed class MetadataState
             DeleteObject remove => With(index, Members, Buckets.TryGetValue(remove.Bucket, out BucketState? holder) && holder.Objects.Contains(remove.Key)
                 ? Buckets.SetItem(remove.Bucket, holder with { Objects = holder.Objects.Remove(remove.Key) })
                 : Buckets),
+            CreateMultipartUpload create => WithBucket(index, create.Bucket, b => b.Uploads.ContainsKey(create.Upload.UploadId)
+                ? b
+                : b with { Uploads = b.Uploads.Add(create.Upload.UploadId, create.Upload with { Parts = MultipartUpload.NoParts }) }),
+            PutPart part => WithBucket(index, part.Bucket, b => b.Uploads.TryGetValue(part.UploadId, out MultipartUpload? upload)
+                ? b with { Uploads = b.Uploads.SetItem(part.UploadId, upload with { Parts = upload.Parts.SetItem(part.Part.PartNumber, part.Part) }) }
+                : b),
+            CompleteMultipartUpload complete => WithBucket(index, complete.Bucket, b => b.Uploads.ContainsKey(complete.UploadId)
+                ? b with { Objects = b.Objects.SetItem(complete.Version with { VersionIndex = index }), Uploads = b.Uploads.Remove(complete.UploadId) }
+                : b),
+            AbortMultipartUpload abort => WithBucket(index, abort.Bucket, b => b with { Uploads = b.Uploads.Remove(abort.UploadId) }),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown command"),
         };
     }
@@ -82,6 +92,10 @@ public sealed class MetadataState
     /// <summary>Records a log index that carried no metadata command (Raft configuration or no-op entries).</summary>
     public MetadataState Skip(long index) =>
         index <= LastAppliedIndex ? this : With(index, Members, Buckets);
+
+    /// <summary>Applies <paramref name="change"/> to one bucket; a no-op (bar the index) when the bucket does not exist.</summary>
+    private MetadataState WithBucket(long index, string bucket, Func<BucketState, BucketState> change) =>
+        With(index, Members, Buckets.TryGetValue(bucket, out BucketState? state) ? Buckets.SetItem(bucket, change(state)) : Buckets);
 
     private MetadataState With(long index, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets) =>
         new(index, IncarnationId, Settings, members, buckets);

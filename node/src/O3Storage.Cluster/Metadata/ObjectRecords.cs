@@ -26,9 +26,28 @@ public sealed record ObjectVersion(
     ImmutableArray<BlobRef> Blobs,
     ImmutableArray<string> Replicas);
 
-/// <summary>A bucket and its objects.</summary>
+/// <summary>One uploaded part of a multipart upload: its bytes are stored like an object's, on <see cref="Replicas"/>.</summary>
+public sealed record UploadedPart(int PartNumber, string ETag, long SizeBytes, long LastModifiedUnixMs, ImmutableArray<BlobRef> Blobs, ImmutableArray<string> Replicas);
+
+/// <summary>A multipart upload in progress: what CreateMultipartUpload fixed, and the parts uploaded so far by number.</summary>
+public sealed record MultipartUpload(
+    string UploadId,
+    string Key,
+    long InitiatedUnixMs,
+    string ContentType,
+    ImmutableArray<KeyValuePair<string, string>> UserMetadata,
+    ImmutableSortedDictionary<int, UploadedPart> Parts)
+{
+    public static ImmutableSortedDictionary<int, UploadedPart> NoParts { get; } = ImmutableSortedDictionary<int, UploadedPart>.Empty;
+}
+
+/// <summary>A bucket, its objects, and its multipart uploads in progress (by upload id).</summary>
 public sealed record BucketState(BucketRecord Info, ObjectIndex Objects)
 {
+    public static ImmutableSortedDictionary<string, MultipartUpload> NoUploads { get; } = ImmutableSortedDictionary<string, MultipartUpload>.Empty.WithComparers(StringComparer.Ordinal);
+
+    public ImmutableSortedDictionary<string, MultipartUpload> Uploads { get; init; } = NoUploads;
+
     public static BucketState Create(BucketRecord info) => new(info, ObjectIndex.Empty);
 }
 

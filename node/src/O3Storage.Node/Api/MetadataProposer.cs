@@ -13,8 +13,7 @@ internal sealed class ProposeException(string message) : Exception(message);
 
 internal sealed class MetadataProposer(NodeContext node, PeerClient peers)
 {
-    /// <summary>The key internal calls carry when authentication is on: the file's first admin key (every node holds the same file).</summary>
-    public string? InternalBearer => node.Keys?.Keys.FirstOrDefault(k => k.IsAdmin)?.Secret;
+    public string? InternalBearer => InternalAuth.Bearer(node);
 
     /// <param name="forwarded">This node is itself handling a forwarded proposal: pass it on marked, so it is never passed on twice.</param>
     public async Task ProposeAsync(MetadataCommand command, CancellationToken token, bool forwarded = false)

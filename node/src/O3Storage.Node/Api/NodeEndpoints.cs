@@ -41,10 +41,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
     /// </summary>
     private async Task ProposeAsync(HttpContext http)
     {
-        IPAddress? caller = http.Connection.RemoteIpAddress;
-        bool fromMember = caller is not null && node.Raft.Metadata.Members.Keys.Any(id => NodeAddress.TryParse(id, 0, out NodeAddress member, out _) && member.Ip.Equals(caller.IsIPv4MappedToIPv6 ? caller.MapToIPv4() : caller));
-        string? presented = http.Request.Headers.Authorization.ToString() is { } header && header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..] : null;
-        if (!fromMember || (node.Keys is not null && (presented is null || node.Keys.FindBySecret(presented) is not { IsAdmin: true })))
+        if (!InternalAuth.IsAllowed(node, http))
         {
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, "only cluster members holding the admin key may propose").ConfigureAwait(false);
             return;
@@ -69,7 +66,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
             return;
         }
 
-        if (command is not (CreateBucket or DeleteBucket or PutObject or DeleteObject))
+        if (command is not (CreateBucket or DeleteBucket or PutObject or DeleteObject or CreateMultipartUpload or PutPart or CompleteMultipartUpload or AbortMultipartUpload))
         {
             await WriteErrorAsync(http, HttpStatusCode.BadRequest, $"{command.GetType().Name} cannot be proposed here").ConfigureAwait(false);
             return;

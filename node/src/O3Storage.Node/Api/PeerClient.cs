@@ -115,6 +115,107 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         }
     }
 
+    /// <summary>The header that carries a blob's CRC-32C (decimal) with /internal/blobs transfers.</summary>
+    public const string Crc32CHeader = "X-O3-Crc32C";
+
+    /// <summary>Stores a blob on <paramref name="nodeId"/>; durable there when this returns.</summary>
+    /// <exception cref="Data.ReplicaException">The node did not store it (down, full, refused).</exception>
+    public async Task PutBlobAsync(string nodeId, Storage.BlobId id, ReadOnlyMemory<byte> content, uint crc32C, string? bearer, CancellationToken token)
+    {
+        using HttpRequestMessage message = BlobRequest(HttpMethod.Put, nodeId, id, bearer);
+        message.Content = new ReadOnlyMemoryContent(content);
+        message.Content.Headers.ContentLength = content.Length;
+        message.Headers.Add(Crc32CHeader, crc32C.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using CancellationTokenSource timeout = BlobTimeout(content.Length, token);
+        using HttpResponseMessage response = await SendBlobCallAsync(nodeId, message, timeout.Token, token).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.NoContent)
+        {
+            throw new Data.ReplicaException(nodeId, await DescribeFailureAsync(nodeId, response, token).ConfigureAwait(false)) { Full = response.StatusCode == HttpStatusCode.InsufficientStorage };
+        }
+    }
+
+    /// <summary>Reads a whole blob from <paramref name="nodeId"/> into <paramref name="destination"/> (exactly its length).</summary>
+    public async Task GetBlobAsync(string nodeId, Storage.BlobId id, Memory<byte> destination, string? bearer, CancellationToken token)
+    {
+        using HttpRequestMessage message = BlobRequest(HttpMethod.Get, nodeId, id, bearer);
+        using CancellationTokenSource timeout = BlobTimeout(destination.Length, token);
+        using HttpResponseMessage response = await SendBlobCallAsync(nodeId, message, timeout.Token, token, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new Data.ReplicaException(nodeId, await DescribeFailureAsync(nodeId, response, token).ConfigureAwait(false));
+        }
+
+        if (response.Content.Headers.ContentLength != destination.Length)
+        {
+            throw new Data.ReplicaException(nodeId, $"blob {id} holds {response.Content.Headers.ContentLength} bytes there, metadata says {destination.Length}");
+        }
+
+        try
+        {
+            await using Stream body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            await body.ReadExactlyAsync(destination, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
+        {
+            throw new Data.ReplicaException(nodeId, $"blob {id} came short: {Describe(e)}", e);
+        }
+    }
+
+    public async Task DeleteBlobAsync(string nodeId, Storage.BlobId id, string? bearer, CancellationToken token)
+    {
+        using HttpRequestMessage message = BlobRequest(HttpMethod.Delete, nodeId, id, bearer);
+        using CancellationTokenSource timeout = BlobTimeout(0, token);
+        using HttpResponseMessage response = await SendBlobCallAsync(nodeId, message, timeout.Token, token).ConfigureAwait(false);
+        if (response.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotFound))
+        {
+            throw new Data.ReplicaException(nodeId, await DescribeFailureAsync(nodeId, response, token).ConfigureAwait(false));
+        }
+    }
+
+    private static HttpRequestMessage BlobRequest(HttpMethod method, string nodeId, Storage.BlobId id, string? bearer)
+    {
+        var message = new HttpRequestMessage(method, $"http://{nodeId}/internal/blobs/{id}");
+        if (bearer is not null)
+        {
+            message.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        return message;
+    }
+
+    /// <summary>Sends a blob call bounded by a timeout that grows with its size (10 s plus 1 s per MiB): a dead peer costs seconds, a slow link still works.</summary>
+    private static CancellationTokenSource BlobTimeout(long bytes, CancellationToken token)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10 + (bytes >> 20)));
+        return timeout;
+    }
+
+    private async Task<HttpResponseMessage> SendBlobCallAsync(string nodeId, HttpRequestMessage message, CancellationToken timeout, CancellationToken token, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        try
+        {
+            return await _http.SendAsync(message, completion, timeout).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
+        {
+            throw new Data.ReplicaException(nodeId, $"unreachable: {Describe(e)}", e);
+        }
+    }
+
+    private static async Task<string> DescribeFailureAsync(string nodeId, HttpResponseMessage response, CancellationToken token)
+    {
+        string body = await response.Content.ReadAsStringAsync(token).ConfigureAwait(false);
+        try
+        {
+            return $"answered {(int)response.StatusCode}: {JsonSerializer.Deserialize(body, InternalJsonContext.Default.ErrorResponse)?.Error ?? body}";
+        }
+        catch (JsonException)
+        {
+            return $"{nodeId} answered {(int)response.StatusCode}";
+        }
+    }
+
     /// <summary>Pings <paramref name="peers"/> in rounds until one answers or <paramref name="timeout"/> passes.</summary>
     /// <param name="deadline">Cancelled when <paramref name="timeout"/> has passed (shared with the rest of the join).</param>
     /// <param name="token">Cancelled when the node is asked to stop.</param>

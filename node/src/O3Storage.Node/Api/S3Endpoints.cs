@@ -10,12 +10,13 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Node.Auth;
+using O3Storage.Node.Data;
 using O3Storage.Node.Hosting;
 using O3Storage.Node.S3;
 
 namespace O3Storage.Node.Api;
 
-internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, TimeProvider time)
+internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer proposer, DataPath data, TimeProvider time)
 {
     /// <summary>How long a request waits for the cluster (a read barrier, a commit) before answering 503: a node without quorum must not hang its clients.</summary>
     public static readonly TimeSpan ClusterWaitTimeout = TimeSpan.FromSeconds(5);
@@ -35,7 +36,7 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
         var queryNames = query.Keys.ToHashSet(StringComparer.Ordinal);
         S3Route route = S3Route.Parse(http.Request.Method, path, queryNames, http.Request.Headers.ContainsKey("x-amz-copy-source"));
 
-        S3Error? error = Authorize(http, rawPath, rawQuery, route, out ApiKey? key);
+        S3Error? error = Authorize(http, rawPath, rawQuery, route, out ApiKey? key, out SigV4Context? signature);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         deadline.CancelAfter(ClusterWaitTimeout);
         CancellationToken token = deadline.Token;
@@ -48,6 +49,17 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
                 S3Operation.HeadBucket or S3Operation.GetBucketLocation => await BucketInfoAsync(http, route, token).ConfigureAwait(false),
                 S3Operation.DeleteBucket => await DeleteBucketAsync(http, route.Bucket, token).ConfigureAwait(false),
                 S3Operation.ListObjectsV1 or S3Operation.ListObjectsV2 => await ListObjectsAsync(http, route, query, token).ConfigureAwait(false),
+                S3Operation.PutObject => await PutObjectAsync(http, route, signature, token).ConfigureAwait(false),
+                S3Operation.GetObject or S3Operation.HeadObject => await GetObjectAsync(http, route, token).ConfigureAwait(false),
+                S3Operation.DeleteObject => await DeleteObjectAsync(http, route, token).ConfigureAwait(false),
+                S3Operation.DeleteObjects => await DeleteObjectsAsync(http, route, token).ConfigureAwait(false),
+                S3Operation.CopyObject => await CopyObjectAsync(http, route, token).ConfigureAwait(false),
+                S3Operation.CreateMultipartUpload => await CreateMultipartUploadAsync(http, route, token).ConfigureAwait(false),
+                S3Operation.UploadPart => await UploadPartAsync(http, route, query, signature, token).ConfigureAwait(false),
+                S3Operation.CompleteMultipartUpload => await CompleteMultipartUploadAsync(http, route, query, token).ConfigureAwait(false),
+                S3Operation.AbortMultipartUpload => await AbortMultipartUploadAsync(http, route, query, token).ConfigureAwait(false),
+                S3Operation.ListParts => await ListPartsAsync(http, route, query, key, token).ConfigureAwait(false),
+                S3Operation.ListMultipartUploads => await ListMultipartUploadsAsync(http, route, query, key, token).ConfigureAwait(false),
                 _ => new S3Error("NotImplemented", 501, $"{(route.Operation == S3Operation.NotImplemented ? $"{http.Request.Method} {path}" : route.Operation.ToString())} is not implemented by this node yet"),
             };
         }
@@ -62,19 +74,29 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
 
         if (error is not null)
         {
+            if (http.Response.HasStarted)
+            {
+                http.Abort(); // mid-body: cutting the connection is the only way to tell the client
+                return;
+            }
+
             http.Response.StatusCode = error.Status;
+            http.Response.ContentLength = null;
             if (!HttpMethods.IsHead(http.Request.Method))
             {
+                byte[] xml = S3Xml.Error(error, path, requestId);
                 http.Response.ContentType = S3Xml.ContentType;
-                await http.Response.Body.WriteAsync(S3Xml.Error(error, path, requestId), http.RequestAborted).ConfigureAwait(false);
+                http.Response.ContentLength = xml.Length;
+                await http.Response.Body.WriteAsync(xml, http.RequestAborted).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>Who is asking, and whether they may: null when allowed, with <paramref name="key"/> null only when authentication is off.</summary>
-    private S3Error? Authorize(HttpContext http, string rawPath, string rawQuery, S3Route route, out ApiKey? key)
+    private S3Error? Authorize(HttpContext http, string rawPath, string rawQuery, S3Route route, out ApiKey? key, out SigV4Context? signature)
     {
         key = null;
+        signature = null;
         if (node.Keys is not { } keys)
         {
             return null; // authentication is off (logged at start, shown on /health)
@@ -91,6 +113,7 @@ internal sealed class S3Endpoints(NodeContext node, MetadataProposer proposer, T
             }
 
             key = context.Key;
+            signature = context;
         }
         else if (authorization.StartsWith("Bearer ", StringComparison.Ordinal))
         {

@@ -23,6 +23,8 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
 
     public PeerTable Peers => peers;
 
+    public NodeStorage Storage => storage;
+
     public string NodeId => options.NodeId;
 
     public string Version => version;

@@ -15,6 +15,7 @@ using O3Storage.Cluster.Raft;
 using O3Storage.Node.Api;
 using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
+using O3Storage.Node.Data;
 
 namespace O3Storage.Node.Hosting;
 
@@ -328,12 +329,16 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             kestrel.AddServerHeader = false;
             kestrel.Listen(options.Api.ToEndPoint());
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Limits.MaxRequestBodySize = null; // PutObject bounds its own body (5 GiB), streamed in chunks
+            kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(30));
         });
 
         WebApplication app = builder.Build();
         var proposer = new MetadataProposer(node, peerClient);
         new NodeEndpoints(node, peerClient, proposer, TimeProvider.System, logger).Map(app);
-        new S3Endpoints(node, proposer, TimeProvider.System).Map(app);
+        var data = new DataPath(node.NodeId, new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(node)), logger);
+        new BlobEndpoints(node, node.Storage.Writer).Map(app);
+        new S3Endpoints(node, proposer, data, TimeProvider.System).Map(app);
         return app;
     }
 

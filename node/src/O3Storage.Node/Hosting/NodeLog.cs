@@ -73,4 +73,10 @@ internal static partial class NodeLog
 
     [LoggerMessage(4002, LogLevel.Information, "authentication on: {Keys} keys from {Path}")]
     public static partial void AuthenticationOn(ILogger logger, int keys, string path);
+
+    [LoggerMessage(5001, LogLevel.Warning, "replica {Node} could not serve blob {Blob} of {Bucket}/{Key}: {Problem}; read from another replica, marked for repair")]
+    public static partial void BadReplica(ILogger logger, string node, string blob, string bucket, string key, string problem);
+
+    [LoggerMessage(5002, LogLevel.Warning, "{Bucket}/{Key} stored on {Stored} of {Wanted} replicas ({Replicas}): under-replicated until repair")]
+    public static partial void UnderReplicated(ILogger logger, string bucket, string key, int stored, int wanted, string replicas);
 }

@@ -5,6 +5,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using O3Storage.Cluster.Health;
 using O3Storage.Node.CommandLine;
+using O3Storage.Node.Data;
 using O3Storage.Storage;
 using O3Storage.Storage.Devices;
 
@@ -19,9 +20,13 @@ internal sealed class NodeStorage : IDisposable
     {
         _device = device;
         Store = store;
+        Writer = new StoreWriter(store);
     }
 
     public BlobStore Store { get; }
+
+    /// <summary>Every write to <see cref="Store"/> goes through here, on its own thread.</summary>
+    public StoreWriter Writer { get; }
 
     public static NodeStorage Open(NodeOptions options, DataDirectory data, NodeIdentity identity, ILogger logger)
     {
@@ -105,6 +110,7 @@ internal sealed class NodeStorage : IDisposable
 
     public void Dispose()
     {
+        Writer.Dispose();
         Store.Dispose();
         _device.Dispose();
     }

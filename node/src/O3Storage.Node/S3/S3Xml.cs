@@ -19,6 +19,7 @@ public static class S3Xml
     public const string Region = "us-east-1";
 
     private static readonly XmlWriterSettings s_settings = new() { Encoding = new UTF8Encoding(false), Indent = false };
+    private static readonly XmlReaderSettings s_readSettings = new() { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreComments = true, IgnoreWhitespace = true };
 
     public static byte[] Error(S3Error error, string resource, string requestId) => Write(w =>
     {
@@ -100,6 +101,230 @@ public static class S3Xml
         WriteEntries(w, page, encode);
         w.WriteEndElement();
     });
+
+    /// <summary>CopyObject's (and UploadPartCopy's) answer.</summary>
+    public static byte[] CopyResult(string element, string etag, long unixMs) => Write(w =>
+    {
+        w.WriteStartElement(element, Namespace);
+        w.WriteElementString("LastModified", Timestamp(unixMs));
+        w.WriteElementString("ETag", etag);
+        w.WriteEndElement();
+    });
+
+    /// <summary>DeleteObjects' answer: each key deleted (unless quiet) and each key that failed, with its error.</summary>
+    public static byte[] DeleteResult(IEnumerable<string> deleted, IEnumerable<(string Key, S3Error Error)> errors, bool quiet) => Write(w =>
+    {
+        w.WriteStartElement("DeleteResult", Namespace);
+        foreach (string key in quiet ? [] : deleted)
+        {
+            w.WriteStartElement("Deleted");
+            w.WriteElementString("Key", key);
+            w.WriteEndElement();
+        }
+
+        foreach ((string key, S3Error error) in errors)
+        {
+            w.WriteStartElement("Error");
+            w.WriteElementString("Key", key);
+            w.WriteElementString("Code", error.Code);
+            w.WriteElementString("Message", error.Message);
+            w.WriteEndElement();
+        }
+
+        w.WriteEndElement();
+    });
+
+    /// <summary>
+    /// Reads a DeleteObjects request body: its keys in order and Quiet. Null when it is not the
+    /// document S3 expects (the caller answers MalformedXML); no DTDs, no external entities.
+    /// </summary>
+    public static (List<string> Keys, bool Quiet)? ParseDelete(byte[] body)
+    {
+        var keys = new List<string>();
+        bool quiet = false;
+        try
+        {
+            using var reader = XmlReader.Create(new MemoryStream(body), s_readSettings);
+            if (reader.MoveToContent() != XmlNodeType.Element || reader.LocalName != "Delete")
+            {
+                return null;
+            }
+
+            bool positioned = false; // ReadElementContentAsString leaves the reader on the next node already
+            while (positioned || reader.Read())
+            {
+                positioned = false;
+                if (reader.NodeType != XmlNodeType.Element)
+                {
+                    continue;
+                }
+
+                switch (reader.LocalName)
+                {
+                    case "Quiet" when reader.Depth == 1:
+                        quiet = reader.ReadElementContentAsString().Trim() == "true";
+                        positioned = true;
+                        break;
+                    case "Key" when reader.Depth == 2:
+                        keys.Add(reader.ReadElementContentAsString());
+                        positioned = true;
+                        break;
+                }
+            }
+        }
+        catch (XmlException)
+        {
+            return null;
+        }
+
+        return (keys, quiet);
+    }
+
+    public static byte[] InitiateMultipartUpload(string bucket, string key, string uploadId) => Write(w =>
+    {
+        w.WriteStartElement("InitiateMultipartUploadResult", Namespace);
+        w.WriteElementString("Bucket", bucket);
+        w.WriteElementString("Key", key);
+        w.WriteElementString("UploadId", uploadId);
+        w.WriteEndElement();
+    });
+
+    public static byte[] CompleteMultipartUpload(string location, string bucket, string key, string etag) => Write(w =>
+    {
+        w.WriteStartElement("CompleteMultipartUploadResult", Namespace);
+        w.WriteElementString("Location", location);
+        w.WriteElementString("Bucket", bucket);
+        w.WriteElementString("Key", key);
+        w.WriteElementString("ETag", etag);
+        w.WriteEndElement();
+    });
+
+    /// <summary>ListParts' answer for one page of parts (those after the marker, at most maxParts).</summary>
+    public static byte[] ListParts(string bucket, MultipartUpload upload, int marker, int maxParts, IReadOnlyList<UploadedPart> parts, bool truncated, string ownerId) => Write(w =>
+    {
+        w.WriteStartElement("ListPartsResult", Namespace);
+        w.WriteElementString("Bucket", bucket);
+        w.WriteElementString("Key", upload.Key);
+        w.WriteElementString("UploadId", upload.UploadId);
+        WriteOwner(w, "Initiator", ownerId);
+        WriteOwner(w, "Owner", ownerId);
+        w.WriteElementString("StorageClass", "STANDARD");
+        w.WriteElementString("PartNumberMarker", marker.ToString(CultureInfo.InvariantCulture));
+        w.WriteElementString("NextPartNumberMarker", (parts.Count > 0 ? parts[^1].PartNumber : marker).ToString(CultureInfo.InvariantCulture));
+        w.WriteElementString("MaxParts", maxParts.ToString(CultureInfo.InvariantCulture));
+        w.WriteElementString("IsTruncated", truncated ? "true" : "false");
+        foreach (UploadedPart part in parts)
+        {
+            w.WriteStartElement("Part");
+            w.WriteElementString("PartNumber", part.PartNumber.ToString(CultureInfo.InvariantCulture));
+            w.WriteElementString("LastModified", Timestamp(part.LastModifiedUnixMs));
+            w.WriteElementString("ETag", part.ETag);
+            w.WriteElementString("Size", part.SizeBytes.ToString(CultureInfo.InvariantCulture));
+            w.WriteEndElement();
+        }
+
+        w.WriteEndElement();
+    });
+
+    /// <summary>ListMultipartUploads' answer for one page.</summary>
+    public static byte[] ListMultipartUploads(string bucket, string prefix, string keyMarker, string uploadIdMarker, int maxUploads, IReadOnlyList<MultipartUpload> uploads, bool truncated, string ownerId) => Write(w =>
+    {
+        w.WriteStartElement("ListMultipartUploadsResult", Namespace);
+        w.WriteElementString("Bucket", bucket);
+        w.WriteElementString("KeyMarker", keyMarker);
+        w.WriteElementString("UploadIdMarker", uploadIdMarker);
+        w.WriteElementString("NextKeyMarker", uploads.Count > 0 ? uploads[^1].Key : string.Empty);
+        w.WriteElementString("NextUploadIdMarker", uploads.Count > 0 ? uploads[^1].UploadId : string.Empty);
+        w.WriteElementString("Prefix", prefix);
+        w.WriteElementString("MaxUploads", maxUploads.ToString(CultureInfo.InvariantCulture));
+        w.WriteElementString("IsTruncated", truncated ? "true" : "false");
+        foreach (MultipartUpload upload in uploads)
+        {
+            w.WriteStartElement("Upload");
+            w.WriteElementString("Key", upload.Key);
+            w.WriteElementString("UploadId", upload.UploadId);
+            WriteOwner(w, "Initiator", ownerId);
+            WriteOwner(w, "Owner", ownerId);
+            w.WriteElementString("StorageClass", "STANDARD");
+            w.WriteElementString("Initiated", Timestamp(upload.InitiatedUnixMs));
+            w.WriteEndElement();
+        }
+
+        w.WriteEndElement();
+    });
+
+    /// <summary>
+    /// Reads a CompleteMultipartUpload body: (PartNumber, ETag) pairs in document order. Null when it is
+    /// not that document or a part lacks a number or ETag (the caller answers MalformedXML).
+    /// </summary>
+    public static List<(int PartNumber, string ETag)>? ParseCompleteMultipartUpload(byte[] body)
+    {
+        var parts = new List<(int, string)>();
+        try
+        {
+            using var reader = XmlReader.Create(new MemoryStream(body), s_readSettings);
+            if (reader.MoveToContent() != XmlNodeType.Element || reader.LocalName != "CompleteMultipartUpload")
+            {
+                return null;
+            }
+
+            int? number = null;
+            string? etag = null;
+            bool inPart = false;
+            bool positioned = false; // ReadElementContentAsString leaves the reader on the next node already
+            while (positioned || reader.Read())
+            {
+                positioned = false;
+                if (reader.NodeType == XmlNodeType.Element && reader.LocalName == "Part" && reader.Depth == 1)
+                {
+                    (inPart, number, etag) = (true, null, null);
+                }
+                else if (reader.NodeType == XmlNodeType.EndElement && reader.LocalName == "Part" && reader.Depth == 1)
+                {
+                    if (number is null || etag is null)
+                    {
+                        return null;
+                    }
+
+                    parts.Add((number.Value, etag));
+                    inPart = false;
+                }
+                else if (inPart && reader.NodeType == XmlNodeType.Element && reader.Depth == 2)
+                {
+                    switch (reader.LocalName)
+                    {
+                        case "PartNumber":
+                            if (!int.TryParse(reader.ReadElementContentAsString().Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int parsed))
+                            {
+                                return null;
+                            }
+
+                            number = parsed;
+                            positioned = true;
+                            continue;
+                        case "ETag":
+                            etag = reader.ReadElementContentAsString().Trim();
+                            positioned = true;
+                            continue;
+                    }
+                }
+            }
+        }
+        catch (XmlException)
+        {
+            return null;
+        }
+
+        return parts;
+    }
+
+    private static void WriteOwner(XmlWriter w, string element, string ownerId)
+    {
+        w.WriteStartElement(element);
+        w.WriteElementString("ID", ownerId);
+        w.WriteElementString("DisplayName", ownerId);
+        w.WriteEndElement();
+    }
 
     /// <summary>ISO 8601 with milliseconds, as S3 writes LastModified and CreationDate.</summary>
     public static string Timestamp(long unixMs) =>

@@ -9,7 +9,7 @@ using System.Numerics;
 
 namespace O3Storage.Storage.Format;
 
-internal static class Crc32C
+public static class Crc32C
 {
     /// <summary>Bytes per lane: three lanes (24 KiB) stay in L1 cache.</summary>
     private const int LaneBytes = 8192;

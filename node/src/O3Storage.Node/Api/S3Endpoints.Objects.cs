@@ -1,0 +1,554 @@
+// Owns: the S3 object operations: PutObject, GetObject and HeadObject (ranges, conditions), DeleteObject,
+// DeleteObjects and CopyObject. Bytes go through the DataPath (stored on the replicas before anything
+// commits; read back checksum-verified from the nearest replica); metadata through the proposer.
+// Faults: a body that is short, over-long, or fails its Content-MD5 or signed SHA-256 commits nothing and
+// its blobs are deleted; a commit that fails after the bytes were stored leaves them to the collector.
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using O3Storage.Cluster.Metadata;
+using O3Storage.Node.Auth;
+using O3Storage.Node.Data;
+using O3Storage.Node.S3;
+
+namespace O3Storage.Node.Api;
+
+internal sealed partial class S3Endpoints
+{
+    /// <summary>The largest object one PutObject may carry: S3's own limit; larger objects go multipart.</summary>
+    public const long PutObjectBytesMax = 5L << 30;
+
+    /// <summary>S3's limit on the user metadata of one object (names and values, in UTF-8).</summary>
+    public const int UserMetadataBytesMax = 2048;
+
+    private const string DefaultContentType = "binary/octet-stream";
+    private const string UserMetadataPrefix = "x-amz-meta-";
+    private const int DeleteObjectsKeysMax = 1000;
+    private const int DeleteObjectsBodyBytesMax = 2 << 20;
+
+    private async Task<S3Error?> PutObjectAsync(HttpContext http, S3Route route, SigV4Context? signature, CancellationToken token)
+    {
+        if (S3Names.CheckKey(route.Key) is { } badKey)
+        {
+            return badKey;
+        }
+
+        if (!node.Raft.Metadata.Buckets.ContainsKey(route.Bucket))
+        {
+            // Checked on this node's state before any byte is stored; checked again by the commit itself.
+            await ReadStateAsync(token).ConfigureAwait(false);
+            if (!node.Raft.Metadata.Buckets.ContainsKey(route.Bucket))
+            {
+                return S3Error.NoSuchBucket(route.Bucket);
+            }
+        }
+
+        if (ReadUserMetadata(http.Request.Headers, out ImmutableArray<KeyValuePair<string, string>> userMetadata) is { } badMetadata)
+        {
+            return badMetadata;
+        }
+
+        (S3Error? bodyError, StoredObject? stored, PlacementPlan plan) = await StoreBodyAsync(http, route, signature).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        data.Stored(route.Bucket, route.Key, stored!, plan.Wanted);
+        var version = new ObjectVersion(
+            route.Key,
+            0,
+            stored!.SizeBytes,
+            Md5ETag(stored.Md5),
+            ContentTypeOf(http.Request.Headers),
+            time.GetUtcNow().ToUnixTimeMilliseconds(),
+            userMetadata,
+            stored.Blobs,
+            stored.Replicas);
+        return await CommitPutAsync(http, route.Bucket, version, () => data.Writer.DiscardAsync(stored)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stores the request body on the placement of the route's key, checked against Content-MD5 and a
+    /// signed x-amz-content-sha256: the stored bytes, or the S3 error (with nothing left stored).
+    /// </summary>
+    private async Task<(S3Error? Error, StoredObject? Stored, PlacementPlan Plan)> StoreBodyAsync(HttpContext http, S3Route route, SigV4Context? signature)
+    {
+        PlacementPlan plan = DataPath.Place(node.Raft.Metadata, route.Bucket, route.Key);
+        if (OpenBody(http, signature, out Stream body, out long length) is { } badBody)
+        {
+            return (badBody, null, plan);
+        }
+
+        if (ExpectedMd5(http.Request.Headers) is var (md5Error, expectedMd5) && md5Error is not null)
+        {
+            return (md5Error, null, plan);
+        }
+
+        byte[]? expectedSha256 = signature is { IsStreaming: false } && signature.ContentSha256 != SigV4Context.UnsignedPayload
+            ? Convert.FromHexString(signature.ContentSha256)
+            : null;
+        StoredObject stored;
+        try
+        {
+            stored = await data.Writer.WriteAsync(body, length, plan.Ranked, plan.Wanted, plan.Minimum, expectedSha256 is not null, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (BodyError(e) is { } bodyError)
+        {
+            return (bodyError, null, plan);
+        }
+
+        if (expectedMd5 is not null && !expectedMd5.AsSpan().SequenceEqual(stored.Md5))
+        {
+            _ = data.Writer.DiscardAsync(stored);
+            return (new S3Error("BadDigest", 400, $"the Content-MD5 you sent ({Convert.ToBase64String(expectedMd5)}) does not match the body's ({Convert.ToBase64String(stored.Md5)})"), null, plan);
+        }
+
+        if (expectedSha256 is not null && !expectedSha256.AsSpan().SequenceEqual(stored.Sha256))
+        {
+            _ = data.Writer.DiscardAsync(stored);
+            return (new S3Error("XAmzContentSHA256Mismatch", 400, $"the x-amz-content-sha256 you signed does not match the body's ({Convert.ToHexStringLower(stored.Sha256!)})"), null, plan);
+        }
+
+        return (null, stored, plan);
+    }
+
+    /// <summary>Commits a new version and answers with its ETag; if the bucket vanished first, the bytes are discarded.</summary>
+    private async Task<S3Error?> CommitPutAsync(HttpContext http, string bucket, ObjectVersion version, Func<Task>? discard, Func<ObjectVersion, byte[]>? answer = null)
+    {
+        using CancellationTokenSource deadline = ClusterDeadline(http);
+        await proposer.ProposeAsync(new PutObject(bucket, version), deadline.Token).ConfigureAwait(false);
+        if (!node.Raft.Metadata.Buckets.ContainsKey(bucket))
+        {
+            _ = discard?.Invoke();
+            return S3Error.NoSuchBucket(bucket); // deleted while the body streamed in: the commit did nothing
+        }
+
+        http.Response.Headers.ETag = version.ETag;
+        if (answer is not null)
+        {
+            await WriteXmlAsync(http, answer(version)).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    private async Task<S3Error?> GetObjectAsync(HttpContext http, S3Route route, CancellationToken token)
+    {
+        MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);
+        if (!state.Buckets.TryGetValue(route.Bucket, out BucketState? bucket))
+        {
+            return S3Error.NoSuchBucket(route.Bucket);
+        }
+
+        if (bucket.Objects.Find(route.Key) is not { } version)
+        {
+            return S3Error.NoSuchKey(route.Key);
+        }
+
+        IHeaderDictionary headers = http.Response.Headers;
+        headers.ETag = version.ETag;
+        headers.LastModified = DateTimeOffset.FromUnixTimeMilliseconds(version.CreatedUnixMs).ToString("R", CultureInfo.InvariantCulture);
+        headers.AcceptRanges = "bytes";
+        foreach ((string name, string value) in version.UserMetadata)
+        {
+            headers[UserMetadataPrefix + name] = value;
+        }
+
+        if (CheckConditions(http.Request.Headers, version) is { } failed)
+        {
+            if (failed == StatusCodes.Status304NotModified)
+            {
+                http.Response.StatusCode = failed;
+                return null;
+            }
+
+            return new S3Error("PreconditionFailed", 412, "at least one of the preconditions you specified did not hold");
+        }
+
+        (long offset, long count, bool partial) = (0, version.SizeBytes, false);
+        string range = http.Request.Headers.Range.ToString();
+        if (range.Length > 0 && ParseRange(range, version.SizeBytes) is var (rangeOffset, rangeCount, satisfiable))
+        {
+            if (!satisfiable)
+            {
+                headers.ContentRange = $"bytes */{version.SizeBytes}";
+                return new S3Error("InvalidRange", 416, $"the range '{range}' is not satisfiable for an object of {version.SizeBytes} bytes");
+            }
+
+            (offset, count, partial) = (rangeOffset, rangeCount, true);
+        }
+
+        http.Response.ContentType = http.Request.Query["response-content-type"].FirstOrDefault() ?? version.ContentType;
+        if (http.Request.Query["response-content-disposition"].FirstOrDefault() is { } disposition)
+        {
+            headers.ContentDisposition = disposition;
+        }
+
+        if (http.Request.Query["response-cache-control"].FirstOrDefault() is { } cacheControl)
+        {
+            headers.CacheControl = cacheControl;
+        }
+
+        http.Response.ContentLength = count;
+        if (partial)
+        {
+            http.Response.StatusCode = StatusCodes.Status206PartialContent;
+            headers.ContentRange = $"bytes {offset}-{offset + count - 1}/{version.SizeBytes}";
+        }
+
+        if (HttpMethods.IsHead(http.Request.Method))
+        {
+            return null;
+        }
+
+        try
+        {
+            await data.Reader.CopyAsync(
+                version,
+                offset,
+                count,
+                data.ReadOrder(version),
+                () => http.Response.StartAsync(http.RequestAborted),
+                http.Response.Body,
+                bad => data.Report(route.Bucket, route.Key, bad),
+                http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (ObjectUnreadableException e) when (!http.Response.HasStarted)
+        {
+            http.Response.ContentLength = null;
+            http.Response.Headers.ContentRange = default;
+            return new S3Error("ServiceUnavailable", 503, $"no replica of {route.Bucket}/{route.Key} could serve it now: {e.Message}");
+        }
+
+        return null;
+    }
+
+    private async Task<S3Error?> DeleteObjectAsync(HttpContext http, S3Route route, CancellationToken token)
+    {
+        MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);
+        if (!state.Buckets.TryGetValue(route.Bucket, out BucketState? bucket))
+        {
+            return S3Error.NoSuchBucket(route.Bucket);
+        }
+
+        if (bucket.Objects.Contains(route.Key))
+        {
+            await proposer.ProposeAsync(new DeleteObject(route.Bucket, route.Key), token).ConfigureAwait(false);
+        }
+
+        http.Response.StatusCode = StatusCodes.Status204NoContent; // S3 answers the same for a key that was not there
+        return null;
+    }
+
+    private async Task<S3Error?> DeleteObjectsAsync(HttpContext http, S3Route route, CancellationToken token)
+    {
+        if (http.Request.ContentLength is not { } length || length > DeleteObjectsBodyBytesMax)
+        {
+            return new S3Error("MissingContentLength", 411, $"DeleteObjects needs a Content-Length of at most {DeleteObjectsBodyBytesMax} bytes");
+        }
+
+        byte[] body = new byte[length];
+        await http.Request.Body.ReadExactlyAsync(body, http.RequestAborted).ConfigureAwait(false);
+        if (ExpectedMd5(http.Request.Headers) is var (md5Error, expectedMd5) && md5Error is not null)
+        {
+            return md5Error;
+        }
+
+        if (expectedMd5 is not null && !MD5.HashData(body).AsSpan().SequenceEqual(expectedMd5))
+        {
+            return new S3Error("BadDigest", 400, "the Content-MD5 you sent does not match the body");
+        }
+
+        if (S3Xml.ParseDelete(body) is not var (keys, quiet) || keys.Count == 0 || keys.Count > DeleteObjectsKeysMax)
+        {
+            return new S3Error("MalformedXML", 400, $"the body is not a Delete document naming 1 to {DeleteObjectsKeysMax} keys");
+        }
+
+        MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);
+        if (!state.Buckets.TryGetValue(route.Bucket, out BucketState? bucket))
+        {
+            return S3Error.NoSuchBucket(route.Bucket);
+        }
+
+        var deleted = new List<string>();
+        var errors = new List<(string, S3Error)>();
+        using CancellationTokenSource deadline = ClusterDeadline(http, keys.Count);
+        foreach (string key in keys)
+        {
+            if (S3Names.CheckKey(key) is { } badKey)
+            {
+                errors.Add((key, badKey));
+                continue;
+            }
+
+            if (bucket.Objects.Contains(key))
+            {
+                try
+                {
+                    await proposer.ProposeAsync(new DeleteObject(route.Bucket, key), deadline.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is ProposeException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
+                {
+                    errors.Add((key, new S3Error("ServiceUnavailable", 503, $"the cluster did not commit the delete: {e.Message}")));
+                    continue;
+                }
+            }
+
+            deleted.Add(key);
+        }
+
+        await WriteXmlAsync(http, S3Xml.DeleteResult(deleted, errors, quiet)).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>
+    /// CopyObject: the new version shares the source's blobs (they are immutable and collected only when
+    /// no version refers to them), so a copy of any size is one metadata commit and moves no bytes.
+    /// </summary>
+    private async Task<S3Error?> CopyObjectAsync(HttpContext http, S3Route route, CancellationToken token)
+    {
+        if (S3Names.CheckKey(route.Key) is { } badKey)
+        {
+            return badKey;
+        }
+
+        if (ParseCopySource(http.Request.Headers["x-amz-copy-source"].ToString()) is not var (sourceBucket, sourceKey))
+        {
+            return S3Error.InvalidArgument("x-amz-copy-source must be /bucket/key (URL-encoded)");
+        }
+
+        string directive = http.Request.Headers["x-amz-metadata-directive"].ToString();
+        if (directive is not ("" or "COPY" or "REPLACE"))
+        {
+            return S3Error.InvalidArgument("x-amz-metadata-directive must be COPY or REPLACE");
+        }
+
+        await DrainAsync(http).ConfigureAwait(false);
+        MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);
+        if (!state.Buckets.ContainsKey(route.Bucket))
+        {
+            return S3Error.NoSuchBucket(route.Bucket);
+        }
+
+        if (!state.Buckets.TryGetValue(sourceBucket, out BucketState? source))
+        {
+            return S3Error.NoSuchBucket(sourceBucket);
+        }
+
+        if (source.Objects.Find(sourceKey) is not { } original)
+        {
+            return S3Error.NoSuchKey(sourceKey);
+        }
+
+        if (CheckCopyConditions(http.Request.Headers, original) is { } failed)
+        {
+            return failed;
+        }
+
+        bool replace = directive == "REPLACE";
+        if (!replace && sourceBucket == route.Bucket && sourceKey == route.Key)
+        {
+            return new S3Error("InvalidRequest", 400, "copying an object onto itself without changing its metadata (x-amz-metadata-directive: REPLACE) is not allowed");
+        }
+
+        ImmutableArray<KeyValuePair<string, string>> userMetadata = original.UserMetadata;
+        if (replace && ReadUserMetadata(http.Request.Headers, out userMetadata) is { } badMetadata)
+        {
+            return badMetadata;
+        }
+
+        var copy = original with
+        {
+            Key = route.Key,
+            CreatedUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
+            ContentType = replace ? ContentTypeOf(http.Request.Headers) : original.ContentType,
+            UserMetadata = userMetadata,
+        };
+        S3Error? error = await CommitPutAsync(http, route.Bucket, copy, discard: null, v => S3Xml.CopyResult("CopyObjectResult", v.ETag, v.CreatedUnixMs)).ConfigureAwait(false);
+        http.Response.Headers.ETag = default;
+        return error;
+    }
+
+    /// <summary>The body to store and its length: aws-chunked decoded when the signature says so.</summary>
+    private static S3Error? OpenBody(HttpContext http, SigV4Context? signature, out Stream body, out long length)
+    {
+        body = http.Request.Body;
+        length = http.Request.ContentLength ?? -1;
+        if (signature is { IsStreaming: true })
+        {
+            string decoded = http.Request.Headers["x-amz-decoded-content-length"].ToString();
+            if (!long.TryParse(decoded, NumberStyles.None, CultureInfo.InvariantCulture, out length))
+            {
+                return new S3Error("MissingContentLength", 411, "an aws-chunked upload needs x-amz-decoded-content-length");
+            }
+
+            body = new AwsChunkedStream(http.Request.Body, signature);
+        }
+        else if (http.Request.Headers.ContentEncoding.ToString().Contains("aws-chunked", StringComparison.Ordinal))
+        {
+            return S3Error.InvalidArgument("an aws-chunked body must be signed as STREAMING-* (or sent without aws-chunked)");
+        }
+
+        if (length < 0)
+        {
+            return new S3Error("MissingContentLength", 411, "PutObject needs a Content-Length");
+        }
+
+        return length > PutObjectBytesMax
+            ? new S3Error("EntityTooLarge", 400, $"one PutObject carries at most {PutObjectBytesMax} bytes; use a multipart upload")
+            : null;
+    }
+
+    /// <summary>The S3 error for a failure while the body was being stored, or null to let it propagate.</summary>
+    private static S3Error? BodyError(Exception e) => e switch
+    {
+        AwsChunkedException chunked => new S3Error(chunked.Code, chunked.Code == "SignatureDoesNotMatch" ? 403 : 400, chunked.Message),
+        IncompleteBodyException short_ => new S3Error("IncompleteBody", 400, short_.Message),
+        ReplicationException { Full: true } full => new S3Error("InsufficientStorage", 507, full.Message),
+        ReplicationException replication => new S3Error("ServiceUnavailable", 503, replication.Message),
+        IOException io => new S3Error("IncompleteBody", 400, $"the body could not be read to its end: {io.Message}"),
+        _ => null,
+    };
+
+    /// <summary>Content-MD5 as bytes; an error when it is present but not base64 of 16 bytes.</summary>
+    private static (S3Error? Error, byte[]? Md5) ExpectedMd5(IHeaderDictionary headers)
+    {
+        string text = headers.ContentMD5.ToString();
+        if (text.Length == 0)
+        {
+            return (null, null);
+        }
+
+        byte[] md5 = new byte[16];
+        return Convert.TryFromBase64String(text, md5, out int written) && written == 16
+            ? (null, md5)
+            : (new S3Error("InvalidDigest", 400, "Content-MD5 must be the base64 of a 16-byte MD5"), null);
+    }
+
+    private static string Md5ETag(byte[] md5) => $"\"{Convert.ToHexStringLower(md5)}\"";
+
+    private static string ContentTypeOf(IHeaderDictionary headers) =>
+        headers.ContentType.ToString() is { Length: > 0 } type ? type : DefaultContentType;
+
+    /// <summary>The x-amz-meta-* headers (names lower-cased, as S3 keeps them), at most 2 KiB in all.</summary>
+    private static S3Error? ReadUserMetadata(IHeaderDictionary headers, out ImmutableArray<KeyValuePair<string, string>> metadata)
+    {
+        var pairs = new List<KeyValuePair<string, string>>();
+        int bytes = 0;
+        foreach ((string name, Microsoft.Extensions.Primitives.StringValues values) in headers)
+        {
+            if (name.StartsWith(UserMetadataPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                string key = name[UserMetadataPrefix.Length..].ToLowerInvariant();
+                string value = values.ToString();
+                bytes += Encoding.UTF8.GetByteCount(key) + Encoding.UTF8.GetByteCount(value);
+                pairs.Add(KeyValuePair.Create(key, value));
+            }
+        }
+
+        metadata = [.. pairs.OrderBy(p => p.Key, StringComparer.Ordinal)];
+        return bytes > UserMetadataBytesMax
+            ? new S3Error("MetadataTooLarge", 400, $"user metadata (x-amz-meta-*) is {bytes} bytes; at most {UserMetadataBytesMax} are allowed")
+            : null;
+    }
+
+    /// <summary>If-Match / If-None-Match / If-(Un)Modified-Since: null when the request goes on, else 304 or 412.</summary>
+    private static int? CheckConditions(IHeaderDictionary headers, ObjectVersion version)
+    {
+        DateTimeOffset modified = DateTimeOffset.FromUnixTimeMilliseconds(version.CreatedUnixMs / 1000 * 1000);
+        string ifMatch = headers.IfMatch.ToString();
+        if (ifMatch.Length > 0 && !EtagListMatches(ifMatch, version.ETag))
+        {
+            return StatusCodes.Status412PreconditionFailed;
+        }
+
+        if (ifMatch.Length == 0 && TryDate(headers.IfUnmodifiedSince, out DateTimeOffset unmodifiedSince) && modified > unmodifiedSince)
+        {
+            return StatusCodes.Status412PreconditionFailed;
+        }
+
+        string ifNoneMatch = headers.IfNoneMatch.ToString();
+        if (ifNoneMatch.Length > 0)
+        {
+            return EtagListMatches(ifNoneMatch, version.ETag) ? StatusCodes.Status304NotModified : null;
+        }
+
+        return TryDate(headers.IfModifiedSince, out DateTimeOffset modifiedSince) && modified <= modifiedSince ? StatusCodes.Status304NotModified : null;
+    }
+
+    private static S3Error? CheckCopyConditions(IHeaderDictionary headers, ObjectVersion source)
+    {
+        string ifMatch = headers["x-amz-copy-source-if-match"].ToString();
+        string ifNoneMatch = headers["x-amz-copy-source-if-none-match"].ToString();
+        return (ifMatch.Length > 0 && !EtagListMatches(ifMatch, source.ETag)) || (ifNoneMatch.Length > 0 && EtagListMatches(ifNoneMatch, source.ETag))
+            ? new S3Error("PreconditionFailed", 412, "a copy-source precondition did not hold")
+            : null;
+    }
+
+    private static bool EtagListMatches(string list, string etag) =>
+        list.Split(',').Select(t => t.Trim()).Any(t => t == "*" || t == etag || $"\"{t}\"" == etag || t == $"W/{etag}");
+
+    private static bool TryDate(Microsoft.Extensions.Primitives.StringValues value, out DateTimeOffset date) =>
+        DateTimeOffset.TryParse(value.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out date);
+
+    /// <summary>
+    /// One byte range (RFC 9110): "bytes=a-b", "bytes=a-", "bytes=-n". Null for anything else (several
+    /// ranges, another unit, malformed), which S3 answers with the whole object; not satisfiable when it
+    /// starts at or past the end.
+    /// </summary>
+    internal static (long Offset, long Count, bool Satisfiable)? ParseRange(string header, long size)
+    {
+        if (!header.StartsWith("bytes=", StringComparison.Ordinal) || header.Contains(','))
+        {
+            return null;
+        }
+
+        string spec = header[6..].Trim();
+        int dash = spec.IndexOf('-');
+        if (dash < 0)
+        {
+            return null;
+        }
+
+        string first = spec[..dash];
+        string last = spec[(dash + 1)..];
+        static bool Number(string text, out long value) => long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+        if (first.Length == 0)
+        {
+            if (!Number(last, out long suffix))
+            {
+                return null;
+            }
+
+            return suffix == 0 ? (0, 0, false) : (Math.Max(0, size - suffix), Math.Min(suffix, size), size > 0);
+        }
+
+        if (!Number(first, out long start) || (last.Length > 0 && (!Number(last, out long end) || end < start)))
+        {
+            return null;
+        }
+
+        long stop = last.Length == 0 ? size - 1 : Math.Min(long.Parse(last, CultureInfo.InvariantCulture), size - 1);
+        return start >= size ? (0, 0, false) : (start, stop - start + 1, true);
+    }
+
+    /// <summary>x-amz-copy-source: "bucket/key" or "/bucket/key", URL-encoded, optionally with ?versionId (only the current version exists).</summary>
+    internal static (string Bucket, string Key)? ParseCopySource(string header)
+    {
+        int question = header.IndexOf('?');
+        string path = SigV4.PercentDecode(question < 0 ? header : header[..question]).TrimStart('/');
+        int slash = path.IndexOf('/');
+        return slash <= 0 || slash == path.Length - 1 ? null : (path[..slash], path[(slash + 1)..]);
+    }
+
+    /// <summary>A fresh cluster deadline for a commit that follows a long transfer (the request's own started with it).</summary>
+    private static CancellationTokenSource ClusterDeadline(HttpContext http, int commits = 1)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        deadline.CancelAfter(ClusterWaitTimeout * Math.Max(1, commits / 16));
+        return deadline;
+    }
+}
