@@ -125,7 +125,8 @@ internal sealed class ObjectWriter(IBlobReplicas replicas, int chunkBytes = Obje
     {
         var id = new BlobId(blob.BlobId);
         string[] holders = [.. upload.Holders];
-        Task[] stores = [.. holders.Select(node => replicas.StoreAsync(node, id, content, blob.Crc32C, token))];
+        // Each call becomes a task even if it throws at once, so one failure never hides the others' outcome.
+        Task[] stores = [.. holders.Select(async node => await replicas.StoreAsync(node, id, content, blob.Crc32C, token).ConfigureAwait(false))];
         await Task.WhenAll(stores).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         token.ThrowIfCancellationRequested();
         for (int i = 0; i < holders.Length; i++)

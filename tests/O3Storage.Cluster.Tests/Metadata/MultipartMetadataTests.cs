@@ -1,0 +1,107 @@
+using O3Storage.Cluster.Metadata;
+
+namespace O3Storage.Cluster.Tests.Metadata;
+
+/// <summary>Multipart uploads in the replicated state: apply rules and encoding (commands and snapshot format 3).</summary>
+public sealed class MultipartMetadataTests
+{
+    private static MultipartUpload Upload(string id, string key = "big.iso") =>
+        new(id, key, 1_764_000_000_000, "application/x-iso9660-image", [KeyValuePair.Create("owner", "ada")], MultipartUpload.NoParts);
+
+    private static UploadedPart Part(int number, long size = 10) =>
+        new(number, $"\"e{number}\"", size, 1_764_000_000_001, [new BlobRef((UInt128)(1000 + number), size, (uint)number)], ["n1:8080", "n2:8080"]);
+
+    private static ObjectVersion Completed(string key) =>
+        new(key, 0, 20, "\"x-2\"", "t", 5, [], [new BlobRef(1001, 10, 1), new BlobRef(1002, 10, 2)], ["n1:8080"]);
+
+    private static MetadataState Apply(MetadataState state, params MetadataCommand[] commands)
+    {
+        foreach (MetadataCommand command in commands)
+        {
+            state = state.Apply(command, state.LastAppliedIndex + 1);
+        }
+
+        return state;
+    }
+
+    [Fact]
+    public void Upload_Parts_ReplaceByNumber_CompleteMakesTheObject_AndEndsTheUpload()
+    {
+        MetadataState state = Apply(
+            MetadataState.Empty,
+            new CreateBucket("b", 1),
+            new CreateMultipartUpload("b", Upload("u1")),
+            new PutPart("b", "u1", Part(2)),
+            new PutPart("b", "u1", Part(1)),
+            new PutPart("b", "u1", Part(2, 20)));
+        MultipartUpload upload = state.Buckets["b"].Uploads["u1"];
+        Assert.Equal([1, 2], upload.Parts.Keys);
+        Assert.Equal(20, upload.Parts[2].SizeBytes);
+
+        state = Apply(state, new CompleteMultipartUpload("b", "u1", Completed("big.iso")));
+        Assert.Empty(state.Buckets["b"].Uploads);
+        Assert.Equal(6, state.FindObject("b", "big.iso")!.VersionIndex);
+
+        // Completing or adding to an upload that is gone changes nothing.
+        MetadataState after = Apply(state, new CompleteMultipartUpload("b", "u1", Completed("other")), new PutPart("b", "u1", Part(3)));
+        Assert.Null(after.FindObject("b", "other"));
+        Assert.Empty(after.Buckets["b"].Uploads);
+    }
+
+    [Fact]
+    public void Abort_DropsTheUpload_CreateIsIdempotent_AndAGoneBucketIgnoresAll()
+    {
+        MetadataState state = Apply(
+            MetadataState.Empty,
+            new CreateBucket("b", 1),
+            new CreateMultipartUpload("b", Upload("u1")),
+            new PutPart("b", "u1", Part(1)),
+            new CreateMultipartUpload("b", Upload("u1", "another-key")));
+        Assert.Equal(("big.iso", 1), (state.Buckets["b"].Uploads["u1"].Key, state.Buckets["b"].Uploads["u1"].Parts.Count));
+
+        state = Apply(state, new AbortMultipartUpload("b", "u1"), new AbortMultipartUpload("b", "u1"));
+        Assert.Empty(state.Buckets["b"].Uploads);
+
+        MetadataState untouched = Apply(state, new CreateMultipartUpload("gone", Upload("u2")), new AbortMultipartUpload("gone", "u2"));
+        Assert.Same(state.Buckets, untouched.Buckets);
+    }
+
+
+    [Fact]
+    public void Commands_RoundTrip()
+    {
+        var create = Assert.IsType<CreateMultipartUpload>(MetadataCodec.Decode(MetadataCodec.Encode(new CreateMultipartUpload("b", Upload("u1")))));
+        Assert.Equal(("b", "u1", "big.iso", "application/x-iso9660-image"), (create.Bucket, create.Upload.UploadId, create.Upload.Key, create.Upload.ContentType));
+        Assert.Equal([KeyValuePair.Create("owner", "ada")], create.Upload.UserMetadata.ToArray());
+
+        var part = Assert.IsType<PutPart>(MetadataCodec.Decode(MetadataCodec.Encode(new PutPart("b", "u1", Part(7)))));
+        Assert.Equal((7, "\"e7\"", 10L), (part.Part.PartNumber, part.Part.ETag, part.Part.SizeBytes));
+        Assert.Equal(Part(7).Blobs.ToArray(), part.Part.Blobs.ToArray());
+        Assert.Equal(Part(7).Replicas.ToArray(), part.Part.Replicas.ToArray());
+
+        var complete = Assert.IsType<CompleteMultipartUpload>(MetadataCodec.Decode(MetadataCodec.Encode(new CompleteMultipartUpload("b", "u1", Completed("k")))));
+        Assert.Equal(("u1", "k", 2), (complete.UploadId, complete.Version.Key, complete.Version.Blobs.Length));
+
+        Assert.Equal(new AbortMultipartUpload("b", "u1"), MetadataCodec.Decode(MetadataCodec.Encode(new AbortMultipartUpload("b", "u1"))));
+
+        byte[] lying = MetadataCodec.Encode(new PutPart("b", "u1", Part(1) with { SizeBytes = 11 }));
+        Assert.Throws<MetadataFormatException>(() => MetadataCodec.Decode(lying));
+    }
+
+    [Fact]
+    public void Snapshot_KeepsUploadsAndTheirParts()
+    {
+        MetadataState state = Apply(
+            MetadataState.Empty,
+            new CreateBucket("b", 1),
+            new CreateMultipartUpload("b", Upload("u1")),
+            new CreateMultipartUpload("b", Upload("u2", "other")),
+            new PutPart("b", "u1", Part(1)),
+            new PutPart("b", "u1", Part(3)));
+        MetadataState decoded = MetadataCodec.DecodeSnapshot(MetadataCodec.EncodeSnapshot(state));
+        Assert.Equal(["u1", "u2"], decoded.Buckets["b"].Uploads.Keys);
+        Assert.Equal([1, 3], decoded.Buckets["b"].Uploads["u1"].Parts.Keys);
+        Assert.Equal("other", decoded.Buckets["b"].Uploads["u2"].Key);
+        Assert.Equal(Part(3).Blobs.ToArray(), decoded.Buckets["b"].Uploads["u1"].Parts[3].Blobs.ToArray());
+    }
+}
