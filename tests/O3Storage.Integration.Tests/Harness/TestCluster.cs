@@ -37,16 +37,17 @@ internal sealed class TestCluster : IDisposable
     /// The guide's "Bootstrap New Cluster": node 1 with --bootstrap, then nodes 2..size with --peers node1,
     /// waiting until every node sees all of them.
     /// </summary>
-    public static async Task<TestCluster> StartAsync(int subnet, int size, ITestOutputHelper output)
+    /// <param name="extra">Arguments every node gets (e.g. --api-keys PATH).</param>
+    public static async Task<TestCluster> StartAsync(int subnet, int size, ITestOutputHelper output, params string[] extra)
     {
         var cluster = new TestCluster(subnet, output);
         try
         {
-            cluster.Bootstrap(1);
+            cluster.Bootstrap(1, extra);
             await cluster.WaitForActiveNodesAsync([1], 1);
             for (int node = 2; node <= size; node++)
             {
-                cluster.Join(node, cluster.Peers(1));
+                cluster.Join(node, cluster.Peers(1), extra);
             }
 
             await cluster.WaitForActiveNodesAsync(Enumerable.Range(1, size), size);

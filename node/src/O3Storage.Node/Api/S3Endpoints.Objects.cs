@@ -126,10 +126,13 @@ internal sealed partial class S3Endpoints
             return S3Error.NoSuchBucket(bucket); // deleted while the body streamed in: the commit did nothing
         }
 
-        http.Response.Headers.ETag = version.ETag;
         if (answer is not null)
         {
-            await WriteXmlAsync(http, answer(version)).ConfigureAwait(false);
+            await WriteXmlAsync(http, answer(version)).ConfigureAwait(false); // the ETag goes in the body
+        }
+        else
+        {
+            http.Response.Headers.ETag = version.ETag;
         }
 
         return null;
@@ -367,9 +370,7 @@ internal sealed partial class S3Endpoints
             ContentType = replace ? ContentTypeOf(http.Request.Headers) : original.ContentType,
             UserMetadata = userMetadata,
         };
-        S3Error? error = await CommitPutAsync(http, route.Bucket, copy, discard: null, v => S3Xml.CopyResult("CopyObjectResult", v.ETag, v.CreatedUnixMs)).ConfigureAwait(false);
-        http.Response.Headers.ETag = default;
-        return error;
+        return await CommitPutAsync(http, route.Bucket, copy, discard: null, v => S3Xml.CopyResult("CopyObjectResult", v.ETag, v.CreatedUnixMs)).ConfigureAwait(false);
     }
 
     /// <summary>The body to store and its length: aws-chunked decoded when the signature says so.</summary>

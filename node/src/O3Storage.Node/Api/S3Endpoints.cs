@@ -67,7 +67,8 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
         {
             error = new S3Error("ServiceUnavailable", 503, e.Message);
         }
-        catch (Exception e) when (!http.RequestAborted.IsCancellationRequested && e is OperationCanceledException or DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException or InvalidOperationException)
+        catch (Exception e) when (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted
+            && e is OperationCanceledException or DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException or InvalidOperationException)
         {
             error = new S3Error("ServiceUnavailable", 503, $"the cluster did not answer within {ClusterWaitTimeout.TotalSeconds:0} s (no leader or no quorum); retry");
         }
