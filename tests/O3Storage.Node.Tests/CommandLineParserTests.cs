@@ -37,10 +37,12 @@ public sealed class CommandLineParserTests
     [Fact]
     public void EqualsForm_AndExplicitClusterPortAndData_AreAccepted()
     {
-        NodeOptions options = Run("--ip=127.0.0.2", "--port=9000", "--cluster-port=9500", "--peers=127.0.0.1", "--data=/tmp/x", "--join-timeout=500ms");
+        NodeOptions options = Run("--ip=127.0.0.2", "--port=9000", "--cluster-port=9500", "--peers=127.0.0.1", "--data=/tmp/x", "--join-timeout=500ms", "--orphan-grace=30m");
         Assert.Equal("127.0.0.2:9500", options.Cluster.ToString());
         Assert.Equal("/tmp/x", options.DataDirectory);
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.JoinTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(30), options.OrphanGrace);
+        Assert.Equal(TimeSpan.FromHours(1), Run("--ip=127.0.0.2", "--bootstrap").OrphanGrace);
     }
 
     [Theory]
@@ -60,6 +62,8 @@ public sealed class CommandLineParserTests
     [InlineData("unexpected argument 'start'", "start")]
     [InlineData("--bootstrap takes no value", "--ip", "10.0.0.1", "--bootstrap=yes")]
     [InlineData("--join-timeout 'soon' is not a duration", "--ip", "10.0.0.1", "--peers", "10.0.0.2", "--join-timeout", "soon")]
+    [InlineData("--orphan-grace '2d' is not a duration", "--ip", "10.0.0.1", "--bootstrap", "--orphan-grace", "2d")]
+    [InlineData("--orphan-grace '25h' is not a duration", "--ip", "10.0.0.1", "--bootstrap", "--orphan-grace", "25h")]
     [InlineData("--log-level 'loud'", "--ip", "10.0.0.1", "--bootstrap", "--log-level", "loud")]
     [InlineData("--config /nonexistent/cluster.json: no such file", "--ip", "10.0.0.1", "--config", "/nonexistent/cluster.json")]
     [InlineData("--device-size 100M is below the minimum of 268M", "--ip", "10.0.0.1", "--bootstrap", "--device-size", "100M")]

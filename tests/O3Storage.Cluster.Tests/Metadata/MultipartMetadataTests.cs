@@ -104,4 +104,24 @@ public sealed class MultipartMetadataTests
         Assert.Equal("other", decoded.Buckets["b"].Uploads["u2"].Key);
         Assert.Equal(Part(3).Blobs.ToArray(), decoded.Buckets["b"].Uploads["u1"].Parts[3].Blobs.ToArray());
     }
+
+    [Fact]
+    public void ObjectsPerReplica_FollowPutsOverwritesDeletesCompletes_AndSnapshots()
+    {
+        ObjectVersion On(string key, params string[] replicas) => Completed(key) with { Replicas = [.. replicas] };
+        MetadataState state = Apply(
+            MetadataState.Empty,
+            new CreateBucket("b", 1),
+            new PutObject("b", On("x", "n1", "n2")),
+            new PutObject("b", On("y", "n2", "n3")),
+            new PutObject("b", On("x", "n3")),
+            new CreateMultipartUpload("b", Upload("u1", "z")),
+            new CompleteMultipartUpload("b", "u1", On("z", "n1")),
+            new PutObject("gone", On("w", "n1")));
+        Assert.Equal([("n1", 1L), ("n2", 1L), ("n3", 2L)], state.ObjectsByReplica.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
+        Assert.Equal(state.ObjectsByReplica.OrderBy(p => p.Key), MetadataCodec.DecodeSnapshot(MetadataCodec.EncodeSnapshot(state)).ObjectsByReplica.OrderBy(p => p.Key));
+
+        state = Apply(state, new DeleteObject("b", "x"), new DeleteObject("b", "z"), new DeleteObject("b", "z"));
+        Assert.Equal([("n2", 1L), ("n3", 1L)], state.ObjectsByReplica.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
+    }
 }

@@ -7,13 +7,14 @@ namespace O3Storage.Cluster.Metadata;
 
 public sealed class MetadataState
 {
-    private MetadataState(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets)
+    private MetadataState(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets, ImmutableDictionary<string, long> objectsByReplica)
     {
         LastAppliedIndex = lastAppliedIndex;
         IncarnationId = incarnationId;
         Settings = settings;
         Members = members;
         Buckets = buckets;
+        ObjectsByReplica = objectsByReplica;
     }
 
     public static MetadataState Empty { get; } = new(
@@ -21,7 +22,8 @@ public sealed class MetadataState
         Guid.Empty,
         null,
         ImmutableSortedDictionary<string, MemberRecord>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableSortedDictionary<string, BucketState>.Empty.WithComparers(StringComparer.Ordinal));
+        ImmutableSortedDictionary<string, BucketState>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableDictionary<string, long>.Empty.WithComparers(StringComparer.Ordinal));
 
     public long LastAppliedIndex { get; }
 
@@ -37,13 +39,29 @@ public sealed class MetadataState
     /// <summary>Buckets by name (bucket names are lower-case ASCII, so ordinal is S3's order), each with its objects.</summary>
     public ImmutableSortedDictionary<string, BucketState> Buckets { get; }
 
-    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null) =>
-        new(
+    /// <summary>How many current object versions list each node as a replica: what /health reports as a node's total_objects, kept as commands apply.</summary>
+    public ImmutableDictionary<string, long> ObjectsByReplica { get; }
+
+    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null)
+    {
+        ImmutableSortedDictionary<string, BucketState> all = Empty.Buckets.AddRange((buckets ?? []).Select(b => KeyValuePair.Create(b.Info.Name, b)));
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (ObjectVersion version in all.Values.SelectMany(b => b.Objects))
+        {
+            foreach (string replica in version.Replicas)
+            {
+                counts[replica] = counts.GetValueOrDefault(replica) + 1;
+            }
+        }
+
+        return new(
             lastAppliedIndex,
             incarnationId,
             settings,
             Empty.Members.AddRange(members.Select(m => KeyValuePair.Create(m.NodeId, m))),
-            Empty.Buckets.AddRange((buckets ?? []).Select(b => KeyValuePair.Create(b.Info.Name, b))));
+            all,
+            Empty.ObjectsByReplica.AddRange(counts));
+    }
 
     public ObjectVersion? FindObject(string bucket, string key) =>
         Buckets.TryGetValue(bucket, out BucketState? state) ? state.Objects.Find(key) : null;
@@ -60,7 +78,7 @@ public sealed class MetadataState
 
         return command switch
         {
-            InitializeCluster init => new MetadataState(index, init.IncarnationId, init.Settings, Members, Buckets),
+            InitializeCluster init => new MetadataState(index, init.IncarnationId, init.Settings, Members, Buckets, ObjectsByReplica),
             AddMember add => With(index, AddOrReplace(add, index), Buckets),
             RemoveMember remove => With(index, Members.Remove(remove.NodeId), Buckets),
             CreateBucket create => With(index, Members, Buckets.ContainsKey(create.Name)
@@ -69,21 +87,21 @@ public sealed class MetadataState
             DeleteBucket delete => With(index, Members, Buckets.TryGetValue(delete.Name, out BucketState? bucket) && bucket.Objects.IsEmpty
                 ? Buckets.Remove(delete.Name)
                 : Buckets),
-            PutObject put => With(index, Members, Buckets.TryGetValue(put.Bucket, out BucketState? target)
-                ? Buckets.SetItem(put.Bucket, target with { Objects = target.Objects.SetItem(put.Version with { VersionIndex = index }) })
-                : Buckets),
-            DeleteObject remove => With(index, Members, Buckets.TryGetValue(remove.Bucket, out BucketState? holder) && holder.Objects.Contains(remove.Key)
-                ? Buckets.SetItem(remove.Bucket, holder with { Objects = holder.Objects.Remove(remove.Key) })
-                : Buckets),
+            PutObject put => Buckets.TryGetValue(put.Bucket, out BucketState? target)
+                ? Replace(index, target, target.Objects.Find(put.Version.Key), put.Version with { VersionIndex = index }, target.Uploads)
+                : Skip(index),
+            DeleteObject remove => Buckets.TryGetValue(remove.Bucket, out BucketState? holder) && holder.Objects.Find(remove.Key) is { } removed
+                ? Replace(index, holder, removed, null, holder.Uploads)
+                : Skip(index),
             CreateMultipartUpload create => WithBucket(index, create.Bucket, b => b.Uploads.ContainsKey(create.Upload.UploadId)
                 ? b
                 : b with { Uploads = b.Uploads.Add(create.Upload.UploadId, create.Upload with { Parts = MultipartUpload.NoParts }) }),
             PutPart part => WithBucket(index, part.Bucket, b => b.Uploads.TryGetValue(part.UploadId, out MultipartUpload? upload)
                 ? b with { Uploads = b.Uploads.SetItem(part.UploadId, upload with { Parts = upload.Parts.SetItem(part.Part.PartNumber, part.Part) }) }
                 : b),
-            CompleteMultipartUpload complete => WithBucket(index, complete.Bucket, b => b.Uploads.ContainsKey(complete.UploadId)
-                ? b with { Objects = b.Objects.SetItem(complete.Version with { VersionIndex = index }), Uploads = b.Uploads.Remove(complete.UploadId) }
-                : b),
+            CompleteMultipartUpload complete => Buckets.TryGetValue(complete.Bucket, out BucketState? into) && into.Uploads.ContainsKey(complete.UploadId)
+                ? Replace(index, into, into.Objects.Find(complete.Version.Key), complete.Version with { VersionIndex = index }, into.Uploads.Remove(complete.UploadId))
+                : Skip(index),
             AbortMultipartUpload abort => WithBucket(index, abort.Bucket, b => b with { Uploads = b.Uploads.Remove(abort.UploadId) }),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown command"),
         };
@@ -93,12 +111,43 @@ public sealed class MetadataState
     public MetadataState Skip(long index) =>
         index <= LastAppliedIndex ? this : With(index, Members, Buckets);
 
+    /// <summary>Replaces (or removes, or adds) one object version of <paramref name="bucket"/>, keeping the per-replica object counts.</summary>
+    private MetadataState Replace(long index, BucketState bucket, ObjectVersion? removed, ObjectVersion? added, ImmutableSortedDictionary<string, MultipartUpload> uploads)
+    {
+        ObjectIndex objects = bucket.Objects;
+        ImmutableDictionary<string, long> counts = ObjectsByReplica;
+        if (removed is not null)
+        {
+            objects = objects.Remove(removed.Key);
+            counts = Count(counts, removed.Replicas, -1);
+        }
+
+        if (added is not null)
+        {
+            objects = objects.SetItem(added);
+            counts = Count(counts, added.Replicas, +1);
+        }
+
+        return new MetadataState(index, IncarnationId, Settings, Members, Buckets.SetItem(bucket.Info.Name, bucket with { Objects = objects, Uploads = uploads }), counts);
+    }
+
+    private static ImmutableDictionary<string, long> Count(ImmutableDictionary<string, long> counts, IEnumerable<string> replicas, int delta)
+    {
+        foreach (string replica in replicas)
+        {
+            long count = counts.GetValueOrDefault(replica) + delta;
+            counts = count == 0 ? counts.Remove(replica) : counts.SetItem(replica, count);
+        }
+
+        return counts;
+    }
+
     /// <summary>Applies <paramref name="change"/> to one bucket; a no-op (bar the index) when the bucket does not exist.</summary>
     private MetadataState WithBucket(long index, string bucket, Func<BucketState, BucketState> change) =>
         With(index, Members, Buckets.TryGetValue(bucket, out BucketState? state) ? Buckets.SetItem(bucket, change(state)) : Buckets);
 
     private MetadataState With(long index, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets) =>
-        new(index, IncarnationId, Settings, members, buckets);
+        new(index, IncarnationId, Settings, members, buckets, ObjectsByReplica);
 
     private ImmutableSortedDictionary<string, MemberRecord> AddOrReplace(AddMember add, long index)
     {

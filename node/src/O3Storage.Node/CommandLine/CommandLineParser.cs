@@ -32,6 +32,8 @@ public static class CommandLineParser
           --compaction-rate SIZE
                                background compaction writes at most SIZE per second
                                (default 16M; 0 turns it off)
+          --orphan-grace TIME  keep blobs of writes that never committed this long before
+                               collecting them (default 1h; e.g. 30m, 90s)
           --api-keys PATH      role:key lines (admin, read-write, read-only), mode 600
                                (default /opt/o3storage/api-keys.txt; if that file does
                                not exist, authentication is off)
@@ -54,7 +56,7 @@ public static class CommandLineParser
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
@@ -251,6 +253,12 @@ public static class CommandLineParser
             return Fail($"--join-timeout '{timeoutText}' is not a duration (e.g. 30, 2s, 500ms)");
         }
 
+        TimeSpan orphanGrace = NodeOptions.DefaultOrphanGrace;
+        if (values.TryGetValue("--orphan-grace", out string? graceText) && !TryParseDuration(graceText, out orphanGrace))
+        {
+            return Fail($"--orphan-grace '{graceText}' is not a duration from 1ms to 24h (e.g. 1h, 30m, 90s)");
+        }
+
         string logLevel = values.GetValueOrDefault("--log-level", "info");
         if (logLevel is not ("debug" or "info" or "warning" or "error"))
         {
@@ -298,6 +306,7 @@ public static class CommandLineParser
             Peers = peers,
             DataDirectory = Path.GetFullPath(data),
             JoinTimeout = joinTimeout,
+            OrphanGrace = orphanGrace,
             Settings = settings,
             LogLevel = logLevel,
             DevicePath = device is null ? null : Path.GetFullPath(device),
@@ -314,6 +323,8 @@ public static class CommandLineParser
         duration = default;
         (string number, double scaleMs) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 1.0)
             : text.EndsWith('s') ? (text[..^1], 1000.0)
+            : text.EndsWith('m') ? (text[..^1], 60_000.0)
+            : text.EndsWith('h') ? (text[..^1], 3_600_000.0)
             : (text, 1000.0);
         if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || value <= 0 || value * scaleMs > TimeSpan.FromDays(1).TotalMilliseconds)
         {

@@ -49,6 +49,12 @@ public sealed record NodeOptions
     /// <summary>The background compaction budget; 0: no background compaction (a full store still compacts inline).</summary>
     public long CompactionBytesPerSecond { get; init; } = DefaultCompactionBytesPerSecond;
 
+    /// <summary>One hour: longer than any upload takes to stream its body before it commits.</summary>
+    public static readonly TimeSpan DefaultOrphanGrace = TimeSpan.FromHours(1);
+
+    /// <summary>How long a blob no commit ever referred to is kept before it is collected.</summary>
+    public TimeSpan OrphanGrace { get; init; } = DefaultOrphanGrace;
+
     public const string DefaultApiKeysPath = "/opt/o3storage/api-keys.txt";
 
     /// <summary>The guide's api-keys.txt. Missing at the default path: authentication is off.</summary>

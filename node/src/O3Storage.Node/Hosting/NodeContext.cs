@@ -54,7 +54,8 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             raft.LeaderEndPoint?.ToString(),
             raft.IsMember ? raft.ConfigurationMembers.Select(e => e.ToString()).ToList() : [],
             metadata,
-            storage.Health(),
+            // Objects: the committed versions this node is a replica of (blobs are 4 MiB pieces, not objects); bytes: what its device holds.
+            storage.Health() with { TotalObjects = metadata.ObjectsByReplica.GetValueOrDefault(NodeId) },
             keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count));
     }
 }

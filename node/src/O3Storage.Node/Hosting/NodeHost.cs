@@ -182,6 +182,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         NodeLog.Serving(logger, options.NodeId, uptime.ElapsedMilliseconds, raft.Role.ToWireName());
         Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
         Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, logger, shutdown.Token);
+        Task collector = new GarbageCollectorLoop(node, options.OrphanGrace, TimeProvider.System, logger).RunAsync(shutdown.Token);
         Task stopped = Task.Delay(Timeout.Infinite, shutdown.Token);
         Task first = await Task.WhenAny(stopped, raft.StateMachine.Faulted).ConfigureAwait(false);
         bool faulted = first == raft.StateMachine.Faulted;
@@ -204,6 +205,14 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // A step in progress finishes (it is bounded) before the store is closed below.
         await compactor.ConfigureAwait(false);
+        try
+        {
+            await collector.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The collector ends by cancellation.
+        }
 
         try
         {

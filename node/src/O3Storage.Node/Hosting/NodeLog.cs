@@ -79,4 +79,10 @@ internal static partial class NodeLog
 
     [LoggerMessage(5002, LogLevel.Warning, "{Bucket}/{Key} stored on {Stored} of {Wanted} replicas ({Replicas}): under-replicated until repair")]
     public static partial void UnderReplicated(ILogger logger, string bucket, string key, int stored, int wanted, string replicas);
+
+    [LoggerMessage(5003, LogLevel.Information, "collected {Blobs} garbage blobs ({Bytes} bytes) no committed object refers to")]
+    public static partial void GarbageCollected(ILogger logger, int blobs, long bytes);
+
+    [LoggerMessage(5004, LogLevel.Error, "garbage collection round failed; retrying next round")]
+    public static partial void GarbageCollectionFailed(ILogger logger, Exception exception);
 }

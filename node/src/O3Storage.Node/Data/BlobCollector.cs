@@ -1,0 +1,86 @@
+// Owns: deciding which of this node's blobs are garbage. A blob is live while a committed object
+// version or an uploaded part lists this node as a replica and the blob among its pieces. Garbage
+// comes in two kinds: released blobs (live at the last scan, not now: the object was deleted or
+// overwritten) go after a short delay, so reads that started before the change can finish; orphans
+// (never seen live: a write whose commit never happened, or a replica dropped mid-write) go only after
+// the orphan grace, which must outlast the slowest upload still streaming toward its commit.
+// Pure bookkeeping: the loop that lists the store, reads the metadata and deletes is NodeHost's.
+using O3Storage.Cluster.Metadata;
+using O3Storage.Storage;
+
+namespace O3Storage.Node.Data;
+
+internal sealed class BlobCollector(TimeSpan orphanGrace, TimeSpan releaseDelay)
+{
+    private readonly Dictionary<BlobId, DateTimeOffset> _due = [];
+    private HashSet<BlobId> _liveAtLastScan = [];
+
+    /// <summary>The blobs <paramref name="nodeId"/> must keep: those of the versions and parts that list it as a replica.</summary>
+    public static HashSet<BlobId> LiveOn(MetadataState state, string nodeId)
+    {
+        var live = new HashSet<BlobId>();
+        foreach (BucketState bucket in state.Buckets.Values)
+        {
+            foreach (ObjectVersion version in bucket.Objects)
+            {
+                Add(live, version.Replicas, version.Blobs, nodeId);
+            }
+
+            foreach (UploadedPart part in bucket.Uploads.Values.SelectMany(u => u.Parts.Values))
+            {
+                Add(live, part.Replicas, part.Blobs, nodeId);
+            }
+        }
+
+        return live;
+    }
+
+    /// <summary>One scan: the local blobs whose time has come, given what is live now.</summary>
+    public List<BlobId> Scan(IEnumerable<BlobId> local, HashSet<BlobId> live, DateTimeOffset now)
+    {
+        var garbage = new List<BlobId>();
+        var waiting = new HashSet<BlobId>();
+        foreach (BlobId id in local)
+        {
+            if (live.Contains(id))
+            {
+                continue;
+            }
+
+            waiting.Add(id);
+            if (!_due.TryGetValue(id, out DateTimeOffset due))
+            {
+                due = now + (_liveAtLastScan.Contains(id) ? releaseDelay : orphanGrace);
+                _due[id] = due;
+            }
+
+            if (now >= due)
+            {
+                garbage.Add(id);
+            }
+        }
+
+        // Forget blobs that became live again or left the store.
+        foreach (BlobId id in _due.Keys.Where(id => !waiting.Contains(id)).ToList())
+        {
+            _due.Remove(id);
+        }
+
+        _liveAtLastScan = live;
+        return garbage;
+    }
+
+    /// <summary>Blobs waiting out their delay.</summary>
+    public int Waiting => _due.Count;
+
+    private static void Add(HashSet<BlobId> live, System.Collections.Immutable.ImmutableArray<string> replicas, System.Collections.Immutable.ImmutableArray<BlobRef> blobs, string nodeId)
+    {
+        if (replicas.Contains(nodeId))
+        {
+            foreach (BlobRef blob in blobs)
+            {
+                live.Add(new BlobId(blob.BlobId));
+            }
+        }
+    }
+}

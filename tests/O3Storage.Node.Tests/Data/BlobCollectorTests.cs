@@ -1,0 +1,52 @@
+using O3Storage.Cluster.Metadata;
+using O3Storage.Node.Data;
+using O3Storage.Storage;
+
+namespace O3Storage.Node.Tests.Data;
+
+public sealed class BlobCollectorTests
+{
+    private static readonly DateTimeOffset s_start = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+    private static readonly BlobId s_a = new(1);
+    private static readonly BlobId s_b = new(2);
+    private static readonly BlobId s_c = new(3);
+
+    [Fact]
+    public void Orphans_WaitTheGrace_ReleasedBlobs_OnlyTheDelay_LiveOnesNever()
+    {
+        var collector = new BlobCollector(orphanGrace: TimeSpan.FromHours(1), releaseDelay: TimeSpan.FromSeconds(30));
+        BlobId[] local = [s_a, s_b, s_c];
+
+        Assert.Empty(collector.Scan(local, [s_a, s_b], s_start)); // c: an orphan, due in an hour
+        Assert.Empty(collector.Scan(local, [s_a], s_start.AddSeconds(10))); // b released: due in 30 s
+        Assert.Empty(collector.Scan(local, [s_a], s_start.AddSeconds(39)));
+        Assert.Equal([s_b], collector.Scan(local, [s_a], s_start.AddSeconds(40)));
+        Assert.Equal([s_b], collector.Scan(local, [s_a], s_start.AddMinutes(59))); // until it is gone
+        Assert.Equal([s_c], collector.Scan([s_a, s_c], [s_a], s_start.AddHours(1)));
+        Assert.Empty(collector.Scan([s_a], [s_a], s_start.AddDays(1)));
+    }
+
+    [Fact]
+    public void ABlobThatBecomesLiveAgain_IsForgiven()
+    {
+        var collector = new BlobCollector(TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1));
+        Assert.Empty(collector.Scan([s_a], [], s_start)); // an upload still streaming...
+        Assert.Empty(collector.Scan([s_a], [s_a], s_start.AddSeconds(50))); // ...committed in time
+        Assert.Equal(0, collector.Waiting);
+        Assert.Empty(collector.Scan([s_a], [s_a], s_start.AddMinutes(5)));
+    }
+
+    [Fact]
+    public void Live_IsWhatVersionsAndPartsListingThisNodeReferTo()
+    {
+        MetadataState state = MetadataState.Empty
+            .Apply(new CreateBucket("b", 1), 1)
+            .Apply(new PutObject("b", new ObjectVersion("k", 0, 2, "e", "t", 0, [], [new BlobRef(1, 1, 0), new BlobRef(2, 1, 0)], ["n1", "n2"])), 2)
+            .Apply(new PutObject("b", new ObjectVersion("other", 0, 1, "e", "t", 0, [], [new BlobRef(3, 1, 0)], ["n2"])), 3)
+            .Apply(new CreateMultipartUpload("b", new MultipartUpload("u", "m", 0, "t", [], MultipartUpload.NoParts)), 4)
+            .Apply(new PutPart("b", "u", new UploadedPart(1, "e", 1, 0, [new BlobRef(4, 1, 0)], ["n1"])), 5);
+        Assert.Equal([s_a, s_b, new BlobId(4)], BlobCollector.LiveOn(state, "n1").Order());
+        Assert.Equal([s_a, s_b, s_c], BlobCollector.LiveOn(state, "n2").Order());
+        Assert.Empty(BlobCollector.LiveOn(state, "n3"));
+    }
+}
