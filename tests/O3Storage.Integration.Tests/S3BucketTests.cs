@@ -11,32 +11,18 @@ namespace O3Storage.Integration.Tests;
 public sealed class S3BucketTests(ITestOutputHelper output) : IDisposable
 {
     private const int Subnet = 41;
-    private readonly string _keysDirectory = Directory.CreateTempSubdirectory("o3-it-keys-").FullName;
+    private readonly KeyFile _keys = new();
 
-    public void Dispose() => Directory.Delete(_keysDirectory, recursive: true);
+    public void Dispose() => _keys.Dispose();
 
-    private (string KeyFile, string Admin, string ReadWrite, string ReadOnly) WriteKeys()
-    {
-        (string admin, string readWrite, string readOnly) = (new string('a', 64), new string('b', 64), new string('c', 64));
-        string path = Path.Combine(_keysDirectory, "api-keys.txt");
-        File.WriteAllText(path, $"admin:{admin}\nread-write:{readWrite}\nread-only:{readOnly}\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return (path, admin, readWrite, readOnly);
-    }
+    private static AmazonS3Client Client(TestCluster cluster, int node, string secret, string? accessKeyId = null) => KeyFile.Client(cluster, node, secret, accessKeyId);
 
-    private static AmazonS3Client Client(TestCluster cluster, int node, string secret, string? accessKeyId = null) => new(
-        new BasicAWSCredentials(accessKeyId ?? AccessKeyId(secret), secret),
-        new AmazonS3Config { ServiceURL = $"http://{cluster.Ip(node)}:{TestCluster.ApiPort}", ForcePathStyle = true, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0 });
-
-    private static string AccessKeyId(string secret) =>
-        "O3" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)))[..18];
-
-    private static async Task<AmazonS3Exception> RefusedAsync(Func<Task> call) => await Assert.ThrowsAnyAsync<AmazonS3Exception>(call);
+    private static string AccessKeyId(string secret) => KeyFile.AccessKeyId(secret);
 
     [Fact]
     public async Task Buckets_CreateOnAFollower_ListEverywhere_RolesAndSignaturesEnforced()
     {
-        (string keyFile, string admin, string readWrite, string readOnly) = WriteKeys();
+        (string keyFile, string admin, string readWrite, string readOnly) = (_keys.Path, _keys.Admin, _keys.ReadWrite, _keys.ReadOnly);
         using var cluster = new TestCluster(Subnet, output);
         cluster.Bootstrap(1, "--api-keys", keyFile);
         await cluster.WaitForActiveNodesAsync([1], 1);
@@ -61,27 +47,27 @@ public sealed class S3BucketTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((0, false), (emptyV2.KeyCount ?? 0, emptyV2.IsTruncated ?? false));
         ListObjectsResponse emptyV1 = await writer.ListObjectsAsync(new ListObjectsRequest { BucketName = "photos", Marker = "a" });
         Assert.Empty(emptyV1.S3Objects ?? []);
-        Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await CodeOf(() => writer.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "missing" })));
-        Assert.Equal(("InvalidArgument", HttpStatusCode.BadRequest), await CodeOf(() => writer.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "photos", ContinuationToken = "bm90LW91cnM" })));
+        Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await S3Assert.CodeOf(() => writer.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "missing" })));
+        Assert.Equal(("InvalidArgument", HttpStatusCode.BadRequest), await S3Assert.CodeOf(() => writer.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "photos", ContinuationToken = "bm90LW91cnM" })));
 
-        Assert.Equal(("BucketAlreadyOwnedByYou", HttpStatusCode.Conflict), await CodeOf(() => writer.PutBucketAsync("photos")));
-        Assert.Equal(("InvalidBucketName", HttpStatusCode.BadRequest), await CodeOf(() => writer.PutBucketAsync("no_underscores")));
-        Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await CodeOf(() => writer.GetBucketLocationAsync("missing")));
+        Assert.Equal(("BucketAlreadyOwnedByYou", HttpStatusCode.Conflict), await S3Assert.CodeOf(() => writer.PutBucketAsync("photos")));
+        Assert.Equal(("InvalidBucketName", HttpStatusCode.BadRequest), await S3Assert.CodeOf(() => writer.PutBucketAsync("no_underscores")));
+        Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await S3Assert.CodeOf(() => writer.GetBucketLocationAsync("missing")));
 
         using (AmazonS3Client readOnlyClient = Client(cluster, 1, readOnly))
         {
-            Assert.Equal(("AccessDenied", HttpStatusCode.Forbidden), await CodeOf(() => readOnlyClient.PutBucketAsync("nope")));
-            Assert.Equal(("AccessDenied", HttpStatusCode.Forbidden), await CodeOf(() => readOnlyClient.DeleteBucketAsync("photos")));
+            Assert.Equal(("AccessDenied", HttpStatusCode.Forbidden), await S3Assert.CodeOf(() => readOnlyClient.PutBucketAsync("nope")));
+            Assert.Equal(("AccessDenied", HttpStatusCode.Forbidden), await S3Assert.CodeOf(() => readOnlyClient.DeleteBucketAsync("photos")));
         }
 
         using (AmazonS3Client wrongSecret = Client(cluster, 1, new string('d', 64), AccessKeyId(readWrite)))
         {
-            Assert.Equal(("SignatureDoesNotMatch", HttpStatusCode.Forbidden), await CodeOf(() => wrongSecret.ListBucketsAsync()));
+            Assert.Equal(("SignatureDoesNotMatch", HttpStatusCode.Forbidden), await S3Assert.CodeOf(() => wrongSecret.ListBucketsAsync()));
         }
 
         using (AmazonS3Client unknown = Client(cluster, 1, new string('e', 64)))
         {
-            Assert.Equal(("InvalidAccessKeyId", HttpStatusCode.Forbidden), await CodeOf(() => unknown.ListBucketsAsync()));
+            Assert.Equal(("InvalidAccessKeyId", HttpStatusCode.Forbidden), await S3Assert.CodeOf(() => unknown.ListBucketsAsync()));
         }
 
         using (var http = new HttpClient())
@@ -105,7 +91,7 @@ public sealed class S3BucketTests(ITestOutputHelper output) : IDisposable
         await adminOnLeader.DeleteBucketAsync("photos");
         using AmazonS3Client check = Client(cluster, follower, readOnly);
         Assert.Empty((await check.ListBucketsAsync()).Buckets ?? []);
-        Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await CodeOf(() => adminOnLeader.DeleteBucketAsync("photos")));
+        Assert.Equal(("NoSuchBucket", HttpStatusCode.NotFound), await S3Assert.CodeOf(() => adminOnLeader.DeleteBucketAsync("photos")));
     }
 
     [Fact]
@@ -166,9 +152,4 @@ public sealed class S3BucketTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private static async Task<(string Code, HttpStatusCode Status)> CodeOf(Func<Task> call)
-    {
-        AmazonS3Exception error = await RefusedAsync(call);
-        return (error.ErrorCode, error.StatusCode);
-    }
 }

@@ -29,11 +29,6 @@ public sealed class S3ObjectTests(ITestOutputHelper output) : IDisposable
         return copy.ToArray();
     }
 
-    private static async Task<(string Code, HttpStatusCode Status)> CodeOf(Func<Task> call)
-    {
-        AmazonS3Exception error = await Assert.ThrowsAnyAsync<AmazonS3Exception>(call);
-        return (error.ErrorCode, error.StatusCode);
-    }
 
     [Fact]
     public async Task Objects_WrittenOnOneNode_ReadOnEvery_WithRangesMetadataCopyDeleteAndMultipart()
@@ -64,7 +59,7 @@ public sealed class S3ObjectTests(ITestOutputHelper output) : IDisposable
         // Ranges, including one across a blob boundary and a suffix.
         Assert.Equal(large[((4 << 20) - 10)..((4 << 20) + 10)], await GetAsync(two, "data", "dir/large.bin", new ByteRange((4 << 20) - 10, (4 << 20) + 9)));
         Assert.Equal(large[^100..], await GetAsync(three, "data", "dir/large.bin", new ByteRange("bytes=-100")));
-        Assert.Equal(("InvalidRange", HttpStatusCode.RequestedRangeNotSatisfiable), await CodeOf(() => GetAsync(two, "data", "dir/small.bin", new ByteRange(5000, 6000))));
+        Assert.Equal(("InvalidRange", HttpStatusCode.RequestedRangeNotSatisfiable), await S3Assert.CodeOf(() => GetAsync(two, "data", "dir/small.bin", new ByteRange(5000, 6000))));
 
         // Overwrite: the new bytes everywhere at once.
         byte[] newer = Bytes(2000, 3);
@@ -80,7 +75,7 @@ public sealed class S3ObjectTests(ITestOutputHelper output) : IDisposable
         await two.CopyObjectAsync(replace);
         Assert.Equal("replaced", (await three.GetObjectMetadataAsync("data", "dir/small.bin")).Metadata["state"]);
         await one.DeleteObjectAsync("data", "dir/large.bin");
-        Assert.Equal(("NoSuchKey", HttpStatusCode.NotFound), await CodeOf(() => GetAsync(two, "data", "dir/large.bin")));
+        Assert.Equal(("NoSuchKey", HttpStatusCode.NotFound), await S3Assert.CodeOf(() => GetAsync(two, "data", "dir/large.bin")));
         Assert.Equal(large, await GetAsync(three, "data", "copy/large.bin"));
 
         // DeleteObjects; listing shows what is left.
@@ -102,7 +97,7 @@ public sealed class S3ObjectTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([1, 2], parts.Parts.Select(p => p.PartNumber ?? 0));
         ListMultipartUploadsResponse uploads = await three.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = "data" });
         Assert.Equal([started.UploadId], uploads.MultipartUploads.Select(u => u.UploadId));
-        Assert.Equal(("EntityTooSmall", HttpStatusCode.BadRequest), await CodeOf(() => two.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+        Assert.Equal(("EntityTooSmall", HttpStatusCode.BadRequest), await S3Assert.CodeOf(() => two.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
         {
             BucketName = "data", Key = "mp/object", UploadId = started.UploadId,
             PartETags = [new PartETag(2, up2.ETag), new PartETag(3, up2.ETag)],
@@ -116,12 +111,12 @@ public sealed class S3ObjectTests(ITestOutputHelper output) : IDisposable
         Assert.Equal($"\"{Convert.ToHexStringLower(MD5.HashData(partMd5s))}-2\"", completed.ETag);
         byte[] whole = await GetAsync(three, "data", "mp/object");
         Assert.Equal(part1.Concat(part2).ToArray(), whole);
-        Assert.Equal(("NoSuchUpload", HttpStatusCode.NotFound), await CodeOf(() => one.ListPartsAsync(new ListPartsRequest { BucketName = "data", Key = "mp/object", UploadId = started.UploadId })));
+        Assert.Equal(("NoSuchUpload", HttpStatusCode.NotFound), await S3Assert.CodeOf(() => one.ListPartsAsync(new ListPartsRequest { BucketName = "data", Key = "mp/object", UploadId = started.UploadId })));
 
         InitiateMultipartUploadResponse abandoned = await two.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = "data", Key = "mp/abandoned" });
         await one.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = "data", Key = "mp/abandoned", UploadId = abandoned.UploadId });
         Assert.Empty((await three.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = "data" })).MultipartUploads ?? []);
-        Assert.Equal(("NoSuchUpload", HttpStatusCode.NotFound), await CodeOf(() => one.UploadPartAsync(new UploadPartRequest { BucketName = "data", Key = "mp/abandoned", UploadId = abandoned.UploadId, PartNumber = 1, InputStream = new MemoryStream(part2) })));
+        Assert.Equal(("NoSuchUpload", HttpStatusCode.NotFound), await S3Assert.CodeOf(() => one.UploadPartAsync(new UploadPartRequest { BucketName = "data", Key = "mp/abandoned", UploadId = abandoned.UploadId, PartNumber = 1, InputStream = new MemoryStream(part2) })));
 
         // Conditional GET.
         using (var http = new HttpClient())
@@ -133,6 +128,6 @@ public sealed class S3ObjectTests(ITestOutputHelper output) : IDisposable
         }
 
         // A bucket with objects cannot be deleted; emptied, it can.
-        Assert.Equal(("BucketNotEmpty", HttpStatusCode.Conflict), await CodeOf(() => one.DeleteBucketAsync("data")));
+        Assert.Equal(("BucketNotEmpty", HttpStatusCode.Conflict), await S3Assert.CodeOf(() => one.DeleteBucketAsync("data")));
     }
 }

@@ -16,11 +16,6 @@ public sealed class S3RequestTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _keys.Dispose();
 
-    private static async Task<(string Code, HttpStatusCode Status)> CodeOf(Func<Task> call)
-    {
-        AmazonS3Exception error = await Assert.ThrowsAnyAsync<AmazonS3Exception>(call);
-        return (error.ErrorCode, error.StatusCode);
-    }
 
     /// <summary>A raw HTTP/1.1 exchange on a socket: what a broken or hostile client sends, byte for byte.</summary>
     private static async Task<string> RawAsync(TestCluster cluster, int node, byte[] request, bool closeAfterSend = false)
@@ -86,21 +81,21 @@ public sealed class S3RequestTests(ITestOutputHelper output) : IDisposable
         }
 
         (string, HttpStatusCode) denied = ("AccessDenied", HttpStatusCode.Forbidden);
-        Assert.Equal(denied, await CodeOf(() => readOnly.PutObjectAsync(new PutObjectRequest { BucketName = "matrix", Key = "ro", ContentBody = "x" })));
-        Assert.Equal(denied, await CodeOf(() => readOnly.DeleteObjectAsync("matrix", "seed")));
-        Assert.Equal(denied, await CodeOf(() => readOnly.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = "matrix", Objects = [new KeyVersion { Key = "seed" }] })));
-        Assert.Equal(denied, await CodeOf(() => readOnly.CopyObjectAsync("matrix", "seed", "matrix", "copy")));
-        Assert.Equal(denied, await CodeOf(() => readOnly.InitiateMultipartUploadAsync("matrix", "mp")));
-        Assert.Equal(denied, await CodeOf(() => readOnly.PutBucketAsync("another")));
-        Assert.Equal(denied, await CodeOf(() => readOnly.DeleteBucketAsync("matrix")));
+        Assert.Equal(denied, await S3Assert.CodeOf(() => readOnly.PutObjectAsync(new PutObjectRequest { BucketName = "matrix", Key = "ro", ContentBody = "x" })));
+        Assert.Equal(denied, await S3Assert.CodeOf(() => readOnly.DeleteObjectAsync("matrix", "seed")));
+        Assert.Equal(denied, await S3Assert.CodeOf(() => readOnly.DeleteObjectsAsync(new DeleteObjectsRequest { BucketName = "matrix", Objects = [new KeyVersion { Key = "seed" }] })));
+        Assert.Equal(denied, await S3Assert.CodeOf(() => readOnly.CopyObjectAsync("matrix", "seed", "matrix", "copy")));
+        Assert.Equal(denied, await S3Assert.CodeOf(() => readOnly.InitiateMultipartUploadAsync("matrix", "mp")));
+        Assert.Equal(denied, await S3Assert.CodeOf(() => readOnly.PutBucketAsync("another")));
+        Assert.Equal(denied, await S3Assert.CodeOf(() => readOnly.DeleteBucketAsync("matrix")));
         Assert.Equal(["seed"], (await admin.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "matrix" })).S3Objects.Select(o => o.Key));
 
         // Bad credentials: 403 with S3's error XML, whatever the operation.
         using AmazonS3Client wrongSecret = KeyFile.Client(cluster, 1, new string('d', 64), KeyFile.AccessKeyId(_keys.ReadWrite));
-        Assert.Equal(("SignatureDoesNotMatch", HttpStatusCode.Forbidden), await CodeOf(() => wrongSecret.PutObjectAsync(new PutObjectRequest { BucketName = "matrix", Key = "x", ContentBody = "x" })));
-        Assert.Equal(("SignatureDoesNotMatch", HttpStatusCode.Forbidden), await CodeOf(() => wrongSecret.GetObjectAsync("matrix", "seed")));
+        Assert.Equal(("SignatureDoesNotMatch", HttpStatusCode.Forbidden), await S3Assert.CodeOf(() => wrongSecret.PutObjectAsync(new PutObjectRequest { BucketName = "matrix", Key = "x", ContentBody = "x" })));
+        Assert.Equal(("SignatureDoesNotMatch", HttpStatusCode.Forbidden), await S3Assert.CodeOf(() => wrongSecret.GetObjectAsync("matrix", "seed")));
         using AmazonS3Client unknown = KeyFile.Client(cluster, 2, new string('e', 64));
-        Assert.Equal(("InvalidAccessKeyId", HttpStatusCode.Forbidden), await CodeOf(() => unknown.GetObjectAsync("matrix", "seed")));
+        Assert.Equal(("InvalidAccessKeyId", HttpStatusCode.Forbidden), await S3Assert.CodeOf(() => unknown.GetObjectAsync("matrix", "seed")));
 
         // Presigned URLs: a valid one works without credentials; an expired or tampered one is refused.
         using var http = new HttpClient();
