@@ -12,6 +12,9 @@ public sealed class S3NamesTests
     public void GoodBucketNames_Pass(string name) => Assert.Null(S3Names.CheckBucket(name));
 
     [Theory]
+    [InlineData("internal", "reserved")]
+    [InlineData("health", "reserved")]
+    [InlineData("admin", "reserved")]
     [InlineData("ab", "3 to 63")]
     [InlineData("a234567890123456789012345678901234567890123456789012345678901234", "3 to 63")]
     [InlineData("My-Bucket", "lower-case")]
