@@ -198,7 +198,7 @@ public sealed partial class BlobStore
         long writeOffset = BlockBytes;
         ulong maxSequence = 0;
         int damaged = 0;
-        (RecordHeader Header, long Offset)? last = null;
+        var wholeAtTail = new List<(RecordHeader Header, long Offset, int Entry)>();
         while (offset < limit)
         {
             ReadOnlySpan<byte> block = window.Block(offset, limit);
@@ -224,19 +224,37 @@ public sealed partial class BlobStore
             }
 
             maxSequence = Math.Max(maxSequence, header.Sequence);
+            if (header.Flags.HasFlag(RecordFlags.WrittenWhole))
+            {
+                wholeAtTail.Add((header, offset, entries.Count));
+            }
+
             entries.Add(SummaryEntry.Of(header, (uint)(offset / BlockBytes)));
-            last = (header, offset);
             offset += RecordHeader.BlocksFor(header.PayloadLengthBytes, BlockBytes) * BlockBytes;
             writeOffset = offset;
         }
 
-        // Writes are serialized and durable on return, so only the last record can be a torn one: one
-        // written whole whose payload did not all arrive never existed.
-        if (last is ({ Flags: RecordFlags.WrittenWhole } lastHeader, long lastOffset)
-            && !PayloadIntact(device, SegmentStart(superblock, segment.Index) + lastOffset, lastHeader, buffer))
+        // Writes are serialized and durable on return, so only the last write can be a torn one: the
+        // last record, or any record of the last batch of small puts (one write of at most one chunk,
+        // in which the device may have persisted some blocks and not others). A record written whole
+        // whose payload did not all arrive never existed (nor was it acknowledged). Older records are
+        // left to the read path, which reports real damage as a checksum error.
+        long batchWindow = Math.Min(BatchBytesMax, buffer.LengthBytes + BlockBytes);
+        var torn = new HashSet<int>();
+        foreach ((RecordHeader header, long at, int entry) in wholeAtTail)
         {
-            entries.RemoveAt(entries.Count - 1);
-            writeOffset = lastOffset;
+            bool last = entry == entries.Count - 1;
+            if ((last || (header.Flags.HasFlag(RecordFlags.Batched) && at >= writeOffset - batchWindow))
+                && !PayloadIntact(device, SegmentStart(superblock, segment.Index) + at, header, buffer))
+            {
+                torn.Add(entry);
+                writeOffset = last ? at : writeOffset;
+            }
+        }
+
+        if (torn.Count > 0)
+        {
+            entries = [.. entries.Where((_, i) => !torn.Contains(i))];
         }
 
         return new SegmentRecords(entries, Sealed: false, writeOffset, maxSequence, damaged);

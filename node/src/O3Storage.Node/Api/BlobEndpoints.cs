@@ -53,7 +53,7 @@ internal sealed class BlobEndpoints(NodeContext node, StoreWriter writer)
                 return;
             }
 
-            await writer.PutAsync(id, buffer, 0, (int)length).ConfigureAwait(false);
+            await writer.PutAsync(id, buffer.AsMemory(0, (int)length)).ConfigureAwait(false);
             http.Response.StatusCode = StatusCodes.Status204NoContent;
         }
         catch (StorageFullException e)

@@ -17,13 +17,7 @@ internal sealed class ClusterBlobs(string selfNodeId, StoreWriter writer, PeerCl
 
         try
         {
-            // The pooled chunk is a byte[] underneath; the store reads it as a stream without copying.
-            if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(content, out ArraySegment<byte> array))
-            {
-                array = content.ToArray();
-            }
-
-            await writer.PutAsync(id, array.Array!, array.Offset, array.Count).ConfigureAwait(false);
+            await writer.PutAsync(id, content).ConfigureAwait(false);
         }
         catch (StorageFullException e)
         {

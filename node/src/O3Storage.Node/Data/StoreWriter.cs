@@ -1,7 +1,10 @@
 // Owns: every write to this node's BlobStore, on one dedicated thread. The store serializes writes
 // under its lock and blocks on the device; queueing them here keeps HTTP and pool threads from piling
-// up behind that lock (64 clients would otherwise park 64 pool threads and starve the server).
-// Faults: a write's exception goes to its caller's task; the thread keeps serving the next one.
+// up behind that lock (64 clients would otherwise park 64 pool threads and starve the server). It is
+// also where group commit happens: small puts that queued up while the device was busy go to it as
+// one batch, one durable write for all of them.
+// Faults: a write's exception goes to its caller's task; the thread keeps serving the next one. A batch
+// that fails (a full store) is retried one put at a time, so each caller gets its own answer.
 using System.Collections.Concurrent;
 using O3Storage.Storage;
 
@@ -9,7 +12,7 @@ namespace O3Storage.Node.Data;
 
 internal sealed class StoreWriter : IDisposable
 {
-    private readonly BlockingCollection<Action> _queue = new();
+    private readonly BlockingCollection<Work> _queue = new();
     private readonly Thread _thread;
 
     public StoreWriter(BlobStore store)
@@ -21,15 +24,13 @@ internal sealed class StoreWriter : IDisposable
 
     public BlobStore Store { get; }
 
-    /// <summary>Stores <paramref name="length"/> bytes of <paramref name="buffer"/> as <paramref name="id"/>; durable when the task completes.</summary>
-    public Task<BlobInfo> PutAsync(BlobId id, byte[] buffer, int offset, int length) =>
-        RunAsync(() =>
-        {
-            using var content = new MemoryStream(buffer, offset, length, writable: false);
-            return Store.Put(id, content, length);
-        });
+    /// <summary>Puts that went to the device in a batch of more than one (for tests and benchmarks).</summary>
+    public long BatchedPuts { get; private set; }
 
-    public Task<bool> DeleteAsync(BlobId id) => RunAsync(() => Store.Delete(id));
+    /// <summary>Stores <paramref name="content"/> as <paramref name="id"/>; durable when the task completes. The caller keeps <paramref name="content"/> unchanged until then.</summary>
+    public Task<BlobInfo> PutAsync(BlobId id, ReadOnlyMemory<byte> content) => Enqueue(new Put(id, content));
+
+    public Task<bool> DeleteAsync(BlobId id) => Enqueue(new Delete(id));
 
     public void Dispose()
     {
@@ -38,36 +39,125 @@ internal sealed class StoreWriter : IDisposable
         _queue.Dispose();
     }
 
-    private Task<T> RunAsync<T>(Func<T> work)
+    private Task<T> Enqueue<T>(Work<T> work)
     {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            _queue.Add(() =>
-            {
-                try
-                {
-                    done.SetResult(work());
-                }
-                catch (Exception e)
-                {
-                    done.SetException(e);
-                }
-            });
+            _queue.Add(work);
         }
         catch (InvalidOperationException)
         {
-            done.SetException(new ObjectDisposedException(nameof(StoreWriter), "the node is stopping"));
+            work.Fail(new ObjectDisposedException(nameof(StoreWriter), "the node is stopping"));
         }
 
-        return done.Task;
+        return work.Task;
     }
 
     private void Run()
     {
-        foreach (Action work in _queue.GetConsumingEnumerable())
+        var batch = new List<Put>();
+        Work? carried = null;
+        while (carried is not null || _queue.TryTake(out carried, Timeout.Infinite))
         {
-            work();
+            Work work = carried;
+            carried = null;
+            if (work is not Put first || !Store.Batchable(first.Content.Length))
+            {
+                work.Execute(Store);
+                continue;
+            }
+
+            // Group commit: this put and the small puts queued behind it, up to one batch.
+            batch.Clear();
+            batch.Add(first);
+            long bytes = Record(first);
+            while (_queue.TryTake(out Work? next))
+            {
+                if (next is Put put && Store.Batchable(put.Content.Length) && bytes + Record(put) <= BlobStore.BatchBytesMax)
+                {
+                    batch.Add(put);
+                    bytes += Record(put);
+                    continue;
+                }
+
+                carried = next; // keeps queue order: a delete or a large put waits for the batch before it
+                break;
+            }
+
+            if (batch.Count == 1)
+            {
+                first.Execute(Store);
+                continue;
+            }
+
+            try
+            {
+                IReadOnlyList<BlobInfo> stored = Store.PutBatch([.. batch.Select(p => (p.Id, p.Content))]);
+                BatchedPuts += batch.Count;
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Complete(stored[i]);
+                }
+            }
+            catch (Exception)
+            {
+                foreach (Put put in batch)
+                {
+                    put.Execute(Store);
+                }
+            }
         }
+    }
+
+    private static long Record(Put put) => BlobStore.RecordBytes(put.Content.Length);
+
+    private abstract class Work
+    {
+        public abstract void Execute(BlobStore store);
+    }
+
+    private abstract class Work<T> : Work
+    {
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<T> Task => _done.Task;
+
+        public sealed override void Execute(BlobStore store)
+        {
+            try
+            {
+                _done.SetResult(Run(store));
+            }
+            catch (Exception e)
+            {
+                _done.SetException(e);
+            }
+        }
+
+        public void Complete(T result) => _done.SetResult(result);
+
+        public void Fail(Exception e) => _done.SetException(e);
+
+        protected abstract T Run(BlobStore store);
+    }
+
+    private sealed class Put(BlobId id, ReadOnlyMemory<byte> content) : Work<BlobInfo>
+    {
+        public BlobId Id { get; } = id;
+
+        public ReadOnlyMemory<byte> Content { get; } = content;
+
+        protected override BlobInfo Run(BlobStore store)
+        {
+            // The chunk is a pooled byte[] underneath: the store reads it as a stream without a copy.
+            ArraySegment<byte> array = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(Content, out ArraySegment<byte> segment) ? segment : Content.ToArray();
+            using var stream = new MemoryStream(array.Array!, array.Offset, array.Count, writable: false);
+            return store.Put(Id, stream, Content.Length);
+        }
+    }
+
+    private sealed class Delete(BlobId id) : Work<bool>
+    {
+        protected override bool Run(BlobStore store) => store.Delete(id);
     }
 }

@@ -1,6 +1,6 @@
 // Owns: the 64-byte header at the start of every record's first 4 KiB block.
 //
-//  0 u32 magic "O3RC"      4 u8 version   5 u8 kind   6 u16 flags (1: written whole, see RecordFlags)
+//  0 u32 magic "O3RC"      4 u8 version   5 u8 kind   6 u16 flags (1: written whole, 2: batched; see RecordFlags)
 //  8 u64 sequence (global, monotonic: orders puts and deletes of one blob across segments)
 // 16 u128 blob id (0 for segment bookkeeping)
 // 32 u64 payload length    40 u32 payload CRC-32C   44 u32 reserved
@@ -34,6 +34,13 @@ internal enum RecordFlags : ushort
     /// without all of its payload: recovery verifies the payload of such a record at the log tail.
     /// </summary>
     WrittenWhole = 1,
+
+    /// <summary>
+    /// Written whole in one device write together with other small records (group commit): a power
+    /// cut may have persisted any of that write's blocks, so recovery verifies every such record in
+    /// the last batch-sized stretch of a segment's log, not only the last record.
+    /// </summary>
+    Batched = 2,
 }
 
 internal readonly record struct RecordHeader(RecordKind Kind, ulong Sequence, BlobId Id, long PayloadLengthBytes, uint PayloadCrc, ulong SegmentSequence, RecordFlags Flags = RecordFlags.None)

@@ -1,0 +1,119 @@
+// The load generator behind bench/object_bench.py: the same client code against o3storage (S3 PUT/GET
+// of /BUCKET/KEY) and etcd (its HTTP gateway, /v3/kv/put and /v3/kv/range, values base64 in JSON as
+// the gateway requires), so the two systems are measured by one yardstick.
+//   o3-loadgen --target o3|etcd --endpoints http://a,http://b --op put|get --clients 64
+//              --size 4096 --keys 10000 --seconds 10 [--bucket bench]
+// Each client takes the next endpoint round-robin and the next key; the run stops after --seconds
+// (or after --keys operations with --once). Prints one JSON line: ops, seconds, ops_per_s,
+// mib_per_s, p50_ms, p99_ms, errors (non-2xx or failed), first_error.
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+var options = new Dictionary<string, string>(StringComparer.Ordinal);
+for (int i = 0; i + 1 < args.Length; i += 2)
+{
+    options[args[i].TrimStart('-')] = args[i + 1];
+}
+
+string target = options.GetValueOrDefault("target", "o3");
+string[] endpoints = options["endpoints"].Split(',');
+string op = options.GetValueOrDefault("op", "put");
+int clients = int.Parse(options.GetValueOrDefault("clients", "64"), CultureInfo.InvariantCulture);
+long size = ParseSize(options.GetValueOrDefault("size", "4096"));
+int keys = int.Parse(options.GetValueOrDefault("keys", "10000"), CultureInfo.InvariantCulture);
+double seconds = double.Parse(options.GetValueOrDefault("seconds", "10"), CultureInfo.InvariantCulture);
+bool once = options.GetValueOrDefault("once") == "1"; // each key exactly once, then stop
+string bucket = options.GetValueOrDefault("bucket", "bench");
+
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
+{
+    Timeout = TimeSpan.FromMinutes(5),
+};
+byte[] value = new byte[size];
+new Random(42).NextBytes(value);
+string valueBase64 = target == "etcd" ? Convert.ToBase64String(value) : string.Empty;
+
+long next = -1;
+long errors = 0;
+string? firstError = null;
+var latencies = new List<double>[clients];
+var clock = Stopwatch.StartNew();
+var stop = TimeSpan.FromSeconds(seconds);
+
+async Task ClientAsync(int client)
+{
+    var mine = latencies[client] = new List<double>(4096);
+    byte[] sink = new byte[64 * 1024];
+    while (clock.Elapsed < stop)
+    {
+        long n = Interlocked.Increment(ref next);
+        if (once && n >= keys)
+        {
+            return;
+        }
+
+        int key = (int)(n % keys);
+        string endpoint = endpoints[n % endpoints.Length];
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            using HttpRequestMessage request = Request(endpoint, key);
+            using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            await using Stream body = await response.Content.ReadAsStreamAsync();
+            long read = 0;
+            for (int got; (got = await body.ReadAsync(sink)) > 0;)
+            {
+                read += got;
+            }
+
+            if (!response.IsSuccessStatusCode || (op == "get" && target == "o3" && read != size))
+            {
+                Fail($"{(int)response.StatusCode} from {endpoint} ({read} bytes)");
+                continue;
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+        {
+            Fail($"{endpoint}: {e.Message}");
+            continue;
+        }
+
+        mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+}
+
+void Fail(string what)
+{
+    Interlocked.Increment(ref errors);
+    Interlocked.CompareExchange(ref firstError, what, null);
+}
+
+HttpRequestMessage Request(string endpoint, int key)
+{
+    string name = $"k{key:D8}";
+    if (target == "etcd")
+    {
+        string keyBase64 = Convert.ToBase64String(Encoding.ASCII.GetBytes(name));
+        string json = op == "put" ? $"{{\"key\":\"{keyBase64}\",\"value\":\"{valueBase64}\"}}" : $"{{\"key\":\"{keyBase64}\"}}";
+        return new HttpRequestMessage(HttpMethod.Post, $"{endpoint}/v3/kv/{(op == "put" ? "put" : "range")}") { Content = new StringContent(json, Encoding.ASCII, "application/json") };
+    }
+
+    return op == "put"
+        ? new HttpRequestMessage(HttpMethod.Put, $"{endpoint}/{bucket}/{name}") { Content = new ByteArrayContent(value) }
+        : new HttpRequestMessage(HttpMethod.Get, $"{endpoint}/{bucket}/{name}");
+}
+
+await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => ClientAsync(c))));
+double elapsed = clock.Elapsed.TotalSeconds;
+double[] all = [.. latencies.SelectMany(l => l).Order()];
+double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)];
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"{{\"ops\":{all.Length},\"seconds\":{elapsed:F3},\"ops_per_s\":{all.Length / elapsed:F1},\"mib_per_s\":{all.Length * (double)size / elapsed / (1 << 20):F1},\"p50_ms\":{Percentile(0.50):F2},\"p99_ms\":{Percentile(0.99):F2},\"errors\":{errors},\"first_error\":{(firstError is null ? "null" : "\"" + firstError.Replace("\"", "'", StringComparison.Ordinal) + "\"")}}}"));
+
+static long ParseSize(string text)
+{
+    long scale = char.ToUpperInvariant(text[^1]) switch { 'K' => 1 << 10, 'M' => 1 << 20, 'G' => 1 << 30, _ => 1 };
+    return long.Parse(scale == 1 ? text : text[..^1], CultureInfo.InvariantCulture) * scale;
+}
