@@ -52,8 +52,10 @@ clean-run:
 # Cluster (vs etcd) then storage (vs fio, including a 1M-blob recovery: about 10 minutes).
 bench: publish
 	dotnet build bench/StorageBench -c Release -nologo -clp:NoSummary
+	dotnet build bench/LoadGen -c Release -nologo -clp:NoSummary
 	python3 bench/cluster_bench.py
 	python3 bench/storage_bench.py
+	python3 bench/object_bench.py
 
 format:
 	dotnet format O3StorageOS.sln

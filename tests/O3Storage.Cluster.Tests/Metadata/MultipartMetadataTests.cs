@@ -124,4 +124,22 @@ public sealed class MultipartMetadataTests
         state = Apply(state, new DeleteObject("b", "x"), new DeleteObject("b", "z"), new DeleteObject("b", "z"));
         Assert.Equal([("n2", 1L), ("n3", 1L)], state.ObjectsByReplica.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
     }
+
+    [Fact]
+    public void Batch_AppliesItsCommandsInOrderAtOneIndex_RoundTrips_AndRefusesWhatItMayNotHold()
+    {
+        var batch = new Batch([new CreateBucket("b", 1), new PutObject("b", Completed("x")), new PutObject("b", Completed("x") with { ETag = "\"second\"" }), new DeleteObject("b", "missing")]);
+        MetadataState state = MetadataState.Empty.Apply(MetadataCodec.Decode(MetadataCodec.Encode(batch)), 5);
+        Assert.Equal(5, state.LastAppliedIndex);
+        Assert.Equal(("\"second\"", 5L), (state.FindObject("b", "x")!.ETag, state.FindObject("b", "x")!.VersionIndex));
+        Assert.Equal(1, state.ObjectsByReplica["n1:8080"]);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => MetadataCodec.Encode(new Batch([new AddMember("n", "e", Guid.NewGuid())])));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MetadataCodec.Encode(new Batch([batch])));
+        byte[] encoded = MetadataCodec.Encode(batch);
+        for (int length = 0; length < encoded.Length; length++)
+        {
+            Assert.Throws<MetadataFormatException>(() => MetadataCodec.Decode(encoded.AsSpan(0, length)));
+        }
+    }
 }

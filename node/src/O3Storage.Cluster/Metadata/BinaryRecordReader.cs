@@ -24,6 +24,12 @@ internal ref struct BinaryRecordReader(ReadOnlySpan<byte> data)
 
     public UInt128 ReadUInt128() => BinaryPrimitives.ReadUInt128LittleEndian(Take(16));
 
+    public ReadOnlySpan<byte> ReadBlock()
+    {
+        int length = ReadInt32();
+        return length >= 0 ? Take(length) : throw new MetadataFormatException("metadata record holds a negative block length");
+    }
+
     public string ReadString()
     {
         int length = ReadUInt16();

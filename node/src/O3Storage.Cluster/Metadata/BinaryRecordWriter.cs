@@ -64,5 +64,13 @@ internal sealed class BinaryRecordWriter
         _buffer.Advance(length);
     }
 
+    /// <summary>A length-prefixed (u32) run of bytes.</summary>
+    public void WriteBlock(ReadOnlySpan<byte> value)
+    {
+        WriteInt32(value.Length);
+        value.CopyTo(_buffer.GetSpan(value.Length));
+        _buffer.Advance(value.Length);
+    }
+
     public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
 }

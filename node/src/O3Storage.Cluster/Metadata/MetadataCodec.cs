@@ -28,6 +28,7 @@ public static class MetadataCodec
         PutPart = 9,
         CompleteMultipartUpload = 10,
         AbortMultipartUpload = 11,
+        Batch = 12,
     }
 
     public static byte[] Encode(MetadataCommand command)
@@ -92,6 +93,20 @@ public static class MetadataCodec
                 writer.WriteString(abort.Bucket);
                 writer.WriteString(abort.UploadId);
                 break;
+            case Batch batch:
+                writer.WriteUInt16((ushort)CommandKind.Batch);
+                writer.WriteInt32(batch.Commands.Count);
+                foreach (MetadataCommand inner in batch.Commands)
+                {
+                    if (!Batch.MayHold(inner))
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(command), inner.GetType().Name, "a batch holds only bucket and object commands");
+                    }
+
+                    writer.WriteBlock(Encode(inner));
+                }
+
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "command has no encoding");
         }
@@ -123,6 +138,7 @@ public static class MetadataCodec
             CommandKind.PutPart => new PutPart(reader.ReadString(), reader.ReadString(), ReadPart(ref reader)),
             CommandKind.CompleteMultipartUpload => new CompleteMultipartUpload(reader.ReadString(), reader.ReadString(), ReadObject(ref reader)),
             CommandKind.AbortMultipartUpload => new AbortMultipartUpload(reader.ReadString(), reader.ReadString()),
+            CommandKind.Batch => ReadBatch(ref reader),
             _ => throw new MetadataFormatException($"metadata command kind {kind} is not understood by this node; upgrade this node"),
         };
 
@@ -236,6 +252,19 @@ public static class MetadataCodec
         }
 
         return MetadataState.Create(lastApplied, incarnation, settings, members, buckets);
+    }
+
+    private static Batch ReadBatch(ref BinaryRecordReader reader)
+    {
+        int count = ReadCount(ref reader, "batch");
+        var commands = new List<MetadataCommand>(Math.Min(count, 4096));
+        for (int i = 0; i < count; i++)
+        {
+            MetadataCommand inner = Decode(reader.ReadBlock());
+            commands.Add(Batch.MayHold(inner) ? inner : throw new MetadataFormatException($"a metadata batch holds a {inner.GetType().Name}, which it may not"));
+        }
+
+        return new Batch(commands);
     }
 
     private static int ReadCount(ref BinaryRecordReader reader, string what)

@@ -48,3 +48,14 @@ public sealed record CompleteMultipartUpload(string Bucket, string UploadId, Obj
 
 /// <summary>Drops an upload and its parts; a no-op when it is gone.</summary>
 public sealed record AbortMultipartUpload(string Bucket, string UploadId) : MetadataCommand;
+
+/// <summary>
+/// Several bucket and object commands committed as one log entry (a node batches what its clients
+/// proposed while its previous proposal was in flight), applied in order at the entry's index; never
+/// nested, never membership changes.
+/// </summary>
+public sealed record Batch(IReadOnlyList<MetadataCommand> Commands) : MetadataCommand
+{
+    public static bool MayHold(MetadataCommand command) =>
+        command is CreateBucket or DeleteBucket or PutObject or DeleteObject or CreateMultipartUpload or PutPart or CompleteMultipartUpload or AbortMultipartUpload;
+}

@@ -76,6 +76,23 @@ public sealed class MetadataState
             throw new InvalidOperationException($"log index {index} applied after {LastAppliedIndex}: the log went backwards");
         }
 
+        if (command is Batch batch)
+        {
+            // Every command of the batch applies at the entry's index, in order.
+            MetadataState state = Skip(index);
+            foreach (MetadataCommand inner in batch.Commands)
+            {
+                state = state.ApplyAt(inner, index);
+            }
+
+            return state;
+        }
+
+        return ApplyAt(command, index);
+    }
+
+    private MetadataState ApplyAt(MetadataCommand command, long index)
+    {
         return command switch
         {
             InitializeCluster init => new MetadataState(index, init.IncarnationId, init.Settings, Members, Buckets, ObjectsByReplica),

@@ -1,6 +1,9 @@
 // Owns: committing a metadata command from any node: directly on the leader, else through the leader's
 // /internal/propose (forwarded at most once), followed by a read barrier so this node's state already
 // shows the commit when the caller reads it back to choose its answer.
+// Commands proposed while this node's previous proposal is in flight wait and then go together as one
+// Batch: one log entry, one forward, one barrier for all of them (natural batching: no timer, so a
+// lone request pays nothing and a busy node commits many requests per round).
 // Faults: no leader, an unreachable leader, or a refusal is a ProposeException (the S3 layer answers 503).
 using System.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
@@ -13,10 +16,79 @@ internal sealed class ProposeException(string message) : Exception(message);
 
 internal sealed class MetadataProposer(NodeContext node, PeerClient peers)
 {
+    /// <summary>At most this many commands go in one batch (a log entry stays well under the 1 MiB proposal limit).</summary>
+    public const int BatchCommandsMax = 256;
+
+    /// <summary>How long one batch may take to commit before its waiters hear 503.</summary>
+    private static readonly TimeSpan s_batchTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly object _gate = new();
+    private readonly Queue<(MetadataCommand Command, TaskCompletionSource Done)> _waiting = new();
+    private bool _pumping;
+
     public string? InternalBearer => InternalAuth.Bearer(node);
 
-    /// <param name="forwarded">This node is itself handling a forwarded proposal: pass it on marked, so it is never passed on twice.</param>
-    public async Task ProposeAsync(MetadataCommand command, CancellationToken token, bool forwarded = false)
+    /// <summary>Commits <paramref name="command"/>, batched with whatever else this node is proposing.</summary>
+    /// <param name="forwarded">This node is itself handling a forwarded proposal: commit it as it came, marked, so it is never passed on twice.</param>
+    public Task ProposeAsync(MetadataCommand command, CancellationToken token, bool forwarded = false)
+    {
+        if (forwarded || !Batch.MayHold(command))
+        {
+            return CommitAsync(command, token, forwarded);
+        }
+
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool start;
+        lock (_gate)
+        {
+            _waiting.Enqueue((command, done));
+            start = !_pumping;
+            _pumping = true;
+        }
+
+        if (start)
+        {
+            _ = Task.Run(PumpAsync, CancellationToken.None);
+        }
+
+        return done.Task.WaitAsync(token);
+    }
+
+    /// <summary>Commits what is waiting, a batch at a time, until nothing is.</summary>
+    private async Task PumpAsync()
+    {
+        while (true)
+        {
+            List<(MetadataCommand Command, TaskCompletionSource Done)> batch = [];
+            lock (_gate)
+            {
+                while (batch.Count < BatchCommandsMax && _waiting.TryDequeue(out var next))
+                {
+                    batch.Add(next);
+                }
+
+                if (batch.Count == 0)
+                {
+                    _pumping = false;
+                    return;
+                }
+            }
+
+            MetadataCommand command = batch.Count == 1 ? batch[0].Command : new Batch([.. batch.Select(b => b.Command)]);
+            using var timeout = new CancellationTokenSource(s_batchTimeout);
+            try
+            {
+                await CommitAsync(command, timeout.Token, forwarded: false).ConfigureAwait(false);
+                batch.ForEach(b => b.Done.TrySetResult());
+            }
+            catch (Exception e)
+            {
+                batch.ForEach(b => b.Done.TrySetException(e));
+            }
+        }
+    }
+
+    private async Task CommitAsync(MetadataCommand command, CancellationToken token, bool forwarded)
     {
         if (node.Raft.IsLeader)
         {

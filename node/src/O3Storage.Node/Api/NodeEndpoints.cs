@@ -66,7 +66,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
             return;
         }
 
-        if (command is not (CreateBucket or DeleteBucket or PutObject or DeleteObject or CreateMultipartUpload or PutPart or CompleteMultipartUpload or AbortMultipartUpload))
+        if (!(Batch.MayHold(command) || command is Batch))
         {
             await WriteErrorAsync(http, HttpStatusCode.BadRequest, $"{command.GetType().Name} cannot be proposed here").ConfigureAwait(false);
             return;

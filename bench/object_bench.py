@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Object API benchmark, side by side in one run on this machine, loopback only.
+
+  - 4 KiB PUT and GET throughput and p50/p99 latency, 64 concurrent clients spread over the three
+    nodes, on a 3-node o3storage cluster and a 3-node etcd cluster (Debian etcd-server, values of the
+    same size through its HTTP gateway); the same load generator (bench/LoadGen) drives both.
+  - 64 MiB PUT and GET throughput on the 3-node cluster against fio on the same disk (direct=1,
+    bs=1M sequential write and read of a file as large as the objects written). The cluster's three
+    replicas share this one disk, so the PUT goal is 80 % of fio's write bandwidth divided by 3.
+
+Rounds alternate between the systems and medians are reported. Every process started here is
+stopped at exit; every load is bounded in time or count. Usage: bench/object_bench.py [--rounds N]
+"""
+import argparse
+import atexit
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cluster_bench  # noqa: E402  (the cluster starters and helpers the node benchmark uses)
+from storage_bench import fio, make_device  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOADGEN = os.path.join(ROOT, "bench", "LoadGen", "bin", "Release", "net10.0", "o3-loadgen.dll")
+WORK = os.path.join(ROOT, ".bench", "objects")  # the repository's disk: where fio runs too
+MIB = 1024 * 1024
+SMALL_SECONDS = 10
+LARGE_OBJECTS = 6
+
+
+class O3Objects(cluster_bench.O3Cluster):
+    """The node benchmark's 3-node cluster, with devices large enough for the 64 MiB objects."""
+
+    def args(self, i):
+        return super().args(i) + ["--device-size", "3G", "--log-level", "warning"]
+
+    def endpoints(self):
+        return ",".join(f"http://{ip}:8080" for ip in self.ips)
+
+
+class EtcdObjects(cluster_bench.EtcdCluster):
+    def endpoints(self):
+        return ",".join(f"http://{ip}:2379" for ip in self.ips)
+
+
+def load(target, endpoints, op, size, clients, keys, seconds, once=False):
+    args = ["dotnet", LOADGEN, "--target", target, "--endpoints", endpoints, "--op", op, "--size", str(size),
+            "--clients", str(clients), "--keys", str(keys), "--seconds", str(seconds)]
+    if once:
+        args += ["--once", "1"]
+    out = subprocess.run(args, check=True, capture_output=True, text=True, timeout=seconds + 600).stdout
+    result = json.loads(out)
+    if result["errors"]:
+        raise RuntimeError(f"{target} {op}: {result['errors']} errors, first: {result['first_error']}")
+    return result
+
+
+def median(runs, field):
+    return statistics.median(r[field] for r in runs)
+
+
+def small(o3, etcd, rounds):
+    runs = {(system, op): [] for system in ("o3", "etcd") for op in ("put", "get")}
+    for _ in range(rounds):
+        for name, cluster in (("o3", o3), ("etcd", etcd)):
+            for op in ("put", "get"):
+                runs[(name, op)].append(load(name, cluster.endpoints(), op, 4096, 64, 10_000, SMALL_SECONDS))
+    return runs
+
+
+def large(o3, rounds):
+    """64 MiB objects through the cluster and fio on the same disk, alternating."""
+    path = os.path.join(WORK, "fio.dat")
+    total = LARGE_OBJECTS * 64 * MIB
+    runs = {"o3_put": [], "o3_get": [], "fio_write": [], "fio_read": []}
+    for _ in range(rounds):
+        runs["o3_put"].append(load("o3", o3.endpoints(), "put", 64 * MIB, 2, LARGE_OBJECTS, 600, once=True)["mib_per_s"])
+        runs["o3_get"].append(load("o3", o3.endpoints(), "get", 64 * MIB, 2, LARGE_OBJECTS, 600, once=True)["mib_per_s"])
+        make_device(path, total)
+        runs["fio_write"].append(fio("seqw", path, "write", "1M", total)["bytes_per_s"] / MIB)
+        runs["fio_read"].append(fio("seqr", path, "read", "1M", total)["bytes_per_s"] / MIB)
+        os.remove(path)
+    return {k: statistics.median(v) for k, v in runs.items()}, runs
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=2)
+    options = parser.parse_args()
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.makedirs(WORK)
+    atexit.register(lambda: [cluster_bench.kill(p) for p in cluster_bench.processes])
+
+    o3 = O3Objects(WORK)
+    etcd = EtcdObjects(WORK)
+    o3.form()
+    etcd.form()
+    subprocess.run(["curl", "-sf", "-X", "PUT", f"http://{o3.ips[0]}:8080/bench"], check=True, capture_output=True)
+
+    print(f"object benchmark: 3-node o3storage and 3-node etcd on 127.0.80.x, {options.rounds} rounds, medians", flush=True)
+    runs = small(o3, etcd, options.rounds)
+    print("\n4 KiB values, 64 clients over 3 nodes, 10 s per run")
+    print(f"{'':14}{'o3storage':>12}{'etcd':>12}{'ratio':>8}")
+    for op in ("put", "get"):
+        o3_ops, etcd_ops = median(runs[("o3", op)], "ops_per_s"), median(runs[("etcd", op)], "ops_per_s")
+        print(f"{op.upper() + ' ops/s':14}{o3_ops:12.0f}{etcd_ops:12.0f}{o3_ops / etcd_ops:8.2f}")
+        for field in ("p50_ms", "p99_ms"):
+            a, b = median(runs[("o3", op)], field), median(runs[("etcd", op)], field)
+            print(f"{op.upper() + ' ' + field[:3] + ' ms':14}{a:12.1f}{b:12.1f}{a / b:8.2f}")
+
+    etcd.stop()
+    medians, large_runs = large(o3, options.rounds)
+    print(f"\n64 MiB objects ({LARGE_OBJECTS} per run, 2 clients) vs fio on the same disk, MiB/s")
+    goal_put = 0.8 * medians["fio_write"] / 3
+    goal_get = 0.8 * medians["fio_read"]
+    print(f"PUT {medians['o3_put']:.0f}  fio write {medians['fio_write']:.0f}  (goal >= 0.8 x fio/3 = {goal_put:.0f}; ratio to fio/3 {medians['o3_put'] / (medians['fio_write'] / 3):.2f})")
+    print(f"GET {medians['o3_get']:.0f}  fio read {medians['fio_read']:.0f}  (goal >= 0.8 x fio = {goal_get:.0f}; ratio {medians['o3_get'] / medians['fio_read']:.2f})")
+    o3.stop()
+    print("\nruns: " + json.dumps({"small": {f"{k[0]}_{k[1]}": [(r["ops_per_s"], r["p50_ms"], r["p99_ms"]) for r in v] for k, v in runs.items()}, "large": large_runs}))
+
+
+if __name__ == "__main__":
+    main()
