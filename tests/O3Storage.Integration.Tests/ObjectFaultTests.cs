@@ -113,6 +113,12 @@ public sealed class ObjectFaultTests(ITestOutputHelper output)
         Assert.Empty(readFailures);
         Assert.True(acknowledged.Count > 20, $"only {acknowledged.Count} writes succeeded");
 
+        // Objects written while it was down are copied to it by repair, until it holds what a survivor holds.
+        int survivor = survivors[0];
+        await cluster.WaitUntilAsync($"node {victim} re-replicated to: as many objects as node {survivor}", async () =>
+            await HealthNumberAsync(cluster, victim, "total_objects") is long held && held >= acknowledged.Count && held == await HealthNumberAsync(cluster, survivor, "total_objects"),
+            TimeSpan.FromSeconds(120));
+
         // Every acknowledged object, whole, through every node (the returned one included).
         foreach ((string key, byte[] body) in acknowledged)
         {

@@ -29,6 +29,7 @@ public static class MetadataCodec
         CompleteMultipartUpload = 10,
         AbortMultipartUpload = 11,
         Batch = 12,
+        SetReplicas = 13,
     }
 
     public static byte[] Encode(MetadataCommand command)
@@ -93,6 +94,13 @@ public static class MetadataCodec
                 writer.WriteString(abort.Bucket);
                 writer.WriteString(abort.UploadId);
                 break;
+            case SetReplicas set:
+                writer.WriteUInt16((ushort)CommandKind.SetReplicas);
+                writer.WriteString(set.Bucket);
+                writer.WriteString(set.Key);
+                writer.WriteInt64(set.VersionIndex);
+                WriteReplicas(writer, set.Replicas);
+                break;
             case Batch batch:
                 writer.WriteUInt16((ushort)CommandKind.Batch);
                 writer.WriteInt32(batch.Commands.Count);
@@ -139,6 +147,7 @@ public static class MetadataCodec
             CommandKind.CompleteMultipartUpload => new CompleteMultipartUpload(reader.ReadString(), reader.ReadString(), ReadObject(ref reader)),
             CommandKind.AbortMultipartUpload => new AbortMultipartUpload(reader.ReadString(), reader.ReadString()),
             CommandKind.Batch => ReadBatch(ref reader),
+            CommandKind.SetReplicas => new SetReplicas(reader.ReadString(), reader.ReadString(), reader.ReadInt64(), ReadReplicas(ref reader)),
             _ => throw new MetadataFormatException($"metadata command kind {kind} is not understood by this node; upgrade this node"),
         };
 

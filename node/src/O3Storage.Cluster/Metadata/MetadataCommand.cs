@@ -50,6 +50,13 @@ public sealed record CompleteMultipartUpload(string Bucket, string UploadId, Obj
 public sealed record AbortMultipartUpload(string Bucket, string UploadId) : MetadataCommand;
 
 /// <summary>
+/// Records that the version <paramref name="VersionIndex"/> of a key now lives on <paramref name="Replicas"/>
+/// (repair copied its blobs to more nodes). A no-op when the key has another version by then: the
+/// copies become garbage.
+/// </summary>
+public sealed record SetReplicas(string Bucket, string Key, long VersionIndex, System.Collections.Immutable.ImmutableArray<string> Replicas) : MetadataCommand;
+
+/// <summary>
 /// Several bucket and object commands committed as one log entry (a node batches what its clients
 /// proposed while its previous proposal was in flight), applied in order at the entry's index; never
 /// nested, never membership changes.
@@ -57,5 +64,5 @@ public sealed record AbortMultipartUpload(string Bucket, string UploadId) : Meta
 public sealed record Batch(IReadOnlyList<MetadataCommand> Commands) : MetadataCommand
 {
     public static bool MayHold(MetadataCommand command) =>
-        command is CreateBucket or DeleteBucket or PutObject or DeleteObject or CreateMultipartUpload or PutPart or CompleteMultipartUpload or AbortMultipartUpload;
+        command is CreateBucket or DeleteBucket or PutObject or DeleteObject or CreateMultipartUpload or PutPart or CompleteMultipartUpload or AbortMultipartUpload or SetReplicas;
 }

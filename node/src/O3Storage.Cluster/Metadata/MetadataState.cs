@@ -119,6 +119,9 @@ public sealed class MetadataState
             CompleteMultipartUpload complete => Buckets.TryGetValue(complete.Bucket, out BucketState? into) && into.Uploads.ContainsKey(complete.UploadId)
                 ? Replace(index, into, into.Objects.Find(complete.Version.Key), complete.Version with { VersionIndex = index }, into.Uploads.Remove(complete.UploadId))
                 : Skip(index),
+            SetReplicas set => Buckets.TryGetValue(set.Bucket, out BucketState? home) && home.Objects.Find(set.Key) is { } current && current.VersionIndex == set.VersionIndex
+                ? Replace(index, home, current, current with { Replicas = set.Replicas }, home.Uploads)
+                : Skip(index),
             AbortMultipartUpload abort => WithBucket(index, abort.Bucket, b => b with { Uploads = b.Uploads.Remove(abort.UploadId) }),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "unknown command"),
         };

@@ -11,11 +11,31 @@ namespace O3Storage.Node.Data;
 /// <summary>Where an object goes: every member, best first; how many replicas to store; how many must hold it for the write to count.</summary>
 internal sealed record PlacementPlan(IReadOnlyList<string> Ranked, int Wanted, int Minimum);
 
-internal sealed class DataPath(string selfNodeId, IBlobReplicas replicas, ILogger logger)
+internal sealed class DataPath
 {
-    public ObjectWriter Writer { get; } = new(replicas);
+    /// <summary>Bad-replica reports kept for repair; beyond this many, new ones are dropped (reads report again).</summary>
+    public const int ReportsMax = 10_000;
 
-    public ObjectReader Reader { get; } = new(replicas);
+    private readonly string _selfNodeId;
+    private readonly ILogger _logger;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string Bucket, string Key, BadReplica Bad)> _reports = new();
+
+    public DataPath(string selfNodeId, IBlobReplicas replicas, ILogger logger)
+    {
+        _selfNodeId = selfNodeId;
+        _logger = logger;
+        Writer = new ObjectWriter(replicas);
+        Reader = new ObjectReader(replicas);
+        Repairer = new Repairer(replicas, Reader);
+    }
+
+    public ObjectWriter Writer { get; }
+
+    public ObjectReader Reader { get; }
+
+    public Repairer Repairer { get; }
+
+    public string SelfNodeId => _selfNodeId;
 
     /// <summary>
     /// The placement of <paramref name="key"/> in <paramref name="bucket"/>: replication_factor replicas,
@@ -35,16 +55,25 @@ internal sealed class DataPath(string selfNodeId, IBlobReplicas replicas, ILogge
 
     /// <summary>The replicas to read from: this node first when it holds one (no network), then the others in placement order.</summary>
     public IReadOnlyList<string> ReadOrder(ObjectVersion version) =>
-        version.Replicas.Contains(selfNodeId) ? [selfNodeId, .. version.Replicas.Where(r => r != selfNodeId)] : version.Replicas;
+        version.Replicas.Contains(_selfNodeId) ? [_selfNodeId, .. version.Replicas.Where(r => r != _selfNodeId)] : version.Replicas;
 
-    public void Report(string bucket, string key, BadReplica bad) =>
-        NodeLog.BadReplica(logger, bad.NodeId, new Storage.BlobId(bad.Blob.BlobId).ToString(), bucket, key, bad.Problem);
+    /// <summary>A replica failed to serve a blob it should hold: logged, and queued for the repair loop to rewrite.</summary>
+    public void Report(string bucket, string key, BadReplica bad)
+    {
+        NodeLog.BadReplica(_logger, bad.NodeId, new Storage.BlobId(bad.Blob.BlobId).ToString(), bucket, key, bad.Problem);
+        if (_reports.Count < ReportsMax)
+        {
+            _reports.Enqueue((bucket, key, bad));
+        }
+    }
+
+    public bool TryTakeReport(out (string Bucket, string Key, BadReplica Bad) report) => _reports.TryDequeue(out report);
 
     public void Stored(string bucket, string key, StoredObject stored, int wanted)
     {
         if (stored.Replicas.Length < wanted && stored.Blobs.Length > 0)
         {
-            NodeLog.UnderReplicated(logger, bucket, key, stored.Replicas.Length, wanted, string.Join(",", stored.Replicas));
+            NodeLog.UnderReplicated(_logger, bucket, key, stored.Replicas.Length, wanted, string.Join(",", stored.Replicas));
         }
     }
 }

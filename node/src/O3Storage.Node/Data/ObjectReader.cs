@@ -96,7 +96,9 @@ internal sealed class ObjectReader(IBlobReplicas replicas)
         return pieces;
     }
 
-    private async Task<byte[]> FetchVerifiedAsync(BlobRef blob, IReadOnlyList<string> order, Action<BadReplica> report, CancellationToken token)
+    /// <summary>One whole blob, checksum verified, from the first of <paramref name="order"/> that serves it; a pooled buffer the caller returns to ArrayPool.Shared.</summary>
+    /// <exception cref="ObjectUnreadableException">No replica could serve it.</exception>
+    public async Task<byte[]> FetchVerifiedAsync(BlobRef blob, IReadOnlyList<string> order, Action<BadReplica> report, CancellationToken token)
     {
         var problems = new List<string>();
         foreach (string node in order)

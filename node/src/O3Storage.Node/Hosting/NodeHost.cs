@@ -131,7 +131,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
         var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime);
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
-        WebApplication app = BuildWebApplication(node, peerClient, loggerFactory, logger);
+        var proposer = new MetadataProposer(node, peerClient);
+        var dataPath = new DataPath(node.NodeId, new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(node)), logger);
+        WebApplication app = BuildWebApplication(node, peerClient, proposer, dataPath, loggerFactory, logger);
         try
         {
             try
@@ -183,6 +185,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
         Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, logger, shutdown.Token);
         Task collector = new GarbageCollectorLoop(node, options.OrphanGrace, TimeProvider.System, logger).RunAsync(shutdown.Token);
+        Task repair = new RepairLoop(node, dataPath, proposer, RepairLoop.DefaultInterval, logger).RunAsync(shutdown.Token);
         Task stopped = Task.Delay(Timeout.Infinite, shutdown.Token);
         Task first = await Task.WhenAny(stopped, raft.StateMachine.Faulted).ConfigureAwait(false);
         bool faulted = first == raft.StateMachine.Faulted;
@@ -208,10 +211,11 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         try
         {
             await collector.ConfigureAwait(false);
+            await repair.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            // The collector ends by cancellation.
+            // The collector and the repair loop end by cancellation.
         }
 
         try
@@ -323,7 +327,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
     }
 
-    private WebApplication BuildWebApplication(NodeContext node, PeerClient peerClient, ILoggerFactory loggerFactory, ILogger logger)
+    private WebApplication BuildWebApplication(NodeContext node, PeerClient peerClient, MetadataProposer proposer, DataPath data, ILoggerFactory loggerFactory, ILogger logger)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -343,9 +347,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         });
 
         WebApplication app = builder.Build();
-        var proposer = new MetadataProposer(node, peerClient);
         new NodeEndpoints(node, peerClient, proposer, TimeProvider.System, logger).Map(app);
-        var data = new DataPath(node.NodeId, new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(node)), logger);
         new BlobEndpoints(node, node.Storage.Writer).Map(app);
         new S3Endpoints(node, proposer, data, TimeProvider.System).Map(app);
         return app;

@@ -85,4 +85,16 @@ internal static partial class NodeLog
 
     [LoggerMessage(5004, LogLevel.Error, "garbage collection round failed; retrying next round")]
     public static partial void GarbageCollectionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(5005, LogLevel.Information, "repaired blob {Blob} of {Bucket}/{Key} on {Node} from another replica")]
+    public static partial void ReplicaHealed(ILogger logger, string blob, string bucket, string key, string node);
+
+    [LoggerMessage(5006, LogLevel.Debug, "re-replicated {Bucket}/{Key} to {Targets}: now on {Replicas}")]
+    public static partial void ReReplicated(ILogger logger, string bucket, string key, string targets, string replicas);
+
+    [LoggerMessage(5007, LogLevel.Warning, "repair of {Bucket}/{Key} failed: {Problem}; retrying in a later round")]
+    public static partial void RepairFailed(ILogger logger, string bucket, string key, string problem);
+
+    [LoggerMessage(5008, LogLevel.Information, "re-replicated {Objects} under-replicated objects to the nodes their placement wants")]
+    public static partial void ReReplicationRound(ILogger logger, int objects);
 }
