@@ -4,7 +4,7 @@
   - 4 KiB PUT and GET throughput and p50/p99 latency, 64 concurrent clients spread over the three
     nodes, on a 3-node o3storage cluster and a 3-node etcd cluster (Debian etcd-server, values of the
     same size through its HTTP gateway); the same load generator (bench/LoadGen) drives both.
-  - 64 MiB PUT and GET throughput on the 3-node cluster against fio on the same disk (direct=1,
+  - 64 MiB PUT and GET throughput (4 clients) on the 3-node cluster against fio on the same disk (direct=1,
     bs=1M sequential write and read of a file as large as the objects written). The cluster's three
     replicas share this one disk, so the PUT goal is 80 % of fio's write bandwidth divided by 3.
 
@@ -31,7 +31,8 @@ LOADGEN = os.path.join(ROOT, "bench", "LoadGen", "bin", "Release", "net10.0", "o
 WORK = os.path.join(ROOT, ".bench", "objects")  # the repository's disk: where fio runs too
 MIB = 1024 * 1024
 SMALL_SECONDS = 10
-LARGE_OBJECTS = 6
+LARGE_OBJECTS = 12
+LARGE_CLIENTS = 4
 
 
 class O3Objects(cluster_bench.O3Cluster):
@@ -80,8 +81,8 @@ def large(o3, rounds):
     total = LARGE_OBJECTS * 64 * MIB
     runs = {"o3_put": [], "o3_get": [], "fio_write": [], "fio_read": []}
     for _ in range(rounds):
-        runs["o3_put"].append(load("o3", o3.endpoints(), "put", 64 * MIB, 2, LARGE_OBJECTS, 600, once=True)["mib_per_s"])
-        runs["o3_get"].append(load("o3", o3.endpoints(), "get", 64 * MIB, 2, LARGE_OBJECTS, 600, once=True)["mib_per_s"])
+        runs["o3_put"].append(load("o3", o3.endpoints(), "put", 64 * MIB, LARGE_CLIENTS, LARGE_OBJECTS, 600, once=True)["mib_per_s"])
+        runs["o3_get"].append(load("o3", o3.endpoints(), "get", 64 * MIB, LARGE_CLIENTS, LARGE_OBJECTS, 600, once=True)["mib_per_s"])
         make_device(path, total)
         runs["fio_write"].append(fio("seqw", path, "write", "1M", total)["bytes_per_s"] / MIB)
         runs["fio_read"].append(fio("seqr", path, "read", "1M", total)["bytes_per_s"] / MIB)
@@ -91,7 +92,7 @@ def large(o3, rounds):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -116,7 +117,7 @@ def main():
 
     etcd.stop()
     medians, large_runs = large(o3, options.rounds)
-    print(f"\n64 MiB objects ({LARGE_OBJECTS} per run, 2 clients) vs fio on the same disk, MiB/s")
+    print(f"\n64 MiB objects ({LARGE_OBJECTS} per run, {LARGE_CLIENTS} clients) vs fio on the same disk, MiB/s")
     goal_put = 0.8 * medians["fio_write"] / 3
     goal_get = 0.8 * medians["fio_read"]
     print(f"PUT {medians['o3_put']:.0f}  fio write {medians['fio_write']:.0f}  (goal >= 0.8 x fio/3 = {goal_put:.0f}; ratio to fio/3 {medians['o3_put'] / (medians['fio_write'] / 3):.2f})")

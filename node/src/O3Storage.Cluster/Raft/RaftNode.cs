@@ -19,12 +19,14 @@ public sealed class RaftNode : IAsyncDisposable
     private readonly EndPointConfigurationStorage _configurationStorage;
     private readonly SemaphoreSlim _membershipLock = new(1, 1);
     private readonly RaftNodeOptions _options;
+    private readonly CoalescedBarrier _barrier;
     private int _stopped;
 
     private RaftNode(RaftNodeOptions options, RaftCluster cluster, WriteAheadLog wal, MetadataStateMachine stateMachine, EndPointConfigurationStorage configurationStorage)
     {
         _options = options;
         _cluster = cluster;
+        _barrier = new CoalescedBarrier(token => _cluster.ApplyReadBarrierAsync(token).AsTask(), TimeSpan.FromSeconds(5));
         _wal = wal;
         _stateMachine = stateMachine;
         _configurationStorage = configurationStorage;
@@ -124,7 +126,8 @@ public sealed class RaftNode : IAsyncDisposable
     }
 
     /// <summary>Linearizable read point: afterwards <see cref="Metadata"/> reflects every write committed before the call.</summary>
-    public Task ReadBarrierAsync(CancellationToken token) => _cluster.ApplyReadBarrierAsync(token).AsTask();
+    /// <remarks>Concurrent callers share barriers (see <see cref="CoalescedBarrier"/>).</remarks>
+    public Task ReadBarrierAsync(CancellationToken token) => _barrier.WaitAsync(token);
 
     public Task WaitForLeaderAsync(TimeSpan timeout, CancellationToken token) => _cluster.WaitForLeaderAsync(timeout, token);
 

@@ -68,7 +68,7 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
             error = new S3Error("ServiceUnavailable", 503, e.Message);
         }
         catch (Exception e) when (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted
-            && e is OperationCanceledException or DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException or InvalidOperationException)
+            && e is OperationCanceledException or DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException or DotNext.Net.Cluster.MemberUnavailableException or InvalidOperationException)
         {
             error = new S3Error("ServiceUnavailable", 503, $"the cluster did not answer within {ClusterWaitTimeout.TotalSeconds:0} s (no leader or no quorum); retry");
         }
