@@ -63,14 +63,16 @@ async Task ClientAsync(int client)
             using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             await using Stream body = await response.Content.ReadAsStreamAsync();
             long read = 0;
+            string head = string.Empty;
             for (int got; (got = await body.ReadAsync(sink)) > 0;)
             {
+                head = read == 0 ? Encoding.UTF8.GetString(sink, 0, Math.Min(got, 300)) : head;
                 read += got;
             }
 
             if (!response.IsSuccessStatusCode || (op == "get" && target == "o3" && read != size))
             {
-                Fail($"{(int)response.StatusCode} from {endpoint} ({read} bytes)");
+                Fail($"{(int)response.StatusCode} from {endpoint} ({read} bytes){(response.IsSuccessStatusCode ? string.Empty : ": " + head)}");
                 continue;
             }
         }

@@ -56,8 +56,18 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
     }
 
+    /// <summary>
+    /// Thread-pool threads kept ready. Blob reads are blocking O_DIRECT preads on pool threads; with the
+    /// default minimum (one per core) a few concurrent 64 MiB GETs took every thread, the pool added
+    /// more only about once a second, and Raft's own continuations (read barriers, heartbeats) waited
+    /// behind them for seconds (GETs then answered 503). Threads are cheap; starvation is not.
+    /// </summary>
+    public const int MinPoolThreads = 64;
+
     private async Task<int> RunCoreAsync(CancellationTokenSource shutdown, ILoggerFactory loggerFactory, ILogger logger, Func<string> stopReason)
     {
+        ThreadPool.GetMinThreads(out int workers, out int completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, MinPoolThreads), Math.Max(completions, MinPoolThreads));
         PortProbe.EnsureBindable(options.Api.ToEndPoint(), "--port");
         PortProbe.EnsureBindable(options.Cluster.ToEndPoint(), "--cluster-port");
         ApiKeys? keys = LoadApiKeys(options, logger);
