@@ -99,12 +99,16 @@ public sealed class S3ObjectTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([started.UploadId], uploads.MultipartUploads.Select(u => u.UploadId));
         Assert.Equal(("EntityTooSmall", HttpStatusCode.BadRequest), await S3Assert.CodeOf(() => two.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
         {
-            BucketName = "data", Key = "mp/object", UploadId = started.UploadId,
+            BucketName = "data",
+            Key = "mp/object",
+            UploadId = started.UploadId,
             PartETags = [new PartETag(2, up2.ETag), new PartETag(3, up2.ETag)],
         })));
         CompleteMultipartUploadResponse completed = await two.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
         {
-            BucketName = "data", Key = "mp/object", UploadId = started.UploadId,
+            BucketName = "data",
+            Key = "mp/object",
+            UploadId = started.UploadId,
             PartETags = [new PartETag(1, up1.ETag), new PartETag(2, up2.ETag)],
         });
         byte[] partMd5s = MD5.HashData(part1).Concat(MD5.HashData(part2)).ToArray();
