@@ -67,6 +67,11 @@ public sealed class S3ToolTests(ITestOutputHelper output) : IDisposable
         await Tool.RunAsync(output, env, Aws, On(2, "s3", "cp", "s3://tools/big.bin", Path.Combine(_work, "down/big.bin")));
         Assert.Equal(File.ReadAllBytes(big), File.ReadAllBytes(Path.Combine(_work, "down/big.bin")));
 
+        // A server-side copy of more than 8 MiB is a multipart copy (UploadPartCopy) in the CLI.
+        await Tool.RunAsync(output, env, Aws, On(2, "s3", "cp", "s3://tools/big.bin", "s3://tools/copied.bin"));
+        await Tool.RunAsync(output, env, Aws, On(3, "s3", "cp", "s3://tools/copied.bin", Path.Combine(_work, "down/copied.bin")));
+        Assert.Equal(File.ReadAllBytes(big), File.ReadAllBytes(Path.Combine(_work, "down/copied.bin")));
+
         for (int i = 0; i < 5; i++)
         {
             WriteFile($"tree/dir{i % 2}/file {i}.txt", 1000 * (i + 1), 10 + i);

@@ -21,6 +21,7 @@ public sealed class S3RouteTests
     [InlineData("PUT", "/photos/copy.jpg", "", true, S3Operation.CopyObject, "photos", "copy.jpg")]
     [InlineData("GET", "/photos/a.jpg", "", false, S3Operation.GetObject, "photos", "a.jpg")]
     [InlineData("GET", "/photos/a.jpg", "response-content-type,X-Amz-Signature", false, S3Operation.GetObject, "photos", "a.jpg")]
+    [InlineData("GET", "/photos/a.jpg", "tagging", false, S3Operation.GetObjectTagging, "photos", "a.jpg")]
     [InlineData("HEAD", "/photos/a.jpg", "", false, S3Operation.HeadObject, "photos", "a.jpg")]
     [InlineData("DELETE", "/photos/a.jpg", "", false, S3Operation.DeleteObject, "photos", "a.jpg")]
     [InlineData("POST", "/photos/big.iso", "uploads", false, S3Operation.CreateMultipartUpload, "photos", "big.iso")]
@@ -51,7 +52,7 @@ public sealed class S3RouteTests
     [Fact]
     public void ReadOnlyKeys_OnlyRead_OtherRolesDoEverything()
     {
-        S3Operation[] reads = [S3Operation.ListBuckets, S3Operation.HeadBucket, S3Operation.GetBucketLocation, S3Operation.ListObjectsV1, S3Operation.ListObjectsV2, S3Operation.ListMultipartUploads, S3Operation.GetObject, S3Operation.HeadObject, S3Operation.ListParts];
+        S3Operation[] reads = [S3Operation.ListBuckets, S3Operation.HeadBucket, S3Operation.GetBucketLocation, S3Operation.ListObjectsV1, S3Operation.ListObjectsV2, S3Operation.ListMultipartUploads, S3Operation.GetObject, S3Operation.HeadObject, S3Operation.ListParts, S3Operation.GetObjectTagging];
         foreach (S3Operation operation in Enum.GetValues<S3Operation>())
         {
             Assert.Equal(reads.Contains(operation), S3Route.Allows(ApiRole.ReadOnly, operation));

@@ -94,6 +94,108 @@ internal sealed partial class S3Endpoints
         return null;
     }
 
+    /// <summary>
+    /// UploadPartCopy: a byte range of an existing object becomes a part. The range is read from the
+    /// source's replicas (checksum verified) and streamed into the writer as if a client had sent it, so
+    /// the part gets its own MD5 ETag and lands on the destination key's placement.
+    /// </summary>
+    private async Task<S3Error?> UploadPartCopyAsync(HttpContext http, S3Route route, Dictionary<string, string> query, CancellationToken token)
+    {
+        if (!int.TryParse(query.GetValueOrDefault("partNumber"), NumberStyles.None, CultureInfo.InvariantCulture, out int partNumber) || partNumber is < 1 or > PartNumberMax)
+        {
+            return S3Error.InvalidArgument($"partNumber must be an integer from 1 to {PartNumberMax}");
+        }
+
+        if (ParseCopySource(http.Request.Headers["x-amz-copy-source"].ToString()) is not var (sourceBucket, sourceKey))
+        {
+            return S3Error.InvalidArgument("x-amz-copy-source must be /bucket/key (URL-encoded)");
+        }
+
+        string uploadId = query.GetValueOrDefault("uploadId", string.Empty);
+        await DrainAsync(http).ConfigureAwait(false);
+        (S3Error? missing, MultipartUpload? upload) = await ReadUploadAsync(route, uploadId, token).ConfigureAwait(false);
+        if (missing is not null)
+        {
+            return missing;
+        }
+
+        MetadataState state = node.Raft.Metadata;
+        if (!state.Buckets.TryGetValue(sourceBucket, out BucketState? source))
+        {
+            return S3Error.NoSuchBucket(sourceBucket);
+        }
+
+        if (source.Objects.Find(sourceKey) is not { } original)
+        {
+            return S3Error.NoSuchKey(sourceKey);
+        }
+
+        if (CheckCopyConditions(http.Request.Headers, original) is { } failed)
+        {
+            return failed;
+        }
+
+        (long offset, long count) = (0, original.SizeBytes);
+        string range = http.Request.Headers["x-amz-copy-source-range"].ToString();
+        if (range.Length > 0)
+        {
+            if (ParseRange(range, original.SizeBytes) is not (long first, long length, true) || range.Contains("=-", StringComparison.Ordinal) || range.EndsWith('-'))
+            {
+                return S3Error.InvalidArgument($"x-amz-copy-source-range must be bytes=first-last within the source's {original.SizeBytes} bytes");
+            }
+
+            (offset, count) = (first, length);
+        }
+
+        if (count > PutObjectBytesMax)
+        {
+            return new S3Error("InvalidRequest", 400, $"a copied part holds at most {PutObjectBytesMax} bytes; copy a range with x-amz-copy-source-range");
+        }
+
+        PlacementPlan plan = DataPath.Place(state, route.Bucket, route.Key);
+        var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 2 * ObjectWriter.DefaultChunkBytes, resumeWriterThreshold: ObjectWriter.DefaultChunkBytes));
+        Task reading = CopyRangeAsync(original, offset, count, pipe.Writer, sourceBucket, http.RequestAborted);
+        StoredObject stored;
+        try
+        {
+            stored = await data.Writer.WriteAsync(pipe.Reader.AsStream(), count, plan.Ranked, plan.Wanted, plan.Minimum, hashSha256: false, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ObjectUnreadableException || BodyError(e) is not null)
+        {
+            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return e is ObjectUnreadableException ? new S3Error("ServiceUnavailable", 503, $"the copy source could not be read: {e.Message}") : BodyError(e);
+        }
+
+        await reading.ConfigureAwait(false);
+        var part = new UploadedPart(partNumber, Md5ETag(stored.Md5), stored.SizeBytes, time.GetUtcNow().ToUnixTimeMilliseconds(), stored.Blobs, stored.Replicas);
+        using CancellationTokenSource deadline = ClusterDeadline(http);
+        await proposer.ProposeAsync(new PutPart(route.Bucket, upload!.UploadId, part), deadline.Token).ConfigureAwait(false);
+        if (FindUpload(node.Raft.Metadata, route.Bucket, uploadId) is null)
+        {
+            _ = data.Writer.DiscardAsync(stored);
+            return NoSuchUpload(uploadId);
+        }
+
+        await WriteXmlAsync(http, S3Xml.CopyResult("CopyPartResult", part.ETag, part.LastModifiedUnixMs)).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Streams a range of <paramref name="version"/> into <paramref name="target"/>, completing it with the outcome.</summary>
+    private async Task CopyRangeAsync(ObjectVersion version, long offset, long count, System.IO.Pipelines.PipeWriter target, string bucket, CancellationToken token)
+    {
+        try
+        {
+            await using Stream sink = target.AsStream(leaveOpen: true);
+            await data.Reader.CopyAsync(version, offset, count, data.ReadOrder(version), () => Task.CompletedTask, sink, bad => data.Report(bucket, version.Key, bad), token).ConfigureAwait(false);
+            await target.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await target.CompleteAsync(e).ConfigureAwait(false);
+        }
+    }
+
     private async Task<S3Error?> CompleteMultipartUploadAsync(HttpContext http, S3Route route, Dictionary<string, string> query, CancellationToken token)
     {
         if (http.Request.ContentLength is not { } length || length > CompleteBodyBytesMax)

@@ -229,6 +229,24 @@ internal sealed partial class S3Endpoints
         return null;
     }
 
+    /// <summary>GetObjectTagging: an empty tag set for an object that exists (the aws CLI asks before a server-side copy).</summary>
+    private async Task<S3Error?> GetObjectTaggingAsync(HttpContext http, S3Route route, CancellationToken token)
+    {
+        MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);
+        if (!state.Buckets.TryGetValue(route.Bucket, out BucketState? bucket))
+        {
+            return S3Error.NoSuchBucket(route.Bucket);
+        }
+
+        if (!bucket.Objects.Contains(route.Key))
+        {
+            return S3Error.NoSuchKey(route.Key);
+        }
+
+        await WriteXmlAsync(http, S3Xml.EmptyTagging()).ConfigureAwait(false);
+        return null;
+    }
+
     private async Task<S3Error?> DeleteObjectAsync(HttpContext http, S3Route route, CancellationToken token)
     {
         MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);

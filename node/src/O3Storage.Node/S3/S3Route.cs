@@ -28,6 +28,7 @@ public enum S3Operation
     CompleteMultipartUpload,
     AbortMultipartUpload,
     ListParts,
+    GetObjectTagging,
 }
 
 /// <summary>An S3 request's operation and the bucket and key it names (empty when it names none).</summary>
@@ -59,6 +60,7 @@ public sealed record S3Route(S3Operation Operation, string Bucket, string Key)
             (_, _, "PUT") when Has("partNumber") && Has("uploadId") => hasCopySource ? S3Operation.UploadPartCopy : S3Operation.UploadPart,
             (_, _, "PUT") when !queryNames.Any(IsObjectSubresource) => hasCopySource ? S3Operation.CopyObject : S3Operation.PutObject,
             (_, _, "GET") when Has("uploadId") => S3Operation.ListParts,
+            (_, _, "GET") when Has("tagging") && queryNames.Count == 1 => S3Operation.GetObjectTagging,
             (_, _, "GET") when !queryNames.Any(IsObjectSubresource) => S3Operation.GetObject,
             (_, _, "HEAD") when !queryNames.Any(IsObjectSubresource) => S3Operation.HeadObject,
             (_, _, "DELETE") when Has("uploadId") => S3Operation.AbortMultipartUpload,
@@ -76,7 +78,7 @@ public sealed record S3Route(S3Operation Operation, string Bucket, string Key)
         ApiRole.Admin or ApiRole.ReadWrite => true,
         _ => operation is S3Operation.ListBuckets or S3Operation.HeadBucket or S3Operation.GetBucketLocation
             or S3Operation.ListObjectsV1 or S3Operation.ListObjectsV2 or S3Operation.ListMultipartUploads
-            or S3Operation.GetObject or S3Operation.HeadObject or S3Operation.ListParts,
+            or S3Operation.GetObject or S3Operation.HeadObject or S3Operation.ListParts or S3Operation.GetObjectTagging,
     };
 
     // Sub-resources this store does not implement: a request naming one must not fall through to a

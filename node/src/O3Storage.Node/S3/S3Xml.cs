@@ -102,6 +102,15 @@ public static class S3Xml
         w.WriteEndElement();
     });
 
+    /// <summary>GetObjectTagging's answer: this store keeps no tags, so the set is always empty.</summary>
+    public static byte[] EmptyTagging() => Write(w =>
+    {
+        w.WriteStartElement("Tagging", Namespace);
+        w.WriteStartElement("TagSet");
+        w.WriteEndElement();
+        w.WriteEndElement();
+    });
+
     /// <summary>CopyObject's (and UploadPartCopy's) answer.</summary>
     public static byte[] CopyResult(string element, string etag, long unixMs) => Write(w =>
     {
