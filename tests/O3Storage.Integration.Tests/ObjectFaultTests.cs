@@ -187,5 +187,22 @@ public sealed class ObjectFaultTests(ITestOutputHelper output)
         cluster.Start(front);
         await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
         Assert.Equal(HttpStatusCode.NotFound, (await s_http.GetAsync($"http://{cluster.NodeId(others[0])}/gcbucket/orphan")).StatusCode);
+
+        // A body slower than half the orphan grace is refused rather than committed: its first blobs may be collected already.
+        using (var slowClient = new Socket(SocketType.Stream, ProtocolType.Tcp))
+        {
+            await slowClient.ConnectAsync(IPAddress.Parse(cluster.Ip(others[0])), TestCluster.ApiPort);
+            byte[] body = Bytes(1 << 20, 9);
+            await slowClient.SendAsync(Encoding.ASCII.GetBytes($"PUT /gcbucket/slow HTTP/1.1\r\nHost: {cluster.NodeId(others[0])}\r\nContent-Length: {body.Length}\r\n\r\n"));
+            await slowClient.SendAsync(body.AsMemory(0, 1000));
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            await slowClient.SendAsync(body.AsMemory(1000));
+            byte[] answer = new byte[4096];
+            int read = await slowClient.ReceiveAsync(answer);
+            string why = Encoding.ASCII.GetString(answer, 0, read);
+            Assert.True(why.StartsWith("HTTP/1.1 400", StringComparison.Ordinal) && why.Contains("<Code>RequestTimeout</Code>", StringComparison.Ordinal), why);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await s_http.GetAsync($"http://{cluster.NodeId(front)}/gcbucket/slow")).StatusCode);
     }
 }

@@ -16,8 +16,11 @@ internal sealed class ProposeException(string message) : Exception(message);
 
 internal sealed class MetadataProposer(NodeContext node, PeerClient peers)
 {
-    /// <summary>At most this many commands go in one batch (a log entry stays well under the 1 MiB proposal limit).</summary>
+    /// <summary>At most this many commands go in one batch.</summary>
     public const int BatchCommandsMax = 256;
+
+    /// <summary>At most this many encoded bytes go in one batch; a larger command goes alone.</summary>
+    public const int BatchBytesMax = 512 * 1024;
 
     /// <summary>How long one batch may take to commit before its waiters hear 503.</summary>
     private static readonly TimeSpan s_batchTimeout = TimeSpan.FromSeconds(5);
@@ -62,9 +65,18 @@ internal sealed class MetadataProposer(NodeContext node, PeerClient peers)
             List<(MetadataCommand Command, TaskCompletionSource Done)> batch = [];
             lock (_gate)
             {
-                while (batch.Count < BatchCommandsMax && _waiting.TryDequeue(out var next))
+                int bytes = 0;
+                while (batch.Count < BatchCommandsMax && _waiting.TryPeek(out var next))
                 {
+                    int size = MetadataCodec.Encode(next.Command).Length;
+                    if (batch.Count > 0 && bytes + size > BatchBytesMax)
+                    {
+                        break; // the next batch starts with it
+                    }
+
+                    _waiting.Dequeue();
                     batch.Add(next);
+                    bytes += size;
                 }
 
                 if (batch.Count == 0)

@@ -18,7 +18,8 @@ namespace O3Storage.Node.Api;
 internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, MetadataProposer proposer, TimeProvider time, ILogger logger)
 {
     private const int JoinBodyBytesMax = 4096;
-    private const int ProposeBodyBytesMax = 1024 * 1024;
+    /// <summary>A forwarded proposal: a batch (at most 512 KiB) or one large command (a multipart completion of thousands of parts).</summary>
+    private const int ProposeBodyBytesMax = 16 * 1024 * 1024;
 
     // Relaxed escaping keeps "+" in versions and ":" in addresses readable for humans using curl.
     private static readonly HealthJsonContext s_healthJson = new(new System.Text.Json.JsonSerializerOptions(HealthJsonContext.Default.Options)

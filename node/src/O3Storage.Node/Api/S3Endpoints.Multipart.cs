@@ -86,8 +86,7 @@ internal sealed partial class S3Endpoints
         await proposer.ProposeAsync(new PutPart(route.Bucket, uploadId, part), deadline.Token).ConfigureAwait(false);
         if (FindUpload(node.Raft.Metadata, route.Bucket, uploadId) is null)
         {
-            _ = data.Writer.DiscardAsync(stored);
-            return NoSuchUpload(uploadId); // completed or aborted while this part streamed in
+            return NoSuchUpload(uploadId); // completed or aborted while this part streamed in (the collector takes its blobs)
         }
 
         http.Response.Headers.ETag = part.ETag;
@@ -120,20 +119,13 @@ internal sealed partial class S3Endpoints
         }
 
         MetadataState state = node.Raft.Metadata;
-        if (!state.Buckets.TryGetValue(sourceBucket, out BucketState? source))
+        (S3Error? sourceError, ObjectVersion? found) = FindCopySource(state, sourceBucket, sourceKey, http.Request.Headers);
+        if (sourceError is not null)
         {
-            return S3Error.NoSuchBucket(sourceBucket);
+            return sourceError;
         }
 
-        if (source.Objects.Find(sourceKey) is not { } original)
-        {
-            return S3Error.NoSuchKey(sourceKey);
-        }
-
-        if (CheckCopyConditions(http.Request.Headers, original) is { } failed)
-        {
-            return failed;
-        }
+        ObjectVersion original = found!;
 
         (long offset, long count) = (0, original.SizeBytes);
         string range = http.Request.Headers["x-amz-copy-source-range"].ToString();
@@ -154,26 +146,37 @@ internal sealed partial class S3Endpoints
 
         PlacementPlan plan = DataPath.Place(state, route.Bucket, route.Key);
         var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 2 * ObjectWriter.DefaultChunkBytes, resumeWriterThreshold: ObjectWriter.DefaultChunkBytes));
-        Task reading = CopyRangeAsync(original, offset, count, pipe.Writer, sourceBucket, http.RequestAborted);
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        Task reading = CopyRangeAsync(original, offset, count, pipe.Writer, sourceBucket, stopReading.Token);
         StoredObject stored;
+        long started = time.GetTimestamp();
         try
         {
             stored = await data.Writer.WriteAsync(pipe.Reader.AsStream(), count, plan.Ranked, plan.Wanted, plan.Minimum, hashSha256: false, http.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ObjectUnreadableException || BodyError(e) is not null)
         {
-            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-            await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return e is ObjectUnreadableException ? new S3Error("ServiceUnavailable", 503, $"the copy source could not be read: {e.Message}") : BodyError(e);
         }
+        finally
+        {
+            // Whatever happened, the reader stops and is awaited: it holds a pooled blob buffer.
+            await stopReading.CancelAsync().ConfigureAwait(false);
+            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
 
-        await reading.ConfigureAwait(false);
+        if (TooSlowToCommit(started) is { } tooSlow)
+        {
+            _ = data.Writer.DiscardAsync(stored);
+            return tooSlow;
+        }
+
         var part = new UploadedPart(partNumber, Md5ETag(stored.Md5), stored.SizeBytes, time.GetUtcNow().ToUnixTimeMilliseconds(), stored.Blobs, stored.Replicas);
         using CancellationTokenSource deadline = ClusterDeadline(http);
         await proposer.ProposeAsync(new PutPart(route.Bucket, upload!.UploadId, part), deadline.Token).ConfigureAwait(false);
         if (FindUpload(node.Raft.Metadata, route.Bucket, uploadId) is null)
         {
-            _ = data.Writer.DiscardAsync(stored);
             return NoSuchUpload(uploadId);
         }
 

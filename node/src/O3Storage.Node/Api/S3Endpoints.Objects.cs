@@ -67,7 +67,7 @@ internal sealed partial class S3Endpoints
             userMetadata,
             stored.Blobs,
             stored.Replicas);
-        return await CommitPutAsync(http, route.Bucket, version, () => data.Writer.DiscardAsync(stored)).ConfigureAwait(false);
+        return await CommitPutAsync(http, route.Bucket, version).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -91,6 +91,7 @@ internal sealed partial class S3Endpoints
             ? Convert.FromHexString(signature.ContentSha256)
             : null;
         StoredObject stored;
+        long started = time.GetTimestamp();
         try
         {
             stored = await data.Writer.WriteAsync(body, length, plan.Ranked, plan.Wanted, plan.Minimum, expectedSha256 is not null, http.RequestAborted).ConfigureAwait(false);
@@ -98,6 +99,12 @@ internal sealed partial class S3Endpoints
         catch (Exception e) when (BodyError(e) is { } bodyError)
         {
             return (bodyError, null, plan);
+        }
+
+        if (TooSlowToCommit(started) is { } tooSlow)
+        {
+            _ = data.Writer.DiscardAsync(stored);
+            return (tooSlow, null, plan);
         }
 
         if (expectedMd5 is not null && !expectedMd5.AsSpan().SequenceEqual(stored.Md5))
@@ -115,14 +122,17 @@ internal sealed partial class S3Endpoints
         return (null, stored, plan);
     }
 
-    /// <summary>Commits a new version and answers with its ETag; if the bucket vanished first, the bytes are discarded.</summary>
-    private async Task<S3Error?> CommitPutAsync(HttpContext http, string bucket, ObjectVersion version, Func<Task>? discard, Func<ObjectVersion, byte[]>? answer = null)
+    /// <summary>
+    /// Commits a new version and answers with its ETag. Nothing is discarded after a commit was
+    /// attempted, even when the bucket turns out gone: another version may already share the blobs
+    /// (a copy), and the collector takes them safely once nothing refers to them.
+    /// </summary>
+    private async Task<S3Error?> CommitPutAsync(HttpContext http, string bucket, ObjectVersion version, Func<ObjectVersion, byte[]>? answer = null)
     {
         using CancellationTokenSource deadline = ClusterDeadline(http);
         await proposer.ProposeAsync(new PutObject(bucket, version), deadline.Token).ConfigureAwait(false);
         if (!node.Raft.Metadata.Buckets.ContainsKey(bucket))
         {
-            _ = discard?.Invoke();
             return S3Error.NoSuchBucket(bucket); // deleted while the body streamed in: the commit did nothing
         }
 
@@ -354,21 +364,13 @@ internal sealed partial class S3Endpoints
             return S3Error.NoSuchBucket(route.Bucket);
         }
 
-        if (!state.Buckets.TryGetValue(sourceBucket, out BucketState? source))
+        (S3Error? sourceError, ObjectVersion? found) = FindCopySource(state, sourceBucket, sourceKey, http.Request.Headers);
+        if (sourceError is not null)
         {
-            return S3Error.NoSuchBucket(sourceBucket);
+            return sourceError;
         }
 
-        if (source.Objects.Find(sourceKey) is not { } original)
-        {
-            return S3Error.NoSuchKey(sourceKey);
-        }
-
-        if (CheckCopyConditions(http.Request.Headers, original) is { } failed)
-        {
-            return failed;
-        }
-
+        ObjectVersion original = found!;
         bool replace = directive == "REPLACE";
         if (!replace && sourceBucket == route.Bucket && sourceKey == route.Key)
         {
@@ -388,7 +390,7 @@ internal sealed partial class S3Endpoints
             ContentType = replace ? ContentTypeOf(http.Request.Headers) : original.ContentType,
             UserMetadata = userMetadata,
         };
-        return await CommitPutAsync(http, route.Bucket, copy, discard: null, v => S3Xml.CopyResult("CopyObjectResult", v.ETag, v.CreatedUnixMs)).ConfigureAwait(false);
+        return await CommitPutAsync(http, route.Bucket, copy, v => S3Xml.CopyResult("CopyObjectResult", v.ETag, v.CreatedUnixMs)).ConfigureAwait(false);
     }
 
     /// <summary>The body to store and its length: aws-chunked decoded when the signature says so.</summary>
@@ -419,6 +421,32 @@ internal sealed partial class S3Endpoints
         return length > PutObjectBytesMax
             ? new S3Error("EntityTooLarge", 400, $"one PutObject carries at most {PutObjectBytesMax} bytes; use a multipart upload")
             : null;
+    }
+
+    /// <summary>
+    /// A write that took longer than half the orphan grace is not committed: the collectors on its
+    /// replicas may already count its first blobs as orphans (they cannot tell a slow upload from an
+    /// abandoned one), and a commit must never refer to a blob that may be gone.
+    /// </summary>
+    private S3Error? TooSlowToCommit(long startedTimestamp) =>
+        time.GetElapsedTime(startedTimestamp) > node.Options.OrphanGrace / 2
+            ? new S3Error("RequestTimeout", 400, $"the body took longer than {(node.Options.OrphanGrace / 2).TotalSeconds:0.#} s (half of --orphan-grace) to arrive; use a multipart upload for slow links")
+            : null;
+
+    /// <summary>The source object of a copy, or the S3 error: NoSuchBucket, NoSuchKey, PreconditionFailed.</summary>
+    private static (S3Error? Error, ObjectVersion? Source) FindCopySource(MetadataState state, string bucket, string key, IHeaderDictionary headers)
+    {
+        if (!state.Buckets.TryGetValue(bucket, out BucketState? source))
+        {
+            return (S3Error.NoSuchBucket(bucket), null);
+        }
+
+        if (source.Objects.Find(key) is not { } original)
+        {
+            return (S3Error.NoSuchKey(key), null);
+        }
+
+        return CheckCopyConditions(headers, original) is { } failed ? (failed, null) : (null, original);
     }
 
     /// <summary>The S3 error for a failure while the body was being stored, or null to let it propagate.</summary>

@@ -12,7 +12,7 @@ namespace O3Storage.Node.Data;
 
 internal sealed class BlobCollector(TimeSpan orphanGrace, TimeSpan releaseDelay)
 {
-    private readonly Dictionary<BlobId, DateTimeOffset> _due = [];
+    private readonly Dictionary<BlobId, (DateTimeOffset Due, ulong Sequence)> _due = [];
     private HashSet<BlobId> _liveAtLastScan = [];
 
     /// <summary>The blobs <paramref name="nodeId"/> must keep: those of the versions and parts that list it as a replica.</summary>
@@ -35,12 +35,16 @@ internal sealed class BlobCollector(TimeSpan orphanGrace, TimeSpan releaseDelay)
         return live;
     }
 
-    /// <summary>One scan: the local blobs whose time has come, given what is live now.</summary>
-    public List<BlobId> Scan(IEnumerable<BlobId> local, HashSet<BlobId> live, DateTimeOffset now)
+    /// <summary>
+    /// One scan: the local blobs whose time has come, given what is live now. Each local blob comes with
+    /// its record's sequence: a blob stored again since it was first seen unreferenced (repair copying
+    /// it back, say) is a new write and starts over as an orphan.
+    /// </summary>
+    public List<BlobId> Scan(IEnumerable<(BlobId Id, ulong Sequence)> local, HashSet<BlobId> live, DateTimeOffset now)
     {
         var garbage = new List<BlobId>();
         var waiting = new HashSet<BlobId>();
-        foreach (BlobId id in local)
+        foreach ((BlobId id, ulong sequence) in local)
         {
             if (live.Contains(id))
             {
@@ -48,13 +52,14 @@ internal sealed class BlobCollector(TimeSpan orphanGrace, TimeSpan releaseDelay)
             }
 
             waiting.Add(id);
-            if (!_due.TryGetValue(id, out DateTimeOffset due))
+            if (!_due.TryGetValue(id, out var entry) || entry.Sequence != sequence)
             {
-                due = now + (_liveAtLastScan.Contains(id) ? releaseDelay : orphanGrace);
-                _due[id] = due;
+                bool released = _liveAtLastScan.Contains(id) && !_due.ContainsKey(id);
+                entry = (now + (released ? releaseDelay : orphanGrace), sequence);
+                _due[id] = entry;
             }
 
-            if (now >= due)
+            if (now >= entry.Due)
             {
                 garbage.Add(id);
             }

@@ -114,9 +114,9 @@ internal sealed class ObjectWriter(IBlobReplicas replicas, int chunkBytes = Obje
             {
                 await replicas.DeleteAsync(node, id, timeout.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is ReplicaException or OperationCanceledException)
+            catch (Exception)
             {
-                // The orphan collector on that node reclaims it later.
+                // Best effort (the node may be down or stopping): the orphan collector there reclaims it later.
             }
         }
     }

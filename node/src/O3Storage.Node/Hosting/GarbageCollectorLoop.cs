@@ -29,7 +29,7 @@ internal sealed class GarbageCollectorLoop(NodeContext node, TimeSpan orphanGrac
                 }
 
                 BlobStore store = node.Storage.Store;
-                List<BlobId> garbage = collector.Scan(store.List().Select(b => b.Id), BlobCollector.LiveOn(node.Raft.Metadata, node.NodeId), time.GetUtcNow());
+                List<BlobId> garbage = collector.Scan(store.List().Select(b => (b.Id, b.Sequence)), BlobCollector.LiveOn(node.Raft.Metadata, node.NodeId), time.GetUtcNow());
                 if (garbage.Count == 0)
                 {
                     continue;

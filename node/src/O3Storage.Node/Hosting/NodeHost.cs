@@ -218,14 +218,10 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // A step in progress finishes (it is bounded) before the store is closed below.
         await compactor.ConfigureAwait(false);
-        try
+        foreach (Task loop in new[] { collector, repair })
         {
-            await collector.ConfigureAwait(false);
-            await repair.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The collector and the repair loop end by cancellation.
+            // Both end by cancellation; each is awaited, so neither touches the store after it closes.
+            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         try

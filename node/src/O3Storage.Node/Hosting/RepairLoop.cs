@@ -68,9 +68,17 @@ internal sealed class RepairLoop(NodeContext node, DataPath data, MetadataPropos
             IReadOnlyList<string> sources = [.. data.ReadOrder(plan.Version).Where(state.Members.ContainsKey)];
             try
             {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 var added = await data.Repairer.CopyAsync(plan, sources, bad => data.Report(plan.Bucket, plan.Version.Key, bad), token).ConfigureAwait(false);
                 if (added.IsEmpty)
                 {
+                    continue;
+                }
+
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > node.Options.OrphanGrace / 2)
+                {
+                    // The targets' collectors may already count the first copies as orphans: never commit them.
+                    NodeLog.RepairFailed(logger, plan.Bucket, plan.Version.Key, "the copy took longer than half of --orphan-grace");
                     continue;
                 }
 
