@@ -116,6 +116,8 @@ public sealed class MultipartMetadataTests
             new PutObject("b", On("y", "n2", "n3")),
             new PutObject("b", On("x", "n3")),
             new CreateMultipartUpload("b", Upload("u1", "z")),
+            new PutPart("b", "u1", Part(1)),
+            new PutPart("b", "u1", Part(2)),
             new CompleteMultipartUpload("b", "u1", On("z", "n1")),
             new PutObject("gone", On("w", "n1")));
         Assert.Equal([("n1", 1L), ("n2", 1L), ("n3", 2L)], state.ObjectsByReplica.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)));
@@ -141,5 +143,29 @@ public sealed class MultipartMetadataTests
         {
             Assert.Throws<MetadataFormatException>(() => MetadataCodec.Decode(encoded.AsSpan(0, length)));
         }
+    }
+
+    [Fact]
+    public void PutCopy_AppliesOnlyWhileItsSourceVersionIsCurrent_AndRoundTrips()
+    {
+        MetadataState state = Apply(MetadataState.Empty, new CreateBucket("b", 1), new PutObject("b", Completed("src")));
+        long sourceVersion = state.FindObject("b", "src")!.VersionIndex;
+        var copy = new PutCopy("b", Completed("dst"), "b", "src", sourceVersion);
+        Assert.Equal(copy.SourceVersionIndex, Assert.IsType<PutCopy>(MetadataCodec.Decode(MetadataCodec.Encode(copy))).SourceVersionIndex);
+
+        Assert.NotNull(Apply(state, copy).FindObject("b", "dst"));
+        Assert.Null(Apply(state, new DeleteObject("b", "src"), copy).FindObject("b", "dst")); // its blobs are garbage now
+        Assert.Null(Apply(state, new PutObject("b", Completed("src")), copy).FindObject("b", "dst")); // overwritten: ditto
+    }
+
+    [Fact]
+    public void Complete_IsANoOp_WhenAChosenPartWasUploadedAgain()
+    {
+        MetadataState state = Apply(MetadataState.Empty, new CreateBucket("b", 1), new CreateMultipartUpload("b", Upload("u1")), new PutPart("b", "u1", Part(1)), new PutPart("b", "u1", Part(2)));
+        ObjectVersion assembled = Completed("big.iso"); // blobs 1001 and 1002: those of parts 1 and 2
+        MetadataState replaced = Apply(state, new PutPart("b", "u1", Part(2) with { Blobs = [new BlobRef(9999, 10, 0)] }), new CompleteMultipartUpload("b", "u1", assembled));
+        Assert.Null(replaced.FindObject("b", "big.iso"));
+        Assert.Single(replaced.Buckets["b"].Uploads);
+        Assert.NotNull(Apply(state, new CompleteMultipartUpload("b", "u1", assembled)).FindObject("b", "big.iso"));
     }
 }

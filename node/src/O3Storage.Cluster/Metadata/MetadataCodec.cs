@@ -30,6 +30,7 @@ public static class MetadataCodec
         AbortMultipartUpload = 11,
         Batch = 12,
         SetReplicas = 13,
+        PutCopy = 14,
     }
 
     public static byte[] Encode(MetadataCommand command)
@@ -94,6 +95,14 @@ public static class MetadataCodec
                 writer.WriteString(abort.Bucket);
                 writer.WriteString(abort.UploadId);
                 break;
+            case PutCopy copy:
+                writer.WriteUInt16((ushort)CommandKind.PutCopy);
+                writer.WriteString(copy.Bucket);
+                WriteObject(writer, copy.Version);
+                writer.WriteString(copy.SourceBucket);
+                writer.WriteString(copy.SourceKey);
+                writer.WriteInt64(copy.SourceVersionIndex);
+                break;
             case SetReplicas set:
                 writer.WriteUInt16((ushort)CommandKind.SetReplicas);
                 writer.WriteString(set.Bucket);
@@ -147,6 +156,7 @@ public static class MetadataCodec
             CommandKind.CompleteMultipartUpload => new CompleteMultipartUpload(reader.ReadString(), reader.ReadString(), ReadObject(ref reader)),
             CommandKind.AbortMultipartUpload => new AbortMultipartUpload(reader.ReadString(), reader.ReadString()),
             CommandKind.Batch => ReadBatch(ref reader),
+            CommandKind.PutCopy => new PutCopy(reader.ReadString(), ReadObject(ref reader), reader.ReadString(), reader.ReadString(), reader.ReadInt64()),
             CommandKind.SetReplicas => new SetReplicas(reader.ReadString(), reader.ReadString(), reader.ReadInt64(), ReadReplicas(ref reader)),
             _ => throw new MetadataFormatException($"metadata command kind {kind} is not understood by this node; upgrade this node"),
         };

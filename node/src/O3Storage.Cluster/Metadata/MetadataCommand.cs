@@ -31,6 +31,12 @@ public sealed record DeleteBucket(string Name) : MetadataCommand;
 /// </summary>
 public sealed record PutObject(string Bucket, ObjectVersion Version) : MetadataCommand;
 
+/// <summary>
+/// A PutObject whose blobs are those of another object's version (CopyObject): applied only while that
+/// source version is still current, so the copy never refers to blobs the collector may be taking.
+/// </summary>
+public sealed record PutCopy(string Bucket, ObjectVersion Version, string SourceBucket, string SourceKey, long SourceVersionIndex) : MetadataCommand;
+
 /// <summary>Removes the current version of a key; a no-op when there is none (S3 deletes are idempotent).</summary>
 public sealed record DeleteObject(string Bucket, string Key) : MetadataCommand;
 
@@ -42,7 +48,8 @@ public sealed record PutPart(string Bucket, string UploadId, UploadedPart Part) 
 
 /// <summary>
 /// Ends an upload: <paramref name="Version"/> (built from the chosen parts) becomes the key's current
-/// version and the upload disappears. A no-op when the upload is gone (completed or aborted meanwhile).
+/// version and the upload disappears. A no-op when the upload is gone (completed or aborted meanwhile)
+/// or no longer holds every blob the version names (a part was uploaded again meanwhile).
 /// </summary>
 public sealed record CompleteMultipartUpload(string Bucket, string UploadId, ObjectVersion Version) : MetadataCommand;
 
@@ -64,5 +71,5 @@ public sealed record SetReplicas(string Bucket, string Key, long VersionIndex, S
 public sealed record Batch(IReadOnlyList<MetadataCommand> Commands) : MetadataCommand
 {
     public static bool MayHold(MetadataCommand command) =>
-        command is CreateBucket or DeleteBucket or PutObject or DeleteObject or CreateMultipartUpload or PutPart or CompleteMultipartUpload or AbortMultipartUpload or SetReplicas;
+        command is CreateBucket or DeleteBucket or PutObject or PutCopy or DeleteObject or CreateMultipartUpload or PutPart or CompleteMultipartUpload or AbortMultipartUpload or SetReplicas;
 }

@@ -107,6 +107,9 @@ public sealed class MetadataState
             PutObject put => Buckets.TryGetValue(put.Bucket, out BucketState? target)
                 ? Replace(index, target, target.Objects.Find(put.Version.Key), put.Version with { VersionIndex = index }, target.Uploads)
                 : Skip(index),
+            PutCopy copy => Buckets.TryGetValue(copy.Bucket, out BucketState? into) && FindObject(copy.SourceBucket, copy.SourceKey)?.VersionIndex == copy.SourceVersionIndex
+                ? Replace(index, into, into.Objects.Find(copy.Version.Key), copy.Version with { VersionIndex = index }, into.Uploads)
+                : Skip(index),
             DeleteObject remove => Buckets.TryGetValue(remove.Bucket, out BucketState? holder) && holder.Objects.Find(remove.Key) is { } removed
                 ? Replace(index, holder, removed, null, holder.Uploads)
                 : Skip(index),
@@ -116,8 +119,9 @@ public sealed class MetadataState
             PutPart part => WithBucket(index, part.Bucket, b => b.Uploads.TryGetValue(part.UploadId, out MultipartUpload? upload)
                 ? b with { Uploads = b.Uploads.SetItem(part.UploadId, upload with { Parts = upload.Parts.SetItem(part.Part.PartNumber, part.Part) }) }
                 : b),
-            CompleteMultipartUpload complete => Buckets.TryGetValue(complete.Bucket, out BucketState? into) && into.Uploads.ContainsKey(complete.UploadId)
-                ? Replace(index, into, into.Objects.Find(complete.Version.Key), complete.Version with { VersionIndex = index }, into.Uploads.Remove(complete.UploadId))
+            CompleteMultipartUpload complete => Buckets.TryGetValue(complete.Bucket, out BucketState? target) && target.Uploads.TryGetValue(complete.UploadId, out MultipartUpload? upload)
+                && HoldsEveryBlob(upload, complete.Version)
+                ? Replace(index, target, target.Objects.Find(complete.Version.Key), complete.Version with { VersionIndex = index }, target.Uploads.Remove(complete.UploadId))
                 : Skip(index),
             SetReplicas set => Buckets.TryGetValue(set.Bucket, out BucketState? home) && home.Objects.Find(set.Key) is { } current && current.VersionIndex == set.VersionIndex
                 ? Replace(index, home, current, current with { Replicas = set.Replicas }, home.Uploads)
@@ -130,6 +134,13 @@ public sealed class MetadataState
     /// <summary>Records a log index that carried no metadata command (Raft configuration or no-op entries).</summary>
     public MetadataState Skip(long index) =>
         index <= LastAppliedIndex ? this : With(index, Members, Buckets);
+
+    /// <summary>Whether the upload's current parts hold every blob <paramref name="version"/> names.</summary>
+    private static bool HoldsEveryBlob(MultipartUpload upload, ObjectVersion version)
+    {
+        var held = upload.Parts.Values.SelectMany(p => p.Blobs).Select(b => b.BlobId).ToHashSet();
+        return version.Blobs.All(b => held.Contains(b.BlobId));
+    }
 
     /// <summary>Replaces (or removes, or adds) one object version of <paramref name="bucket"/>, keeping the per-replica object counts.</summary>
     private MetadataState Replace(long index, BucketState bucket, ObjectVersion? removed, ObjectVersion? added, ImmutableSortedDictionary<string, MultipartUpload> uploads)

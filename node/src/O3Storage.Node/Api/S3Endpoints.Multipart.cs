@@ -227,7 +227,12 @@ internal sealed partial class S3Endpoints
 
         await proposer.ProposeAsync(new CompleteMultipartUpload(route.Bucket, uploadId, version), token).ConfigureAwait(false);
         ObjectVersion? committed = node.Raft.Metadata.FindObject(route.Bucket, route.Key);
-        if (FindUpload(node.Raft.Metadata, route.Bucket, uploadId) is not null || committed is null || committed.ETag != version.ETag || committed.CreatedUnixMs != version.CreatedUnixMs)
+        if (FindUpload(node.Raft.Metadata, route.Bucket, uploadId) is not null)
+        {
+            return new S3Error("InvalidPart", 400, "a chosen part was uploaded again while the upload was being completed; complete it again with the new ETags");
+        }
+
+        if (committed is null || committed.ETag != version.ETag || committed.CreatedUnixMs != version.CreatedUnixMs)
         {
             return NoSuchUpload(uploadId); // aborted or completed by another request first
         }

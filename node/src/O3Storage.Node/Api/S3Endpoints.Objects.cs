@@ -127,13 +127,24 @@ internal sealed partial class S3Endpoints
     /// attempted, even when the bucket turns out gone: another version may already share the blobs
     /// (a copy), and the collector takes them safely once nothing refers to them.
     /// </summary>
-    private async Task<S3Error?> CommitPutAsync(HttpContext http, string bucket, ObjectVersion version, Func<ObjectVersion, byte[]>? answer = null)
+    private async Task<S3Error?> CommitPutAsync(HttpContext http, string bucket, ObjectVersion version, Func<ObjectVersion, byte[]>? answer = null, PutCopy? copy = null)
     {
         using CancellationTokenSource deadline = ClusterDeadline(http);
-        await proposer.ProposeAsync(new PutObject(bucket, version), deadline.Token).ConfigureAwait(false);
-        if (!node.Raft.Metadata.Buckets.ContainsKey(bucket))
+        await proposer.ProposeAsync(copy ?? (MetadataCommand)new PutObject(bucket, version), deadline.Token).ConfigureAwait(false);
+        MetadataState state = node.Raft.Metadata;
+        if (!state.Buckets.ContainsKey(bucket))
         {
             return S3Error.NoSuchBucket(bucket); // deleted while the body streamed in: the commit did nothing
+        }
+
+        if (copy is not null && state.FindObject(copy.SourceBucket, copy.SourceKey)?.VersionIndex != copy.SourceVersionIndex)
+        {
+            // The source changed: either after the copy committed (then the copy is there), or before (then it did nothing).
+            ObjectVersion? landed = state.FindObject(bucket, version.Key);
+            if (landed is null || landed.CreatedUnixMs != version.CreatedUnixMs || landed.ETag != version.ETag)
+            {
+                return new S3Error("NoSuchKey", 404, $"the copy source '{copy.SourceKey}' changed while it was being copied; retry");
+            }
         }
 
         if (answer is not null)
@@ -390,7 +401,12 @@ internal sealed partial class S3Endpoints
             ContentType = replace ? ContentTypeOf(http.Request.Headers) : original.ContentType,
             UserMetadata = userMetadata,
         };
-        return await CommitPutAsync(http, route.Bucket, copy, v => S3Xml.CopyResult("CopyObjectResult", v.ETag, v.CreatedUnixMs)).ConfigureAwait(false);
+        return await CommitPutAsync(
+            http,
+            route.Bucket,
+            copy,
+            v => S3Xml.CopyResult("CopyObjectResult", v.ETag, v.CreatedUnixMs),
+            new PutCopy(route.Bucket, copy, sourceBucket, sourceKey, original.VersionIndex)).ConfigureAwait(false);
     }
 
     /// <summary>The body to store and its length: aws-chunked decoded when the signature says so.</summary>
