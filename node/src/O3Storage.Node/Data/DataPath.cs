@@ -35,8 +35,6 @@ internal sealed class DataPath
 
     public Repairer Repairer { get; }
 
-    public string SelfNodeId => _selfNodeId;
-
     /// <summary>
     /// The placement of <paramref name="key"/> in <paramref name="bucket"/>: replication_factor replicas,
     /// capped at the member count; a write needs two of them (one when only one is wanted), so an

@@ -24,9 +24,6 @@ internal sealed class StoreWriter : IDisposable
 
     public BlobStore Store { get; }
 
-    /// <summary>Puts that went to the device in a batch of more than one (for tests and benchmarks).</summary>
-    public long BatchedPuts { get; private set; }
-
     /// <summary>Stores <paramref name="content"/> as <paramref name="id"/>; durable when the task completes. The caller keeps <paramref name="content"/> unchanged until then.</summary>
     public Task<BlobInfo> PutAsync(BlobId id, ReadOnlyMemory<byte> content) => Enqueue(new Put(id, content));
 
@@ -93,7 +90,6 @@ internal sealed class StoreWriter : IDisposable
             try
             {
                 IReadOnlyList<BlobInfo> stored = Store.PutBatch([.. batch.Select(p => (p.Id, p.Content))]);
-                BatchedPuts += batch.Count;
                 for (int i = 0; i < batch.Count; i++)
                 {
                     batch[i].Complete(stored[i]);
