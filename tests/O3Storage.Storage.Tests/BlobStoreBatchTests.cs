@@ -71,17 +71,28 @@ public sealed class BlobStoreBatchTests
                     }
                 }
 
-                using BlobStore recovered = BlobStore.Open(new MemoryBlockDevice(image), Small);
-                Assert.Equal(before, recovered.ReadAll(Id(1)));
-                foreach ((BlobId id, byte[] expected) in batch)
+                var imageDevice = new MemoryBlockDevice(image);
+                using (BlobStore recovered = BlobStore.Open(imageDevice, Small))
                 {
-                    if (recovered.TryStat(id, out _))
+                    Assert.Equal(before, recovered.ReadAll(Id(1)));
+                    foreach ((BlobId id, byte[] expected) in batch)
                     {
-                        Assert.Equal(expected, recovered.ReadAll(id)); // present means whole: a checksum failure here fails the test
+                        if (recovered.TryStat(id, out _))
+                        {
+                            Assert.Equal(expected, recovered.ReadAll(id)); // present means whole: a checksum failure here fails the test
+                        }
                     }
+
+                    Assert.Empty(recovered.Verify());
+                    Assert.Equal(0, recovered.DamagedRecords); // a torn batch is a tear, not damage
+                    recovered.Put(Id(9), Bytes(random, 500)); // the log goes on after the cut
                 }
 
-                Assert.Empty(recovered.Verify());
+                // A later recovery, with the torn batch no longer at the tail, must not find its remains either.
+                using BlobStore again = BlobStore.Open(imageDevice, Small);
+                Assert.Empty(again.Verify());
+                Assert.Equal(0, again.DamagedRecords);
+                Assert.Equal(500, again.ReadAll(Id(9)).Length);
                 images++;
             }
         }

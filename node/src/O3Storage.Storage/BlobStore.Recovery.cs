@@ -198,6 +198,7 @@ public sealed partial class BlobStore
         long writeOffset = BlockBytes;
         ulong maxSequence = 0;
         int damaged = 0;
+        var damagedAt = new List<long>();
         var wholeAtTail = new List<(RecordHeader Header, long Offset, int Entry)>();
         while (offset < limit)
         {
@@ -219,6 +220,7 @@ public sealed partial class BlobStore
                 }
 
                 damaged++;
+                damagedAt.Add(offset);
                 offset = next;
                 continue;
             }
@@ -235,29 +237,54 @@ public sealed partial class BlobStore
         }
 
         // Writes are serialized and durable on return, so only the last write can be a torn one: the
-        // last record, or any record of the last batch of small puts (one write of at most one chunk,
-        // in which the device may have persisted some blocks and not others). A record written whole
-        // whose payload did not all arrive never existed (nor was it acknowledged). Older records are
-        // left to the read path, which reports real damage as a checksum error.
-        long batchWindow = Math.Min(BatchBytesMax, buffer.LengthBytes + BlockBytes);
-        var torn = new HashSet<int>();
-        foreach ((RecordHeader header, long at, int entry) in wholeAtTail)
+        // last record, or the last batch of small puts (one write in which the device may have
+        // persisted some blocks and not others). Every record of a batch names the batch's extent, so
+        // the final batch is known from any intact record of it. The log is cut at its first defect
+        // (a missing or damaged record, a torn payload): what follows was written by the same
+        // unacknowledged write, and the next append overwrites it, so a torn record can never be
+        // found again by a later scan. A damaged block inside it is the tear, not damage. Older
+        // records are left to the read path, which reports real damage as a checksum error.
+        long segmentStart = SegmentStart(superblock, segment.Index);
+        if (wholeAtTail.LastOrDefault(w => w.Header.BatchBlocksAfter > 0) is { Header.BatchBlocksAfter: > 0 } finalBatched)
         {
-            bool last = entry == entries.Count - 1;
-            if ((last || (header.Flags.HasFlag(RecordFlags.Batched) && at >= writeOffset - batchWindow))
-                && !PayloadIntact(device, SegmentStart(superblock, segment.Index) + at, header, buffer))
+            long batchStart = finalBatched.Offset - (finalBatched.Header.BatchBlocksBefore * BlockBytes);
+            long batchEnd = finalBatched.Offset + (finalBatched.Header.BatchBlocksAfter * BlockBytes);
+            long cut = writeOffset <= batchEnd ? FirstDefect(device, segmentStart, wholeAtTail, batchStart, batchEnd, buffer) : batchEnd;
+            if (cut < batchEnd)
             {
-                torn.Add(entry);
-                writeOffset = last ? at : writeOffset;
+                entries = [.. entries.Where(e => e.Block * (long)BlockBytes < cut)];
+                writeOffset = cut;
+                damaged -= damagedAt.Count(at => at >= batchStart && at < batchEnd);
+                return new SegmentRecords(entries, Sealed: false, writeOffset, maxSequence, damaged);
             }
         }
 
-        if (torn.Count > 0)
+        if (wholeAtTail.Count > 0 && wholeAtTail[^1] is var (lastHeader, lastOffset, lastEntry)
+            && lastEntry == entries.Count - 1 && lastHeader.BatchBlocksAfter == 0
+            && !PayloadIntact(device, segmentStart + lastOffset, lastHeader, buffer))
         {
-            entries = [.. entries.Where((_, i) => !torn.Contains(i))];
+            entries.RemoveAt(entries.Count - 1);
+            writeOffset = lastOffset;
         }
 
         return new SegmentRecords(entries, Sealed: false, writeOffset, maxSequence, damaged);
+    }
+
+    /// <summary>Where the batch written to [start, end) stops being whole: the first record missing or torn, or <paramref name="end"/>.</summary>
+    private static long FirstDefect(IBlockDevice device, long segmentStart, List<(RecordHeader Header, long Offset, int Entry)> whole, long start, long end, AlignedBuffer buffer)
+    {
+        long next = start;
+        foreach ((RecordHeader header, long at, _) in whole.Where(w => w.Offset >= start && w.Offset < end))
+        {
+            if (at != next || !PayloadIntact(device, segmentStart + at, header, buffer))
+            {
+                return next;
+            }
+
+            next = at + (RecordHeader.BlocksFor(header.PayloadLengthBytes, BlockBytes) * BlockBytes);
+        }
+
+        return next;
     }
 
     private static bool PayloadIntact(IBlockDevice device, long recordStart, RecordHeader header, AlignedBuffer buffer)

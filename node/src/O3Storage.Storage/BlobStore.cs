@@ -261,7 +261,9 @@ public sealed partial class BlobStore : IDisposable
                 Span<byte> record = _chunk.Span.Slice(at, recordBytes);
                 content.Span.CopyTo(record[RecordHeader.SizeBytes..]);
                 record[(RecordHeader.SizeBytes + content.Length)..].Clear();
-                headers[i] = new RecordHeader(RecordKind.Put, _nextSequence++, id, content.Length, Crc32C.Compute(content.Span), head.Sequence, RecordFlags.WrittenWhole | RecordFlags.Batched);
+                // Each record names its batch's extent, so recovery can find the whole final write from any intact record of it.
+                uint before = (uint)(at / BlockBytes);
+                headers[i] = new RecordHeader(RecordKind.Put, _nextSequence++, id, content.Length, Crc32C.Compute(content.Span), head.Sequence, RecordFlags.WrittenWhole | RecordFlags.Batched, before, (uint)totalBlocks - before);
                 headers[i].WriteTo(record, _superblock.Salt);
                 at += recordBytes;
             }

@@ -3,9 +3,10 @@
 //  0 u32 magic "O3RC"      4 u8 version   5 u8 kind   6 u16 flags (1: written whole, 2: batched; see RecordFlags)
 //  8 u64 sequence (global, monotonic: orders puts and deletes of one blob across segments)
 // 16 u128 blob id (0 for segment bookkeeping)
-// 32 u64 payload length    40 u32 payload CRC-32C   44 u32 reserved
+// 32 u64 payload length    40 u32 payload CRC-32C   44 u32 batched: blocks from the batch's start to this record
 // 48 u64 segment sequence (which use of the physical segment wrote this record)
-// 56 u32 reserved          60 u32 block CRC-32C, seeded with the device salt, over bytes 0..59 and
+// 56 u32 batched: blocks from this record to the batch's end (0: not batched)
+//                          60 u32 block CRC-32C, seeded with the device salt, over bytes 0..59 and
 //                          64..4095 of the header block (so the payload bytes that share the block
 //                          with the header are covered too: a torn write of that block is detected)
 //
@@ -43,7 +44,7 @@ internal enum RecordFlags : ushort
     Batched = 2,
 }
 
-internal readonly record struct RecordHeader(RecordKind Kind, ulong Sequence, BlobId Id, long PayloadLengthBytes, uint PayloadCrc, ulong SegmentSequence, RecordFlags Flags = RecordFlags.None)
+internal readonly record struct RecordHeader(RecordKind Kind, ulong Sequence, BlobId Id, long PayloadLengthBytes, uint PayloadCrc, ulong SegmentSequence, RecordFlags Flags = RecordFlags.None, uint BatchBlocksBefore = 0, uint BatchBlocksAfter = 0)
 {
     public const int SizeBytes = 64;
     public const int BlockBytes = 4096;
@@ -62,7 +63,9 @@ internal readonly record struct RecordHeader(RecordKind Kind, ulong Sequence, Bl
         Id.WriteTo(destination[16..]);
         BinaryPrimitives.WriteInt64LittleEndian(destination[32..], PayloadLengthBytes);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[40..], PayloadCrc);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[44..], BatchBlocksBefore);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[48..], SegmentSequence);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[56..], BatchBlocksAfter);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[60..], HeaderCrc(destination, salt));
     }
 
@@ -90,7 +93,9 @@ internal readonly record struct RecordHeader(RecordKind Kind, ulong Sequence, Bl
             length,
             BinaryPrimitives.ReadUInt32LittleEndian(source[40..]),
             BinaryPrimitives.ReadUInt64LittleEndian(source[48..]),
-            (RecordFlags)BinaryPrimitives.ReadUInt16LittleEndian(source[6..]));
+            (RecordFlags)BinaryPrimitives.ReadUInt16LittleEndian(source[6..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(source[44..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(source[56..]));
         return true;
     }
 
