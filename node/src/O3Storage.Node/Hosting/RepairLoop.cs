@@ -14,6 +14,7 @@ internal sealed class RepairLoop(NodeContext node, DataPath data, MetadataPropos
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
     private const int HealsPerRound = 64;
     private const int ObjectsPerRound = 256;
+    private static readonly TimeSpan s_breather = TimeSpan.FromMilliseconds(100);
 
     public async Task RunAsync(CancellationToken token)
     {
@@ -21,7 +22,12 @@ internal sealed class RepairLoop(NodeContext node, DataPath data, MetadataPropos
         using var timer = new PeriodicTimer(interval);
         while (moreWork || await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
         {
-            token.ThrowIfCancellationRequested();
+            if (moreWork)
+            {
+                // Back-to-back rounds leave the node a breath between them: repair must not starve Raft or clients.
+                await Task.Delay(s_breather, token).ConfigureAwait(false);
+            }
+
             try
             {
                 await HealReportedAsync(token).ConfigureAwait(false);
