@@ -112,6 +112,16 @@ public sealed class S3ObjectTests(ITestOutputHelper output) : IDisposable
             PartETags = [new PartETag(1, up1.ETag), new PartETag(2, up2.ETag)],
         });
         byte[] partMd5s = MD5.HashData(part1).Concat(MD5.HashData(part2)).ToArray();
+
+        // A retried completion (its answer lost) succeeds with the same ETag instead of NoSuchUpload.
+        CompleteMultipartUploadResponse retried = await one.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+        {
+            BucketName = "data",
+            Key = "mp/object",
+            UploadId = started.UploadId,
+            PartETags = [new PartETag(1, up1.ETag), new PartETag(2, up2.ETag)],
+        });
+        Assert.Equal(completed.ETag, retried.ETag);
         Assert.Equal($"\"{Convert.ToHexStringLower(MD5.HashData(partMd5s))}-2\"", completed.ETag);
         byte[] whole = await GetAsync(three, "data", "mp/object");
         Assert.Equal(part1.Concat(part2).ToArray(), whole);

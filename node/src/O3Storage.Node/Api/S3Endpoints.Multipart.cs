@@ -215,6 +215,14 @@ internal sealed partial class S3Endpoints
 
         string uploadId = query.GetValueOrDefault("uploadId", string.Empty);
         (S3Error? missing, MultipartUpload? upload) = await ReadUploadAsync(route, uploadId, token).ConfigureAwait(false);
+        if (missing is { Code: "NoSuchUpload" } && node.Raft.Metadata.FindObject(route.Bucket, route.Key) is { } existing
+            && existing.ETag == MultipartETag(chosen.Select(c => c.ETag)))
+        {
+            // A retry of a completion that already happened (its answer was lost): the object it made is there.
+            await WriteXmlAsync(http, S3Xml.CompleteMultipartUpload($"/{route.Bucket}/{route.Key}", route.Bucket, route.Key, existing.ETag)).ConfigureAwait(false);
+            return null;
+        }
+
         if (missing is not null)
         {
             return missing;
@@ -381,17 +389,11 @@ internal sealed partial class S3Endpoints
             return null;
         }
 
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        foreach (UploadedPart part in parts)
-        {
-            md5.AppendData(Convert.FromHexString(Unquote(part.ETag)));
-        }
-
         return new ObjectVersion(
             upload.Key,
             0,
             parts.Sum(p => p.SizeBytes),
-            $"\"{Convert.ToHexStringLower(md5.GetHashAndReset())}-{parts.Count}\"",
+            MultipartETag(parts.Select(p => p.ETag))!, // parts' ETags are MD5s this node wrote
             upload.ContentType,
             nowUnixMs,
             upload.UserMetadata,
@@ -424,4 +426,24 @@ internal sealed partial class S3Endpoints
     }
 
     private static string Unquote(string etag) => etag.Trim().Trim('"');
+
+    /// <summary>S3's ETag of a multipart object: the MD5 of the parts' binary MD5s, a dash, the part count. Null when a part ETag is not an MD5.</summary>
+    internal static string? MultipartETag(IEnumerable<string> partETags)
+    {
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        int count = 0;
+        foreach (string etag in partETags)
+        {
+            string hex = Unquote(etag);
+            if (hex.Length != 32 || !hex.All(char.IsAsciiHexDigit))
+            {
+                return null;
+            }
+
+            md5.AppendData(Convert.FromHexString(hex));
+            count++;
+        }
+
+        return $"\"{Convert.ToHexStringLower(md5.GetHashAndReset())}-{count}\"";
+    }
 }
