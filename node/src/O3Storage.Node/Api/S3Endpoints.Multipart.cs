@@ -60,9 +60,9 @@ internal sealed partial class S3Endpoints
 
     private async Task<S3Error?> UploadPartAsync(HttpContext http, S3Route route, Dictionary<string, string> query, SigV4Context? signature, CancellationToken token)
     {
-        if (!int.TryParse(query.GetValueOrDefault("partNumber"), NumberStyles.None, CultureInfo.InvariantCulture, out int partNumber) || partNumber is < 1 or > PartNumberMax)
+        if (ReadPartNumber(query, out int partNumber) is { } badNumber)
         {
-            return S3Error.InvalidArgument($"partNumber must be an integer from 1 to {PartNumberMax}");
+            return badNumber;
         }
 
         string uploadId = query.GetValueOrDefault("uploadId", string.Empty);
@@ -80,13 +80,10 @@ internal sealed partial class S3Endpoints
             return bodyError;
         }
 
-        data.Stored(route.Bucket, route.Key, stored!, plan.Wanted);
-        var part = new UploadedPart(partNumber, Md5ETag(stored!.Md5), stored.SizeBytes, time.GetUtcNow().ToUnixTimeMilliseconds(), stored.Blobs, stored.Replicas);
-        using CancellationTokenSource deadline = ClusterDeadline(http);
-        await proposer.ProposeAsync(new PutPart(route.Bucket, uploadId, part), deadline.Token).ConfigureAwait(false);
-        if (FindUpload(node.Raft.Metadata, route.Bucket, uploadId) is null)
+        (S3Error? gone, UploadedPart part) = await CommitPartAsync(http, route, uploadId, partNumber, stored!, plan).ConfigureAwait(false);
+        if (gone is not null)
         {
-            return NoSuchUpload(uploadId); // completed or aborted while this part streamed in (the collector takes its blobs)
+            return gone;
         }
 
         http.Response.Headers.ETag = part.ETag;
@@ -100,9 +97,9 @@ internal sealed partial class S3Endpoints
     /// </summary>
     private async Task<S3Error?> UploadPartCopyAsync(HttpContext http, S3Route route, Dictionary<string, string> query, CancellationToken token)
     {
-        if (!int.TryParse(query.GetValueOrDefault("partNumber"), NumberStyles.None, CultureInfo.InvariantCulture, out int partNumber) || partNumber is < 1 or > PartNumberMax)
+        if (ReadPartNumber(query, out int partNumber) is { } badNumber)
         {
-            return S3Error.InvalidArgument($"partNumber must be an integer from 1 to {PartNumberMax}");
+            return badNumber;
         }
 
         if (ParseCopySource(http.Request.Headers["x-amz-copy-source"].ToString()) is not var (sourceBucket, sourceKey))
@@ -172,17 +169,33 @@ internal sealed partial class S3Endpoints
             return tooSlow;
         }
 
-        var part = new UploadedPart(partNumber, Md5ETag(stored.Md5), stored.SizeBytes, time.GetUtcNow().ToUnixTimeMilliseconds(), stored.Blobs, stored.Replicas);
-        using CancellationTokenSource deadline = ClusterDeadline(http);
-        await proposer.ProposeAsync(new PutPart(route.Bucket, upload!.UploadId, part), deadline.Token).ConfigureAwait(false);
-        if (FindUpload(node.Raft.Metadata, route.Bucket, uploadId) is null)
+        (S3Error? gone, UploadedPart part) = await CommitPartAsync(http, route, upload!.UploadId, partNumber, stored, plan).ConfigureAwait(false);
+        if (gone is not null)
         {
-            return NoSuchUpload(uploadId);
+            return gone;
         }
 
         await WriteXmlAsync(http, S3Xml.CopyResult("CopyPartResult", part.ETag, part.LastModifiedUnixMs)).ConfigureAwait(false);
         return null;
     }
+
+    /// <summary>
+    /// Commits a stored part (uploaded or copied); NoSuchUpload when the upload was completed or aborted
+    /// while the part's bytes were stored (the collector then takes its blobs).
+    /// </summary>
+    private async Task<(S3Error? Error, UploadedPart Part)> CommitPartAsync(HttpContext http, S3Route route, string uploadId, int partNumber, StoredObject stored, PlacementPlan plan)
+    {
+        data.Stored(route.Bucket, route.Key, stored, plan.Wanted);
+        var part = new UploadedPart(partNumber, Md5ETag(stored.Md5), stored.SizeBytes, time.GetUtcNow().ToUnixTimeMilliseconds(), stored.Blobs, stored.Replicas);
+        using CancellationTokenSource deadline = ClusterDeadline(http);
+        await proposer.ProposeAsync(new PutPart(route.Bucket, uploadId, part), deadline.Token).ConfigureAwait(false);
+        return (FindUpload(node.Raft.Metadata, route.Bucket, uploadId) is null ? NoSuchUpload(uploadId) : null, part);
+    }
+
+    private static S3Error? ReadPartNumber(Dictionary<string, string> query, out int partNumber) =>
+        int.TryParse(query.GetValueOrDefault("partNumber"), NumberStyles.None, CultureInfo.InvariantCulture, out partNumber) && partNumber is >= 1 and <= PartNumberMax
+            ? null
+            : S3Error.InvalidArgument($"partNumber must be an integer from 1 to {PartNumberMax}");
 
     /// <summary>Streams a range of <paramref name="version"/> into <paramref name="target"/>, completing it with the outcome.</summary>
     private async Task CopyRangeAsync(ObjectVersion version, long offset, long count, System.IO.Pipelines.PipeWriter target, string bucket, CancellationToken token)
