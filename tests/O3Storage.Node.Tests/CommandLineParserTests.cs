@@ -177,4 +177,13 @@ public sealed class CommandLineParserTests
         Assert.Contains("unknown argument '--ip'", Error("check", "--ip", "10.0.0.1"));
         Assert.Contains("--data needs a value", Error("compact", "--data"));
     }
+
+    [Fact]
+    public void LogFile_IsOffByDefault_AndTakesAFilePath()
+    {
+        Assert.Null(Run("--ip", "10.0.0.1", "--bootstrap").LogFilePath);
+        Assert.Equal("/var/log/o3storage/o3storage.log", Run("--ip", "10.0.0.1", "--bootstrap", "--log-file", "/var/log/o3storage/o3storage.log").LogFilePath);
+        Assert.Contains("--log-file '/var/log/' must name a file", Error("--ip", "10.0.0.1", "--bootstrap", "--log-file", "/var/log/"));
+        Assert.Contains("--log-file needs a value", Error("--ip", "10.0.0.1", "--bootstrap", "--log-file"));
+    }
 }

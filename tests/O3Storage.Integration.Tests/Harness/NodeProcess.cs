@@ -47,7 +47,7 @@ internal sealed partial class NodeProcess : IDisposable
         }
     }
 
-    public static NodeProcess Start(string name, IEnumerable<string> args)
+    public static NodeProcess Start(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(NodeBinary.Path)
         {
@@ -59,6 +59,11 @@ internal sealed partial class NodeProcess : IDisposable
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach ((string variable, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[variable] = value;
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

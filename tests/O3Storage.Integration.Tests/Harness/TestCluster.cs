@@ -73,11 +73,15 @@ internal sealed class TestCluster : IDisposable
 
     public NodeProcess Join(int node, string peers, params string[] extra) => Start(node, ["--peers", peers, .. extra]);
 
-    public NodeProcess Start(int node, params string[] args)
+    public NodeProcess Start(int node, params string[] args) => StartWithEnvironment(node, null, args);
+
+    /// <summary>Starts node <paramref name="node"/> with extra environment variables (e.g. systemd's NOTIFY_SOCKET).</summary>
+    public NodeProcess StartWithEnvironment(int node, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         NodeProcess process = NodeProcess.Start(
             $"node-{node}",
-            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), "--device-size", "300M", .. args]);
+            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), "--device-size", "300M", .. args],
+            environment);
         _processes.Add(process);
         _current[node] = process;
         return process;

@@ -44,6 +44,8 @@ public static class CommandLineParser
           --join-timeout SECS  how long a new node tries to reach and join its peers
                                (default 30; also accepts 500ms, 2s)
           --log-level LEVEL    debug, info, warning or error (default info)
+          --log-file PATH      also append the log to PATH (kept under 10 MiB: the
+                               previous 10 MiB move to PATH.1); stdout gets it anyway
           --version            print the version and exit
           -h, --help           print this help and exit
 
@@ -56,7 +58,7 @@ public static class CommandLineParser
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace", "--log-file"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
@@ -265,6 +267,12 @@ public static class CommandLineParser
             return Fail($"--log-level '{logLevel}' must be debug, info, warning or error");
         }
 
+        string? logFile = values.GetValueOrDefault("--log-file");
+        if (logFile is { Length: 0 } || (logFile is not null && logFile.EndsWith('/')))
+        {
+            return Fail($"--log-file '{logFile}' must name a file");
+        }
+
         long deviceSize = NodeOptions.DefaultDeviceSizeBytes;
         if (values.TryGetValue("--device-size", out string? sizeText))
         {
@@ -309,6 +317,7 @@ public static class CommandLineParser
             OrphanGrace = orphanGrace,
             Settings = settings,
             LogLevel = logLevel,
+            LogFilePath = logFile is null ? null : Path.GetFullPath(logFile),
             DevicePath = device is null ? null : Path.GetFullPath(device),
             DeviceSizeBytes = deviceSize,
             RequireDirectIo = requireDirectIo,

@@ -29,6 +29,9 @@ public sealed record NodeOptions
 
     public string LogLevel { get; init; } = "info";
 
+    /// <summary>A file the log is also appended to (the image's /var/log/o3storage); null: stdout only.</summary>
+    public string? LogFilePath { get; init; }
+
     /// <summary>1 GiB: room for seven 132 MiB segments; reserved with fallocate when the file is made.</summary>
     public const long DefaultDeviceSizeBytes = 1024L * 1024 * 1024;
 

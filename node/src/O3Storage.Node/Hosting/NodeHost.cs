@@ -41,12 +41,19 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             shutdown.Cancel();
         });
 
-        using ILoggerFactory loggerFactory = CreateLoggerFactory(options.LogLevel);
+        using ILoggerFactory loggerFactory = CreateLoggerFactory(options.LogLevel, options.LogFilePath);
         ILogger logger = loggerFactory.CreateLogger("o3storage");
         NodeLog.Starting(logger, version, options.NodeId, options.Cluster.ToString(), options.DataDirectory);
+
+        // The watchdog is fed from the first moment: a join may take --join-timeout, a large store
+        // seconds to open, and systemd counts from the start.
+        using SystemdNotifier systemd = SystemdNotifier.FromEnvironment();
+        using var watchdogStop = new CancellationTokenSource();
+        Task watchdog = systemd.RunWatchdogAsync(() => _alive(), TimeProvider.System, watchdogStop.Token);
+        systemd.Status($"starting node {options.NodeId}");
         try
         {
-            return await RunCoreAsync(shutdown, loggerFactory, logger, () => stopReason).ConfigureAwait(false);
+            return await RunCoreAsync(shutdown, loggerFactory, logger, () => stopReason, systemd).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
@@ -54,7 +61,15 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             NodeLog.StoppedWhileStarting(logger, stopReason);
             return 0;
         }
+        finally
+        {
+            await watchdogStop.CancelAsync().ConfigureAwait(false);
+            await watchdog.ConfigureAwait(false);
+        }
     }
+
+    /// <summary>What the systemd watchdog asks before each keep-alive; set to the metadata apply's health once Raft runs.</summary>
+    private Func<bool> _alive = static () => true;
 
     /// <summary>
     /// Thread-pool threads kept ready. Blob reads are blocking O_DIRECT preads on pool threads; with the
@@ -64,7 +79,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
     /// </summary>
     public const int MinPoolThreads = 64;
 
-    private async Task<int> RunCoreAsync(CancellationTokenSource shutdown, ILoggerFactory loggerFactory, ILogger logger, Func<string> stopReason)
+    private async Task<int> RunCoreAsync(CancellationTokenSource shutdown, ILoggerFactory loggerFactory, ILogger logger, Func<string> stopReason, SystemdNotifier systemd)
     {
         ThreadPool.GetMinThreads(out int workers, out int completions);
         ThreadPool.SetMinThreads(Math.Max(workers, MinPoolThreads), Math.Max(completions, MinPoolThreads));
@@ -84,6 +99,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         using var peerClient = new PeerClient(options.Api.Ip);
         if (!member && !options.Bootstrap)
         {
+            systemd.Status($"joining through {string.Join(", ", options.Peers)}");
+
             // Before writing anything: a node that cannot reach any peer has nothing to join.
             await peerClient.FindReachablePeerAsync(options.Peers, options.JoinTimeout, joinDeadline.Token, shutdown.Token).ConfigureAwait(false);
         }
@@ -138,6 +155,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             throw;
         }
 
+        _alive = () => !raft.StateMachine.Faulted.IsCompleted;
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
         var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime);
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
@@ -192,6 +210,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         NodeLog.Serving(logger, options.NodeId, uptime.ElapsedMilliseconds, raft.Role.ToWireName());
+        systemd.Ready($"serving on http://{options.NodeId} as a cluster member");
         Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
         Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, logger, shutdown.Token);
         Task collector = new GarbageCollectorLoop(node, options.OrphanGrace, TimeProvider.System, logger).RunAsync(shutdown.Token);
@@ -205,6 +224,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         NodeLog.Stopping(logger, faulted ? "metadata apply failed" : stopReason());
+        systemd.Stopping(faulted ? "stopping: metadata apply failed" : "stopping");
         await shutdown.CancelAsync().ConfigureAwait(false);
         var stopping = Stopwatch.StartNew();
         try
@@ -359,8 +379,14 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         return app;
     }
 
-    private static ILoggerFactory CreateLoggerFactory(string level)
+    private static ILoggerFactory CreateLoggerFactory(string level, string? logFilePath)
     {
+        // Opened before the factory, so an unwritable path is a one-line startup error.
+        LogFile? file = logFilePath is null ? null : LogFile.Open(logFilePath);
+
+        // Under systemd (stdout is the journal) each line carries its syslog priority, so
+        // `journalctl -p err` finds errors; journald adds its own timestamps.
+        bool journal = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
         LogLevel minimum = level switch
         {
             "debug" => LogLevel.Debug,
@@ -375,12 +401,24 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             // /health already says who is unreachable, so its log is kept for --log-level debug.
             logging.AddFilter("DotNext", minimum == LogLevel.Debug ? LogLevel.Debug : LogLevel.Error);
             logging.AddFilter("Microsoft", LogLevel.Warning);
-            logging.AddSimpleConsole(console =>
+            if (journal)
             {
-                console.SingleLine = true;
-                console.TimestampFormat = "HH:mm:ss.fff ";
-                console.UseUtcTimestamp = true;
-            });
+                logging.AddSystemdConsole(console => console.IncludeScopes = false);
+            }
+            else
+            {
+                logging.AddSimpleConsole(console =>
+                {
+                    console.SingleLine = true;
+                    console.TimestampFormat = "HH:mm:ss.fff ";
+                    console.UseUtcTimestamp = true;
+                });
+            }
+
+            if (file is not null)
+            {
+                logging.AddProvider(new LogFileProvider(file, TimeProvider.System));
+            }
         });
     }
 }
