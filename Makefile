@@ -5,7 +5,9 @@ SHELL := /bin/bash
 X64_BINARY   := artifacts/linux-x64/o3storage
 ARM64_BINARY := artifacts/linux-arm64/o3storage
 
-.PHONY: help deps build lint publish publish-arm64 test test-unit test-integration test-arm64 run clean-run bench format clean
+.PHONY: help deps build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-arm64 test-image test-layer run clean-run bench format clean
+IMAGE_DIR    := artifacts/image
+IMAGE_CACHE  := .image-cache
 
 help:
 	@echo "make run            local 3-node cluster on 127.0.0.1-3:8080 (Ctrl-C stops it)"
@@ -13,6 +15,9 @@ help:
 	@echo "make bench          cluster vs etcd, blob store vs fio (docs/benchmarks.md)"
 	@echo "make publish        native-AOT linux-x64 binary in $(X64_BINARY)"
 	@echo "make publish-arm64  native-AOT linux-arm64 binary in $(ARM64_BINARY)"
+	@echo "make image          flashable arm64 OS image in $(IMAGE_DIR) (docs/image.md)"
+	@echo "make test-image     build the image, boot it in QEMU and check it"
+	@echo "make yocto-tarball  the tarball meta-o3storage's recipe installs"
 
 deps:
 	@tools/install-deps.sh
@@ -30,9 +35,16 @@ publish: deps
 publish-arm64: deps
 	@tools/publish.sh linux-arm64
 
+# The OS image: a cached Debian base (about 10 minutes the first time), the overlay and the node.
+image: publish-arm64
+	@image/build-image.sh $(ARM64_BINARY) $(IMAGE_DIR) $(IMAGE_CACHE)
+
+yocto-tarball: publish-arm64
+	@image/meta-o3storage/scripts/make-tarball.sh $(ARM64_BINARY)
+
 # One build at a time: this machine has two cores.
-test: build lint publish publish-arm64
-	@tools/test.sh unit integration arm64
+test: build lint publish publish-arm64 image
+	@tools/test.sh unit integration arm64 layer image
 
 test-unit: build
 	@tools/test.sh unit
@@ -42,6 +54,12 @@ test-integration: build publish
 
 test-arm64: publish-arm64
 	@tools/test.sh arm64
+
+test-layer: publish-arm64
+	@tools/test.sh layer
+
+test-image: image
+	@tools/test.sh image
 
 run: publish
 	@tools/run-local-cluster.sh
@@ -61,5 +79,5 @@ format:
 	dotnet format O3StorageOS.sln
 
 clean:
-	rm -rf artifacts .run .bench
+	rm -rf artifacts .run .bench $(IMAGE_CACHE)
 	find . -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +

@@ -9,6 +9,8 @@ packages=(
   jq curl procps iproute2 python3                                     # scripts, tests, make run
   etcd-server etcd-client fio                                         # benchmark anchors (make bench)
   awscli rclone s3cmd                                                 # unmodified S3 clients in the tests
+  mmdebstrap arch-test binfmt-support genimage dosfstools mtools e2fsprogs fdisk faketime  # the OS image (make image)
+  bmap-tools qemu-system-arm u-boot-qemu ipxe-qemu                    # its .bmap, and booting it (make test-image)
 )
 
 missing=()

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the test suites in order and prints one closing line: "total: N passed, N failed".
-# Usage: tools/test.sh [unit] [integration] [arm64]   (default: all)
+# Usage: tools/test.sh [unit] [integration] [arm64] [layer] [image]   (default: all)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit integration arm64)
+[ ${#suites[@]} -gt 0 ] || suites=(unit integration arm64 layer image)
 
 passed=0
 failed=0
@@ -45,6 +45,37 @@ for suite in "${suites[@]}"; do
       ;;
     arm64)
       if tools/smoke-arm64.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+      ;;
+    layer)
+      # The Yocto layer, parsed and checked (and the checker shown to catch each breakage).
+      if image/meta-o3storage/scripts/make-tarball.sh artifacts/linux-arm64/o3storage \
+        && python3 -m unittest discover -v -s tests/image; then
+        passed=$((passed + 1))
+      else
+        failed=$((failed + 1)); status=1
+      fi
+      ;;
+    image)
+      images=(artifacts/image/o3storage-os-*-arm64.img)
+      if [ ! -f "${images[0]}" ]; then
+        echo "no image in artifacts/image (make image)" >&2
+        failed=$((failed + 1)); status=1
+        continue
+      fi
+      for step in image/check-image.sh image/test-image.sh; do
+        if "$step" "${images[0]}"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+      done
+      # Reproducible: the same binary and cached base assemble into the same bytes.
+      again=$(mktemp -d)
+      if image/build-image.sh artifacts/linux-arm64/o3storage "$again" .image-cache >/dev/null \
+        && cmp "${images[0]}" "$again/$(basename "${images[0]}")"; then
+        echo "image: a second assembly is byte-identical ($(cut -d' ' -f1 "${images[0]}.sha256"))"
+        passed=$((passed + 1))
+      else
+        echo "image: a second assembly of the same inputs differs" >&2
+        failed=$((failed + 1)); status=1
+      fi
+      rm -rf "$again"
       ;;
     *)
       echo "unknown suite $suite" >&2

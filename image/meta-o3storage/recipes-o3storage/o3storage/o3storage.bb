@@ -1,0 +1,45 @@
+SUMMARY = "O3StorageOS node: a replicated, strongly consistent S3-compatible object store"
+DESCRIPTION = "The o3storage node (native AOT, linux-arm64), its systemd units \
+(o3storage.service, o3storage-firstboot.service) and first-boot script, installed from the \
+tarball image/meta-o3storage/scripts/make-tarball.sh makes from a build of the project."
+HOMEPAGE = "https://github.com/o3storage/O3StorageOS"
+LICENSE = "CLOSED"
+
+# PV and the tarball's checksum, written by scripts/make-tarball.sh next to the tarball.
+require o3storage-version.inc
+
+SRC_URI = "file://o3storage-${PV}-linux-arm64.tar.gz;subdir=${BP}"
+
+COMPATIBLE_HOST = "aarch64.*-linux"
+
+inherit bin_package systemd useradd features_check
+
+REQUIRED_DISTRO_FEATURES = "systemd"
+
+USERADD_PACKAGES = "${PN}"
+GROUPADD_PARAM:${PN} = "--system o3storage"
+USERADD_PARAM:${PN} = "--system --gid o3storage --home-dir /opt/o3storage --no-create-home \
+                       --shell /sbin/nologin o3storage"
+
+SYSTEMD_SERVICE:${PN} = "o3storage.service o3storage-firstboot.service"
+SYSTEMD_AUTO_ENABLE:${PN} = "enable"
+
+# The tarball keeps the Debian image's layout (units in /usr/lib/systemd/system); a distro
+# without usrmerge keeps its units in /lib/systemd/system.
+do_install:append() {
+    if [ "${systemd_system_unitdir}" != "/usr/lib/systemd/system" ]; then
+        install -d ${D}${systemd_system_unitdir}
+        mv ${D}/usr/lib/systemd/system/*.service ${D}${systemd_system_unitdir}/
+        rmdir --ignore-fail-on-non-empty ${D}/usr/lib/systemd/system ${D}/usr/lib/systemd
+    fi
+    chown -R root:root ${D}
+}
+
+FILES:${PN} += "/opt/o3storage ${systemd_system_unitdir} /usr/lib/o3storage"
+
+# The binary is stripped native AOT: it links only against the C library at run time. The
+# first-boot script partitions, formats and creates users with these.
+RDEPENDS:${PN} += "bash coreutils util-linux-sfdisk util-linux-partx util-linux-lsblk \
+                   util-linux-blkid util-linux-findmnt util-linux-mountpoint util-linux-runuser \
+                   e2fsprogs-mke2fs iproute2 openssh-keygen shadow sudo"
+INSANE_SKIP:${PN} += "already-stripped"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Makes the tarball the o3storage recipe installs (bin_package), from a native-AOT linux-arm64
+# build of the node and the same units and scripts the Debian image ships (image/rootfs):
+#   recipes-o3storage/o3storage/files/o3storage-VERSION-linux-arm64.tar.gz
+#   recipes-o3storage/o3storage/o3storage-version.inc   (PV and the tarball's sha256)
+# Usage: scripts/make-tarball.sh [BINARY]   (default: the repository's artifacts/linux-arm64/o3storage)
+set -euo pipefail
+layer=$(cd "$(dirname "$0")/.." && pwd)
+repo=$(cd "$layer/../.." && pwd)
+rootfs="$repo/image/rootfs"
+binary=${1:-$repo/artifacts/linux-arm64/o3storage}
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1735689600}
+
+[ -x "$binary" ] || { echo "make-tarball: no node binary at $binary (make publish-arm64)" >&2; exit 1; }
+[ "$(od -An -tx1 -j18 -N2 "$binary" | tr -d ' ')" = b700 ] || { echo "make-tarball: $binary is not an arm64 executable" >&2; exit 1; }
+if command -v qemu-aarch64-static >/dev/null; then
+  version=$(qemu-aarch64-static -L /usr/aarch64-linux-gnu "$binary" --version | awk '{ print $2 }')
+else
+  version=${O3STORAGE_VERSION:?no qemu-aarch64-static to ask the binary its version: set O3STORAGE_VERSION}
+fi
+pv=${version%%+*} # BitBake's PV: the build metadata after '+' stays in the binary's --version
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+chmod 0755 "$stage" # the tarball's root becomes the package root: never 0700
+install -D -m 0755 "$binary" "$stage/opt/o3storage/o3storage"
+install -D -m 0755 "$rootfs/opt/o3storage/compact-storage.sh" "$stage/opt/o3storage/compact-storage.sh"
+for unit in o3storage.service o3storage-firstboot.service; do
+  install -D -m 0644 "$rootfs/usr/lib/systemd/system/$unit" "$stage/usr/lib/systemd/system/$unit"
+done
+for script in firstboot prestart; do
+  install -D -m 0755 "$rootfs/usr/lib/o3storage/$script" "$stage/usr/lib/o3storage/$script"
+done
+install -D -m 0440 "$rootfs/etc/sudoers.d/o3admin" "$stage/etc/sudoers.d/o3admin"
+install -D -m 0644 "$repo/docs/image.md" "$stage/usr/share/doc/o3storage/image.md"
+
+files="$layer/recipes-o3storage/o3storage/files"
+tarball="o3storage-$pv-linux-arm64.tar.gz"
+mkdir -p "$files"
+rm -f "$files"/o3storage-*-linux-arm64.tar.gz
+tar --create --directory "$stage" --sort=name --owner=0 --group=0 --numeric-owner \
+  --mtime="@$SOURCE_DATE_EPOCH" --format=gnu . | gzip -n -9 >"$files/$tarball"
+sha=$(sha256sum "$files/$tarball" | cut -d' ' -f1)
+cat >"$layer/recipes-o3storage/o3storage/o3storage-version.inc" <<INC
+# Written by scripts/make-tarball.sh for $tarball; do not edit.
+PV = "$pv"
+# tarball sha256: $sha
+INC
+echo "make-tarball: $files/$tarball (o3storage $version)"

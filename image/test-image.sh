@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Boots the image in qemu-system-aarch64 (-M virt, TCG, U-Boot distro boot from the image's FAT
+# partition) and checks it as a user would find it: first boot provisions once, the node serves
+# /health through a port forwarded to 127.0.0.1, runs as o3storage under systemd, keeps its data
+# across `systemctl restart`, stop/start and a reboot, and our units log no errors.
+# The guest's network is QEMU's user-mode network with restrict=on: it reaches nothing but the
+# forwarded ports, so no traffic leaves this machine.
+# Usage: image/test-image.sh IMAGE   (prints "boot-to-health ..." lines for docs/benchmarks.md)
+set -uo pipefail
+image=${1:?usage: test-image.sh IMAGE}
+[ -f "$image" ] || { echo "test-image: no image at $image (make image)" >&2; exit 2; }
+firmware=/usr/lib/u-boot/qemu_arm64/u-boot.bin
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/o3-image-test-XXXXXX")
+qemu_pid=
+failures=0
+cleanup() {
+  local status=$?
+  [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+  if [ "$status" -ne 0 ] || [ "$failures" -gt 0 ]; then
+    # The disk and the whole serial console stay for a look (the disk is sparse).
+    echo "test-image: kept $work (console.log, disk.img, id for ssh -i)" >&2
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+pass() { echo "  ok    $*"; }
+fail() { echo "  FAIL  $*"; failures=$((failures + 1)); }
+check() { # check DESCRIPTION EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+die() {
+  echo "test-image: $*" >&2
+  echo "--- last 60 lines of the serial console ---" >&2
+  tail -n 60 "$work/console.log" >&2
+  exit 1
+}
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+api_port=$(free_port)
+ssh_port=$(free_port)
+api="http://127.0.0.1:$api_port"
+
+# A card bigger than the image, as a user's would be: first boot makes the data partition in the rest.
+cp --sparse=always "$image" "$work/disk.img"
+truncate --size=4G "$work/disk.img"
+# The user's SSH key on the FAT partition (p1 starts at 4 MiB), as docs/image.md tells them to.
+ssh-keygen -q -t ed25519 -N '' -C o3storage-image-test -f "$work/id"
+mcopy -i "$work/disk.img@@4M" "$work/id.pub" ::authorized_keys
+
+boot() {
+  qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -nographic -monitor none \
+    -bios "$firmware" \
+    -drive if=none,file="$work/disk.img",format=raw,id=disk -device virtio-blk-device,drive=disk \
+    -netdev "user,id=net,restrict=on,hostfwd=tcp:127.0.0.1:$api_port-:8080,hostfwd=tcp:127.0.0.1:$ssh_port-:22" \
+    -device virtio-net-device,netdev=net -device virtio-rng-device \
+    -serial "file:$work/console.log" </dev/null >"$work/qemu.log" 2>&1 &
+  qemu_pid=$!
+}
+
+guest() {
+  ssh -q -i "$work/id" -p "$ssh_port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o ConnectTimeout=10 -o BatchMode=yes o3admin@127.0.0.1 "$@"
+}
+
+# Seconds until /health answers 200, or die after LIMIT seconds.
+wait_health() { # wait_health LIMIT WHAT
+  local started=$SECONDS
+  until curl -fsS -o /dev/null --max-time 5 "$api/health" 2>/dev/null; do
+    kill -0 "$qemu_pid" 2>/dev/null || die "QEMU exited while waiting for $2"
+    [ $((SECONDS - started)) -lt "$1" ] || die "no /health 200 within $1 s ($2)"
+    sleep 1
+  done
+  echo $((SECONDS - started))
+}
+
+echo "test-image: booting $(basename "$image") (TCG; the first boot takes a few minutes)"
+boot
+first_boot_s=$(wait_health 900 "first boot") || exit 1
+echo "boot-to-health first-boot ${first_boot_s} s"
+wait_ssh() { local i; for i in $(seq 1 60); do guest true 2>/dev/null && return 0; sleep 2; done; die "no SSH login as o3admin"; }
+wait_ssh
+
+echo "first boot:"
+check "firstboot finished" "active success" "$(guest systemctl show -P ActiveState o3storage-firstboot) $(guest systemctl show -P Result o3storage-firstboot)"
+check "node settings written" "8080" "$(guest "sed -n 's/^O3STORAGE_PORT=//p' /etc/default/o3storage")"
+check "machine-id made on this boot" "32" "$(guest cat /etc/machine-id | tr -d '\n' | wc -c)"
+check "SSH host keys made on this boot" "yes" "$(guest 'ls /etc/ssh/ssh_host_ed25519_key.pub >/dev/null && echo yes')"
+check "hostname from the machine id" "o3-$(guest cut -c1-6 /etc/machine-id)" "$(guest hostname)"
+check "data partition on the free space" "/dev/vda3 ext4" "$(guest findmnt -n -o SOURCE,FSTYPE /opt/o3storage/data | tr -s ' ')"
+host_key=$(guest cat /etc/ssh/ssh_host_ed25519_key.pub)
+
+echo "service:"
+check "o3storage.service active" "active" "$(guest systemctl is-active o3storage)"
+check "Type=notify with a watchdog" "notify 30s" "$(guest systemctl show -P Type o3storage) $(guest systemctl show -P WatchdogUSec o3storage)"
+main_pid=$(guest systemctl show -P MainPID o3storage)
+check "node process runs as o3storage" "o3storage" "$(guest ps -o user= -p "$main_pid" | tr -d ' ')"
+check "node binary is /opt/o3storage/o3storage" "/opt/o3storage/o3storage" "$(guest sudo readlink /proc/"$main_pid"/exe)"
+check "blob store on the data partition, O_DIRECT" "/opt/o3storage/data/blobs.dev true" "$(curl -s "$api/health" | jq -r '"\(.storage.device | split(" ")[0]) \(.storage.direct_io)"')"
+check "log file in /var/log/o3storage" "1" "$(guest "sudo grep -c 'serving on' /var/log/o3storage/o3storage.log")"
+check "log in the journal, with priorities" "1" "$(guest "journalctl -b -u o3storage -q -o cat -p info --grep '^o3storage\[1002\] serving on'" | wc -l)"
+check "/health: leader of a 1-node cluster" "leader 1 true" "$(curl -s "$api/health" | jq -r '"\(.cluster.role) \(.cluster.active_nodes) \(.cluster.write_enabled)"')"
+uuid=$(curl -s "$api/health" | jq -r .node_uuid)
+
+echo "data across restarts:"
+head -c 3000000 /dev/urandom >"$work/object"
+want=$(sha256sum <"$work/object" | cut -d' ' -f1)
+curl -fsS -X PUT "$api/image-test" >/dev/null || fail "create bucket"
+curl -fsS -X PUT --data-binary "@$work/object" "$api/image-test/object.bin" >/dev/null || fail "put object"
+object_sha() { curl -fsS "$api/image-test/object.bin" | sha256sum | cut -d' ' -f1; }
+check "object reads back" "$want" "$(object_sha)"
+guest sudo systemctl restart o3storage || fail "systemctl restart o3storage"
+wait_health 300 "restart" >/dev/null
+check "after systemctl restart: same node, same object" "$uuid $want" "$(curl -s "$api/health" | jq -r .node_uuid) $(object_sha)"
+guest sudo systemctl stop o3storage || fail "systemctl stop o3storage"
+check "after systemctl stop: /health does not answer" "000" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$api/health")"
+check "stopped cleanly (exit 0)" "inactive 0" "$(guest systemctl show -P ActiveState o3storage) $(guest systemctl show -P ExecMainStatus o3storage)"
+guest sudo systemctl start o3storage || fail "systemctl start o3storage"
+check "after systemctl start: active at once (READY=1 came once it served)" "200" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$api/health")"
+check "after stop/start: same object" "$want" "$(object_sha)"
+check "no restarts by systemd" "0" "$(guest systemctl show -P NRestarts o3storage)"
+
+echo "second boot:"
+guest sudo systemctl reboot 2>/dev/null
+sleep 5
+second_boot_s=$(wait_health 600 "second boot") || exit 1
+echo "boot-to-health second-boot ${second_boot_s}+5 s (from the reboot command)"
+wait_ssh
+check "two boots in the journal" "2" "$(guest journalctl --list-boots -q | wc -l)"
+check "firstboot skipped on the second boot" "no" "$(guest systemctl show -P ConditionResult o3storage-firstboot)"
+check "firstboot ran exactly once" "1" "$(guest "journalctl -q -o cat -t o3storage-firstboot --grep '^done\$'" | wc -l)"
+check "same SSH host key" "$host_key" "$(guest cat /etc/ssh/ssh_host_ed25519_key.pub)"
+check "after reboot: same node, same object" "$uuid $want" "$(curl -s "$api/health" | jq -r .node_uuid) $(object_sha)"
+check "no failed units" "0" "$(guest systemctl list-units --failed --plain --no-legend | wc -l)"
+errors=$(guest journalctl -q -p err -u o3storage -u o3storage-firstboot --no-pager)
+check "no errors from our units in the journal (both boots)" "" "$errors"
+
+guest sudo systemctl poweroff 2>/dev/null
+for _ in $(seq 1 120); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 1; done
+if kill -0 "$qemu_pid" 2>/dev/null; then fail "guest did not power off within 120 s"; else pass "powered off"; qemu_pid=; fi
+
+if [ "$failures" -gt 0 ]; then
+  echo "test-image: $failures check(s) failed"
+  echo "--- last 40 lines of the serial console ---"
+  tail -n 40 "$work/console.log"
+  exit 1
+fi
+echo "test-image: all checks passed"
