@@ -5,7 +5,7 @@ SHELL := /bin/bash
 X64_BINARY   := artifacts/linux-x64/o3storage
 ARM64_BINARY := artifacts/linux-arm64/o3storage
 
-.PHONY: help deps build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-arm64 test-image test-layer run clean-run bench format clean
+.PHONY: help deps build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-arm64 test-image test-layer run clean-run bench bench-image format clean
 IMAGE_DIR    := artifacts/image
 IMAGE_CACHE  := .image-cache
 
@@ -18,6 +18,7 @@ help:
 	@echo "make image          flashable arm64 OS image in $(IMAGE_DIR) (docs/image.md)"
 	@echo "make test-image     build the image, boot it in QEMU and check it"
 	@echo "make yocto-tarball  the tarball meta-o3storage's recipe installs"
+	@echo "make bench-image    boot time of the image to /health in QEMU"
 
 deps:
 	@tools/install-deps.sh
@@ -74,6 +75,10 @@ bench: publish
 	python3 bench/cluster_bench.py
 	python3 bench/storage_bench.py
 	python3 bench/object_bench.py
+
+# Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes).
+bench-image: image
+	bench/image_bench.sh $(IMAGE_DIR)/o3storage-os-*-arm64.img 3
 
 format:
 	dotnet format O3StorageOS.sln

@@ -5,9 +5,11 @@
 # across `systemctl restart`, stop/start and a reboot, and our units log no errors.
 # The guest's network is QEMU's user-mode network with restrict=on: it reaches nothing but the
 # forwarded ports, so no traffic leaves this machine.
-# Usage: image/test-image.sh IMAGE   (prints "boot-to-health ..." lines for docs/benchmarks.md)
+# Usage: image/test-image.sh IMAGE [NEW_BINARY]   (prints "boot-to-health ..." lines for
+#   docs/benchmarks.md). NEW_BINARY (default: the image's own) is deployed by the guide's rolling update.
 set -uo pipefail
-image=${1:?usage: test-image.sh IMAGE}
+image=${1:?usage: test-image.sh IMAGE [NEW_BINARY]}
+new_binary=${2:-}
 [ -f "$image" ] || { echo "test-image: no image at $image (make image)" >&2; exit 2; }
 firmware=/usr/lib/u-boot/qemu_arm64/u-boot.bin
 
@@ -60,10 +62,8 @@ boot() {
   qemu_pid=$!
 }
 
-guest() {
-  ssh -q -i "$work/id" -p "$ssh_port" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-    -o ConnectTimeout=10 -o BatchMode=yes o3admin@127.0.0.1 "$@"
-}
+ssh_options=(-i "$work/id" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 -o BatchMode=yes -o LogLevel=ERROR)
+guest() { ssh -q "${ssh_options[@]}" -p "$ssh_port" o3admin@127.0.0.1 "$@"; }
 
 # Seconds until /health answers 200, or die after LIMIT seconds.
 wait_health() { # wait_health LIMIT WHAT
@@ -109,7 +109,15 @@ head -c 3000000 /dev/urandom >"$work/object"
 want=$(sha256sum <"$work/object" | cut -d' ' -f1)
 curl -fsS -X PUT "$api/image-test" >/dev/null || fail "create bucket"
 curl -fsS -X PUT --data-binary "@$work/object" "$api/image-test/object.bin" >/dev/null || fail "put object"
-object_sha() { curl -fsS "$api/image-test/object.bin" | sha256sum | cut -d' ' -f1; }
+rw_key=
+object_sha() {
+  if [ -n "$rw_key" ]; then
+    AWS_ACCESS_KEY_ID="O3$(printf %s "$rw_key" | sha256sum | cut -c1-18 | tr a-f A-F)" AWS_SECRET_ACCESS_KEY="$rw_key" \
+      AWS_DEFAULT_REGION=us-east-1 AWS_CA_BUNDLE='' /usr/bin/aws --endpoint-url "$api" s3 cp s3://image-test/object.bin - | sha256sum | cut -d' ' -f1
+  else
+    curl -fsS "$api/image-test/object.bin" | sha256sum | cut -d' ' -f1
+  fi
+}
 check "object reads back" "$want" "$(object_sha)"
 guest sudo systemctl restart o3storage || fail "systemctl restart o3storage"
 wait_health 300 "restart" >/dev/null
@@ -121,6 +129,36 @@ guest sudo systemctl start o3storage || fail "systemctl start o3storage"
 check "after systemctl start: active at once (READY=1 came once it served)" "200" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$api/health")"
 check "after stop/start: same object" "$want" "$(object_sha)"
 check "no restarts by systemd" "0" "$(guest systemctl show -P NRestarts o3storage)"
+
+echo "the guide's maintenance steps:"
+# Rolling update (one node): stop, back up the binary, copy the new one in, chown, chmod, start.
+if [ -z "$new_binary" ]; then
+  guest "sudo cp /opt/o3storage/o3storage /tmp/o3storage-new && sudo chown o3admin /tmp/o3storage-new"
+else
+  scp -q "${ssh_options[@]}" -P "$ssh_port" "$new_binary" o3admin@127.0.0.1:/tmp/o3storage-new || fail "scp the new binary"
+fi
+guest "sudo systemctl stop o3storage" || fail "rolling update: stop"
+guest "sudo cp /opt/o3storage/o3storage /opt/o3storage/o3storage.backup" || fail "rolling update: backup"
+guest "sudo mv /tmp/o3storage-new /opt/o3storage/o3storage" || fail "rolling update: mv"
+guest "sudo chown o3storage:o3storage /opt/o3storage/o3storage" || fail "rolling update: chown"
+guest "sudo chmod +x /opt/o3storage/o3storage" || fail "rolling update: chmod"
+guest "sudo systemctl start o3storage" || fail "rolling update: start"
+check "rolling update: serving, 1 active node, same object" "1 $want" "$(curl -s "$api/health" | jq -r .cluster.active_nodes) $(object_sha)"
+# Offline compaction: stop, compact-storage.sh, start.
+guest "sudo systemctl stop o3storage" || fail "compaction: stop"
+check "compact-storage.sh runs on the stopped node" "0" "$(guest "sudo /opt/o3storage/compact-storage.sh >/dev/null; echo \$?")"
+guest "sudo systemctl start o3storage" || fail "compaction: start"
+# API keys as the guide writes them: appended by the admin user, then chmod 600 with sudo.
+admin_key=$(openssl rand -hex 32)
+rw_key=$(openssl rand -hex 32)
+ro_key=$(openssl rand -hex 32)
+guest "for key in admin:$admin_key read-write:$rw_key read-only:$ro_key; do echo \"\$key\" >> /opt/o3storage/api-keys.txt; done" || fail "write api-keys.txt as o3admin"
+guest "sudo chmod 600 /opt/o3storage/api-keys.txt" || fail "chmod 600 api-keys.txt"
+guest "sudo systemctl restart o3storage" || fail "restart with api-keys.txt"
+check "api-keys.txt: authentication on with 3 keys" "true 3" "$(curl -s "$api/health" | jq -r '"\(.auth.enabled) \(.auth.keys)"')"
+check "api-keys.txt: still readable by no one else" "-rw------- o3storage" "$(guest "stat -c '%A %U' /opt/o3storage/api-keys.txt")"
+check "api-keys.txt: an unsigned read is refused" "403" "$(curl -s -o /dev/null -w '%{http_code}' "$api/image-test/object.bin")"
+check "api-keys.txt: a signed read (aws CLI, read-write key) works" "$want" "$(object_sha)"
 
 echo "second boot:"
 guest sudo systemctl reboot 2>/dev/null

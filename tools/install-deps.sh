@@ -6,7 +6,7 @@ packages=(
   clang lld zlib1g-dev                                                # native AOT for linux-x64
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross  # native AOT for linux-arm64
   qemu-user-static                                                    # runs the arm64 binary in tests
-  jq curl procps iproute2 python3                                     # scripts, tests, make run
+  jq curl procps iproute2 python3 openssl openssh-client              # scripts, tests, make run, the image test
   etcd-server etcd-client fio                                         # benchmark anchors (make bench)
   awscli rclone s3cmd                                                 # unmodified S3 clients in the tests
   mmdebstrap arch-test binfmt-support genimage dosfstools mtools e2fsprogs fdisk faketime  # the OS image (make image)
