@@ -38,6 +38,12 @@ initramfs=$(sed -n 's/^initramfs \([^ ]*\).*/\1/p' "$work/config.txt")
 check "config.txt: 64-bit, a kernel and initramfs that are on the partition" "1 1 1" \
   "$(grep -c '^arm_64bit=1' "$work/config.txt") $(fat "$kernel" | grep -c .) $(fat "$initramfs" | grep -c .)"
 check "cmdline.txt: root by label" "1" "$(grep -c 'root=LABEL=o3root' "$work/cmdline.txt")"
+mcopy -i "$image@@$boot_offset" ::initrd.img "$work/initrd.img"
+initrd_modules=$(gzip -dc "$work/initrd.img" | cpio --list --quiet 2>/dev/null | sed -n 's|.*/\([^/]*\)\.ko$|\1|p' | sort)
+has_modules() { local m missing=(); for m in "$@"; do grep -qx -- "$m" <<<"$initrd_modules" || missing+=("$m"); done; echo "${missing[*]}"; }
+check "initrd has what finds the root on QEMU virt" "" "$(has_modules virtio_mmio virtio_blk ext4)"
+check "initrd has what finds the root on a Pi 4 SD card" "" "$(has_modules sdhci-iproc sdhci-pltfm fixed gpio-regulator ext4)"
+check "initrd has what finds the root on a Pi 4 USB disk" "" "$(has_modules xhci-pci reset-raspberrypi usb-storage uas)"
 
 rootfs() { debugfs -R "$1" "$work/root.ext4" 2>/dev/null; }
 # The names in a directory of the root file system (debugfs ls -p: /inode/mode/uid/gid/name/size/).

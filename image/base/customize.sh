@@ -3,9 +3,9 @@
 set -euo pipefail
 root=$1
 
-# One initramfs for the installed kernel, with the explicit module list; the hooks then copy the
-# kernel, initrd and device trees to /boot/firmware for both boot paths.
-chroot "$root" update-initramfs -u -k all
+# The kernel's install already made the initramfs (with the explicit module list) and ran the
+# hooks; running them once more, in order, leaves /boot/firmware complete whatever order dpkg
+# configured the packages in.
 DEB_MAINT_PARAMS=configure chroot "$root" /etc/kernel/postinst.d/z50-raspi-firmware
 chroot "$root" /etc/kernel/postinst.d/z60-o3storage-extlinux
 

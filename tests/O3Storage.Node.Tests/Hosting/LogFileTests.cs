@@ -72,6 +72,18 @@ public sealed class LogFileTests : IDisposable
         Assert.Equal("third " + new string('z', 10), File.ReadAllLines(path)[^1]);
     }
 
+    [Fact]
+    public void WritesAfterDispose_AreDropped_AndOpenNothing()
+    {
+        string path = PathOf("o3storage.log");
+        LogFile file = LogFile.Open(path);
+        file.Write("before");
+        file.Dispose();
+        File.Delete(path);
+        file.Write("after");
+        Assert.False(File.Exists(path));
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider

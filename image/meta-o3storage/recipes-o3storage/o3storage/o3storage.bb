@@ -40,6 +40,6 @@ FILES:${PN} += "/opt/o3storage ${systemd_system_unitdir} /usr/lib/o3storage"
 # The binary is stripped native AOT: it links only against the C library at run time. The
 # first-boot script partitions, formats and creates users with these.
 RDEPENDS:${PN} += "bash coreutils util-linux-sfdisk util-linux-partx util-linux-lsblk \
-                   util-linux-blkid util-linux-findmnt util-linux-mountpoint util-linux-runuser \
+                   util-linux-findmnt util-linux-mountpoint util-linux-setpriv udev \
                    e2fsprogs-mke2fs iproute2 openssh-keygen shadow sudo"
 INSANE_SKIP:${PN} += "already-stripped"

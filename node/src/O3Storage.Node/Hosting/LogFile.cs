@@ -16,6 +16,7 @@ internal sealed class LogFile : IDisposable
     private readonly string _path;
     private readonly long _rotateBytes;
     private FileStream? _stream;
+    private bool _disposed;
 
     private LogFile(string path, long rotateBytes, FileStream stream)
     {
@@ -42,14 +43,21 @@ internal sealed class LogFile : IDisposable
         byte[] bytes = Encoding.UTF8.GetBytes(line + "\n");
         lock (_lock)
         {
+            if (_disposed)
+            {
+                return; // a log event racing the node's exit
+            }
+
             try
             {
-                if (_stream is null || _stream.Length + bytes.Length > _rotateBytes)
+                // After a failed write the file is reopened; it rotates only when it is full.
+                _stream ??= OpenAppend(_path);
+                if (_stream.Length > 0 && _stream.Length + bytes.Length > _rotateBytes)
                 {
                     Rotate();
                 }
 
-                _stream!.Write(bytes);
+                _stream.Write(bytes);
                 _stream.Flush();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -63,13 +71,9 @@ internal sealed class LogFile : IDisposable
 
     private void Rotate()
     {
-        _stream?.Dispose();
+        _stream!.Dispose();
         _stream = null;
-        if (File.Exists(_path) && new FileInfo(_path).Length > 0)
-        {
-            File.Move(_path, _path + ".1", overwrite: true);
-        }
-
+        File.Move(_path, _path + ".1", overwrite: true);
         _stream = OpenAppend(_path);
     }
 
@@ -86,6 +90,7 @@ internal sealed class LogFile : IDisposable
     {
         lock (_lock)
         {
+            _disposed = true;
             _stream?.Dispose();
             _stream = null;
         }

@@ -45,8 +45,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         ILogger logger = loggerFactory.CreateLogger("o3storage");
         NodeLog.Starting(logger, version, options.NodeId, options.Cluster.ToString(), options.DataDirectory);
 
-        // The watchdog is fed from the first moment: a join may take --join-timeout, a large store
-        // seconds to open, and systemd counts from the start.
+        // systemd arms WatchdogSec once READY=1 arrives; feeding it from the start costs nothing and
+        // keeps a node whose READY is late (a long join) from depending on that detail.
         using SystemdNotifier systemd = SystemdNotifier.FromEnvironment();
         using var watchdogStop = new CancellationTokenSource();
         Task watchdog = systemd.RunWatchdogAsync(() => _alive(), TimeProvider.System, watchdogStop.Token);
