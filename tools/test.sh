@@ -66,6 +66,7 @@ for suite in "${suites[@]}"; do
         # test-image deploys the freshly built binary with the guide's rolling update.
         if "$step" "${images[0]}" artifacts/linux-arm64/o3storage; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
       done
+      if image/test-image.sh --interrupted-first-boot "${images[0]}"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
       # Reproducible: the same binary and cached base assemble into the same bytes.
       again=$(mktemp -d)
       if image/build-image.sh artifacts/linux-arm64/o3storage "$again" .image-cache >/dev/null \
