@@ -36,6 +36,7 @@ for suite in "${suites[@]}"; do
       run_dotnet_tests tests/O3Storage.Cluster.Tests
       run_dotnet_tests tests/O3Storage.Node.Tests
       run_dotnet_tests tests/O3Storage.Storage.Tests
+      run_dotnet_tests tests/O3Storage.Provisioning.Tests
       ;;
     integration)
       # Leftovers of an interrupted run would hold the test addresses; only test nodes (their data
