@@ -13,13 +13,9 @@ out=${2:?usage: build-image.sh BINARY OUT_DIR CACHE_DIR}
 cache=${3:?usage: build-image.sh BINARY OUT_DIR CACHE_DIR}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1735689600}
 
-[ -x "$binary" ] || { echo "image: no node binary at $binary (make publish-arm64)" >&2; exit 1; }
-# ELF e_machine 0xb7: AArch64.
-[ "$(od -An -tx1 -j18 -N2 "$binary" | tr -d ' ')" = b700 ] || { echo "image: $binary is not an arm64 executable" >&2; exit 1; }
-
-base=$("$here/build-base.sh" "$cache" | tail -n 1)
 "$here/enable-binfmt.sh"
-version=$(qemu-aarch64-static -L /usr/aarch64-linux-gnu "$binary" --version | awk '{ print $2 }')
+version=$("$here/node-version.sh" "$binary")
+base=$("$here/build-base.sh" "$cache" | tail -n 1)
 # The file name carries the release version; the build metadata (+commit) stays in /etc/o3storage-release.
 name="o3storage-os-${version%%+*}-arm64.img"
 started=$(date +%s)

@@ -7,10 +7,7 @@ set -uo pipefail
 image=${1:?usage: check-image.sh IMAGE}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-check() { # check DESCRIPTION EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then echo "  ok    $1"; else echo "  FAIL  $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/checks.sh"
 
 table=$(sfdisk --json "$image")
 part() { jq -r ".partitiontable.partitions[$1].$2" <<<"$table"; }

@@ -23,7 +23,7 @@ firmware=/usr/lib/u-boot/qemu_arm64/u-boot.bin
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/o3-image-test-XXXXXX")
 qemu_pid=
-failures=0
+source "$(dirname "$0")/checks.sh" # check, pass, fail and the failures count
 cleanup() {
   local status=$?
   [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
@@ -36,11 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { echo "  ok    $*"; }
-fail() { echo "  FAIL  $*"; failures=$((failures + 1)); }
-check() { # check DESCRIPTION EXPECTED ACTUAL
-  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
-}
 die() {
   echo "test-image: $*" >&2
   echo "--- last 60 lines of the serial console ---" >&2

@@ -12,6 +12,18 @@ public sealed class BootstrapDecisionTests
     private static Decision Decide(string self, int expected, params PeerAdvert[] visible) =>
         BootstrapDecision.Decide(Advert(self), Token, hasMembership: false, expected, visible, vote: null);
 
+    /// <summary>Boards 198.18.0.1 .. .N of cluster "home", all powered on in round 0.</summary>
+    private static LanSimulation PowerOn(int seed, double visibility, int boards, int expected)
+    {
+        var lan = new LanSimulation(seed, visibility);
+        for (int i = 1; i <= boards; i++)
+        {
+            lan.Add($"198.18.0.{i}:8080", expected: expected);
+        }
+
+        return lan;
+    }
+
     [Fact]
     public void AMember_Resumes_WhateverItSees()
     {
@@ -107,11 +119,7 @@ public sealed class BootstrapDecisionTests
     {
         for (int seed = 1; seed <= 200; seed++)
         {
-            var lan = new LanSimulation(seed, visibility: 0.6);
-            for (int i = 1; i <= 5; i++)
-            {
-                lan.Add($"198.18.0.{i}:8080", expected: 5);
-            }
+            LanSimulation lan = PowerOn(seed, visibility: 0.6, boards: 5, expected: 5);
 
             lan.Run(60);
 
@@ -128,11 +136,7 @@ public sealed class BootstrapDecisionTests
         // is not promised here (votes split between views can leave every candidate short), only safety.
         for (int seed = 1; seed <= 300; seed++)
         {
-            var lan = new LanSimulation(seed, visibility: 0.4);
-            for (int i = 1; i <= 5; i++)
-            {
-                lan.Add($"198.18.0.{i}:8080", expected: 3);
-            }
+            LanSimulation lan = PowerOn(seed, visibility: 0.4, boards: 5, expected: 3);
 
             lan.Run(60);
             Assert.True(lan.Bootstraps.Values.All(count => count <= 1), $"seed {seed}: two bootstraps");

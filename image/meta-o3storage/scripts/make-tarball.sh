@@ -11,13 +11,7 @@ rootfs="$repo/image/rootfs"
 binary=${1:-$repo/artifacts/linux-arm64/o3storage}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1735689600}
 
-[ -x "$binary" ] || { echo "make-tarball: no node binary at $binary (make publish-arm64)" >&2; exit 1; }
-[ "$(od -An -tx1 -j18 -N2 "$binary" | tr -d ' ')" = b700 ] || { echo "make-tarball: $binary is not an arm64 executable" >&2; exit 1; }
-if command -v qemu-aarch64-static >/dev/null; then
-  version=$(qemu-aarch64-static -L /usr/aarch64-linux-gnu "$binary" --version | awk '{ print $2 }')
-else
-  version=${O3STORAGE_VERSION:?no qemu-aarch64-static to ask the binary its version: set O3STORAGE_VERSION}
-fi
+version=$("$repo/image/node-version.sh" "$binary")
 pv=${version%%+*} # BitBake's PV: the build metadata after '+' stays in the binary's --version
 
 stage=$(mktemp -d)
