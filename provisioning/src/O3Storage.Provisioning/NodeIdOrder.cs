@@ -14,6 +14,14 @@ public sealed class NodeIdOrder : IComparer<string>
     {
     }
 
+    /// <summary>A node id as adverts must carry it: <c>ip:port</c> with a port.</summary>
+    public static bool TryParse(string? nodeId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint)
+    {
+        endPoint = null;
+        return nodeId is not null && nodeId.Contains(':', StringComparison.Ordinal)
+            && IPEndPoint.TryParse(nodeId, out endPoint) && endPoint.Port != 0;
+    }
+
     public int Compare(string? x, string? y)
     {
         if (ReferenceEquals(x, y))

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# A private LAN of isolated hosts for the first-boot tests: network namespaces o3fb-h1..hN on a
+# bridge (namespace o3fb-lan), addresses 198.18.0.1..N/24, each host with its own mount and UTS
+# namespace (a tmpfs /run), its own system D-Bus and its own avahi-daemon, as a board has.
+# Nothing leaves the bridge: no route to the machine's network exists.
+# Usage: lan.sh up N [HOSTNAME]  |  lan.sh exec I CMD...  |  lan.sh down
+# HOSTNAME (default "o3board") is the same on every host on purpose, as on freshly flashed cards
+# before first boot names them: avahi's host-name and service-name collision handling runs.
+set -euo pipefail
+state=/tmp/o3fb
+prefix=o3fb
+
+holder_pid() { cat "$state/h$1.pid"; }
+
+case "${1:-}" in
+  up)
+    n=$2
+    name=${3:-o3board}
+    "$0" down >/dev/null 2>&1 || true
+    mkdir -p "$state"
+    ip netns add "$prefix-lan"
+    ip -n "$prefix-lan" link add br0 type bridge
+    ip -n "$prefix-lan" link set br0 up
+    ip -n "$prefix-lan" link set lo up
+    for i in $(seq 1 "$n"); do
+      ns=$prefix-h$i
+      ip netns add "$ns"
+      ip link add "veth$i" netns "$prefix-lan" type veth peer name eth0 netns "$ns"
+      ip -n "$prefix-lan" link set "veth$i" master br0 up
+      ip -n "$ns" addr add "198.18.0.$i/24" dev eth0
+      ip -n "$ns" link set eth0 up
+      ip -n "$ns" link set lo up
+      conf=$state/avahi-h$i.conf
+      cat >"$conf" <<CONF
+[server]
+use-ipv4=yes
+use-ipv6=no
+allow-interfaces=eth0
+ratelimit-interval-usec=1000000
+ratelimit-burst=1000
+[publish]
+publish-workstation=no
+[wide-area]
+enable-wide-area=no
+CONF
+      # The holder keeps the host's mount/UTS namespaces alive; `exec` enters them with nsenter.
+      ip netns exec "$ns" unshare -m -u --propagation private bash -c "
+        set -e
+        mount -t tmpfs tmpfs /run
+        mkdir -p /run/dbus /run/avahi-daemon
+        hostname '$name'
+        dbus-daemon --system --fork --nopidfile
+        avahi-daemon --daemonize --no-drop-root --no-chroot -f '$conf'
+        exec sleep infinity" &
+      echo $! >"$state/h$i.pid"
+    done
+    # Wait until every avahi answers on its bus.
+    for i in $(seq 1 "$n"); do
+      for _ in $(seq 1 100); do
+        if "$0" exec "$i" avahi-resolve-host-name -4 "$name.local" >/dev/null 2>&1 \
+          || "$0" exec "$i" dbus-send --system --print-reply --dest=org.freedesktop.Avahi / org.freedesktop.Avahi.Server.GetState >/dev/null 2>&1; then
+          break
+        fi
+        sleep 0.1
+      done
+    done
+    ;;
+  exec)
+    i=$2
+    shift 2
+    # The holder (ip netns exec, exec'd into unshare, bash, then sleep) is in the host's namespaces.
+    exec nsenter -t "$(holder_pid "$i")" -m -u -n -- "$@"
+    ;;
+  down)
+    for ns in $(ip netns list | awk '{print $1}' | grep "^$prefix-" || true); do
+      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+      ip netns del "$ns" 2>/dev/null || true
+    done
+    rm -rf "$state"
+    ;;
+  *)
+    echo "usage: $0 up N [HOSTNAME] | exec I CMD... | down" >&2
+    exit 2
+    ;;
+esac
