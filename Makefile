@@ -5,7 +5,7 @@ SHELL := /bin/bash
 X64_BINARY   := artifacts/linux-x64/o3storage
 ARM64_BINARY := artifacts/linux-arm64/o3storage
 
-.PHONY: help deps build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-arm64 test-image test-layer run clean-run bench bench-image format clean
+.PHONY: help deps build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
 IMAGE_DIR    := artifacts/image
 IMAGE_CACHE  := .image-cache
 
@@ -17,8 +17,10 @@ help:
 	@echo "make publish-arm64  native-AOT linux-arm64 binary in $(ARM64_BINARY)"
 	@echo "make image          flashable arm64 OS image in $(IMAGE_DIR) (docs/image.md)"
 	@echo "make test-image     build the image, boot it in QEMU and check it"
+	@echo "make test-firstboot boards in network namespaces find each other over real avahi"
 	@echo "make yocto-tarball  the tarball meta-o3storage's recipe installs"
 	@echo "make bench-image    boot time of the image to /health in QEMU"
+	@echo "make bench-firstboot time from power-on to a 3-node cluster over mDNS"
 
 deps:
 	@tools/install-deps.sh
@@ -45,13 +47,16 @@ yocto-tarball: publish-arm64
 
 # One build at a time: this machine has two cores.
 test: build lint publish publish-arm64 image
-	@tools/test.sh unit integration arm64 layer image
+	@tools/test.sh unit integration firstboot arm64 layer image
 
 test-unit: build
 	@tools/test.sh unit
 
 test-integration: build publish
 	@tools/test.sh integration
+
+test-firstboot: publish
+	@tools/test.sh firstboot
 
 test-arm64: publish-arm64
 	@tools/test.sh arm64
@@ -79,6 +84,10 @@ bench: publish
 # Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes).
 bench-image: image
 	bench/image_bench.sh $(IMAGE_DIR)/o3storage-os-*-arm64.img 3
+
+# Time from power-on to a 3-node cluster over real avahi in network namespaces (five rounds, about 5 minutes).
+bench-firstboot: publish
+	bench/firstboot_bench.sh $(X64_BINARY) 5
 
 format:
 	dotnet format O3StorageOS.sln

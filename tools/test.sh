@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the test suites in order and prints one closing line: "total: N passed, N failed".
-# Usage: tools/test.sh [unit] [integration] [arm64] [layer] [image]   (default: all)
+# Usage: tools/test.sh [unit] [integration] [firstboot] [arm64] [layer] [image]   (default: all)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit integration arm64 layer image)
+[ ${#suites[@]} -gt 0 ] || suites=(unit integration firstboot arm64 layer image)
 
 passed=0
 failed=0
@@ -37,12 +37,21 @@ for suite in "${suites[@]}"; do
       run_dotnet_tests tests/O3Storage.Node.Tests
       run_dotnet_tests tests/O3Storage.Storage.Tests
       run_dotnet_tests tests/O3Storage.Provisioning.Tests
+      run_dotnet_tests tests/O3Storage.Firmware.Tests
       ;;
     integration)
       # Leftovers of an interrupted run would hold the test addresses; only test nodes (their data
       # lives under a temporary o3-it-* root) are killed, never a `make run` cluster.
       pkill -9 -f 'o3storage --ip .* --data [^ ]*/o3-it-' 2>/dev/null || true
       run_dotnet_tests tests/O3Storage.Integration.Tests
+      ;;
+    firstboot)
+      # Real avahi-daemons in network namespaces: boards find each other and form one cluster.
+      if python3 tests/firstboot/test_firstboot.py artifacts/linux-x64/o3storage; then
+        passed=$((passed + 1))
+      else
+        failed=$((failed + 1)); status=1
+      fi
       ;;
     arm64)
       if tools/smoke-arm64.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi

@@ -186,4 +186,67 @@ public sealed class CommandLineParserTests
         Assert.Contains("--log-file '/var/log/' must name a file", Error("--ip", "10.0.0.1", "--bootstrap", "--log-file", "/var/log/"));
         Assert.Contains("--log-file needs a value", Error("--ip", "10.0.0.1", "--bootstrap", "--log-file"));
     }
+
+    [Fact]
+    public void Discover_UsesTheDefaultBootConfig_UnlessAFileIsGiven()
+    {
+        NodeOptions options = Run("--ip", "10.0.0.5", "--discover");
+        Assert.True(options.Discover);
+        Assert.False(options.Bootstrap);
+        Assert.Empty(options.Peers);
+        Assert.Equal(Provisioning.BootConfig.Default, options.BootConfig);
+
+        string path = Path.Combine(Path.GetTempPath(), $"o3-bootcfg-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(path, "cluster_name=shop\njoin_token=shop-token-1234\nexpected_nodes=5\n");
+        try
+        {
+            options = Run("--ip", "10.0.0.5", "--discover", "--boot-config", path);
+            Assert.Equal("shop", options.BootConfig!.ClusterName);
+            Assert.Equal(5, options.BootConfig.ExpectedNodes);
+
+            // Without --discover a boot config still makes joins prove the token.
+            options = Run("--ip", "10.0.0.5", "--peers", "10.0.0.1", "--boot-config", path);
+            Assert.False(options.Discover);
+            Assert.Equal("shop-token-1234", options.BootConfig!.JoinToken);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.Null(Run("--ip", "10.0.0.5", "--bootstrap").BootConfig);
+    }
+
+    [Theory]
+    [InlineData("--bootstrap", "--discover conflicts with --bootstrap")]
+    [InlineData("--peers=10.0.0.1", "--discover conflicts with --peers")]
+    public void Discover_ConflictsWithBootstrapAndPeers(string other, string expected)
+    {
+        Assert.StartsWith(expected, Error("--ip", "10.0.0.5", "--discover", other));
+    }
+
+    [Fact]
+    public void BadBootConfig_IsAUsageError_NamingFileAndLine()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"o3-bootcfg-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(path, "expected_nodes=lots\n");
+        try
+        {
+            Assert.Equal($"--boot-config {path}: line 1: expected_nodes must be a whole number from 1 to 99, not 'lots'", Error("--ip", "10.0.0.5", "--discover", "--boot-config", path));
+            Assert.Equal("--discover given twice", Error("--ip", "10.0.0.5", "--discover", "--discover"));
+            Assert.Equal("--discover takes no value", Error("--ip", "10.0.0.5", "--discover=yes"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void BootConfigCommand_TakesOneFile()
+    {
+        Assert.Equal("/x/o3storage.txt", Assert.IsType<ParseResult.CheckBootConfig>(CommandLineParser.Parse(["boot-config", "/x/o3storage.txt"])).Path);
+        Assert.StartsWith("boot-config takes one argument", Error("boot-config"));
+        Assert.StartsWith("boot-config takes one argument", Error("boot-config", "a", "b"));
+    }
 }

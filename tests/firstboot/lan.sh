@@ -3,9 +3,9 @@
 # bridge (namespace o3fb-lan), addresses 198.18.0.1..N/24, each host with its own mount and UTS
 # namespace (a tmpfs /run), its own system D-Bus and its own avahi-daemon, as a board has.
 # Nothing leaves the bridge: no route to the machine's network exists.
-# Usage: lan.sh up N [HOSTNAME]  |  lan.sh exec I CMD...  |  lan.sh down
-# HOSTNAME (default "o3board") is the same on every host on purpose, as on freshly flashed cards
-# before first boot names them: avahi's host-name and service-name collision handling runs.
+# Usage: lan.sh up N [HOSTNAME...]  |  lan.sh exec I CMD...  |  lan.sh down
+# Host i is named by the i-th HOSTNAME (default o3board-i). Give two hosts one name to make avahi's
+# host-name collision happen (the later one is renamed, as on a LAN where two boards share a name).
 set -euo pipefail
 state=/tmp/o3fb
 prefix=o3fb
@@ -15,7 +15,8 @@ holder_pid() { cat "$state/h$1.pid"; }
 case "${1:-}" in
   up)
     n=$2
-    name=${3:-o3board}
+    shift 2
+    names=("$@")
     "$0" down >/dev/null 2>&1 || true
     mkdir -p "$state"
     ip netns add "$prefix-lan"
@@ -24,6 +25,7 @@ case "${1:-}" in
     ip -n "$prefix-lan" link set lo up
     for i in $(seq 1 "$n"); do
       ns=$prefix-h$i
+      name=${names[$((i - 1))]:-o3board-$i}
       ip netns add "$ns"
       ip link add "veth$i" netns "$prefix-lan" type veth peer name eth0 netns "$ns"
       ip -n "$prefix-lan" link set "veth$i" master br0 up
@@ -54,11 +56,10 @@ CONF
         exec sleep infinity" &
       echo $! >"$state/h$i.pid"
     done
-    # Wait until every avahi answers on its bus.
+    # Wait until every avahi answers on its bus and has settled its host name (state 2: RUNNING).
     for i in $(seq 1 "$n"); do
       for _ in $(seq 1 100); do
-        if "$0" exec "$i" avahi-resolve-host-name -4 "$name.local" >/dev/null 2>&1 \
-          || "$0" exec "$i" dbus-send --system --print-reply --dest=org.freedesktop.Avahi / org.freedesktop.Avahi.Server.GetState >/dev/null 2>&1; then
+        if "$0" exec "$i" dbus-send --system --print-reply --dest=org.freedesktop.Avahi / org.freedesktop.Avahi.Server.GetState 2>/dev/null | grep -q 'int32 2'; then
           break
         fi
         sleep 0.1

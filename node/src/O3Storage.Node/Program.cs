@@ -2,6 +2,7 @@ using System.Diagnostics;
 using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
 using O3Storage.Node.Hosting;
+using O3Storage.Provisioning;
 
 namespace O3Storage.Node;
 
@@ -44,6 +45,26 @@ public static class Program
                 }
 
                 return 0;
+
+            case ParseResult.CheckBootConfig check:
+                try
+                {
+                    // Every printed value matched a strict pattern (names, IPv4), so single quotes are safe.
+                    BootConfig config = BootConfig.Load(check.Path);
+                    Console.Out.WriteLine($"O3_CLUSTER_NAME='{config.ClusterName}'");
+                    Console.Out.WriteLine($"O3_EXPECTED_NODES={config.ExpectedNodes}");
+                    Console.Out.WriteLine($"O3_JOIN_TOKEN_SET={(config.IsOpen ? "no" : "yes")}");
+                    Console.Out.WriteLine($"O3_HOSTNAME='{config.Hostname}'");
+                    Console.Out.WriteLine($"O3_ADDRESS='{config.Address}'");
+                    Console.Out.WriteLine($"O3_GATEWAY='{config.Address?.Gateway}'");
+                    Console.Out.WriteLine($"O3_DNS='{string.Join(' ', config.Address?.Dns ?? [])}'");
+                    return 0;
+                }
+                catch (BootConfigException e)
+                {
+                    Console.Error.WriteLine($"o3storage: {e.Message}");
+                    return 1;
+                }
 
             case ParseResult.Error error:
                 Console.Error.WriteLine($"o3storage: {error.Message} (see --help)");

@@ -178,7 +178,8 @@ public sealed partial record BootConfig(string ClusterName, string? JoinTokenVal
             problems.Add($"line {orphanDns.Line}: dns needs address (without address the board uses DHCP, which gives the DNS servers)");
         }
 
-        errors = problems;
+        // Top to bottom, as the user reads the file.
+        errors = [.. problems.OrderBy(LineOf)];
         return problems.Count == 0 ? new BootConfig(clusterName, token, expected, hostname, address) : null;
 
         // An empty value means "the default", so a commented-out template and "key=" read the same.
@@ -206,6 +207,9 @@ public sealed partial record BootConfig(string ClusterName, string? JoinTokenVal
         return TryParse(text, out IReadOnlyList<string> errors)
             ?? throw new BootConfigException($"{path}: {string.Join("; ", errors)}");
     }
+
+    private static int LineOf(string problem) =>
+        problem.StartsWith("line ", StringComparison.Ordinal) && int.TryParse(problem.AsSpan(5, problem.IndexOf(':', StringComparison.Ordinal) - 5), NumberStyles.None, CultureInfo.InvariantCulture, out int line) ? line : 0;
 
     private static bool TryIPv4(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address)
     {

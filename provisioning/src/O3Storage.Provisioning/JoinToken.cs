@@ -20,6 +20,22 @@ public static class JoinToken
         return Convert.ToHexStringLower(mac.AsSpan(0, 16));
     }
 
+    /// <summary>
+    /// What a joining node sends with its join request: bound to its node id and its identity uuid,
+    /// which no advert shows, so a proof copied from mDNS cannot be replayed as a join.
+    /// </summary>
+    public static string JoinProof(string token, string nodeId, Guid uuid)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        ArgumentException.ThrowIfNullOrEmpty(nodeId);
+        byte[] mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes($"o3storage-join-request:{nodeId}:{uuid:D}"));
+        return Convert.ToHexStringLower(mac);
+    }
+
+    public static bool VerifiesJoin(string token, string nodeId, Guid uuid, string? proof) =>
+        proof is not null
+        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(proof), Encoding.ASCII.GetBytes(JoinProof(token, nodeId, uuid)));
+
     public static bool Verifies(string token, PeerAdvert advert) =>
         advert.TokenProof is { } proof
         && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(proof), Encoding.ASCII.GetBytes(Proof(token, advert.NodeId)));

@@ -6,7 +6,8 @@ namespace O3Storage.Node.Api;
 public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId);
 
 /// <summary>Body of <c>POST /internal/join</c>: a new node asks to be added.</summary>
-public sealed record JoinRequest(string NodeId, string ClusterEndpoint, Guid Uuid);
+/// <param name="TokenProof">Proof of the join token (<c>JoinToken.JoinProof</c>) when the node has an o3storage.txt; a member with a token refuses a join without it.</param>
+public sealed record JoinRequest(string NodeId, string ClusterEndpoint, Guid Uuid, string? TokenProof = null);
 
 public sealed record JoinResponse(string? ClusterId, string Leader);
 

@@ -132,6 +132,17 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
             return;
         }
 
+        // A node made from an o3storage.txt admits only nodes that prove its join token; the joiner is told why.
+        if (node.Options.BootConfig is { } bootConfig && !Provisioning.JoinToken.VerifiesJoin(bootConfig.JoinToken, request.NodeId, request.Uuid, request.TokenProof))
+        {
+            string reason = request.TokenProof is null
+                ? $"{node.NodeId} refuses {request.NodeId}: this cluster (cluster_name {bootConfig.ClusterName}) requires its join token; start the node with the cluster's o3storage.txt (--boot-config)"
+                : $"{node.NodeId} refuses {request.NodeId}: wrong join token (join_token in its o3storage.txt differs from cluster {bootConfig.ClusterName}'s)";
+            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
+            return;
+        }
+
         if (node.Raft.IsLeader)
         {
             try

@@ -5,14 +5,16 @@ using System.Globalization;
 using System.Net;
 using O3Storage.Cluster;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Provisioning;
 
 namespace O3Storage.Node.CommandLine;
 
 public static class CommandLineParser
 {
     public const string Usage = """
-        Usage: o3storage --ip IP [--port PORT] (--bootstrap | --peers PEER[,PEER...]) [options]
+        Usage: o3storage --ip IP [--port PORT] (--bootstrap | --peers PEER[,PEER...] | --discover) [options]
                o3storage check|compact [--data DIR] [--device PATH]
+               o3storage boot-config FILE
                o3storage keys [--api-keys PATH]
                o3storage --version | --help
 
@@ -23,6 +25,13 @@ public static class CommandLineParser
           --bootstrap          start a new cluster with this node as its first member
           --peers LIST         join an existing cluster through any of these members;
                                comma-separated ip or ip:port (port defaults to --port)
+          --discover           find the cluster over mDNS (avahi-daemon on the system
+                               bus): join a member that advertises it, or, with the
+                               expected number of boards visible, let the lowest
+                               bootstrap it; keeps advertising this node afterwards
+          --boot-config FILE   o3storage.txt: cluster_name, join_token, expected_nodes
+                               (default: cluster o3storage, the open token, 3 nodes);
+                               with a join_token, joins must prove it
           --data DIR           node state directory (default /opt/o3storage/data)
           --device PATH        raw partition or file for blob data (default DIR/blobs.dev,
                                created on first start; a blank device is formatted)
@@ -49,6 +58,8 @@ public static class CommandLineParser
           --version            print the version and exit
           -h, --help           print this help and exit
 
+        boot-config checks an o3storage.txt and prints its settings as shell assignments
+        (first boot reads hostname and static address from it); exit 1 names every mistake.
         check verifies every blob's checksum and reports damage (exit 1 if any); compact
         reclaims the space of deleted blobs. Both need the node stopped. keys prints each
         key's role and S3 access key id (the secret access key is the key itself).
@@ -58,13 +69,18 @@ public static class CommandLineParser
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace", "--log-file"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace", "--log-file", "--boot-config"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
         if (args.Count > 0 && args[0] is "check" or "compact")
         {
             return ParseMaintenance(args);
+        }
+
+        if (args.Count > 0 && args[0] == "boot-config")
+        {
+            return args.Count == 2 && !args[1].StartsWith('-') ? new ParseResult.CheckBootConfig(args[1]) : Fail("boot-config takes one argument: the o3storage.txt to check");
         }
 
         if (args.Count > 0 && args[0] == "keys")
@@ -81,6 +97,7 @@ public static class CommandLineParser
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         bool bootstrap = false;
         bool requireDirectIo = false;
+        bool discover = false;
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -124,6 +141,17 @@ public static class CommandLineParser
                 continue;
             }
 
+            if (name == "--discover")
+            {
+                if (value is not null || discover)
+                {
+                    return Fail(value is null ? "--discover given twice" : "--discover takes no value");
+                }
+
+                discover = true;
+                continue;
+            }
+
             if (name == "--require-direct-io")
             {
                 if (value is not null || requireDirectIo)
@@ -156,10 +184,10 @@ public static class CommandLineParser
             }
         }
 
-        return Build(values, bootstrap, requireDirectIo);
+        return Build(values, bootstrap, requireDirectIo, discover);
     }
 
-    private static ParseResult Build(Dictionary<string, string> values, bool bootstrap, bool requireDirectIo)
+    private static ParseResult Build(Dictionary<string, string> values, bool bootstrap, bool requireDirectIo, bool discover)
     {
         int port = NodeOptions.DefaultApiPort;
         if (values.TryGetValue("--port", out string? portText) && !NodeAddress.TryParsePort(portText, out port))
@@ -207,6 +235,24 @@ public static class CommandLineParser
         if (bootstrap && peersGiven)
         {
             return Fail("--bootstrap and --peers conflict: --bootstrap starts a new cluster, --peers joins an existing one");
+        }
+
+        if (discover && (bootstrap || peersGiven || values.ContainsKey("--config")))
+        {
+            return Fail($"--discover conflicts with {(bootstrap ? "--bootstrap" : peersGiven ? "--peers" : "--config")}: --discover finds the cluster over mDNS and decides itself whether to bootstrap or join");
+        }
+
+        BootConfig? bootConfig = discover ? BootConfig.Default : null;
+        if (values.TryGetValue("--boot-config", out string? bootConfigPath))
+        {
+            try
+            {
+                bootConfig = BootConfig.Load(Path.GetFullPath(bootConfigPath));
+            }
+            catch (BootConfigException e)
+            {
+                return Fail($"--boot-config {e.Message}");
+            }
         }
 
         if (peersGiven)
@@ -312,6 +358,8 @@ public static class CommandLineParser
             Cluster = new NodeAddress(ip, clusterPort),
             Bootstrap = bootstrap,
             Peers = peers,
+            Discover = discover,
+            BootConfig = bootConfig,
             DataDirectory = Path.GetFullPath(data),
             JoinTimeout = joinTimeout,
             OrphanGrace = orphanGrace,

@@ -1,5 +1,6 @@
 using O3Storage.Cluster;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Provisioning;
 
 namespace O3Storage.Node.CommandLine;
 
@@ -19,6 +20,12 @@ public sealed record NodeOptions
 
     /// <summary>API addresses of existing members to join through; never contains this node.</summary>
     public IReadOnlyList<NodeAddress> Peers { get; init; } = [];
+
+    /// <summary>Find the cluster over mDNS and decide between bootstrap and join (first boot of the image).</summary>
+    public bool Discover { get; init; }
+
+    /// <summary>o3storage.txt: cluster name, join token, expected nodes. Null: no token is asked of joining nodes.</summary>
+    public BootConfig? BootConfig { get; init; }
 
     public string DataDirectory { get; init; } = DefaultDataDirectory;
 

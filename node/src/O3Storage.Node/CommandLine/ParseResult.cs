@@ -19,6 +19,9 @@ public abstract record ParseResult
     /// <summary><c>o3storage keys [--api-keys PATH]</c>: print each key's role and S3 access key id.</summary>
     public sealed record ListKeys(string ApiKeysPath) : ParseResult;
 
+    /// <summary><c>o3storage boot-config FILE</c>: check an o3storage.txt and print its settings for the first-boot script.</summary>
+    public sealed record CheckBootConfig(string Path) : ParseResult;
+
     /// <summary>One line, no trailing period, that says what is wrong and how to fix it.</summary>
     public sealed record Error(string Message) : ParseResult;
 }

@@ -29,7 +29,11 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
 
     public string Version => version;
 
-    public JoinRequest JoinRequest => new(NodeId, options.Cluster.ToString(), identity.Uuid);
+    public JoinRequest JoinRequest => new(
+        NodeId,
+        options.Cluster.ToString(),
+        identity.Uuid,
+        options.BootConfig is { } config ? Provisioning.JoinToken.JoinProof(config.JoinToken, NodeId, identity.Uuid) : null);
 
     /// <summary>The leader's API address (its node id), when a leader is known and has a member record.</summary>
     public string? LeaderNodeId()

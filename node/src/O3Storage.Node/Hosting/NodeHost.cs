@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using O3Storage.Cluster;
 using O3Storage.Cluster.Membership;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
@@ -16,6 +17,8 @@ using O3Storage.Node.Api;
 using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
 using O3Storage.Node.Data;
+using O3Storage.Provisioning;
+using O3Storage.Provisioning.Avahi;
 
 namespace O3Storage.Node.Hosting;
 
@@ -88,6 +91,13 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         ApiKeys? keys = LoadApiKeys(options, logger);
 
         bool member = DataDirectory.HasMembership(options.DataDirectory);
+        using IPeerDiscovery? discovery = options.Discover ? await StartDiscoveryAsync(logger, shutdown.Token).ConfigureAwait(false) : null;
+        DiscoveryLoop? discoveryLoop = discovery is null ? null : new DiscoveryLoop(discovery, options.NodeId, options.BootConfig!, TimeProvider.System, DiscoveryLoop.DefaultRoundInterval);
+        if (!member && discoveryLoop is not null)
+        {
+            options = await DiscoverAsync(discoveryLoop, logger, systemd, shutdown.Token).ConfigureAwait(false);
+        }
+
         if (!member && !options.Bootstrap && options.Peers.Count == 0)
         {
             throw new StartupException($"--data {options.DataDirectory} holds no cluster state: give --bootstrap to start a new cluster or --peers to join one");
@@ -215,6 +225,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, logger, shutdown.Token);
         Task collector = new GarbageCollectorLoop(node, options.OrphanGrace, TimeProvider.System, logger).RunAsync(shutdown.Token);
         Task repair = new RepairLoop(node, dataPath, proposer, RepairLoop.DefaultInterval, logger).RunAsync(shutdown.Token);
+        // As a member the node keeps advertising itself, so a board added later finds the cluster.
+        Task advertiser = discoveryLoop?.AdvertiseMemberAsync(DiscoveryLoop.DefaultMemberInterval, message => NodeLog.MdnsWarning(logger, message), shutdown.Token) ?? Task.CompletedTask;
         Task stopped = Task.Delay(Timeout.Infinite, shutdown.Token);
         Task first = await Task.WhenAny(stopped, raft.StateMachine.Faulted).ConfigureAwait(false);
         bool faulted = first == raft.StateMachine.Faulted;
@@ -238,7 +250,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // A step in progress finishes (it is bounded) before the store is closed below.
         await compactor.ConfigureAwait(false);
-        foreach (Task loop in new[] { collector, repair })
+        foreach (Task loop in new[] { collector, repair, advertiser })
         {
             // Both end by cancellation; each is awaited, so neither touches the store after it closes.
             await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -259,6 +271,84 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         return faulted ? 70 : 0;
+    }
+
+    /// <summary>The name of the file in --data holding this node's bootstrap vote: votes are final, across restarts too.</summary>
+    private const string VoteFileName = "discovery-vote";
+
+    private async Task<IPeerDiscovery> StartDiscoveryAsync(ILogger logger, CancellationToken token)
+    {
+        try
+        {
+            return await AvahiPeerDiscovery.StartAsync(null, (ushort)options.Api.Port, version, message => NodeLog.MdnsWarning(logger, message), token).ConfigureAwait(false);
+        }
+        catch (AvahiException e)
+        {
+            throw new StartupException($"--discover needs avahi-daemon: {e.Message}");
+        }
+    }
+
+    /// <summary>Waits on the LAN until this node should bootstrap or join; returns the options that say which.</summary>
+    private async Task<NodeOptions> DiscoverAsync(DiscoveryLoop loop, ILogger logger, SystemdNotifier systemd, CancellationToken token)
+    {
+        BootConfig config = options.BootConfig!;
+        if (config.IsOpen)
+        {
+            NodeLog.OpenJoinToken(logger, config.ClusterName);
+        }
+
+        string votePath = Path.Combine(options.DataDirectory, VoteFileName);
+        string? vote = null;
+        if (File.Exists(votePath))
+        {
+            vote = File.ReadAllText(votePath).Trim();
+            vote = NodeIdOrder.TryParse(vote, out _) ? vote : null;
+        }
+
+        NodeLog.Discovering(logger, config.ClusterName, config.ExpectedNodes);
+        systemd.Status($"discovering cluster '{config.ClusterName}' over mDNS");
+        Decision decision = await loop.DecideAsync(
+            vote,
+            newVote =>
+            {
+                try
+                {
+                    Directory.CreateDirectory(options.DataDirectory);
+                    AtomicFile.Write(votePath, System.Text.Encoding.UTF8.GetBytes(newVote + "\n"));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new StartupException($"--data {options.DataDirectory}: cannot record the bootstrap vote: {e.Message}");
+                }
+
+                NodeLog.DiscoveryVoted(logger, newVote);
+            },
+            reason =>
+            {
+                NodeLog.DiscoveryWaiting(logger, reason);
+                systemd.Status(reason);
+            },
+            token).ConfigureAwait(false);
+        switch (decision)
+        {
+            case Decision.Bootstrap:
+                NodeLog.DiscoveryBootstraps(logger, config.ClusterName);
+                return options with { Bootstrap = true };
+            case Decision.Join join:
+                NodeLog.DiscoveryJoins(logger, config.ClusterName, string.Join(", ", join.Members));
+                var peers = new List<NodeAddress>();
+                foreach (string member in join.Members)
+                {
+                    if (NodeAddress.TryParse(member, options.Api.Port, out NodeAddress address, out _) && address != options.Api)
+                    {
+                        peers.Add(address);
+                    }
+                }
+
+                return options with { Peers = peers };
+            default:
+                throw new UnreachableException($"discovery ended with {decision}");
+        }
     }
 
     /// <summary>The key file, or null (authentication off) when the default path has none; a refused file stops the start.</summary>
@@ -319,7 +409,13 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                     string peerId = peer.ToString();
                     try
                     {
-                        var (response, _, error) = await client.JoinAsync(peerId, node.JoinRequest, deadline).ConfigureAwait(false);
+                        var (response, status, error) = await client.JoinAsync(peerId, node.JoinRequest, deadline).ConfigureAwait(false);
+                        if (response is null && status == System.Net.HttpStatusCode.Forbidden)
+                        {
+                            // A refused join token is final: retrying cannot change the answer.
+                            throw new StartupException($"the cluster refused this node: {error}");
+                        }
+
                         if (response is null)
                         {
                             errors[peerId] = error ?? "refused";

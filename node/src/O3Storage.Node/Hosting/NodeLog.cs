@@ -50,6 +50,27 @@ internal static partial class NodeLog
     [LoggerMessage(2005, LogLevel.Information, "leader is now {Leader}")]
     public static partial void LeaderChanged(ILogger logger, string leader);
 
+    [LoggerMessage(2007, LogLevel.Information, "discovering cluster '{ClusterName}' over mDNS: {ExpectedNodes} boards expected")]
+    public static partial void Discovering(ILogger logger, string clusterName, int expectedNodes);
+
+    [LoggerMessage(2008, LogLevel.Information, "discovery: {Reason}")]
+    public static partial void DiscoveryWaiting(ILogger logger, string reason);
+
+    [LoggerMessage(2009, LogLevel.Information, "discovery: voted for {Vote} to bootstrap the cluster (final)")]
+    public static partial void DiscoveryVoted(ILogger logger, string vote);
+
+    [LoggerMessage(2010, LogLevel.Information, "discovery: this node bootstraps cluster '{ClusterName}'")]
+    public static partial void DiscoveryBootstraps(ILogger logger, string clusterName);
+
+    [LoggerMessage(2011, LogLevel.Information, "discovery: joining cluster '{ClusterName}' through {Members}")]
+    public static partial void DiscoveryJoins(ILogger logger, string clusterName, string members);
+
+    [LoggerMessage(2012, LogLevel.Warning, "{Message}")]
+    public static partial void MdnsWarning(ILogger logger, string message);
+
+    [LoggerMessage(2013, LogLevel.Warning, "o3storage.txt sets no join_token: any board on this network with a default card can join cluster '{ClusterName}'")]
+    public static partial void OpenJoinToken(ILogger logger, string clusterName);
+
     [LoggerMessage(2006, LogLevel.Debug, "join attempt through {Peer} failed: {Reason}")]
     public static partial void JoinAttemptFailed(ILogger logger, string peer, string reason);
 

@@ -127,6 +127,10 @@ internal sealed class AvahiPublisher : IDisposable
         }
         catch (AvahiException)
         {
+            // avahi-daemon may have restarted and taken our entry group with it: start from a new one.
+            _groupWatch?.Dispose();
+            _groupWatch = null;
+            _group = null;
             _mustRegister = true;
             throw;
         }
