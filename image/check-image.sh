@@ -25,6 +25,8 @@ check "FAT label O3BOOT" "O3BOOT" "$(mlabel -i "$image@@$boot_offset" -s :: | aw
 for file in extlinux/extlinux.conf Image initrd.img config.txt cmdline.txt start4.elf fixup4.dat bcm2711-rpi-4-b.dtb; do
   check "boot partition has $file" "1" "$(fat "$file" | grep -c .)"
 done
+check "boot partition has the o3storage.txt template, all defaults (every setting commented)" "1 0" \
+  "$(fat o3storage.txt | grep -c .) $(mtype -i "$image@@$boot_offset" ::o3storage.txt | tr -d '\r' | grep -c '^[[:space:]]*[a-z_]*[[:space:]]*=')"
 mtype -i "$image@@$boot_offset" ::extlinux/extlinux.conf >"$work/extlinux.conf"
 mtype -i "$image@@$boot_offset" ::config.txt >"$work/config.txt"
 mtype -i "$image@@$boot_offset" ::cmdline.txt >"$work/cmdline.txt"

@@ -54,6 +54,10 @@ truncate --size=4G "$work/disk.img"
 # The user's SSH key on the FAT partition (p1 starts at 4 MiB), as docs/image.md tells them to.
 ssh-keygen -q -t ed25519 -N '' -C o3storage-image-test -f "$work/id"
 mcopy -i "$work/disk.img@@4M" "$work/id.pub" ::authorized_keys
+# o3storage.txt edited as docs/image.md shows (Windows line endings, as Notepad saves them): one
+# board expected, so it bootstraps its cluster once it sees itself over mDNS.
+printf '# edited for the image test\r\ncluster_name=qemu-test\r\njoin_token=image-test-token-1\r\nexpected_nodes=1\r\nhostname=o3-qemu-test\r\n' >"$work/o3storage.txt"
+mcopy -o -i "$work/disk.img@@4M" "$work/o3storage.txt" ::o3storage.txt
 if $interrupted; then
   # What sfdisk left before the power went: partition 3 over the free space, no file system on it.
   start=$(sfdisk --list-free "$work/disk.img" | awk '$1 ~ /^[0-9]+$/ && $3 > best { best = $3; s = $1 } END { print s }')
@@ -103,7 +107,12 @@ check "firstboot finished" "active success" "$(guest systemctl show -P ActiveSta
 check "node settings written" "8080" "$(guest "sed -n 's/^O3STORAGE_PORT=//p' /etc/default/o3storage")"
 check "machine-id made on this boot" "32" "$(guest cat /etc/machine-id | tr -d '\n' | wc -c)"
 check "SSH host keys made on this boot" "yes" "$(guest 'ls /etc/ssh/ssh_host_ed25519_key.pub >/dev/null && echo yes')"
-check "hostname from the machine id" "o3-$(guest cut -c1-6 /etc/machine-id)" "$(guest hostname)"
+check "hostname from o3storage.txt" "o3-qemu-test" "$(guest hostname)"
+check "o3storage.txt copied to the node's own copy" "$(tr -d '\r' <"$work/o3storage.txt" | md5sum)" "$(guest sudo cat /etc/o3storage/o3storage.txt | tr -d '\r' | md5sum)"
+check "node settings: --discover with the copy" '"--discover --boot-config /etc/o3storage/o3storage.txt"' "$(guest "sed -n 's/^O3STORAGE_OPTIONS=//p' /etc/default/o3storage")"
+check "discovery over avahi: this board bootstrapped cluster qemu-test" "1" "$(guest "journalctl -b -u o3storage -q -o cat --grep \"this node bootstraps cluster 'qemu-test'\"" | wc -l)"
+# busctl prints the TXT strings as byte values: the printable ones are turned back into text.
+check "avahi advertises the node as a member" "member" "$(guest "busctl call org.freedesktop.Avahi / org.freedesktop.Avahi.Server ResolveService iisssiu -1 0 'o3storage on o3-qemu-test' _o3storage._tcp local 0 0" | tr ' ' '\n' | awk '/^[0-9]+$/ && $1 >= 32 && $1 < 127 { printf "%c", $1 }' | grep -o 'state=[a-z]*' | cut -d= -f2 | tr -d '\n')"
 check "data partition on the free space" "/dev/vda3 ext4" "$(guest findmnt -n -o SOURCE,FSTYPE /opt/o3storage/data | tr -s ' ')"
 check "data partition fills the rest of the card" "yes" "$(guest "[ \$(lsblk -bno SIZE /dev/vda3) -gt 2600000000 ] && echo yes")"
 host_key=$(guest cat /etc/ssh/ssh_host_ed25519_key.pub)

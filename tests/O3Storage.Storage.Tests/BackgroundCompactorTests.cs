@@ -130,4 +130,17 @@ public sealed class BackgroundCompactorTests
     [Fact]
     public void Rate_MustBePositive() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new BackgroundCompactor(BlobStore.Format(new MemoryBlockDevice(DeviceBytes(3)), Guid.NewGuid(), Guid.NewGuid(), Small), 0));
+
+    [Fact]
+    public void AHotBoard_StretchesThePace_ByTheWorkFactor_NeverToZero()
+    {
+        using BlobStore store = FormatSmall(new MemoryBlockDevice(DeviceBytes(3)));
+        double factor = 1.0;
+        var compactor = new BackgroundCompactor(store, Rate) { WorkFactor = () => factor };
+        Assert.Equal(TimeSpan.FromSeconds(1), compactor.PaceFor(Rate));
+        factor = 0.25;
+        Assert.Equal(TimeSpan.FromSeconds(4), compactor.PaceFor(Rate));
+        factor = 0;
+        Assert.Equal(TimeSpan.FromSeconds(100), compactor.PaceFor(Rate));
+    }
 }

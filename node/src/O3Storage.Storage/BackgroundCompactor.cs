@@ -33,8 +33,11 @@ public sealed class BackgroundCompactor
 
     public Action<Exception>? Failed { get; init; }
 
-    /// <summary>How long to wait after copying <paramref name="bytes"/> to stay within the rate.</summary>
-    public TimeSpan PaceFor(long bytes) => TimeSpan.FromSeconds((double)bytes / _bytesPerSecond);
+    /// <summary>The share of the rate to use now, read before each pause: 1.0 normally, less on a hot board (at least 0.01).</summary>
+    public Func<double> WorkFactor { get; init; } = static () => 1.0;
+
+    /// <summary>How long to wait after copying <paramref name="bytes"/> to stay within the rate (scaled by <see cref="WorkFactor"/>).</summary>
+    public TimeSpan PaceFor(long bytes) => TimeSpan.FromSeconds((double)bytes / (_bytesPerSecond * Math.Clamp(WorkFactor(), 0.01, 1.0)));
 
     public async Task RunAsync(CancellationToken token)
     {

@@ -14,6 +14,7 @@ public sealed class S3NamesTests
     [Theory]
     [InlineData("internal", "reserved")]
     [InlineData("health", "reserved")]
+    [InlineData("metrics", "reserved")]
     [InlineData("admin", "reserved")]
     [InlineData("ab", "3 to 63")]
     [InlineData("a234567890123456789012345678901234567890123456789012345678901234", "3 to 63")]

@@ -55,7 +55,7 @@ public static class HealthEvaluator
             metadata.Settings?.Consistency.ToWireName(),
             metadata.LastAppliedIndex,
             members);
-        var report = new HealthReport(status, inputs.NodeId, inputs.NodeUuid, inputs.Version, Math.Round(inputs.Uptime.TotalSeconds, 3), cluster, inputs.Storage, inputs.Auth ?? AuthHealth.Off);
+        var report = new HealthReport(status, inputs.NodeId, inputs.NodeUuid, inputs.Version, Math.Round(inputs.Uptime.TotalSeconds, 3), cluster, inputs.Storage, inputs.Auth ?? AuthHealth.Off, inputs.Hardware);
         return (report, serving ? 200 : 503);
     }
 }

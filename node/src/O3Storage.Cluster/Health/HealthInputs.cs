@@ -16,4 +16,5 @@ public sealed record HealthInputs(
     IReadOnlyList<string> ConfigurationEndPoints,
     MetadataState Metadata,
     StorageHealth Storage,
-    AuthHealth? Auth = null);
+    AuthHealth? Auth = null,
+    HardwareHealth? Hardware = null);

@@ -10,7 +10,15 @@ public sealed record HealthReport(
     double UptimeSeconds,
     ClusterHealth Cluster,
     StorageHealth Storage,
-    AuthHealth Auth);
+    AuthHealth Auth,
+    HardwareHealth? Hardware = null);
+
+/// <summary>
+/// The board: its profile name ("no board" off a known board), the LED pattern the node shows (also
+/// without an LED: the console stand-in), the temperature or why there is none, and how much of its
+/// normal rate background work (compaction, repair) runs at (1.0 cool, down to 0.1 hot).
+/// </summary>
+public sealed record HardwareHealth(string Board, string Led, string LedDriver, double? TemperatureCelsius, string TemperatureSource, double BackgroundWorkFactor);
 
 /// <summary>Whether requests must authenticate; off when the node found no key file (it also logs that loudly).</summary>
 public sealed record AuthHealth(bool Enabled, string? KeyFile, int Keys)

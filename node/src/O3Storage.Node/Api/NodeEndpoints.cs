@@ -30,6 +30,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
     public void Map(IEndpointRouteBuilder routes)
     {
         routes.MapGet("/health", (RequestDelegate)HealthAsync);
+        routes.MapGet("/metrics", (RequestDelegate)MetricsAsync);
         routes.MapGet("/internal/ping", (RequestDelegate)PingAsync);
         routes.MapPost("/internal/join", (RequestDelegate)JoinAsync);
         routes.MapPost("/internal/propose", (RequestDelegate)ProposeAsync);
@@ -98,6 +99,14 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         return http.Response.WriteAsJsonAsync(report, s_healthJson.HealthReport, cancellationToken: http.RequestAborted);
     }
 
+    private Task MetricsAsync(HttpContext http)
+    {
+        (HealthReport report, _) = HealthEvaluator.Evaluate(node.CaptureHealthInputs(), node.Peers, time.GetUtcNow());
+        http.Response.ContentType = MetricsText.ContentType;
+        http.Response.Headers.CacheControl = "no-store";
+        return http.Response.WriteAsync(MetricsText.Write(report), http.RequestAborted);
+    }
+
     private Task PingAsync(HttpContext http)
     {
         var answer = new PingResponse(node.NodeId, node.Raft.Role.ToWireName(), node.Raft.Term, node.LeaderNodeId(), node.Raft.Metadata.Settings?.ClusterId);
@@ -132,8 +141,9 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
             return;
         }
 
-        // A node made from an o3storage.txt admits only nodes that prove its join token; the joiner is told why.
-        if (node.Options.BootConfig is { } bootConfig && !Provisioning.JoinToken.VerifiesJoin(bootConfig.JoinToken, request.NodeId, request.Uuid, request.TokenProof))
+        // A node whose o3storage.txt sets a join token admits only nodes that prove it; the joiner is told why.
+        // The open token (no join_token) is no secret, so then anyone may join, as the guide's --peers does.
+        if (node.Options.BootConfig is { IsOpen: false } bootConfig && !Provisioning.JoinToken.VerifiesJoin(bootConfig.JoinToken, request.NodeId, request.Uuid, request.TokenProof))
         {
             string reason = request.TokenProof is null
                 ? $"{node.NodeId} refuses {request.NodeId}: this cluster (cluster_name {bootConfig.ClusterName}) requires its join token; start the node with the cluster's o3storage.txt (--boot-config)"

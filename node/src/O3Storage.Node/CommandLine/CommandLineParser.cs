@@ -33,6 +33,10 @@ public static class CommandLineParser
                                (default: cluster o3storage, the open token, 3 nodes);
                                with a join_token, joins must prove it
           --data DIR           node state directory (default /opt/o3storage/data)
+          --board BOARD        board profile for the status LED and sensors: auto (from
+                               the device tree), none, raspberry-pi-4, raspberry-pi-5,
+                               qemu-virt, or a profile JSON file (default auto)
+          --hardware-root DIR  look for sys/ and proc/ under DIR instead of / (tests)
           --device PATH        raw partition or file for blob data (default DIR/blobs.dev,
                                created on first start; a blank device is formatted)
           --device-size SIZE   size of the default DIR/blobs.dev: 300M, 1G, ... (default 1G)
@@ -69,7 +73,7 @@ public static class CommandLineParser
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace", "--log-file", "--boot-config"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace", "--log-file", "--boot-config", "--board", "--hardware-root"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
@@ -346,6 +350,18 @@ public static class CommandLineParser
             return Fail("--device-size only sizes the default DIR/blobs.dev; an explicit --device keeps its own size");
         }
 
+        string board = values.GetValueOrDefault("--board", "auto");
+        if (board.Length == 0)
+        {
+            return Fail("--board needs auto, none, a profile name or a profile file");
+        }
+
+        string hardwareRoot = values.GetValueOrDefault("--hardware-root", "/");
+        if (hardwareRoot.Length == 0 || !Directory.Exists(hardwareRoot))
+        {
+            return Fail($"--hardware-root '{hardwareRoot}' is not a directory");
+        }
+
         string data = values.GetValueOrDefault("--data", NodeOptions.DefaultDataDirectory);
         if (data.Length == 0)
         {
@@ -360,6 +376,8 @@ public static class CommandLineParser
             Peers = peers,
             Discover = discover,
             BootConfig = bootConfig,
+            Board = board,
+            HardwareRoot = Path.GetFullPath(hardwareRoot),
             DataDirectory = Path.GetFullPath(data),
             JoinTimeout = joinTimeout,
             OrphanGrace = orphanGrace,

@@ -29,6 +29,12 @@ public sealed record NodeOptions
 
     public string DataDirectory { get; init; } = DefaultDataDirectory;
 
+    /// <summary>Which board profile: "auto" (from the device tree), "none", a built-in name, or a JSON file.</summary>
+    public string Board { get; init; } = "auto";
+
+    /// <summary>Where /sys and /proc are looked for (a fake tree in tests); devices are opened only under "/".</summary>
+    public string HardwareRoot { get; init; } = "/";
+
     public TimeSpan JoinTimeout { get; init; } = DefaultJoinTimeout;
 
     /// <summary>Settings committed if this node bootstraps a new cluster.</summary>

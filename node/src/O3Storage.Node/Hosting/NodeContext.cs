@@ -3,6 +3,7 @@ using O3Storage.Cluster.Health;
 using O3Storage.Cluster.Membership;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
+using O3Storage.Firmware;
 using O3Storage.Node.Api;
 using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
@@ -10,7 +11,7 @@ using O3Storage.Node.CommandLine;
 namespace O3Storage.Node.Hosting;
 
 /// <summary>The running node as the HTTP handlers and background loops see it.</summary>
-internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, NodeStorage storage, PeerTable peers, ApiKeys? keys, string version, Stopwatch uptime)
+internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, NodeStorage storage, PeerTable peers, ApiKeys? keys, string version, Stopwatch uptime, HardwareMonitor hardware)
 {
     /// <summary>The api-keys.txt keys; null: authentication is off.</summary>
     public ApiKeys? Keys => keys;
@@ -24,6 +25,9 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
     public PeerTable Peers => peers;
 
     public NodeStorage Storage => storage;
+
+    /// <summary>The board: status LED, temperature, and the background work factor hot boards slow down to.</summary>
+    public HardwareMonitor Hardware => hardware;
 
     public string NodeId => options.NodeId;
 
@@ -60,6 +64,13 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             metadata,
             // Objects: the committed versions this node is a replica of (blobs are 4 MiB pieces, not objects); bytes: what its device holds.
             storage.Health() with { TotalObjects = metadata.ObjectsByReplica.GetValueOrDefault(NodeId) },
-            keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count));
+            keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count),
+            CaptureHardware());
+    }
+
+    public HardwareHealth CaptureHardware()
+    {
+        HardwareSnapshot board = hardware.Snapshot();
+        return new HardwareHealth(board.Board, board.LedPattern, board.LedDriver, board.TemperatureCelsius is { } celsius ? Math.Round(celsius, 1) : null, board.TemperatureSource, Math.Round(board.BackgroundWorkFactor, 2));
     }
 }

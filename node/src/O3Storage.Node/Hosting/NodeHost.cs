@@ -13,6 +13,9 @@ using O3Storage.Cluster;
 using O3Storage.Cluster.Membership;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
+using O3Storage.Firmware;
+using O3Storage.Firmware.Boards;
+using O3Storage.Firmware.Status;
 using O3Storage.Node.Api;
 using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
@@ -54,6 +57,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         using var watchdogStop = new CancellationTokenSource();
         Task watchdog = systemd.RunWatchdogAsync(() => _alive(), TimeProvider.System, watchdogStop.Token);
         systemd.Status($"starting node {options.NodeId}");
+        using HardwareMonitor hardware = OpenHardware(logger);
+        _hardware = hardware;
         try
         {
             return await RunCoreAsync(shutdown, loggerFactory, logger, () => stopReason, systemd).ConfigureAwait(false);
@@ -70,6 +75,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             await watchdog.ConfigureAwait(false);
         }
     }
+
+    /// <summary>The board's LED and sensors, open for the whole run (the LED shows booting from the first moment).</summary>
+    private HardwareMonitor _hardware = null!;
 
     /// <summary>What the systemd watchdog asks before each keep-alive; set to the metadata apply's health once Raft runs.</summary>
     private Func<bool> _alive = static () => true;
@@ -109,6 +117,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         using var peerClient = new PeerClient(options.Api.Ip);
         if (!member && !options.Bootstrap)
         {
+            _hardware.SetStatus(NodeStatus.Joining);
             systemd.Status($"joining through {string.Join(", ", options.Peers)}");
 
             // Before writing anything: a node that cannot reach any peer has nothing to join.
@@ -167,7 +176,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         _alive = () => !raft.StateMachine.Faulted.IsCompleted;
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
-        var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime);
+        var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime, _hardware);
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
         var proposer = new MetadataProposer(node, peerClient);
         var dataPath = new DataPath(node.NodeId, new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(node)), logger);
@@ -222,9 +231,12 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         NodeLog.Serving(logger, options.NodeId, uptime.ElapsedMilliseconds, raft.Role.ToWireName());
         systemd.Ready($"serving on http://{options.NodeId} as a cluster member");
         Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
-        Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, logger, shutdown.Token);
+        // A hot board slows its background work (ThermalThrottle): clients keep what cooling is left.
+        Func<double> workFactor = () => _hardware.Snapshot().BackgroundWorkFactor;
+        Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, workFactor, logger, shutdown.Token);
         Task collector = new GarbageCollectorLoop(node, options.OrphanGrace, TimeProvider.System, logger).RunAsync(shutdown.Token);
-        Task repair = new RepairLoop(node, dataPath, proposer, RepairLoop.DefaultInterval, logger).RunAsync(shutdown.Token);
+        Task repair = new RepairLoop(node, dataPath, proposer, RepairLoop.DefaultInterval, logger) { WorkFactor = workFactor }.RunAsync(shutdown.Token);
+        Task led = new LedStatusLoop(node, TimeProvider.System).RunAsync(shutdown.Token);
         // As a member the node keeps advertising itself, so a board added later finds the cluster.
         Task advertiser = discoveryLoop?.AdvertiseMemberAsync(DiscoveryLoop.DefaultMemberInterval, message => NodeLog.MdnsWarning(logger, message), shutdown.Token) ?? Task.CompletedTask;
         Task stopped = Task.Delay(Timeout.Infinite, shutdown.Token);
@@ -232,6 +244,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         bool faulted = first == raft.StateMachine.Faulted;
         if (faulted)
         {
+            _hardware.SetStatus(NodeStatus.Fault);
             NodeLog.ApplyFailed(logger, raft.StateMachine.Faulted.Exception?.InnerException ?? new InvalidOperationException("apply failed"));
         }
 
@@ -250,7 +263,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // A step in progress finishes (it is bounded) before the store is closed below.
         await compactor.ConfigureAwait(false);
-        foreach (Task loop in new[] { collector, repair, advertiser })
+        foreach (Task loop in new[] { collector, repair, advertiser, led })
         {
             // Both end by cancellation; each is awaited, so neither touches the store after it closes.
             await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -305,6 +318,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             vote = NodeIdOrder.TryParse(vote, out _) ? vote : null;
         }
 
+        _hardware.SetStatus(NodeStatus.Discovering);
         NodeLog.Discovering(logger, config.ClusterName, config.ExpectedNodes);
         systemd.Status($"discovering cluster '{config.ClusterName}' over mDNS");
         Decision decision = await loop.DecideAsync(
@@ -349,6 +363,47 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             default:
                 throw new UnreachableException($"discovery ended with {decision}");
         }
+    }
+
+    /// <summary>Opens the board named by --board (auto: the device tree's); a profile file with mistakes stops the start.</summary>
+    private HardwareMonitor OpenHardware(ILogger logger)
+    {
+        BoardProfile? profile;
+        switch (options.Board)
+        {
+            case "auto":
+                profile = BoardProfiles.Detect(options.HardwareRoot);
+                break;
+            case "none":
+                profile = null;
+                break;
+            default:
+                profile = BoardProfiles.Find(options.Board);
+                if (profile is null)
+                {
+                    if (!File.Exists(options.Board))
+                    {
+                        throw new StartupException($"--board {options.Board}: no such built-in profile ({string.Join(", ", BoardProfiles.BuiltIn.Select(p => p.Name))}) and no such file");
+                    }
+
+                    if (!BoardProfiles.TryLoad(options.Board, out profile, out string error))
+                    {
+                        throw new StartupException($"--board {error}");
+                    }
+                }
+
+                break;
+        }
+
+        HardwareMonitor hardware = HardwareMonitor.Open(profile, options.HardwareRoot, TimeProvider.System);
+        HardwareSnapshot board = hardware.Snapshot();
+        NodeLog.Board(logger, board.Board, board.LedDriver, board.TemperatureCelsius is { } celsius ? $"{celsius:0.0} °C from {board.TemperatureSource}" : board.TemperatureSource);
+        foreach (string note in hardware.Notes)
+        {
+            NodeLog.BoardNote(logger, note);
+        }
+
+        return hardware;
     }
 
     /// <summary>The key file, or null (authentication off) when the default path has none; a refused file stops the start.</summary>

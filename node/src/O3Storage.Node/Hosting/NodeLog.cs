@@ -35,6 +35,12 @@ internal static partial class NodeLog
     [LoggerMessage(1010, LogLevel.Error, "peer monitor round failed")]
     public static partial void MonitorRoundFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(1011, LogLevel.Information, "board {Board}: status LED {LedDriver}, temperature {Temperature}")]
+    public static partial void Board(ILogger logger, string board, string ledDriver, string temperature);
+
+    [LoggerMessage(1012, LogLevel.Information, "board: {Note}")]
+    public static partial void BoardNote(ILogger logger, string note);
+
     [LoggerMessage(2001, LogLevel.Information, "bootstrapped cluster {ClusterId} with this node as leader")]
     public static partial void Bootstrapped(ILogger logger, string clusterId);
 

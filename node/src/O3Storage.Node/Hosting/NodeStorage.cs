@@ -81,7 +81,8 @@ internal sealed class NodeStorage : IDisposable
     }
 
     /// <summary>Online compaction until <paramref name="token"/> ends; completes at once when the rate is 0.</summary>
-    public Task CompactInBackgroundAsync(long bytesPerSecond, ILogger logger, CancellationToken token)
+    /// <param name="workFactor">The share of <paramref name="bytesPerSecond"/> to use now (1.0; less on a hot board).</param>
+    public Task CompactInBackgroundAsync(long bytesPerSecond, Func<double> workFactor, ILogger logger, CancellationToken token)
     {
         if (bytesPerSecond <= 0)
         {
@@ -90,6 +91,7 @@ internal sealed class NodeStorage : IDisposable
 
         var compactor = new BackgroundCompactor(Store, bytesPerSecond)
         {
+            WorkFactor = workFactor,
             Progress = step =>
             {
                 if (step.SegmentFreed)

@@ -16,16 +16,25 @@ internal sealed class RepairLoop(NodeContext node, DataPath data, MetadataPropos
     private const int ObjectsPerRound = 256;
     private static readonly TimeSpan s_breather = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>The share of the normal pace to run at now: 1.0, less on a hot board (rounds are spaced out by its inverse).</summary>
+    public Func<double> WorkFactor { get; init; } = static () => 1.0;
+
     public async Task RunAsync(CancellationToken token)
     {
         bool moreWork = false;
         using var timer = new PeriodicTimer(interval);
         while (moreWork || await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
         {
+            double factor = Math.Clamp(WorkFactor(), 0.01, 1.0);
             if (moreWork)
             {
                 // Back-to-back rounds leave the node a breath between them: repair must not starve Raft or clients.
-                await Task.Delay(s_breather, token).ConfigureAwait(false);
+                await Task.Delay(s_breather / factor, token).ConfigureAwait(false);
+            }
+            else if (factor < 1.0)
+            {
+                // Hot: a round every interval / factor instead of every interval.
+                await Task.Delay(interval * ((1.0 / factor) - 1.0), token).ConfigureAwait(false);
             }
 
             try
