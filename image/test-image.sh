@@ -71,6 +71,7 @@ boot() {
     -drive if=none,file="$work/disk.img",format=raw,id=disk -device virtio-blk-device,drive=disk \
     -netdev "user,id=net,restrict=on,hostfwd=tcp:127.0.0.1:$api_port-:8080,hostfwd=tcp:127.0.0.1:$ssh_port-:22" \
     -device virtio-net-device,netdev=net -device virtio-rng-device \
+    -device qemu-xhci -device usb-kbd \
     -serial "file:$work/console.log" </dev/null >"$work/qemu.log" 2>&1 &
   qemu_pid=$!
 }
@@ -112,7 +113,7 @@ check "o3storage.txt copied to the node's own copy" "$(tr -d '\r' <"$work/o3stor
 check "node settings: --discover with the copy" '"--discover --boot-config /etc/o3storage/o3storage.txt"' "$(guest "sed -n 's/^O3STORAGE_OPTIONS=//p' /etc/default/o3storage")"
 check "discovery over avahi: this board bootstrapped cluster qemu-test" "1" "$(guest "journalctl -b -u o3storage -q -o cat --grep \"this node bootstraps cluster 'qemu-test'\"" | wc -l)"
 # busctl prints the TXT strings as byte values: the printable ones are turned back into text.
-check "avahi advertises the node as a member" "member" "$(guest "busctl call org.freedesktop.Avahi / org.freedesktop.Avahi.Server ResolveService iisssiu -1 0 'o3storage on o3-qemu-test' _o3storage._tcp local 0 0" | tr ' ' '\n' | awk '/^[0-9]+$/ && $1 >= 32 && $1 < 127 { printf "%c", $1 }' | grep -o 'state=[a-z]*' | cut -d= -f2 | tr -d '\n')"
+check "avahi advertises the node as a member" "member" "$(guest "busctl call -- org.freedesktop.Avahi / org.freedesktop.Avahi.Server ResolveService iisssiu -1 0 'o3storage on o3-qemu-test' _o3storage._tcp local 0 0" | tr ' ' '\n' | awk '/^[0-9]+$/ { if ($1 >= 32 && $1 < 127) printf "%c", $1; else printf "\n" }' | grep -o '^state=[a-z]*' | cut -d= -f2 | tr -d '\n')"
 check "data partition on the free space" "/dev/vda3 ext4" "$(guest findmnt -n -o SOURCE,FSTYPE /opt/o3storage/data | tr -s ' ')"
 check "data partition fills the rest of the card" "yes" "$(guest "[ \$(lsblk -bno SIZE /dev/vda3) -gt 2600000000 ] && echo yes")"
 host_key=$(guest cat /etc/ssh/ssh_host_ed25519_key.pub)
@@ -127,6 +128,10 @@ check "blob store on the data partition, O_DIRECT" "/opt/o3storage/data/blobs.de
 check "log file in /var/log/o3storage" "1" "$(guest "sudo grep -c 'serving on' /var/log/o3storage/o3storage.log")"
 check "log in the journal, with priorities" "1" "$(guest "journalctl -b -u o3storage -q -o cat -p info --grep '^o3storage\[1002\] serving on'" | wc -l)"
 check "/health: leader of a 1-node cluster" "leader 1 true" "$(curl -s "$api/health" | jq -r '"\(.cluster.role) \(.cluster.active_nodes) \(.cluster.write_enabled)"')"
+# QEMU's virt machine: its device tree says linux,dummy-virt, it has no LED and no thermal zone.
+check "/health: board qemu-virt, LED pattern leader (console: no LED), no sensor" "qemu-virt leader console no sensor null" \
+  "$(curl -s "$api/health" | jq -r '"\(.hardware.board) \(.hardware.led) \(.hardware.led_driver) \(.hardware.temperature_source | split(":")[0]) \(.hardware.temperature_celsius)"')"
+check "/metrics: Prometheus text with the leader gauge" "o3storage_cluster_is_leader 1" "$(curl -s "$api/metrics" | grep '^o3storage_cluster_is_leader ')"
 uuid=$(curl -s "$api/health" | jq -r .node_uuid)
 
 if $interrupted; then
@@ -168,6 +173,32 @@ guest sudo systemctl start o3storage || fail "systemctl start o3storage"
 check "after systemctl start: active at once (READY=1 came once it served)" "200" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$api/health")"
 check "after stop/start: same object" "$want" "$(object_sha)"
 check "no restarts by systemd" "0" "$(guest systemctl show -P NRestarts o3storage)"
+
+echo "status LED through the kernel's LED class, inside the service's sandbox:"
+# A USB keyboard's Caps Lock LED is a real LED class device (input-leds): a board profile
+# naming it, as a user with another board would write one, drives it like a Pi's ACT LED.
+led=$(guest "ls -d /sys/class/leds/*::capslock 2>/dev/null | head -n 1 | xargs -r basename")
+if [ -z "$led" ]; then
+  fail "no *::capslock LED class device in the guest (USB keyboard, input-leds)"
+else
+  original_trigger=$(guest "sed -n 's/.*\[\([^]]*\)\].*/\1/p' /sys/class/leds/$led/trigger")
+  printf '{"name": "qemu-virt-keyboard", "model": "QEMU virt with a virtio keyboard", "compatible": ["linux,dummy-virt"], "leds": [{"driver": "sysfs", "names": ["%s"]}], "sensors": {"thermal_zones": [], "i2c": []}, "throttle": {"soft_celsius": 70, "hard_celsius": 80}}\n' "$led" \
+    | guest "sudo tee /etc/o3storage/board.json >/dev/null"
+  guest "sudo cp /etc/default/o3storage /tmp/o3storage.defaults && sudo sed -i 's|^O3STORAGE_OPTIONS=\"\\(.*\\)\"|O3STORAGE_OPTIONS=\"\\1 --board /etc/o3storage/board.json\"|' /etc/default/o3storage && sudo systemctl restart o3storage" \
+    || fail "restart with the keyboard board profile"
+  wait_health 300 "restart with a board profile" >/dev/null
+  check "/health: the profile's LED shows the leader pattern" "qemu-virt-keyboard sysfs:$led leader" \
+    "$(curl -s "$api/health" | jq -r '"\(.hardware.board) \(.hardware.led_driver) \(.hardware.led)"')"
+  # Leader: on 900 ms, off 100 ms. Sampled every 50 ms for 3 s, the LED is seen both on and off.
+  check "the LED blinks the leader pattern (brightness seen off and on)" "0 1" \
+    "$(guest "for i in \$(seq 60); do cat /sys/class/leds/$led/brightness; sleep 0.05; done" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+  check "no LED errors in the node's log" "0" "$(guest "journalctl -b -u o3storage -q -o cat --grep 'cannot write'" | wc -l)"
+  guest "sudo systemctl stop o3storage" || fail "stop with the board profile"
+  check "stopping gives the LED back its own trigger ($original_trigger)" "$original_trigger" \
+    "$(guest "sed -n 's/.*\[\([^]]*\)\].*/\1/p' /sys/class/leds/$led/trigger")"
+  guest "sudo mv /tmp/o3storage.defaults /etc/default/o3storage && sudo systemctl start o3storage" || fail "start without the board profile"
+  wait_health 300 "start without the board profile" >/dev/null
+fi
 
 echo "the guide's maintenance steps:"
 # Rolling update (one node): stop, back up the binary, copy the new one in, chown, chmod, start.

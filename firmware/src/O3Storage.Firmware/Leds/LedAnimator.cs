@@ -74,9 +74,10 @@ public sealed class LedAnimator : IDisposable
             _timer = null;
             _stepIndex = -1;
             _startTimestamp = _time.GetTimestamp();
-            if (_driver.CanRun(pattern))
+            // A driver may find out only when it tries that it cannot run a pattern after all (the
+            // kernel's blink delays belong to root): then CanRun turns false and the phases are stepped here.
+            if (_driver.CanRun(pattern) && (Drive(() => _driver.Run(pattern)) || _driver.CanRun(pattern)))
             {
-                Drive(() => _driver.Run(pattern));
                 return;
             }
 

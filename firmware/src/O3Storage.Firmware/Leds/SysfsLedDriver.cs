@@ -22,6 +22,7 @@ public sealed class SysfsLedDriver : ILedDriver
     private readonly int _maxBrightness;
     private readonly HashSet<string> _triggers;
     private string _trigger;
+    private bool _timerDenied;
     private bool _disposed;
 
     /// <summary>Opens the LED at <paramref name="ledDirectory"/> (e.g. /sys/class/leds/ACT) and remembers its active trigger.</summary>
@@ -95,7 +96,7 @@ public sealed class SysfsLedDriver : ILedDriver
     public bool CanRun(LedPattern pattern)
     {
         ArgumentNullException.ThrowIfNull(pattern);
-        return pattern.IsSteady || _triggers.Contains("timer");
+        return pattern.IsSteady || (_triggers.Contains("timer") && !_timerDenied);
     }
 
     public void Run(LedPattern pattern)
@@ -122,8 +123,19 @@ public sealed class SysfsLedDriver : ILedDriver
 
         // Re-selecting "timer" restarts the blink with the new delays; the kernel starts it on.
         SetTrigger("timer", force: true);
-        WriteAttribute("delay_on", pattern.OnMs.ToString(CultureInfo.InvariantCulture));
-        WriteAttribute("delay_off", pattern.OffMs.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            WriteAttribute("delay_on", pattern.OnMs.ToString(CultureInfo.InvariantCulture));
+            WriteAttribute("delay_off", pattern.OffMs.ToString(CultureInfo.InvariantCulture));
+        }
+        catch (LedDriverException e) when (e.InnerException is UnauthorizedAccessException)
+        {
+            // The kernel makes delay_on/delay_off owned by root when the timer is selected: a node that
+            // may write only trigger and brightness (the image's udev rule) blinks by brightness instead.
+            _timerDenied = true;
+            SetTrigger("none");
+            throw;
+        }
     }
 
     public void SetPhase(bool on, LedColor color)

@@ -29,7 +29,7 @@ internal sealed class AvahiBrowser : IDisposable
 
     public async Task StartAsync()
     {
-        _watch = await _bus.Connection.AddMatchAsync(
+        _watch = await _bus.WatchAsync(
             new MatchRule { Type = MessageType.Signal, Sender = AvahiBus.Service, Interface = AvahiBus.ServiceBrowserInterface },
             static (Message m, object? _) =>
             {
@@ -66,9 +66,7 @@ internal sealed class AvahiBrowser : IDisposable
                         _log("avahi's service browser failed; discovery sees no new peers until the node restarts");
                     }
                 }
-            },
-            emitOnCapturedContext: false,
-            ObserverFlags.None).ConfigureAwait(false);
+            }).ConfigureAwait(false);
         await _bus.ServiceBrowserNewAsync(_type).ConfigureAwait(false);
     }
 

@@ -146,6 +146,19 @@ internal sealed class AvahiBus : IDisposable
             return new ResolvedService(name, host, address, port, txt);
         });
 
+    /// <summary>Subscribes to signals matching <paramref name="rule"/>; the handler runs on the connection's thread.</summary>
+    public async Task<IDisposable> WatchAsync<T>(MatchRule rule, MessageValueReader<T> reader, Action<Notification<T>> handler)
+    {
+        try
+        {
+            return await _connection.AddMatchAsync(rule, reader, handler, emitOnCapturedContext: false, ObserverFlags.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DBusConnectionException or DBusErrorReplyException or ObjectDisposedException)
+        {
+            throw new AvahiException($"cannot watch {rule}: {e.Message}");
+        }
+    }
+
     public void Dispose() => _connection.Dispose();
 
     private static void WriteTxt(ref MessageWriter writer, IReadOnlyList<string> txt)
@@ -186,9 +199,9 @@ internal sealed class AvahiBus : IDisposable
             string hint = e.ErrorName == "org.freedesktop.DBus.Error.ServiceUnknown" ? " (is avahi-daemon running?)" : "";
             throw new AvahiException($"avahi {member}: {e.ErrorName}: {e.ErrorMessage}{hint}", e.ErrorName);
         }
-        catch (DBusConnectionClosedException e)
+        catch (Exception e) when (e is DBusConnectionException or ObjectDisposedException)
         {
-            throw new AvahiException($"avahi {member}: the D-Bus connection closed ({e.Message})");
+            throw new AvahiException($"avahi {member}: the D-Bus connection is gone ({e.Message})");
         }
     }
 }

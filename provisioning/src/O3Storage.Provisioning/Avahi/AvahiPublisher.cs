@@ -43,7 +43,7 @@ internal sealed class AvahiPublisher : IDisposable
         await _gate.WaitAsync(token).ConfigureAwait(false);
         try
         {
-            _serverWatch ??= await _bus.Connection.AddMatchAsync(
+            _serverWatch ??= await _bus.WatchAsync(
                 new MatchRule { Type = MessageType.Signal, Sender = AvahiBus.Service, Interface = AvahiBus.ServerInterface, Member = "StateChanged", Path = "/" },
                 static (Message m, object? _) => m.GetBodyReader().ReadInt32(),
                 (Notification<int> n) =>
@@ -53,9 +53,7 @@ internal sealed class AvahiPublisher : IDisposable
                         // The host name collided or the daemon is re-registering: our records are gone.
                         _mustRegister = true;
                     }
-                },
-                emitOnCapturedContext: false,
-                ObserverFlags.None).ConfigureAwait(false);
+                }).ConfigureAwait(false);
 
             if (await _bus.GetStateAsync().ConfigureAwait(false) != AvahiBus.ServerRunning)
             {
@@ -66,7 +64,7 @@ internal sealed class AvahiPublisher : IDisposable
             if (_group is null)
             {
                 ObjectPath group = await _bus.EntryGroupNewAsync().ConfigureAwait(false);
-                _groupWatch = await _bus.Connection.AddMatchAsync(
+                _groupWatch = await _bus.WatchAsync(
                     new MatchRule { Type = MessageType.Signal, Sender = AvahiBus.Service, Interface = AvahiBus.EntryGroupInterface, Member = "StateChanged", Path = group.ToString() },
                     static (Message m, object? _) =>
                     {
@@ -91,9 +89,7 @@ internal sealed class AvahiPublisher : IDisposable
                             _log($"avahi could not register '{Name}': {change.Error}; retrying");
                             _mustRegister = true;
                         }
-                    },
-                    emitOnCapturedContext: false,
-                    ObserverFlags.None).ConfigureAwait(false);
+                    }).ConfigureAwait(false);
                 _group = group;
             }
 
