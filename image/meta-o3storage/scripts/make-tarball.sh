@@ -27,6 +27,8 @@ for script in firstboot prestart; do
 done
 install -D -m 0440 "$rootfs/etc/sudoers.d/o3admin" "$stage/etc/sudoers.d/o3admin"
 install -D -m 0644 "$repo/docs/image.md" "$stage/usr/share/doc/o3storage/image.md"
+# The o3storage.txt template: on a Yocto card the user copies it to the boot partition (/boot).
+install -D -m 0644 "$rootfs/boot/firmware/o3storage.txt" "$stage/usr/share/doc/o3storage/o3storage.txt"
 
 files="$layer/recipes-o3storage/o3storage/files"
 tarball="o3storage-$pv-linux-arm64.tar.gz"
