@@ -29,5 +29,7 @@ if [ -n "$warnings" ]; then
   exit 1
 fi
 
-rm -f "$out"/*.dbg "$out"/*.pdb
+# Iot.Device.Bindings brings System.IO.Ports' native library; the node opens no serial port, and the
+# image and the Yocto tarball take the one binary, so the directory holds only that.
+rm -f "$out"/*.dbg "$out"/*.pdb "$out"/libSystem.IO.Ports.Native.so
 echo "published $out/o3storage ($(du -h "$out/o3storage" | cut -f1), 0 warnings)"
