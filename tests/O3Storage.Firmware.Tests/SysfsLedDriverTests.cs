@@ -140,4 +140,38 @@ public sealed class SysfsLedDriverTests : IDisposable
         Assert.Equal("255", Attribute("brightness"));
         Assert.Equal("none", Attribute("trigger"));
     }
+
+    [Fact]
+    public void RootOwnedBlinkDelays_TurnTheLedOverToTheAnimator_WhichBlinksByBrightness()
+    {
+        // As on the image: the node may write trigger and brightness (udev), but the delay files
+        // the kernel makes for the timer trigger belong to root. An immutable file refuses even root.
+        string led = _tree.AddLed("ACT");
+        string delayOn = Path.Combine(led, "delay_on");
+        Assert.Equal(0, Chattr("+i", delayOn));
+        try
+        {
+            var time = new FakeTimeProvider();
+            using var animator = new LedAnimator(new SysfsLedDriver(led), time);
+            animator.Show(LedPatterns.Leader); // 900 ms on, 100 ms off
+            Assert.Equal("none", Attribute("trigger"));
+            Assert.Equal("255", Attribute("brightness"));
+            time.Advance(TimeSpan.FromMilliseconds(900));
+            Assert.Equal("0", Attribute("brightness"));
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            Assert.Equal("255", Attribute("brightness"));
+            Assert.Null(animator.LastError);
+        }
+        finally
+        {
+            Chattr("-i", delayOn);
+        }
+    }
+
+    private static int Chattr(string flag, string path)
+    {
+        using var process = System.Diagnostics.Process.Start("chattr", [flag, path]);
+        process.WaitForExit();
+        return process.ExitCode;
+    }
 }
