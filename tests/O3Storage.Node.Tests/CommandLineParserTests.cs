@@ -233,6 +233,7 @@ public sealed class CommandLineParserTests
         try
         {
             Assert.Equal($"--boot-config {path}: line 1: expected_nodes must be a whole number from 1 to 99, not 'lots'", Error("--ip", "10.0.0.5", "--discover", "--boot-config", path));
+            Assert.Equal($"--boot-config {path}.absent: no such file", Error("--ip", "10.0.0.5", "--discover", "--boot-config", path + ".absent"));
             Assert.Equal("--discover given twice", Error("--ip", "10.0.0.5", "--discover", "--discover"));
             Assert.Equal("--discover takes no value", Error("--ip", "10.0.0.5", "--discover=yes"));
         }

@@ -50,6 +50,18 @@ public sealed class BootConfigTests
     }
 
     [Fact]
+    public void NotesAfterAValue_AreComments_AsInTheDocsExample()
+    {
+        BootConfig config = Parse("join_token=3f9c1e0b8a7d4c2e9f1a6b5d7c8e0f12     # openssl rand -hex 16\nexpected_nodes=5\t# boards\nhostname=shelf-a #per card\n");
+        Assert.Equal("3f9c1e0b8a7d4c2e9f1a6b5d7c8e0f12", config.JoinToken);
+        Assert.Equal(5, config.ExpectedNodes);
+        Assert.Equal("shelf-a", config.Hostname);
+
+        // A '#' inside a value (no white space before it) stays part of it.
+        Assert.Equal("tok#en-1234567", Parse("join_token=tok#en-1234567").JoinToken);
+    }
+
+    [Fact]
     public void StaticAddress_WithGatewayAndDns()
     {
         StaticAddress address = Parse("address=192.168.1.101/24\ngateway=192.168.1.1\ndns=192.168.1.1, 9.9.9.9\n").Address!;
@@ -108,12 +120,12 @@ public sealed class BootConfigTests
     }
 
     [Fact]
-    public void Load_MissingFile_IsDefault_InvalidFile_NamesPathAndProblems()
+    public void Load_MissingOrInvalidFile_NamesPathAndProblems()
     {
         string dir = Directory.CreateTempSubdirectory("o3-bootconfig-").FullName;
         try
         {
-            Assert.Equal(BootConfig.Default, BootConfig.Load(Path.Combine(dir, "absent.txt")));
+            Assert.Equal($"{Path.Combine(dir, "absent.txt")}: no such file", Assert.Throws<BootConfigException>(() => BootConfig.Load(Path.Combine(dir, "absent.txt"))).Message);
             string path = Path.Combine(dir, "o3storage.txt");
             File.WriteAllText(path, "expected_nodes=-1\nwhat=ever\n");
             BootConfigException e = Assert.Throws<BootConfigException>(() => BootConfig.Load(path));

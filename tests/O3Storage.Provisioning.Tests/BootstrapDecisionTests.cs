@@ -7,7 +7,7 @@ public sealed class BootstrapDecisionTests
     private const string Token = "token-1";
 
     private static PeerAdvert Advert(string nodeId, PeerState state = PeerState.Discovering, string? vote = null, string cluster = "home", string token = Token) =>
-        new(nodeId, cluster, state, JoinToken.Proof(token, nodeId), vote);
+        JoinToken.Sign(token, new PeerAdvert(nodeId, cluster, state, null, vote));
 
     private static Decision Decide(string self, int expected, params PeerAdvert[] visible) =>
         BootstrapDecision.Decide(Advert(self), Token, hasMembership: false, expected, visible, vote: null);

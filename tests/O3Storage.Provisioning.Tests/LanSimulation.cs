@@ -127,11 +127,11 @@ internal sealed class LanSimulation(int seed, double visibility)
 
         public Decision? Last { get; set; }
 
-        public PeerAdvert Advert() => new(
+        public PeerAdvert Advert() => JoinToken.Sign(Token, new PeerAdvert(
             NodeId,
             Cluster,
             IsMember ? PeerState.Member : PeerState.Discovering,
-            JoinToken.Proof(Token, NodeId),
-            IsMember ? null : Vote);
+            null,
+            IsMember ? null : Vote));
     }
 }

@@ -3,7 +3,7 @@
 # bridge (namespace o3fb-lan), addresses 198.18.0.1..N/24, each host with its own mount and UTS
 # namespace (a tmpfs /run), its own system D-Bus and its own avahi-daemon, as a board has.
 # Nothing leaves the bridge: no route to the machine's network exists.
-# Usage: lan.sh up N [HOSTNAME...]  |  lan.sh exec I CMD...  |  lan.sh down
+# Usage: lan.sh up N [HOSTNAME...]  |  lan.sh exec I CMD...  |  lan.sh restart-avahi I  |  lan.sh down
 # Host i is named by the i-th HOSTNAME (default o3board-i). Give two hosts one name to make avahi's
 # host-name collision happen (the later one is renamed, as on a LAN where two boards share a name).
 set -euo pipefail
@@ -58,12 +58,15 @@ CONF
     done
     # Wait until every avahi answers on its bus and has settled its host name (state 2: RUNNING).
     for i in $(seq 1 "$n"); do
-      for _ in $(seq 1 100); do
+      running=false
+      for _ in $(seq 1 200); do
         if "$0" exec "$i" dbus-send --system --print-reply --dest=org.freedesktop.Avahi / org.freedesktop.Avahi.Server.GetState 2>/dev/null | grep -q 'int32 2'; then
+          running=true
           break
         fi
         sleep 0.1
       done
+      $running || { echo "lan.sh: avahi-daemon on host $i is not RUNNING after 20 s" >&2; exit 1; }
     done
     ;;
   exec)
@@ -71,6 +74,11 @@ CONF
     shift 2
     # The holder (ip netns exec, exec'd into unshare, bash, then sleep) is in the host's namespaces.
     exec nsenter -t "$(holder_pid "$i")" -m -u -n -- "$@"
+    ;;
+  restart-avahi)
+    # As apt upgrading avahi-daemon does: the daemon goes away with every object its clients made.
+    i=$2
+    "$0" exec "$i" sh -c "avahi-daemon --kill; sleep 1; avahi-daemon --daemonize --no-drop-root --no-chroot -f '$state/avahi-h$i.conf'"
     ;;
   down)
     for ns in $(ip netns list | awk '{print $1}' | grep "^$prefix-" || true); do

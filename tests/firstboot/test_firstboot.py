@@ -8,7 +8,8 @@ Checks, in order:
   2. a host-name collision (two hosts named alike) and a service-name collision (a decoy already
      holds the name a node wants) are resolved by avahi's alternative names, and the decoy's foreign
      TXT is ignored;
-  3. a fourth board started later joins by itself;
+  3. a fourth board started later joins by itself; a member whose avahi-daemon restarts is
+     advertised again;
   4. a board with another join_token is not let in: over mDNS it waits and says why; asking a
      member directly (--peers) gets a refusal naming the token, and exit 1;
   5. a member restarted with the same settings resumes without a second bootstrap;
@@ -21,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -61,12 +63,12 @@ class Board:
         self.log_path = os.path.join(self.dir, "node.log")
         self.process = None
 
-    def start(self, extra=None):
+    def start(self, extra=None, env=None):
         args = [LAN, "exec", str(self.index), self.binary, "--ip", self.ip, "--port", "8080",
                 "--data", os.path.join(self.dir, "data"), "--device-size", "300M",
-                "--boot-config", self.config, "--join-timeout", "20"] + (extra or self.extra)
+                "--boot-config", self.config, "--join-timeout", "20", "--board", "none"] + (extra or self.extra)
         self.log = open(self.log_path, "a")
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -179,11 +181,35 @@ def main():
         check(joined, "a fourth board started later joins the cluster by itself")
         check("discovery: joining cluster" in boards[3].text(), "the late board logged its join through discovery")
 
+        # 3b. avahi-daemon restarts on a member (as an upgrade does): the node advertises itself again.
+        def advertised_member(host, of_ip):
+            out = subprocess.run([LAN, "exec", str(host), "avahi-browse", "-rpt", "_o3storage._tcp"], capture_output=True, text=True).stdout
+            return any(f'"node={of_ip}:8080"' in line and '"state=member"' in line for line in out.splitlines() if line.startswith("="))
+        check(advertised_member(3, "198.18.0.2"), "board 2 is advertised as a member")
+        lan("restart-avahi", "2")
+        check(wait_for(lambda: advertised_member(3, "198.18.0.2"), 30), "after avahi-daemon restarts on board 2, it is advertised as a member again")
+        check("mDNS advert restored" in boards[1].text(), "board 2 noticed the restart and said its advert is restored")
+
         # 4. Another join token: waits over mDNS and says why; asked directly, the cluster refuses.
-        wrong.start()
+        # It waits under a stand-in for systemd: it must keep asking for more start time, or
+        # TimeoutStartSec would restart a board that is only waiting for its peers.
+        notify_path = os.path.join(root, "notify")
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(notify_path)
+        notify.settimeout(1.0)
+        wrong.start(env={"NOTIFY_SOCKET": notify_path})
         said_why = wait_for(lambda: "show another join token" in wrong.text(), 30)
         check(said_why, "a board with another join_token waits and says the tokens differ")
-        check(active_nodes(boards[0]) == 4, "the cluster did not grow by the wrong-token board")
+        messages = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                messages.append(notify.recv(4096).decode())
+            except socket.timeout:
+                pass
+        notify.close()
+        extends = [m for m in messages if m.startswith("EXTEND_TIMEOUT_USEC=")]
+        check(len(extends) >= 3, f"while it waits it asks systemd for more start time every round ({len(extends)} requests in 5 s)")
         wrong.stop()
         shutil.rmtree(os.path.join(wrong.dir, "data"), ignore_errors=True)
         wrong.start(extra=["--peers", "198.18.0.1"])

@@ -11,7 +11,7 @@ internal static class HardwareErrors
     public static bool IsOperatingError(Exception e) =>
         e is IOException
             or UnauthorizedAccessException
-            or InvalidOperationException
+            or (InvalidOperationException and not ObjectDisposedException)
             or PlatformNotSupportedException
             or NotSupportedException
             or DllNotFoundException

@@ -64,7 +64,9 @@ public sealed partial record BootConfig(string ClusterName, string? JoinTokenVal
             }
 
             string key = line[..equals].Trim().ToLowerInvariant();
-            string value = line[(equals + 1)..].Trim();
+            string value = line[(equals + 1)..];
+
+            value = WithoutNote(value).Trim();
             if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
             {
                 value = value[1..^1];
@@ -186,12 +188,16 @@ public sealed partial record BootConfig(string ClusterName, string? JoinTokenVal
         (string Value, int Line)? Get(string key) => values.TryGetValue(key, out var entry) && entry.Value.Length > 0 ? entry : null;
     }
 
-    /// <summary>Reads the file; an absent file is the default configuration, an unreadable or invalid one an exception naming the problems.</summary>
+    /// <summary>Reads the file; an absent, unreadable or invalid one is an exception naming the problems.</summary>
+    /// <remarks>
+    /// An absent file is an error, not the defaults: the defaults are the open cluster, and a member
+    /// whose copy went missing must not start admitting anyone.
+    /// </remarks>
     public static BootConfig Load(string path)
     {
         if (!File.Exists(path))
         {
-            return Default;
+            throw new BootConfigException($"{path}: no such file");
         }
 
         string text;
@@ -206,6 +212,20 @@ public sealed partial record BootConfig(string ClusterName, string? JoinTokenVal
 
         return TryParse(text, out IReadOnlyList<string> errors)
             ?? throw new BootConfigException($"{path}: {string.Join("; ", errors)}");
+    }
+
+    /// <summary>"key=value   # a note": a '#' after white space starts a comment (no valid value holds white space).</summary>
+    private static string WithoutNote(string value)
+    {
+        for (int i = 1; i < value.Length; i++)
+        {
+            if (value[i] == '#' && char.IsWhiteSpace(value[i - 1]))
+            {
+                return value[..i];
+            }
+        }
+
+        return value;
     }
 
     private static int LineOf(string problem) =>

@@ -27,11 +27,11 @@ public sealed class DiscoveryLoop
         _config = config;
         _time = time;
         _roundInterval = roundInterval;
-        _self = new PeerAdvert(nodeId, config.ClusterName, PeerState.Discovering, JoinToken.Proof(config.JoinToken, nodeId));
+        _self = new PeerAdvert(nodeId, config.ClusterName, PeerState.Discovering, TokenProof: null);
     }
 
     /// <summary>This node as a member advertises itself.</summary>
-    public PeerAdvert MemberAdvert => _self with { State = PeerState.Member };
+    public PeerAdvert MemberAdvert => JoinToken.Sign(_config.JoinToken, _self with { State = PeerState.Member });
 
     /// <summary>
     /// Rounds of advertise-look-decide until the node should bootstrap or join.
@@ -39,14 +39,16 @@ public sealed class DiscoveryLoop
     /// <param name="vote">A vote given before a restart (persisted), or null.</param>
     /// <param name="persistVote">Called with a new vote before it is advertised; must be durable when it returns.</param>
     /// <param name="report">Called when the reason for waiting changes, or an mDNS round fails.</param>
-    public async Task<Decision> DecideAsync(string? vote, Action<string> persistVote, Action<string> report, CancellationToken token)
+    /// <param name="round">Called at the start of every round (the node extends systemd's start timeout with it).</param>
+    public async Task<Decision> DecideAsync(string? vote, Action<string> persistVote, Action<string> report, CancellationToken token, Action? round = null)
     {
         string? lastReport = null;
         while (true)
         {
+            round?.Invoke();
             try
             {
-                await _lan.AdvertiseAsync(_self with { BootstrapVote = vote }, token).ConfigureAwait(false);
+                await _lan.AdvertiseAsync(JoinToken.Sign(_config.JoinToken, _self with { BootstrapVote = vote }), token).ConfigureAwait(false);
                 IReadOnlyList<PeerAdvert> visible = await _lan.LookAsync(token).ConfigureAwait(false);
                 Decision decision = BootstrapDecision.Decide(_self, _config.JoinToken, hasMembership: false, _config.ExpectedNodes, visible, vote);
                 if (decision is Decision.Bootstrap && vote != _self.NodeId)
@@ -71,7 +73,7 @@ public sealed class DiscoveryLoop
 
                 ReportOnce(wait.Reason);
             }
-            catch (Exception e) when (e is Avahi.AvahiException && !token.IsCancellationRequested)
+            catch (Exception e) when (e is PeerDiscoveryException && !token.IsCancellationRequested)
             {
                 ReportOnce($"mDNS: {e.Message}");
             }
@@ -104,8 +106,9 @@ public sealed class DiscoveryLoop
                     lastError = null;
                 }
             }
-            catch (Avahi.AvahiException e)
+            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
             {
+                // Any failure, not only avahi's own: the advert must not stop silently while the node serves.
                 if (e.Message != lastError)
                 {
                     report($"mDNS advert failed, retrying: {e.Message}");

@@ -78,9 +78,11 @@ internal sealed class TestCluster : IDisposable
     /// <summary>Starts node <paramref name="node"/> with extra environment variables (e.g. systemd's NOTIFY_SOCKET).</summary>
     public NodeProcess StartWithEnvironment(int node, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
+        // No board unless a test asks for one: on an ARM machine the tests must not take over its real LED.
+        string[] board = args.Contains("--board") || args.Contains("--hardware-root") ? [] : ["--board", "none"];
         NodeProcess process = NodeProcess.Start(
             $"node-{node}",
-            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), "--device-size", "300M", .. args],
+            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), "--device-size", "300M", .. board, .. args],
             environment);
         _processes.Add(process);
         _current[node] = process;

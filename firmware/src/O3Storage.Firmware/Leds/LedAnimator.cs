@@ -63,7 +63,8 @@ public sealed class LedAnimator : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (pattern.Equals(_pattern))
+            // The same pattern again changes nothing, unless the last attempt failed: then it is a retry.
+            if (pattern.Equals(_pattern) && _lastError is null)
             {
                 return;
             }

@@ -18,7 +18,8 @@ public sealed record HealthReport(
 /// without an LED: the console stand-in), the temperature or why there is none, and how much of its
 /// normal rate background work (compaction, repair) runs at (1.0 cool, down to 0.1 hot).
 /// </summary>
-public sealed record HardwareHealth(string Board, string Led, string LedDriver, double? TemperatureCelsius, string TemperatureSource, double BackgroundWorkFactor);
+/// <param name="LedError">Why the LED is not showing <paramref name="Led"/> (the last driver error), or null while it works.</param>
+public sealed record HardwareHealth(string Board, string Led, string LedDriver, double? TemperatureCelsius, string TemperatureSource, double BackgroundWorkFactor, string? LedError = null);
 
 /// <summary>Whether requests must authenticate; off when the node found no key file (it also logs that loudly).</summary>
 public sealed record AuthHealth(bool Enabled, string? KeyFile, int Keys)

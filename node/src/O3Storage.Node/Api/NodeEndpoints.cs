@@ -143,11 +143,26 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
 
         // A node whose o3storage.txt sets a join token admits only nodes that prove it; the joiner is told why.
         // The open token (no join_token) is no secret, so then anyone may join, as the guide's --peers does.
-        if (node.Options.BootConfig is { IsOpen: false } bootConfig && !Provisioning.JoinToken.VerifiesJoin(bootConfig.JoinToken, request.NodeId, request.Uuid, request.TokenProof))
+        if (node.Options.BootConfig is { IsOpen: false } bootConfig && !Provisioning.JoinToken.VerifiesJoin(bootConfig.JoinToken, request.NodeId, request.ClusterEndpoint, request.Uuid, request.TokenProof))
         {
             string reason = request.TokenProof is null
                 ? $"{node.NodeId} refuses {request.NodeId}: this cluster (cluster_name {bootConfig.ClusterName}) requires its join token; start the node with the cluster's o3storage.txt (--boot-config)"
                 : $"{node.NodeId} refuses {request.NodeId}: wrong join token (join_token in its o3storage.txt differs from cluster {bootConfig.ClusterName}'s)";
+            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
+            return;
+        }
+
+        // In a closed cluster a node asks for itself, from its own address (nodes call from their --ip),
+        // or a member forwards it: a proof seen on the wire cannot be replayed from elsewhere.
+        IPAddress? caller = http.Connection.RemoteIpAddress;
+        caller = caller is { IsIPv4MappedToIPv6: true } ? caller.MapToIPv4() : caller;
+        bool fromItself = nodeAddress.Ip.Equals(caller);
+        bool forwardedByMember = http.Request.Headers.ContainsKey(PeerClient.ForwardedHeader)
+            && node.Raft.Metadata.Members.Keys.Any(id => NodeAddress.TryParse(id, 0, out NodeAddress member, out _) && member.Ip.Equals(caller));
+        if (node.Options.BootConfig is { IsOpen: false } && !fromItself && !forwardedByMember)
+        {
+            string reason = $"{node.NodeId} refuses {request.NodeId}: the request came from {caller}, neither the joining node's own address nor a member's";
             NodeLog.JoinRefused(logger, request.NodeId, reason);
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;

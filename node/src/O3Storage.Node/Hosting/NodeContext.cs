@@ -37,7 +37,7 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
         NodeId,
         options.Cluster.ToString(),
         identity.Uuid,
-        options.BootConfig is { } config ? Provisioning.JoinToken.JoinProof(config.JoinToken, NodeId, identity.Uuid) : null);
+        options.BootConfig is { } config ? Provisioning.JoinToken.JoinProof(config.JoinToken, NodeId, options.Cluster.ToString(), identity.Uuid) : null);
 
     /// <summary>The leader's API address (its node id), when a leader is known and has a member record.</summary>
     public string? LeaderNodeId()
@@ -71,6 +71,6 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
     public HardwareHealth CaptureHardware()
     {
         HardwareSnapshot board = hardware.Snapshot();
-        return new HardwareHealth(board.Board, board.LedPattern, board.LedDriver, board.TemperatureCelsius is { } celsius ? Math.Round(celsius, 1) : null, board.TemperatureSource, Math.Round(board.BackgroundWorkFactor, 2));
+        return new HardwareHealth(board.Board, board.LedPattern, board.LedDriver, board.TemperatureCelsius is { } celsius ? Math.Round(celsius, 1) : null, board.TemperatureSource, Math.Round(board.BackgroundWorkFactor, 2), hardware.LedError);
     }
 }

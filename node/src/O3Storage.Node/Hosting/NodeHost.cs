@@ -53,12 +53,13 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // systemd arms WatchdogSec once READY=1 arrives; feeding it from the start costs nothing and
         // keeps a node whose READY is late (a long join) from depending on that detail.
+        // First, so the LED shows booting at once; a broken --board profile stops here, before anything runs.
+        using HardwareMonitor hardware = OpenHardware(logger);
+        _hardware = hardware;
         using SystemdNotifier systemd = SystemdNotifier.FromEnvironment();
         using var watchdogStop = new CancellationTokenSource();
         Task watchdog = systemd.RunWatchdogAsync(() => _alive(), TimeProvider.System, watchdogStop.Token);
         systemd.Status($"starting node {options.NodeId}");
-        using HardwareMonitor hardware = OpenHardware(logger);
-        _hardware = hardware;
         try
         {
             return await RunCoreAsync(shutdown, loggerFactory, logger, () => stopReason, systemd).ConfigureAwait(false);
@@ -99,7 +100,14 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         ApiKeys? keys = LoadApiKeys(options, logger);
 
         bool member = DataDirectory.HasMembership(options.DataDirectory);
-        using IPeerDiscovery? discovery = options.Discover ? await StartDiscoveryAsync(logger, shutdown.Token).ConfigureAwait(false) : null;
+        if (options.BootConfig is { IsOpen: true } openConfig)
+        {
+            // Every start, members too: an open cluster admits any board that asks.
+            NodeLog.OpenJoinToken(logger, openConfig.ClusterName);
+        }
+
+        // Connected on first use and again after avahi restarts; a member never waits for it to start.
+        using IPeerDiscovery? discovery = options.Discover ? new ReconnectingPeerDiscovery(token => ConnectDiscoveryAsync(logger, token)) : null;
         DiscoveryLoop? discoveryLoop = discovery is null ? null : new DiscoveryLoop(discovery, options.NodeId, options.BootConfig!, TimeProvider.System, DiscoveryLoop.DefaultRoundInterval);
         if (!member && discoveryLoop is not null)
         {
@@ -289,33 +297,31 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
     /// <summary>The name of the file in --data holding this node's bootstrap vote: votes are final, across restarts too.</summary>
     private const string VoteFileName = "discovery-vote";
 
-    private async Task<IPeerDiscovery> StartDiscoveryAsync(ILogger logger, CancellationToken token)
-    {
-        try
-        {
-            return await AvahiPeerDiscovery.StartAsync(null, (ushort)options.Api.Port, version, message => NodeLog.MdnsWarning(logger, message), token).ConfigureAwait(false);
-        }
-        catch (AvahiException e)
-        {
-            throw new StartupException($"--discover needs avahi-daemon: {e.Message}");
-        }
-    }
+    private async Task<IPeerDiscovery> ConnectDiscoveryAsync(ILogger logger, CancellationToken token) =>
+        await AvahiPeerDiscovery.StartAsync(null, (ushort)options.Api.Port, version, message => NodeLog.MdnsWarning(logger, message), token).ConfigureAwait(false);
 
     /// <summary>Waits on the LAN until this node should bootstrap or join; returns the options that say which.</summary>
     private async Task<NodeOptions> DiscoverAsync(DiscoveryLoop loop, ILogger logger, SystemdNotifier systemd, CancellationToken token)
     {
         BootConfig config = options.BootConfig!;
-        if (config.IsOpen)
-        {
-            NodeLog.OpenJoinToken(logger, config.ClusterName);
-        }
-
         string votePath = Path.Combine(options.DataDirectory, VoteFileName);
         string? vote = null;
         if (File.Exists(votePath))
         {
-            vote = File.ReadAllText(votePath).Trim();
-            vote = NodeIdOrder.TryParse(vote, out _) ? vote : null;
+            try
+            {
+                vote = File.ReadAllText(votePath).Trim();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StartupException($"--data {options.DataDirectory}: cannot read the bootstrap vote {votePath}: {e.Message}");
+            }
+
+            // A vote is final: one this node cannot read back must not be silently replaced by another.
+            if (!NodeIdOrder.TryParse(vote, out _))
+            {
+                throw new StartupException($"{votePath} holds '{vote}', not a node id; this node voted before and cannot tell for whom: delete the file only if no other board has bootstrapped yet");
+            }
         }
 
         _hardware.SetStatus(NodeStatus.Discovering);
@@ -342,7 +348,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 NodeLog.DiscoveryWaiting(logger, reason);
                 systemd.Status(reason);
             },
-            token).ConfigureAwait(false);
+            token,
+            round: () => systemd.ExtendStartTimeout(TimeSpan.FromSeconds(60))).ConfigureAwait(false);
         switch (decision)
         {
             case Decision.Bootstrap:

@@ -63,6 +63,13 @@ internal sealed class SystemdNotifier : IDisposable
     public void Stopping(string status) => Send($"STOPPING=1\nSTATUS={status}");
 
     /// <summary>
+    /// Asks systemd for <paramref name="more"/> time before TimeoutStartSec fails the start: sent while
+    /// the node legitimately waits without bound (for the other boards to show up), and only while the
+    /// waiting loop still runs, so a hung start still times out.
+    /// </summary>
+    public void ExtendStartTimeout(TimeSpan more) => Send($"EXTEND_TIMEOUT_USEC={(long)more.TotalMicroseconds}");
+
+    /// <summary>
     /// Feeds the watchdog every <see cref="WatchdogInterval"/> while <paramref name="alive"/> says so. The
     /// loop runs on the thread pool, so a starved pool also stops the feeding; that is the point.
     /// </summary>

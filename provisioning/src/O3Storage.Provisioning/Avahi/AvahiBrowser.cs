@@ -13,12 +13,16 @@ internal sealed class AvahiBrowser : IDisposable
 {
     private static readonly TimeSpan s_resolveTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>At most this many instances are tracked (and resolved each round): a LAN of boards, not of strangers.</summary>
+    public const int ItemsMax = 256;
+
     private readonly AvahiBus _bus;
     private readonly string _type;
     private readonly Action<string> _log;
     private readonly Lock _lock = new();
     private readonly Dictionary<BrowsedService, ResolvedService?> _items = [];
     private IDisposable? _watch;
+    private volatile string? _failed;
 
     public AvahiBrowser(AvahiBus bus, string type, Action<string> log)
     {
@@ -53,7 +57,7 @@ internal sealed class AvahiBrowser : IDisposable
                 (string Member, BrowsedService? Item) signal = n.Value;
                 lock (_lock)
                 {
-                    if (signal.Member == "ItemNew" && signal.Item is not null)
+                    if (signal.Member == "ItemNew" && signal.Item is not null && _items.Count < ItemsMax)
                     {
                         _items.TryAdd(signal.Item, null);
                     }
@@ -63,7 +67,7 @@ internal sealed class AvahiBrowser : IDisposable
                     }
                     else if (signal.Member == "Failure")
                     {
-                        _log("avahi's service browser failed; discovery sees no new peers until the node restarts");
+                        _failed = "avahi's service browser failed";
                     }
                 }
             }).ConfigureAwait(false);
@@ -73,6 +77,12 @@ internal sealed class AvahiBrowser : IDisposable
     /// <summary>Resolves every instance the browser knows (in parallel) and returns the answers.</summary>
     public async Task<IReadOnlyList<ResolvedService>> RefreshAsync(CancellationToken token)
     {
+        if (_failed is { } failure)
+        {
+            // The browser is dead; the caller starts over with a new connection and browser.
+            throw new AvahiException(failure);
+        }
+
         BrowsedService[] items;
         lock (_lock)
         {

@@ -24,6 +24,9 @@ internal sealed class AvahiBus : IDisposable
     /// <summary>AvahiServerState: AVAHI_SERVER_RUNNING.</summary>
     public const int ServerRunning = 2;
 
+    /// <summary>How long one D-Bus call may take; avahi answers from memory or its cache in milliseconds.</summary>
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+
     private readonly DBusConnection _connection;
 
     private AvahiBus(DBusConnection connection)
@@ -64,6 +67,13 @@ internal sealed class AvahiBus : IDisposable
 
     public Task<int> GetStateAsync() =>
         CallAsync("/", ServerInterface, "GetState", null, static (ref MessageWriter _) => { }, static (Message m, object? _) => m.GetBodyReader().ReadInt32());
+
+    /// <summary>A random number avahi-daemon draws when it starts: a different one means it restarted (and forgot our objects).</summary>
+    public Task<uint> GetLocalServiceCookieAsync() =>
+        CallAsync("/", ServerInterface, "GetLocalServiceCookie", null, static (ref MessageWriter _) => { }, static (Message m, object? _) => m.GetBodyReader().ReadUInt32());
+
+    public Task<int> GroupStateAsync(ObjectPath group) =>
+        CallAsync(group, EntryGroupInterface, "GetState", null, static (ref MessageWriter _) => { }, static (Message m, object? _) => m.GetBodyReader().ReadInt32());
 
     public Task<string> GetHostNameFqdnAsync() =>
         CallAsync("/", ServerInterface, "GetHostNameFqdn", null, static (ref MessageWriter _) => { }, static (Message m, object? _) => m.GetBodyReader().ReadString());
@@ -106,8 +116,9 @@ internal sealed class AvahiBus : IDisposable
     public Task<ObjectPath> ServiceBrowserNewAsync(string type) =>
         CallAsync("/", ServerInterface, "ServiceBrowserNew", "iissu", (ref MessageWriter w) =>
         {
+            // IPv4 only: node ids are IPv4, and with IPv6 on every instance would be reported twice.
             w.WriteInt32(Unspecified);
-            w.WriteInt32(Unspecified);
+            w.WriteInt32(ProtocolIPv4);
             w.WriteString(type);
             w.WriteString("");
             w.WriteUInt32(0);
@@ -192,7 +203,12 @@ internal sealed class AvahiBus : IDisposable
 
         try
         {
-            return await _connection.CallMethodAsync(message, reader).ConfigureAwait(false);
+            // A wedged daemon must not hang the node: every call is bounded.
+            return await _connection.CallMethodAsync(message, reader).WaitAsync(CallTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new AvahiException($"avahi {member}: no answer within {CallTimeout.TotalSeconds:0} s");
         }
         catch (DBusErrorReplyException e)
         {

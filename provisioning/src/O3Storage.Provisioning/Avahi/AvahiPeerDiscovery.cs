@@ -11,12 +11,15 @@ public sealed class AvahiPeerDiscovery : IPeerDiscovery
     private readonly AvahiBrowser _browser;
     private readonly string _softwareVersion;
 
-    private AvahiPeerDiscovery(AvahiBus bus, AvahiPublisher publisher, AvahiBrowser browser, string softwareVersion)
+    private readonly uint _daemonCookie;
+
+    private AvahiPeerDiscovery(AvahiBus bus, AvahiPublisher publisher, AvahiBrowser browser, string softwareVersion, uint daemonCookie)
     {
         _bus = bus;
         _publisher = publisher;
         _browser = browser;
         _softwareVersion = softwareVersion;
+        _daemonCookie = daemonCookie;
     }
 
     /// <summary>The instance name this node advertises under (avahi's alternative after a collision).</summary>
@@ -30,11 +33,12 @@ public sealed class AvahiPeerDiscovery : IPeerDiscovery
         AvahiBus bus = await AvahiBus.ConnectAsync(busAddress, token).ConfigureAwait(false);
         try
         {
+            uint cookie = await bus.GetLocalServiceCookieAsync().ConfigureAwait(false);
             string host = (await bus.GetHostNameFqdnAsync().ConfigureAwait(false)).Split('.')[0];
             var publisher = new AvahiPublisher(bus, AdvertTxt.ServiceType, $"o3storage on {host}", apiPort, log);
             var browser = new AvahiBrowser(bus, AdvertTxt.ServiceType, log);
             await browser.StartAsync().ConfigureAwait(false);
-            return new AvahiPeerDiscovery(bus, publisher, browser, softwareVersion);
+            return new AvahiPeerDiscovery(bus, publisher, browser, softwareVersion, cookie);
         }
         catch (Exception)
         {
@@ -43,13 +47,26 @@ public sealed class AvahiPeerDiscovery : IPeerDiscovery
         }
     }
 
-    public Task AdvertiseAsync(PeerAdvert advert, CancellationToken token) =>
-        _publisher.PublishAsync(AdvertTxt.Encode(advert, _softwareVersion), token);
+    public async Task AdvertiseAsync(PeerAdvert advert, CancellationToken token)
+    {
+        await EnsureSameDaemonAsync().ConfigureAwait(false);
+        await _publisher.PublishAsync(AdvertTxt.Encode(advert, _softwareVersion), token).ConfigureAwait(false);
+    }
 
     public async Task<IReadOnlyList<PeerAdvert>> LookAsync(CancellationToken token)
     {
+        await EnsureSameDaemonAsync().ConfigureAwait(false);
         IReadOnlyList<ResolvedService> services = await _browser.RefreshAsync(token).ConfigureAwait(false);
         return [.. services.Select(s => AdvertTxt.TryDecode(s.Txt)).OfType<PeerAdvert>()];
+    }
+
+    /// <summary>avahi-daemon restarted: our browser and entry group died with it, so this client is done (ReconnectingPeerDiscovery makes a new one).</summary>
+    private async Task EnsureSameDaemonAsync()
+    {
+        if (await _bus.GetLocalServiceCookieAsync().ConfigureAwait(false) != _daemonCookie)
+        {
+            throw new AvahiException("avahi-daemon restarted; reconnecting");
+        }
     }
 
     public void Dispose()

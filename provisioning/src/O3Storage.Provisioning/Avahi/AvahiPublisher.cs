@@ -101,6 +101,12 @@ internal sealed class AvahiPublisher : IDisposable
                 _collided = false;
             }
 
+            // A group avahi forgot (it restarted, or freed it) answers with an error here: then start over.
+            if (!_mustRegister && await _bus.GroupStateAsync(_group.Value).ConfigureAwait(false) is GroupFailure)
+            {
+                _mustRegister = true;
+            }
+
             if (_mustRegister)
             {
                 _mustRegister = false;
