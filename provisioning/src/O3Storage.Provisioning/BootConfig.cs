@@ -11,12 +11,6 @@ using System.Text.RegularExpressions;
 
 namespace O3Storage.Provisioning;
 
-/// <summary>A static IPv4 address for the board, instead of DHCP.</summary>
-public sealed record StaticAddress(IPAddress Address, int PrefixLength, IPAddress? Gateway, IReadOnlyList<IPAddress> Dns)
-{
-    public override string ToString() => $"{Address}/{PrefixLength}";
-}
-
 /// <summary>The validated content of o3storage.txt; every field has a default, so an absent file is <see cref="Default"/>.</summary>
 public sealed partial record BootConfig(string ClusterName, string? JoinTokenValue, int ExpectedNodes, string? Hostname, StaticAddress? Address)
 {
@@ -249,6 +243,3 @@ public sealed partial record BootConfig(string ClusterName, string? JoinTokenVal
     [GeneratedRegex(@"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")]
     private static partial Regex DottedQuadPattern();
 }
-
-/// <summary>o3storage.txt could not be read or holds mistakes; the message names the file and every problem.</summary>
-public sealed class BootConfigException(string message) : Exception(message);
