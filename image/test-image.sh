@@ -9,7 +9,8 @@
 #   Prints "boot-to-health ..." lines for docs/benchmarks.md. NEW_BINARY (default: the image's own)
 #   is deployed by the guide's rolling update. --interrupted-first-boot starts from a card whose
 #   first boot lost power after creating the data partition and before formatting it, and checks
-#   only that the next boot completes the provisioning and serves.
+#   only that the next boot completes the provisioning and serves; its o3storage.txt also gives a
+#   static address (QEMU's user network: 10.0.2.15/24), which the first boot must apply.
 set -uo pipefail
 interrupted=false
 if [ "${1:-}" = --interrupted-first-boot ]; then
@@ -57,6 +58,9 @@ mcopy -i "$work/disk.img@@4M" "$work/id.pub" ::authorized_keys
 # o3storage.txt edited as docs/image.md shows (Windows line endings, as Notepad saves them): one
 # board expected, so it bootstraps its cluster once it sees itself over mDNS.
 printf '# edited for the image test\r\ncluster_name=qemu-test\r\njoin_token=image-test-token-1\r\nexpected_nodes=1\r\nhostname=o3-qemu-test\r\n' >"$work/o3storage.txt"
+if $interrupted; then
+  printf 'address=10.0.2.15/24   # what QEMU user networking would lease\r\ngateway=10.0.2.2\r\ndns=10.0.2.3\r\n' >>"$work/o3storage.txt"
+fi
 mcopy -o -i "$work/disk.img@@4M" "$work/o3storage.txt" ::o3storage.txt
 if $interrupted; then
   # What sfdisk left before the power went: partition 3 over the free space, no file system on it.
@@ -136,6 +140,9 @@ uuid=$(curl -s "$api/health" | jq -r .node_uuid)
 
 if $interrupted; then
   check "o3storage.service active after the resumed first boot" "active" "$(guest systemctl is-active o3storage)"
+  check "static address from o3storage.txt: networkd file written, address not from DHCP" "yes 10.0.2.15/24 static" \
+    "$(guest "[ -f /etc/systemd/network/10-o3storage-static.network ] && echo yes") $(guest "ip -o -4 addr show scope global" | awk '{ print $4, (/dynamic/ ? "dhcp" : "static") }' | head -n 1)"
+  check "node settings: the static address" "10.0.2.15" "$(guest "sed -n 's/^O3STORAGE_IP=//p' /etc/default/o3storage")"
   check "the partition left behind was formatted, not another made" "0 3" \
     "$(guest "journalctl -q -o cat -t o3storage-firstboot --grep '^creating the data partition'" | wc -l) $(guest "lsblk -lno TYPE /dev/vda" | grep -c part)"
   check "no errors from our units in the journal" "" "$(guest journalctl -q -p err -u o3storage -u o3storage-firstboot --no-pager)"
