@@ -49,4 +49,23 @@ public sealed class MetricsTextTests
         Assert.DoesNotContain("o3storage_temperature_celsius", text, StringComparison.Ordinal);
         Assert.Contains("board=\"my \\\"board\\\"\"", text, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("ok", 1)]
+    [InlineData("degraded", 1)]
+    [InlineData("unavailable", 0)]
+    [InlineData("starting", 0)]
+    public void Up_IsOneOnlyWhileServing(string status, int up)
+    {
+        string text = MetricsText.Write(Report(null) with { Status = status });
+        Assert.Contains($"\no3storage_up {up}\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AStartingNode_NamesItsPhase()
+    {
+        string text = MetricsText.Write(Report(null) with { Status = "starting", Startup = new StartupHealth("joining", "joining through 10.0.0.2:8080", 1.5) });
+        Assert.Contains("o3storage_starting{phase=\"joining\"} 1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("o3storage_starting", MetricsText.Write(Report(null)), StringComparison.Ordinal);
+    }
 }

@@ -210,6 +210,10 @@ def main():
         notify.close()
         extends = [m for m in messages if m.startswith("EXTEND_TIMEOUT_USEC=")]
         check(len(extends) >= 3, f"while it waits it asks systemd for more start time every round ({len(extends)} requests in 5 s)")
+        waiting = wrong.health() or {}
+        startup = waiting.get("startup") or {}
+        check(waiting.get("status") == "starting" and startup.get("phase") == "discovering" and "show another join token" in startup.get("detail", ""),
+              f"and its /health says so: status {waiting.get('status')}, phase {startup.get('phase')}, detail {startup.get('detail')!r}")
         wrong.stop()
         shutil.rmtree(os.path.join(wrong.dir, "data"), ignore_errors=True)
         wrong.start(extra=["--peers", "198.18.0.1"])

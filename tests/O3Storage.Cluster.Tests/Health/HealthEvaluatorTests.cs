@@ -118,6 +118,33 @@ public sealed class HealthEvaluatorTests
     }
 
     [Fact]
+    public void AStartingNode_Is503_WithEveryFieldOfTheServingReport_AndWhatItWaitsFor()
+    {
+        var startup = new StartupHealth("discovering", "waiting for 3 boards of cluster 'shop': 1 visible", 4.2);
+        var hardware = new HardwareHealth("qemu-virt", "discovering", "console", null, "no sensor", 1.0);
+
+        (HealthReport report, int status) = HealthEvaluator.Starting("10.0.0.9:8080", Guid.Empty, "0.1.91", TimeSpan.FromSeconds(7.25), startup, AuthHealth.Off, hardware);
+
+        Assert.Equal(503, status);
+        Assert.Equal("starting", report.Status);
+        Assert.Same(startup, report.Startup);
+        Assert.Same(hardware, report.Hardware);
+        Assert.Equal(7.25, report.UptimeSeconds);
+        Assert.Equal("standby", report.Cluster.Role);
+        Assert.Equal((0, 0, false, false), (report.Cluster.ActiveNodes, report.Cluster.TotalNodes, report.Cluster.HasQuorum, report.Cluster.WriteEnabled));
+        Assert.Empty(report.Cluster.Members);
+        Assert.Same(StorageHealth.None, report.Storage);
+    }
+
+    [Fact]
+    public void AServingReport_HasNoStartup()
+    {
+        (HealthReport report, _) = HealthEvaluator.Evaluate(Inputs(1, NodeRole.Leader, "10.0.0.1:8090"), _peers, _time.GetUtcNow());
+
+        Assert.Null(report.Startup);
+    }
+
+    [Fact]
     public void RaftMemberWithoutRecord_IsShownByClusterEndPoint()
     {
         HealthInputs inputs = Inputs(2, NodeRole.Leader, "10.0.0.1:8090") with

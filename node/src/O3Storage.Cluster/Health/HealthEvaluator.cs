@@ -8,6 +8,20 @@ namespace O3Storage.Cluster.Health;
 
 public static class HealthEvaluator
 {
+    /// <summary>Status of a node that does not serve yet; always answered with 503.</summary>
+    public const string StartingStatus = "starting";
+
+    /// <summary>
+    /// The report of a node still starting: no cluster, no store, a 503. Every field of the serving
+    /// report is there (zeros, nulls, no members), so the guide's jq lines read a number, not null.
+    /// </summary>
+    public static (HealthReport Report, int StatusCode) Starting(string nodeId, Guid nodeUuid, string version, TimeSpan uptime, StartupHealth startup, AuthHealth auth, HardwareHealth? hardware)
+    {
+        var cluster = new ClusterHealth(null, NodeRole.Standby.ToWireName(), null, 0, 0, 0, 0, false, false, null, null, 0, []);
+        var report = new HealthReport(StartingStatus, nodeId, nodeUuid, version, Math.Round(uptime.TotalSeconds, 3), cluster, StorageHealth.None, auth, hardware, startup);
+        return (report, 503);
+    }
+
     public static (HealthReport Report, int StatusCode) Evaluate(HealthInputs inputs, PeerTable peers, DateTimeOffset now)
     {
         MetadataState metadata = inputs.Metadata;

@@ -11,7 +11,16 @@ public sealed record HealthReport(
     ClusterHealth Cluster,
     StorageHealth Storage,
     AuthHealth Auth,
-    HardwareHealth? Hardware = null);
+    HardwareHealth? Hardware = null,
+    StartupHealth? Startup = null);
+
+/// <summary>
+/// What a node that does not serve yet is doing (status <c>starting</c>): <paramref name="Phase"/> is
+/// <c>discovering</c> (waiting on the LAN for its peers), <c>joining</c> (reaching the members it was
+/// given) or <c>starting</c> (opening its store and Raft); <paramref name="Detail"/> says what it waits
+/// for, as the log and <c>systemctl status</c> do. Null once the node serves.
+/// </summary>
+public sealed record StartupHealth(string Phase, string Detail, double SinceSeconds);
 
 /// <summary>
 /// The board: its profile name ("no board" off a known board), the LED pattern the node shows (also

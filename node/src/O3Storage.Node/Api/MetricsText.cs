@@ -14,7 +14,7 @@ internal static class MetricsText
     {
         var text = new StringBuilder();
         Gauge(text, "o3storage_info", "Node identity and software version (always 1).", 1, ("node_id", report.NodeId), ("version", report.Version), ("board", report.Hardware?.Board ?? "none"));
-        Gauge(text, "o3storage_up", "1 when the node serves reads and writes (health status ok or degraded).", report.Status == "unavailable" ? 0 : 1);
+        Gauge(text, "o3storage_up", "1 when the node serves reads and writes (health status ok or degraded).", report.Status is "ok" or "degraded" ? 1 : 0);
         Gauge(text, "o3storage_uptime_seconds", "Seconds since the node process started.", report.UptimeSeconds);
         Gauge(text, "o3storage_cluster_is_leader", "1 on the Raft leader.", report.Cluster.Role == "leader" ? 1 : 0);
         Gauge(text, "o3storage_cluster_term", "Current Raft term.", report.Cluster.Term);
@@ -27,6 +27,11 @@ internal static class MetricsText
         Gauge(text, "o3storage_storage_used_bytes", "Bytes of live blobs on this node's device.", report.Storage.UsedSpaceBytes);
         Gauge(text, "o3storage_storage_capacity_bytes", "Capacity of this node's blob store.", report.Storage.CapacityBytes);
         Gauge(text, "o3storage_storage_free_bytes", "Free bytes of this node's blob store.", report.Storage.FreeSpaceBytes);
+        if (report.Startup is { } startup)
+        {
+            Gauge(text, "o3storage_starting", "1 while the node does not serve yet (the label: discovering, joining or starting).", 1, ("phase", startup.Phase));
+        }
+
         if (report.Hardware is { } hardware)
         {
             Gauge(text, "o3storage_led_pattern", "The status LED's current pattern (the label; always 1).", 1, ("pattern", hardware.Led), ("driver", hardware.LedDriver));

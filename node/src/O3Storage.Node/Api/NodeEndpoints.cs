@@ -22,7 +22,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
     private const int ProposeBodyBytesMax = 16 * 1024 * 1024;
 
     // Relaxed escaping keeps "+" in versions and ":" in addresses readable for humans using curl.
-    private static readonly HealthJsonContext s_healthJson = new(new System.Text.Json.JsonSerializerOptions(HealthJsonContext.Default.Options)
+    public static HealthJsonContext HealthJson { get; } = new(new System.Text.Json.JsonSerializerOptions(HealthJsonContext.Default.Options)
     {
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
@@ -96,7 +96,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         (HealthReport report, int status) = HealthEvaluator.Evaluate(node.CaptureHealthInputs(), node.Peers, time.GetUtcNow());
         http.Response.StatusCode = status;
         http.Response.Headers.CacheControl = "no-store";
-        return http.Response.WriteAsJsonAsync(report, s_healthJson.HealthReport, cancellationToken: http.RequestAborted);
+        return http.Response.WriteAsJsonAsync(report, HealthJson.HealthReport, cancellationToken: http.RequestAborted);
     }
 
     private Task MetricsAsync(HttpContext http)

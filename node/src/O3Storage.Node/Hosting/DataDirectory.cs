@@ -13,13 +13,15 @@ internal sealed class DataDirectory : IDisposable
     private const int EWouldBlock = 11;
     private const int SharingViolation = unchecked((int)0x80070020);
     private readonly FileStream _lock;
-    private readonly bool _createdByUs;
 
-    private DataDirectory(string path, FileStream lockFile, bool createdByUs)
+    /// <summary>The outermost directory this run created for --data (the data directory or a missing parent); null when it existed.</summary>
+    private readonly string? _createdRoot;
+
+    private DataDirectory(string path, FileStream lockFile, string? createdRoot)
     {
         FullPath = path;
         _lock = lockFile;
-        _createdByUs = createdByUs;
+        _createdRoot = createdRoot;
     }
 
     public string FullPath { get; }
@@ -43,7 +45,7 @@ internal sealed class DataDirectory : IDisposable
             throw new StartupException($"--data {path} is a file, not a directory");
         }
 
-        bool existed = Directory.Exists(path);
+        string? createdRoot = OutermostMissing(path);
         try
         {
             Directory.CreateDirectory(path);
@@ -74,12 +76,12 @@ internal sealed class DataDirectory : IDisposable
             }
 
             File.Delete(probe);
-            return new DataDirectory(path, lockFile, createdByUs: !existed);
+            return new DataDirectory(path, lockFile, createdRoot);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             lockFile?.Dispose();
-            Cleanup(path, lockPath, existed);
+            Cleanup(path, lockPath, createdRoot);
             throw new StartupException($"--data {path} is not writable: {e.Message}");
         }
         catch (StartupException)
@@ -87,7 +89,7 @@ internal sealed class DataDirectory : IDisposable
             lockFile?.Dispose();
             if (lockFile is not null)
             {
-                Cleanup(path, lockPath, existed);
+                Cleanup(path, lockPath, createdRoot);
             }
 
             throw;
@@ -103,19 +105,73 @@ internal sealed class DataDirectory : IDisposable
         TryDelete(() => File.Delete(IdentityFile));
         TryDelete(() => File.Delete(DefaultDevicePath));
         _lock.Dispose();
-        Cleanup(FullPath, Path.Combine(FullPath, LockFileName), !_createdByUs);
+        Cleanup(FullPath, Path.Combine(FullPath, LockFileName), _createdRoot);
+    }
+
+    /// <summary>
+    /// Lets go of a directory this run did not get to use (no peer answered, discovery stopped): the
+    /// lock is released, and a directory this run created is removed again while nothing but its lock
+    /// is in it. A bootstrap vote keeps the directory (votes are final).
+    /// </summary>
+    public void Abandon()
+    {
+        _lock.Dispose();
+        string lockPath = Path.Combine(FullPath, LockFileName);
+        bool onlyTheLock;
+        try
+        {
+            onlyTheLock = Directory.EnumerateFileSystemEntries(FullPath).All(entry => entry == lockPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            onlyTheLock = false;
+        }
+
+        Cleanup(FullPath, lockPath, onlyTheLock ? _createdRoot : null);
     }
 
     public void Dispose() => _lock.Dispose();
 
-    private static void Cleanup(string path, string lockPath, bool existed)
+    /// <summary>The outermost of <paramref name="path"/> and its parents that does not exist yet, or null.</summary>
+    private static string? OutermostMissing(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            return null;
+        }
+
+        string missing = full;
+        for (string? parent = Path.GetDirectoryName(full); parent is not null && !Directory.Exists(parent); parent = Path.GetDirectoryName(parent))
+        {
+            missing = parent;
+        }
+
+        return missing;
+    }
+
+    private static void Cleanup(string path, string lockPath, string? createdRoot)
     {
         // The lock file of a directory that stays is never deleted: another process may be about to
         // lock it, and a deleted-then-recreated lock file would let two processes each hold "the" lock.
-        if (!existed)
+        if (createdRoot is null)
         {
-            TryDelete(() => File.Delete(lockPath));
-            TryDelete(() => Directory.Delete(path, recursive: false));
+            return;
+        }
+
+        TryDelete(() => File.Delete(lockPath));
+
+        // Each directory this run created, innermost first; one that is not empty stays (with those above it).
+        for (string? directory = Path.GetFullPath(path); directory is not null && directory.Length >= createdRoot.Length; directory = Path.GetDirectoryName(directory))
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return;
+            }
         }
     }
 

@@ -68,7 +68,10 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             CaptureHardware());
     }
 
-    public HardwareHealth CaptureHardware()
+    public HardwareHealth CaptureHardware() => DescribeHardware(hardware);
+
+    /// <summary>The board as /health shows it, serving or not.</summary>
+    public static HardwareHealth DescribeHardware(HardwareMonitor hardware)
     {
         HardwareSnapshot board = hardware.Snapshot();
         return new HardwareHealth(board.Board, board.LedPattern, board.LedDriver, board.TemperatureCelsius is { } celsius ? Math.Round(celsius, 1) : null, board.TemperatureSource, Math.Round(board.BackgroundWorkFactor, 2), hardware.LedError);

@@ -5,11 +5,9 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using O3Storage.Cluster;
+using O3Storage.Cluster.Health;
 using O3Storage.Cluster.Membership;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
@@ -106,33 +104,54 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             NodeLog.OpenJoinToken(logger, openConfig.ClusterName);
         }
 
+        // Locked before anything is written to it, the bootstrap vote included.
+        using DataDirectory data = DataDirectory.Open(options.DataDirectory);
+
+        // Until the serving endpoints take the port, /health says what the node waits for (503).
+        AuthHealth auth = keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count);
+        Guid uuid = NodeIdentityStore.PeekUuid(data.IdentityFile);
+        await using StartupServer startupServer = await StartupServer.StartAsync(
+            options.Api.ToEndPoint(),
+            () => StartingReport(uuid, auth),
+            loggerFactory,
+            shutdown.Token).ConfigureAwait(false);
+
         // Connected on first use and again after avahi restarts; a member never waits for it to start.
         using IPeerDiscovery? discovery = options.Discover ? new ReconnectingPeerDiscovery(token => ConnectDiscoveryAsync(logger, token)) : null;
         DiscoveryLoop? discoveryLoop = discovery is null ? null : new DiscoveryLoop(discovery, options.NodeId, options.BootConfig!, TimeProvider.System, DiscoveryLoop.DefaultRoundInterval);
-        if (!member && discoveryLoop is not null)
-        {
-            options = await DiscoverAsync(discoveryLoop, logger, systemd, shutdown.Token).ConfigureAwait(false);
-        }
-
-        if (!member && !options.Bootstrap && options.Peers.Count == 0)
-        {
-            throw new StartupException($"--data {options.DataDirectory} holds no cluster state: give --bootstrap to start a new cluster or --peers to join one");
-        }
 
         // One deadline for the whole join, from the first ping to being a member.
         using var joinDeadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
-        joinDeadline.CancelAfter(options.JoinTimeout);
         using var peerClient = new PeerClient(options.Api.Ip);
-        if (!member && !options.Bootstrap)
+        try
         {
-            _hardware.SetStatus(NodeStatus.Joining);
-            systemd.Status($"joining through {string.Join(", ", options.Peers)}");
+            if (!member && discoveryLoop is not null)
+            {
+                options = await DiscoverAsync(discoveryLoop, logger, systemd, shutdown.Token).ConfigureAwait(false);
+            }
 
-            // Before writing anything: a node that cannot reach any peer has nothing to join.
-            await peerClient.FindReachablePeerAsync(options.Peers, options.JoinTimeout, joinDeadline.Token, shutdown.Token).ConfigureAwait(false);
+            if (!member && !options.Bootstrap && options.Peers.Count == 0)
+            {
+                throw new StartupException($"--data {options.DataDirectory} holds no cluster state: give --bootstrap to start a new cluster or --peers to join one");
+            }
+
+            joinDeadline.CancelAfter(options.JoinTimeout);
+            if (!member && !options.Bootstrap)
+            {
+                Say(systemd, "joining", $"joining through {string.Join(", ", options.Peers)}");
+                _hardware.SetStatus(NodeStatus.Joining);
+
+                // Before writing anything: a node that cannot reach any peer has nothing to join.
+                await peerClient.FindReachablePeerAsync(options.Peers, options.JoinTimeout, joinDeadline.Token, shutdown.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception) when (!member)
+        {
+            data.Abandon();
+            throw;
         }
 
-        using DataDirectory data = DataDirectory.Open(options.DataDirectory);
+        Say(systemd, "starting", "opening the blob store and Raft");
         bool resumingJoin = false;
         if (!member && Directory.Exists(data.RaftDirectory))
         {
@@ -193,6 +212,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         {
             try
             {
+                await startupServer.DisposeAsync().ConfigureAwait(false);
                 await app.StartAsync(shutdown.Token).ConfigureAwait(false);
             }
             catch (IOException e)
@@ -294,6 +314,25 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         return faulted ? 70 : 0;
     }
 
+    /// <summary>What the node does before it serves: the phase and detail of the starting /health (and systemctl status).</summary>
+    private volatile StartupPhase _startup = new("starting", $"starting node {options.NodeId}", TimeSpan.Zero);
+
+    private sealed record StartupPhase(string Phase, string Detail, TimeSpan Since);
+
+    private void Say(SystemdNotifier systemd, string phase, string detail)
+    {
+        _startup = new StartupPhase(phase, detail, uptime.Elapsed);
+        systemd.Status(detail);
+    }
+
+    private HealthReport StartingReport(Guid uuid, AuthHealth auth)
+    {
+        StartupPhase phase = _startup;
+        TimeSpan now = uptime.Elapsed;
+        var startup = new StartupHealth(phase.Phase, phase.Detail, Math.Round((now - phase.Since).TotalSeconds, 1));
+        return HealthEvaluator.Starting(options.NodeId, uuid, version, now, startup, auth, NodeContext.DescribeHardware(_hardware)).Report;
+    }
+
     /// <summary>The name of the file in --data holding this node's bootstrap vote: votes are final, across restarts too.</summary>
     private const string VoteFileName = "discovery-vote";
 
@@ -326,7 +365,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         _hardware.SetStatus(NodeStatus.Discovering);
         NodeLog.Discovering(logger, config.ClusterName, config.ExpectedNodes);
-        systemd.Status($"discovering cluster '{config.ClusterName}' over mDNS");
+        Say(systemd, "discovering", $"discovering cluster '{config.ClusterName}' over mDNS");
         Decision decision = await loop.DecideAsync(
             vote,
             newVote =>
@@ -346,7 +385,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             reason =>
             {
                 NodeLog.DiscoveryWaiting(logger, reason);
-                systemd.Status(reason);
+                Say(systemd, "discovering", reason);
             },
             token,
             round: () => systemd.ExtendStartTimeout(TimeSpan.FromSeconds(60))).ConfigureAwait(false);
@@ -513,24 +552,11 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
     private WebApplication BuildWebApplication(NodeContext node, PeerClient peerClient, MetadataProposer proposer, DataPath data, ILoggerFactory loggerFactory, ILogger logger)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        WebApplication app = ApiWebApplication.Build(options.Api.ToEndPoint(), loggerFactory, limits =>
         {
-            Args = [],
-            ContentRootPath = AppContext.BaseDirectory,
+            limits.MaxRequestBodySize = null; // PutObject bounds its own body (5 GiB), streamed in chunks
+            limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(30));
         });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton<IHostLifetime, NullHostLifetime>();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(options.Api.ToEndPoint());
-            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-            kestrel.Limits.MaxRequestBodySize = null; // PutObject bounds its own body (5 GiB), streamed in chunks
-            kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(30));
-        });
-
-        WebApplication app = builder.Build();
         new NodeEndpoints(node, peerClient, proposer, TimeProvider.System, logger).Map(app);
         new BlobEndpoints(node, node.Storage.Writer).Map(app);
         new S3Endpoints(node, proposer, data, TimeProvider.System).Map(app);

@@ -16,6 +16,19 @@ internal static class NodeIdentityStore
 {
     public const int FormatVersion = 1;
 
+    /// <summary>The UUID in node.json for display before the node has checked it (all zeros: none yet, or unreadable; the start checks it later).</summary>
+    public static Guid PeekUuid(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), NodeIdentityJsonContext.Default.NodeIdentity)?.Uuid ?? Guid.Empty : Guid.Empty;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return Guid.Empty;
+        }
+    }
+
     public static NodeIdentity LoadOrCreate(string path, string nodeId, string clusterEndPoint)
     {
         if (!File.Exists(path))

@@ -1,0 +1,107 @@
+// Owns: the API port while the node does not serve yet (discovering its peers, joining, opening its
+// store): GET /health and /metrics say what it waits for, with a 503; every other request gets a 503
+// too (an S3 error for S3 clients) instead of a refused connection. Stopped just before the serving
+// endpoints take the port.
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using O3Storage.Cluster.Health;
+using O3Storage.Node.Api;
+using O3Storage.Node.S3;
+
+namespace O3Storage.Node.Hosting;
+
+internal sealed class StartupServer : IAsyncDisposable
+{
+    /// <summary>What clients are told to wait before asking again.</summary>
+    private const string RetryAfterSeconds = "5";
+
+    private readonly WebApplication _app;
+    private readonly Func<HealthReport> _report;
+    private bool _stopped;
+
+    private StartupServer(WebApplication app, Func<HealthReport> report)
+    {
+        _app = app;
+        _report = report;
+    }
+
+    /// <summary>Listens on <paramref name="endPoint"/> and answers from <paramref name="report"/> (a starting report, evaluated per request).</summary>
+    public static async Task<StartupServer> StartAsync(IPEndPoint endPoint, Func<HealthReport> report, ILoggerFactory loggerFactory, CancellationToken token)
+    {
+        WebApplication app = ApiWebApplication.Build(endPoint, loggerFactory);
+        var server = new StartupServer(app, report);
+        app.Run(server.AnswerAsync);
+        try
+        {
+            await app.StartAsync(token).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new StartupException($"--port: cannot listen on {endPoint}: {e.Message}");
+        }
+        catch (Exception)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return server;
+    }
+
+    /// <summary>Closes the port (in-flight answers finish first, briefly); safe to call more than once.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await _app.StopAsync(grace.Token).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private Task AnswerAsync(HttpContext http)
+    {
+        HealthReport report = _report();
+        string path = http.Request.Path.Value ?? "/";
+        http.Response.StatusCode = (int)HttpStatusCode.ServiceUnavailable;
+        http.Response.Headers.CacheControl = "no-store";
+        http.Response.Headers.RetryAfter = RetryAfterSeconds;
+        bool get = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
+        if (get && path == "/health")
+        {
+            return http.Response.WriteAsJsonAsync(report, NodeEndpoints.HealthJson.HealthReport, cancellationToken: http.RequestAborted);
+        }
+
+        if (get && path == "/metrics")
+        {
+            // Prometheus records a 503 scrape as down; the body still says why for a person with curl.
+            http.Response.ContentType = MetricsText.ContentType;
+            return http.Response.WriteAsync(MetricsText.Write(report), http.RequestAborted);
+        }
+
+        string why = report.Startup is { } startup
+            ? $"this node does not serve yet ({startup.Phase}: {startup.Detail}); retry later"
+            : "this node does not serve yet; retry later";
+        if (path.StartsWith("/internal/", StringComparison.Ordinal) || path.StartsWith("/admin/", StringComparison.Ordinal))
+        {
+            return http.Response.WriteAsJsonAsync(new ErrorResponse(why), InternalJsonContext.Default.ErrorResponse, cancellationToken: http.RequestAborted);
+        }
+
+        if (HttpMethods.IsHead(http.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        byte[] xml = S3Xml.Error(new S3Error("ServiceUnavailable", 503, why), path, Convert.ToHexString(RandomNumberGenerator.GetBytes(8)));
+        http.Response.ContentType = S3Xml.ContentType;
+        http.Response.ContentLength = xml.Length;
+        return http.Response.Body.WriteAsync(xml, http.RequestAborted).AsTask();
+    }
+}
