@@ -60,6 +60,14 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task UnreachablePeers_WithATrailingSlashOnData_StillRemoveEveryDirectoryTheyMade()
+    {
+        string data = Path.Combine(FreshDataPath(), "nested") + "/";
+        await ExpectFailureAsync(1, "no peer answered within 1 s", "--ip", Ip(3), "--peers", Ip(8), "--join-timeout", "1s", "--data", data);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(data)))));
+    }
+
+    [Fact]
     public async Task SigtermWhileWaitingForPeers_ExitsZeroAndWritesNothing()
     {
         string data = FreshDataPath();

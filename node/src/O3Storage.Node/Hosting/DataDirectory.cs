@@ -80,16 +80,16 @@ internal sealed class DataDirectory : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            Cleanup(path, createdRoot);
             lockFile?.Dispose();
-            Cleanup(path, lockPath, createdRoot);
             throw new StartupException($"--data {path} is not writable: {e.Message}");
         }
         catch (StartupException)
         {
-            lockFile?.Dispose();
             if (lockFile is not null)
             {
-                Cleanup(path, lockPath, createdRoot);
+                Cleanup(path, createdRoot);
+                lockFile.Dispose();
             }
 
             throw;
@@ -104,30 +104,19 @@ internal sealed class DataDirectory : IDisposable
         TryDelete(() => Directory.Delete(RaftDirectory, recursive: true));
         TryDelete(() => File.Delete(IdentityFile));
         TryDelete(() => File.Delete(DefaultDevicePath));
+        Cleanup(FullPath, _createdRoot);
         _lock.Dispose();
-        Cleanup(FullPath, Path.Combine(FullPath, LockFileName), _createdRoot);
     }
 
     /// <summary>
-    /// Lets go of a directory this run did not get to use (no peer answered, discovery stopped): the
-    /// lock is released, and a directory this run created is removed again while nothing but its lock
-    /// is in it. A bootstrap vote keeps the directory (votes are final).
+    /// Lets go of a directory this run did not get to use (no peer answered, discovery stopped): a
+    /// directory this run created is removed again while nothing but its lock is in it, and the lock is
+    /// released. A bootstrap vote keeps the directory (votes are final).
     /// </summary>
     public void Abandon()
     {
+        Cleanup(FullPath, _createdRoot);
         _lock.Dispose();
-        string lockPath = Path.Combine(FullPath, LockFileName);
-        bool onlyTheLock;
-        try
-        {
-            onlyTheLock = Directory.EnumerateFileSystemEntries(FullPath).All(entry => entry == lockPath);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            onlyTheLock = false;
-        }
-
-        Cleanup(FullPath, lockPath, onlyTheLock ? _createdRoot : null);
     }
 
     public void Dispose() => _lock.Dispose();
@@ -135,7 +124,7 @@ internal sealed class DataDirectory : IDisposable
     /// <summary>The outermost of <paramref name="path"/> and its parents that does not exist yet, or null.</summary>
     private static string? OutermostMissing(string path)
     {
-        string full = Path.GetFullPath(path);
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         if (Directory.Exists(full))
         {
             return null;
@@ -150,19 +139,25 @@ internal sealed class DataDirectory : IDisposable
         return missing;
     }
 
-    private static void Cleanup(string path, string lockPath, string? createdRoot)
+    /// <summary>
+    /// Removes the directories this run created (<paramref name="createdRoot"/> and below, down to
+    /// <paramref name="path"/>) while the data directory holds nothing but its lock; called while the
+    /// lock is still held, so no other process can lock a file that is about to be unlinked.
+    /// </summary>
+    private static void Cleanup(string path, string? createdRoot)
     {
         // The lock file of a directory that stays is never deleted: another process may be about to
         // lock it, and a deleted-then-recreated lock file would let two processes each hold "the" lock.
-        if (createdRoot is null)
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (createdRoot is null || !HoldsOnlyTheLock(full))
         {
             return;
         }
 
-        TryDelete(() => File.Delete(lockPath));
+        TryDelete(() => File.Delete(Path.Combine(full, LockFileName)));
 
         // Each directory this run created, innermost first; one that is not empty stays (with those above it).
-        for (string? directory = Path.GetFullPath(path); directory is not null && directory.Length >= createdRoot.Length; directory = Path.GetDirectoryName(directory))
+        for (string? directory = full; directory is not null && directory.Length >= createdRoot.Length; directory = Path.GetDirectoryName(directory))
         {
             try
             {
@@ -172,6 +167,18 @@ internal sealed class DataDirectory : IDisposable
             {
                 return;
             }
+        }
+    }
+
+    private static bool HoldsOnlyTheLock(string directory)
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries(directory).All(entry => Path.GetFileName(entry) == LockFileName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

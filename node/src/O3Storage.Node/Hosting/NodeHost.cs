@@ -110,11 +110,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         // Until the serving endpoints take the port, /health says what the node waits for (503).
         AuthHealth auth = keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count);
         Guid uuid = NodeIdentityStore.PeekUuid(data.IdentityFile);
-        await using StartupServer startupServer = await StartupServer.StartAsync(
-            options.Api.ToEndPoint(),
-            () => StartingReport(uuid, auth),
-            loggerFactory,
-            shutdown.Token).ConfigureAwait(false);
+        await using var startupServer = new StartupServer(options.Api.ToEndPoint(), () => StartingReport(uuid, auth), loggerFactory);
 
         // Connected on first use and again after avahi restarts; a member never waits for it to start.
         using IPeerDiscovery? discovery = options.Discover ? new ReconnectingPeerDiscovery(token => ConnectDiscoveryAsync(logger, token)) : null;
@@ -125,6 +121,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         using var peerClient = new PeerClient(options.Api.Ip);
         try
         {
+            await startupServer.StartAsync(shutdown.Token).ConfigureAwait(false);
             if (!member && discoveryLoop is not null)
             {
                 options = await DiscoverAsync(discoveryLoop, logger, systemd, shutdown.Token).ConfigureAwait(false);
@@ -138,8 +135,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             joinDeadline.CancelAfter(options.JoinTimeout);
             if (!member && !options.Bootstrap)
             {
-                Say(systemd, "joining", $"joining through {string.Join(", ", options.Peers)}");
                 _hardware.SetStatus(NodeStatus.Joining);
+                Say(systemd, "joining", $"joining through {string.Join(", ", options.Peers)}");
 
                 // Before writing anything: a node that cannot reach any peer has nothing to join.
                 await peerClient.FindReachablePeerAsync(options.Peers, options.JoinTimeout, joinDeadline.Token, shutdown.Token).ConfigureAwait(false);
@@ -210,9 +207,10 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         WebApplication app = BuildWebApplication(node, peerClient, proposer, dataPath, loggerFactory, logger);
         try
         {
+            // The serving endpoints take the port over from the starting ones.
+            await startupServer.DisposeAsync().ConfigureAwait(false);
             try
             {
-                await startupServer.DisposeAsync().ConfigureAwait(false);
                 await app.StartAsync(shutdown.Token).ConfigureAwait(false);
             }
             catch (IOException e)

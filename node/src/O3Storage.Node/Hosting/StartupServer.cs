@@ -1,6 +1,7 @@
 // Owns: the API port while the node does not serve yet (discovering its peers, joining, opening its
-// store): GET /health and /metrics say what it waits for, with a 503; every other request gets a 503
-// too (an S3 error for S3 clients) instead of a refused connection. Stopped just before the serving
+// store): GET /health says what it waits for, with a 503, and /metrics the same as gauges (200, so
+// Prometheus keeps them); every other request gets a 503 (an S3 error for S3 clients) instead of a
+// refused connection. Stopped just before the serving
 // endpoints take the port.
 using System.Net;
 using System.Security.Cryptography;
@@ -19,50 +20,48 @@ internal sealed class StartupServer : IAsyncDisposable
     private const string RetryAfterSeconds = "5";
 
     private readonly WebApplication _app;
+    private readonly IPEndPoint _endPoint;
     private readonly Func<HealthReport> _report;
-    private bool _stopped;
+    private bool _started;
+    private bool _disposed;
 
-    private StartupServer(WebApplication app, Func<HealthReport> report)
+    /// <summary>Builds the server for <paramref name="endPoint"/> (nothing is bound until <see cref="StartAsync"/>); it answers from <paramref name="report"/>, evaluated per request.</summary>
+    public StartupServer(IPEndPoint endPoint, Func<HealthReport> report, ILoggerFactory loggerFactory)
     {
-        _app = app;
+        _endPoint = endPoint;
         _report = report;
+        _app = ApiWebApplication.Build(endPoint, loggerFactory);
+        _app.Run(AnswerAsync);
     }
 
-    /// <summary>Listens on <paramref name="endPoint"/> and answers from <paramref name="report"/> (a starting report, evaluated per request).</summary>
-    public static async Task<StartupServer> StartAsync(IPEndPoint endPoint, Func<HealthReport> report, ILoggerFactory loggerFactory, CancellationToken token)
+    public async Task StartAsync(CancellationToken token)
     {
-        WebApplication app = ApiWebApplication.Build(endPoint, loggerFactory);
-        var server = new StartupServer(app, report);
-        app.Run(server.AnswerAsync);
         try
         {
-            await app.StartAsync(token).ConfigureAwait(false);
+            await _app.StartAsync(token).ConfigureAwait(false);
+            _started = true;
         }
         catch (IOException e)
         {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw new StartupException($"--port: cannot listen on {endPoint}: {e.Message}");
+            throw new StartupException($"--port: cannot listen on {_endPoint}: {e.Message}");
         }
-        catch (Exception)
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        return server;
     }
 
     /// <summary>Closes the port (in-flight answers finish first, briefly); safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_stopped)
+        if (_disposed)
         {
             return;
         }
 
-        _stopped = true;
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-        await _app.StopAsync(grace.Token).ConfigureAwait(false);
+        _disposed = true;
+        if (_started)
+        {
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await _app.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -81,7 +80,9 @@ internal sealed class StartupServer : IAsyncDisposable
 
         if (get && path == "/metrics")
         {
-            // Prometheus records a 503 scrape as down; the body still says why for a person with curl.
+            // 200 as when serving: Prometheus drops the samples of a failed scrape, and these say why the node is not up.
+            http.Response.StatusCode = (int)HttpStatusCode.OK;
+            http.Response.Headers.Remove("Retry-After");
             http.Response.ContentType = MetricsText.ContentType;
             return http.Response.WriteAsync(MetricsText.Write(report), http.RequestAborted);
         }
