@@ -25,8 +25,7 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
 
     private async Task HandleAsync(HttpContext http)
     {
-        string requestId = Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
-        http.Response.Headers["x-amz-request-id"] = requestId;
+        string requestId = StartRequest(http);
         string rawTarget = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.Request.Path + http.Request.QueryString).ToString();
         int question = rawTarget.IndexOf('?');
         string rawPath = question < 0 ? rawTarget : rawTarget[..question];
@@ -83,15 +82,29 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
                 return;
             }
 
-            http.Response.StatusCode = error.Status;
-            http.Response.ContentLength = null;
-            if (!HttpMethods.IsHead(http.Request.Method))
-            {
-                byte[] xml = S3Xml.Error(error, path, requestId);
-                http.Response.ContentType = S3Xml.ContentType;
-                http.Response.ContentLength = xml.Length;
-                await http.Response.Body.WriteAsync(xml, http.RequestAborted).ConfigureAwait(false);
-            }
+            await WriteErrorAsync(http, error, path, requestId).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gives the request its id (the <c>x-amz-request-id</c> header, also in error bodies) and returns it.</summary>
+    public static string StartRequest(HttpContext http)
+    {
+        string requestId = Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+        http.Response.Headers["x-amz-request-id"] = requestId;
+        return requestId;
+    }
+
+    /// <summary>Answers with an S3 error: its status, and the XML body unless the request is a HEAD.</summary>
+    public static async Task WriteErrorAsync(HttpContext http, S3Error error, string resource, string requestId)
+    {
+        http.Response.StatusCode = error.Status;
+        http.Response.ContentLength = null;
+        if (!HttpMethods.IsHead(http.Request.Method))
+        {
+            byte[] xml = S3Xml.Error(error, resource, requestId);
+            http.Response.ContentType = S3Xml.ContentType;
+            http.Response.ContentLength = xml.Length;
+            await http.Response.Body.WriteAsync(xml, http.RequestAborted).ConfigureAwait(false);
         }
     }
 

@@ -64,11 +64,15 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             metadata,
             // Objects: the committed versions this node is a replica of (blobs are 4 MiB pieces, not objects); bytes: what its device holds.
             storage.Health() with { TotalObjects = metadata.ObjectsByReplica.GetValueOrDefault(NodeId) },
-            keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count),
+            DescribeAuth(options, keys),
             CaptureHardware());
     }
 
     public HardwareHealth CaptureHardware() => DescribeHardware(hardware);
+
+    /// <summary>Authentication as /health shows it, serving or not: off without a key file.</summary>
+    public static AuthHealth DescribeAuth(NodeOptions options, ApiKeys? keys) =>
+        keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count);
 
     /// <summary>The board as /health shows it, serving or not.</summary>
     public static HardwareHealth DescribeHardware(HardwareMonitor hardware)

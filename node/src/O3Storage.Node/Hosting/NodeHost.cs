@@ -108,7 +108,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         using DataDirectory data = DataDirectory.Open(options.DataDirectory);
 
         // Until the serving endpoints take the port, /health says what the node waits for (503).
-        AuthHealth auth = keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count);
+        AuthHealth auth = NodeContext.DescribeAuth(options, keys);
         Guid uuid = NodeIdentityStore.PeekUuid(data.IdentityFile);
         await using var startupServer = new StartupServer(options.Api.ToEndPoint(), () => StartingReport(uuid, auth), loggerFactory);
 

@@ -4,7 +4,6 @@
 // refused connection. Stopped just before the serving
 // endpoints take the port.
 using System.Net;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -69,22 +68,20 @@ internal sealed class StartupServer : IAsyncDisposable
     {
         HealthReport report = _report();
         string path = http.Request.Path.Value ?? "/";
-        http.Response.StatusCode = (int)HttpStatusCode.ServiceUnavailable;
         http.Response.Headers.CacheControl = "no-store";
-        http.Response.Headers.RetryAfter = RetryAfterSeconds;
         bool get = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method);
-        if (get && path == "/health")
-        {
-            return http.Response.WriteAsJsonAsync(report, NodeEndpoints.HealthJson.HealthReport, cancellationToken: http.RequestAborted);
-        }
-
         if (get && path == "/metrics")
         {
             // 200 as when serving: Prometheus drops the samples of a failed scrape, and these say why the node is not up.
-            http.Response.StatusCode = (int)HttpStatusCode.OK;
-            http.Response.Headers.Remove("Retry-After");
             http.Response.ContentType = MetricsText.ContentType;
             return http.Response.WriteAsync(MetricsText.Write(report), http.RequestAborted);
+        }
+
+        http.Response.StatusCode = (int)HttpStatusCode.ServiceUnavailable;
+        http.Response.Headers.RetryAfter = RetryAfterSeconds;
+        if (get && path == "/health")
+        {
+            return http.Response.WriteAsJsonAsync(report, NodeEndpoints.HealthJson.HealthReport, cancellationToken: http.RequestAborted);
         }
 
         string why = report.Startup is { } startup
@@ -95,14 +92,6 @@ internal sealed class StartupServer : IAsyncDisposable
             return http.Response.WriteAsJsonAsync(new ErrorResponse(why), InternalJsonContext.Default.ErrorResponse, cancellationToken: http.RequestAborted);
         }
 
-        if (HttpMethods.IsHead(http.Request.Method))
-        {
-            return Task.CompletedTask;
-        }
-
-        byte[] xml = S3Xml.Error(new S3Error("ServiceUnavailable", 503, why), path, Convert.ToHexString(RandomNumberGenerator.GetBytes(8)));
-        http.Response.ContentType = S3Xml.ContentType;
-        http.Response.ContentLength = xml.Length;
-        return http.Response.Body.WriteAsync(xml, http.RequestAborted).AsTask();
+        return S3Endpoints.WriteErrorAsync(http, new S3Error("ServiceUnavailable", 503, why), path, S3Endpoints.StartRequest(http));
     }
 }
