@@ -116,17 +116,28 @@ check "hostname from o3storage.txt" "o3-qemu-test" "$(guest hostname)"
 check "o3storage.txt copied to the node's own copy" "$(tr -d '\r' <"$work/o3storage.txt" | md5sum)" "$(guest sudo cat /etc/o3storage/o3storage.txt | tr -d '\r' | md5sum)"
 check "node settings: --discover with the copy" '"--discover --boot-config /etc/o3storage/o3storage.txt"' "$(guest "sed -n 's/^O3STORAGE_OPTIONS=//p' /etc/default/o3storage")"
 check "discovery over avahi: this board bootstrapped cluster qemu-test" "1" "$(guest "journalctl -b -u o3storage -q -o cat --grep \"this node bootstraps cluster 'qemu-test'\"" | wc -l)"
-# busctl prints the TXT strings as byte values: the printable ones are turned back into text.
-# Under TCG a resolve can time out once (seen in CI: "Call failed: Timeout reached"): three tries.
-advert_state() {
-  guest "busctl --timeout=40 call -- org.freedesktop.Avahi / org.freedesktop.Avahi.Server ResolveService iisssiu -1 0 'o3storage on o3-qemu-test' _o3storage._tcp local 0 0" | tr ' ' '\n' | awk '/^[0-9]+$/ { if ($1 >= 32 && $1 < 127) printf "%c", $1; else printf "\n" }' | grep -o '^state=[a-z]*' | cut -d= -f2 | tr -d '\n'
+# What a peer on the LAN would ask: browse _o3storage._tcp and find this node by the node id in its
+# TXT record, not by an instance name. Waits for the condition (TCG: about a minute at most).
+node_id="$(guest "sed -n 's/^O3STORAGE_IP=//p' /etc/default/o3storage"):8080"
+adverts() { # the resolved IPv4 adverts of this node: "NAME;TXT..." lines
+  guest "avahi-browse --resolve --parsable --terminate --no-db-lookup _o3storage._tcp" 2>/dev/null \
+    | awk -F';' -v node="\"node=$node_id\"" '$1 == "=" && $3 == "IPv4" && index($10, node) { print $4 ";" $10 }' | sort -u
 }
-state=""
-for _ in 1 2 3; do
-  state=$(advert_state)
-  [ -z "$state" ] || break
+advert_states() { grep -o '"state=[a-z]*"' <<<"$1" | sort -u | tr -d '"' | cut -d= -f2 | paste -sd,; }
+advert=""
+for _ in $(seq 1 30); do
+  advert=$(adverts)
+  [ "$(advert_states "$advert")" = member ] && break
+  sleep 2
 done
-check "avahi advertises the node as a member" "member" "$state"
+check "avahi advertises the node ($node_id) as a member" "member" "$(advert_states "$advert")"
+if [ "$(advert_states "$advert")" != member ]; then
+  echo "  what avahi-browse saw: ${advert:-nothing}; the node's and avahi's journal:"
+  guest "journalctl -b -q -o short-monotonic -u avahi-daemon -u o3storage --no-pager | grep -i -E 'avahi|mdns|advert|discover' | tail -n 30" || true
+fi
+# avahi 0.8 can take the echo of its own probe for a rival's when the TXT changes while it probes
+# (avahi/avahi#654); the node must not give its name up for that (issue 14).
+check "advertised under its own name, never renamed" 'o3storage\032on\032o3-qemu-test' "$(cut -d';' -f1 <<<"$advert" | sort -u | paste -sd,)"
 check "data partition on the free space" "/dev/vda3 ext4" "$(guest findmnt -n -o SOURCE,FSTYPE /opt/o3storage/data | tr -s ' ')"
 check "data partition fills the rest of the card" "yes" "$(guest "[ \$(lsblk -bno SIZE /dev/vda3) -gt 2600000000 ] && echo yes")"
 host_key=$(guest cat /etc/ssh/ssh_host_ed25519_key.pub)
@@ -156,8 +167,8 @@ if $interrupted; then
     "$(guest "journalctl -q -o cat -t o3storage-firstboot --grep '^creating the data partition'" | wc -l) $(guest "lsblk -lno TYPE /dev/vda" | grep -c part)"
   check "no errors from our units in the journal" "" "$(guest journalctl -q -p err -u o3storage -u o3storage-firstboot --no-pager)"
   guest sudo systemctl poweroff 2>/dev/null
-  for _ in $(seq 1 120); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 1; done
-  kill -0 "$qemu_pid" 2>/dev/null && fail "guest did not power off within 120 s"
+  for _ in $(seq 1 300); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 1; done
+  kill -0 "$qemu_pid" 2>/dev/null && fail "guest did not power off within 300 s"
   qemu_pid=
   [ "$failures" -eq 0 ] || exit 1
   echo "test-image: an interrupted first boot completes on the next boot"
@@ -205,9 +216,9 @@ else
   wait_health 300 "restart with a board profile" >/dev/null
   check "/health: the profile's LED shows the leader pattern" "qemu-virt-keyboard sysfs:$led leader" \
     "$(curl -s "$api/health" | jq -r '"\(.hardware.board) \(.hardware.led_driver) \(.hardware.led)"')"
-  # Leader: on 900 ms, off 100 ms. Sampled every 50 ms for 3 s, the LED is seen both on and off.
+  # Leader: on 900 ms, off 100 ms. Sampled every 50 ms (slower under TCG) until both are seen, at most 300 samples.
   check "the LED blinks the leader pattern (brightness seen off and on)" "0 1" \
-    "$(guest "for i in \$(seq 60); do cat /sys/class/leds/$led/brightness; sleep 0.05; done" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+    "$(guest "seen=; for i in \$(seq 300); do seen=\"\$seen \$(cat /sys/class/leds/$led/brightness)\"; case \"\$seen\" in *0*) case \"\$seen\" in *1*) break;; esac;; esac; sleep 0.05; done; echo \$seen" | tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' ' | sed 's/ $//')"
   check "no LED errors in the node's log" "0" "$(guest "journalctl -b -u o3storage -q -o cat --grep 'cannot write'" | wc -l)"
   guest "sudo systemctl stop o3storage" || fail "stop with the board profile"
   check "stopping gives the LED back its own trigger ($original_trigger)" "$original_trigger" \
@@ -247,11 +258,19 @@ check "api-keys.txt: an unsigned read is refused" "403" "$(curl -s -o /dev/null 
 check "api-keys.txt: a signed read (aws CLI, read-write key) works" "$want" "$(object_sha)"
 
 echo "second boot:"
+boot_id=$(guest cat /proc/sys/kernel/random/boot_id)
 guest sudo systemctl reboot 2>/dev/null
-sleep 5
+# Until the old system stops answering, /health and SSH would still be the first boot's.
+rebooted=$SECONDS
+until ! curl -fsS -o /dev/null --max-time 2 "$api/health" 2>/dev/null; do
+  [ $((SECONDS - rebooted)) -lt 300 ] || die "the node still served 300 s after systemctl reboot"
+  sleep 1
+done
+down_s=$((SECONDS - rebooted))
 second_boot_s=$(wait_health 600 "second boot") || exit 1
-echo "boot-to-health second-boot ${second_boot_s}+5 s (from the reboot command)"
+echo "boot-to-health second-boot ${second_boot_s}+${down_s} s (from the reboot command)"
 wait_ssh
+check "a new boot (boot id changed)" "yes" "$([ "$(guest cat /proc/sys/kernel/random/boot_id)" != "$boot_id" ] && echo yes)"
 check "two boots in the journal" "2" "$(guest journalctl --list-boots -q | wc -l)"
 check "firstboot skipped on the second boot" "no" "$(guest systemctl show -P ConditionResult o3storage-firstboot)"
 check "firstboot ran exactly once" "1" "$(guest "journalctl -q -o cat -t o3storage-firstboot --grep '^done\$'" | wc -l)"
@@ -262,8 +281,8 @@ errors=$(guest journalctl -q -p err -u o3storage -u o3storage-firstboot --no-pag
 check "no errors from our units in the journal (both boots)" "" "$errors"
 
 guest sudo systemctl poweroff 2>/dev/null
-for _ in $(seq 1 120); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 1; done
-if kill -0 "$qemu_pid" 2>/dev/null; then fail "guest did not power off within 120 s"; else pass "powered off"; qemu_pid=; fi
+for _ in $(seq 1 300); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 1; done
+if kill -0 "$qemu_pid" 2>/dev/null; then fail "guest did not power off within 300 s"; else pass "powered off"; qemu_pid=; fi
 
 if [ "$failures" -gt 0 ]; then
   echo "test-image: $failures check(s) failed"

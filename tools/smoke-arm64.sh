@@ -38,6 +38,11 @@ active=$(jq -r '.cluster.active_nodes' <<<"$body")
 [ "$role" = leader ] && [ "$active" = 1 ] || { echo "$body"; echo "arm64-smoke: expected leader with 1 active node" >&2; exit 1; }
 
 kill -TERM "$pid"
+# Bounded: a node that hangs on SIGTERM fails the smoke test instead of hanging it.
+for _ in $(seq 1 1200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then
+  kill -KILL "$pid"; cat "$log"; echo "arm64-smoke: still running 120 s after SIGTERM" >&2; exit 1
+fi
 rc=0
 wait "$pid" || rc=$?
 [ "$rc" -eq 0 ] || { cat "$log"; echo "arm64-smoke: exit code $rc after SIGTERM" >&2; exit 1; }

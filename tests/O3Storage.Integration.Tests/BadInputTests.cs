@@ -72,8 +72,19 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
     {
         string data = FreshDataPath();
         using NodeProcess node = NodeProcess.Start("waiting", ["--ip", Ip(6), "--peers", Ip(9), "--join-timeout", "60s", "--data", data]);
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        Assert.False(node.HasExited, node.Stderr);
+
+        // Waiting for its peers, and saying so (its SIGTERM handler is in place before the port answers).
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(100))
+        {
+            Assert.False(node.HasExited, node.Stderr);
+            Assert.True(waited.Elapsed < TestCluster.WaitTimeout, "the starting node never answered /health with phase joining");
+            if (await TestCluster.TryHealthAsync($"{Ip(6)}:{TestCluster.ApiPort}") is { Status: HttpStatusCode.ServiceUnavailable } starting
+                && starting.Body.TryGetProperty("startup", out JsonElement startup)
+                && startup.GetProperty("phase").GetString() == "joining")
+            {
+                break;
+            }
+        }
 
         node.Terminate();
 
@@ -250,7 +261,7 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
     /// <summary>The first /health answer of a node started outside a TestCluster.</summary>
     private static async Task<JsonElement> WaitForHealthAsync(NodeProcess node, string ip)
     {
-        for (var deadline = DateTime.UtcNow + TestCluster.WaitTimeout; DateTime.UtcNow < deadline && !node.HasExited; await Task.Delay(100))
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); waited.Elapsed < TestCluster.WaitTimeout && !node.HasExited; await Task.Delay(100))
         {
             if (await TestCluster.TryHealthAsync($"{ip}:{TestCluster.ApiPort}") is { Status: HttpStatusCode.OK } health)
             {

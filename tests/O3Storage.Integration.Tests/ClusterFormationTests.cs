@@ -13,11 +13,11 @@ public sealed class ClusterFormationTests(ITestOutputHelper output)
     {
         using TestCluster cluster = await TestCluster.StartAsync(11, 3, output);
 
+        // Node 1 bootstrapped and leads unless a stall on two busy cores caused an election since.
         string leader = await cluster.WaitForAgreedLeaderAsync([1, 2, 3]);
-        Assert.Equal(cluster.NodeId(1), leader);
         JsonElement health = await cluster.HealthAsync(2);
         JsonElement clusterHealth = health.GetProperty("cluster");
-        Assert.Equal("follower", clusterHealth.GetProperty("role").GetString());
+        Assert.Equal(leader == cluster.NodeId(2) ? "leader" : "follower", clusterHealth.GetProperty("role").GetString());
         Assert.True(clusterHealth.GetProperty("write_enabled").GetBoolean());
         Assert.True(clusterHealth.GetProperty("has_quorum").GetBoolean());
         Assert.Equal(2, clusterHealth.GetProperty("quorum_size").GetInt32());

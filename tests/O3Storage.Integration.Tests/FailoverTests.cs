@@ -43,7 +43,10 @@ public sealed class FailoverTests(ITestOutputHelper output)
             return health.GetProperty("cluster").GetProperty("applied_index").GetInt64() >= appliedWhileDown
                 && health.GetProperty("cluster").GetProperty("members").GetArrayLength() == 4;
         });
-        Assert.Equal(newLeader, await cluster.WaitForAgreedLeaderAsync([1, 2, 3, 4]));
+        // All four agree on a leader (usually still newLeader: a returning node's pre-vote does not
+        // disrupt; but a stall on two busy cores may cause a legitimate election, so that is not asserted).
+        string agreed = await cluster.WaitForAgreedLeaderAsync([1, 2, 3, 4]);
+        output.WriteLine(agreed == newLeader ? $"leader still {newLeader}" : $"leader moved from {newLeader} to {agreed}");
     }
 
     [Fact]
@@ -59,7 +62,8 @@ public sealed class FailoverTests(ITestOutputHelper output)
         cluster.Kill(followers[1]);
         int[] remaining = [leaderNode, followers[2], followers[3]];
         await cluster.WaitForActiveNodesAsync(remaining, 3);
-        Assert.Equal(leader, await cluster.WaitForAgreedLeaderAsync(remaining));
+        string agreed = await cluster.WaitForAgreedLeaderAsync(remaining); // usually still the leader; an election on a stall is legitimate
+        Assert.Contains(cluster.NodeNumberOf(agreed), remaining);
 
         // A third dies: 2 of 5, no quorum; /health turns 503 with has_quorum false on both survivors.
         cluster.Kill(followers[2]);

@@ -95,8 +95,8 @@ public sealed class StartingHealthTests(ITestOutputHelper output)
         Assert.Equal(Guid.Empty, body.GetProperty("node_uuid").GetGuid());
         double since = body.GetProperty("startup").GetProperty("since_seconds").GetDouble();
         Assert.InRange(since, 0, body.GetProperty("uptime_seconds").GetDouble());
-        await Task.Delay(TimeSpan.FromMilliseconds(300));
-        Assert.True((await StartingHealthAsync(cluster, 1, "discovering"))?.GetProperty("startup").GetProperty("since_seconds").GetDouble() > since, "since_seconds counts up while the node waits");
+        await cluster.WaitUntilAsync("since_seconds counts up while the node waits", async () =>
+            (await StartingHealthAsync(cluster, 1, "discovering"))?.GetProperty("startup").GetProperty("since_seconds").GetDouble() > since);
 
         // Its --data is locked while it waits: a second process on it stops at once.
         using NodeProcess second = NodeProcess.Start(

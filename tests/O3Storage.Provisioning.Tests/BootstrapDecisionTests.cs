@@ -109,6 +109,29 @@ public sealed class BootstrapDecisionTests
     }
 
     [Fact]
+    public void ANodeSeenUnderTwoNames_CountsAsItsFurthestAdvert_InAnyOrder()
+    {
+        // Node .1 was renamed after a collision: its old advert (no goodbye was sent) lingers in the
+        // cache beside the new one, and the browser lists them in no particular order.
+        PeerAdvert stale = Advert("10.0.0.1:8080");
+        PeerAdvert voted = Advert("10.0.0.1:8080", vote: "10.0.0.1:8080");
+        PeerAdvert member = Advert("10.0.0.1:8080", PeerState.Member);
+        foreach (PeerAdvert[] view in new[] { new[] { stale, member }, [member, stale], [stale, voted, member], [member, voted, stale] })
+        {
+            Assert.Equal(["10.0.0.1:8080"], Assert.IsType<Decision.Join>(Decide("10.0.0.3:8080", 3, view)).Members);
+        }
+
+        // Before it is a member, its vote counts though an older advert without one is still listed.
+        PeerAdvert staleTwo = Advert("10.0.0.2:8080");
+        PeerAdvert votedTwo = Advert("10.0.0.2:8080", vote: "10.0.0.1:8080");
+        foreach (PeerAdvert[] view in new[] { new[] { staleTwo, votedTwo }, [votedTwo, staleTwo] })
+        {
+            PeerAdvert[] withThird = [.. view, Advert("10.0.0.3:8080", vote: "10.0.0.1:8080")];
+            Assert.IsType<Decision.Bootstrap>(BootstrapDecision.Decide(Advert("10.0.0.1:8080"), Token, false, 3, withThird, vote: "10.0.0.1:8080"));
+        }
+    }
+
+    [Fact]
     public void ASingleNodeCluster_BootstrapsAtOnce()
     {
         Assert.IsType<Decision.Bootstrap>(Decide("10.0.0.1:8080", 1));

@@ -4,11 +4,14 @@
 # namespace (a tmpfs /run), its own system D-Bus and its own avahi-daemon, as a board has.
 # Nothing leaves the bridge: no route to the machine's network exists.
 # Usage: lan.sh up N [HOSTNAME...]  |  lan.sh exec I CMD...  |  lan.sh restart-avahi I  |  lan.sh down
+# O3_LAN=NAME (default o3fb) names the namespaces and the state directory /tmp/NAME, so two users
+# (the first-boot test and the provisioning tests' avahi fixture) never take each other's LAN down.
 # Host i is named by the i-th HOSTNAME (default o3board-i). Give two hosts one name to make avahi's
 # host-name collision happen (the later one is renamed, as on a LAN where two boards share a name).
 set -euo pipefail
-state=/tmp/o3fb
-prefix=o3fb
+prefix=${O3_LAN:-o3fb}
+[[ $prefix =~ ^[a-z0-9]{1,8}$ ]] || { echo "lan.sh: O3_LAN must be 1-8 lowercase letters or digits" >&2; exit 2; }
+state=/tmp/$prefix
 
 holder_pid() { cat "$state/h$1.pid"; }
 
@@ -53,7 +56,7 @@ CONF
         hostname '$name'
         dbus-daemon --system --fork --nopidfile
         avahi-daemon --daemonize --no-drop-root --no-chroot -f '$conf'
-        exec sleep infinity" &
+        exec sleep infinity" </dev/null >"$state/h$i.log" 2>&1 &
       echo $! >"$state/h$i.pid"
     done
     # Wait until every avahi answers on its bus and has settled its host name (state 2: RUNNING).

@@ -53,11 +53,14 @@ public static class BootstrapDecision
             return new Decision.Resume();
         }
 
-        // One advert per node (the latest wins upstream); other clusters on the same LAN are invisible here.
+        // Other clusters on the same LAN are invisible here. A node can show more than one advert: one
+        // avahi withdrew as a collision lingers in peers' caches under its old name (without a goodbye,
+        // up to its TTL), so the advert's name says nothing. A node's state only moves forward
+        // (discovering, then voted, since votes are final, then member), so the furthest one is current.
         List<PeerAdvert> peers = visible
             .Where(p => p.ClusterName == self.ClusterName && p.NodeId != self.NodeId && JoinToken.Verifies(token, p))
             .GroupBy(p => p.NodeId, StringComparer.Ordinal)
-            .Select(g => g.Last())
+            .Select(g => g.MaxBy(Progress)!)
             .ToList();
 
         List<string> members = peers.Where(p => p.State == PeerState.Member).Select(p => p.NodeId).Order(NodeIdOrder.Instance).ToList();
@@ -91,4 +94,7 @@ public static class BootstrapDecision
             ? new Decision.Bootstrap()
             : new Decision.Wait($"{votes} of {expectedNodes} expected nodes agree that this node bootstraps", vote);
     }
+
+    /// <summary>How far along provisioning an advert shows its node: 0 discovering, 1 voted, 2 member.</summary>
+    private static int Progress(PeerAdvert advert) => advert.State == PeerState.Member ? 2 : advert.BootstrapVote is null ? 0 : 1;
 }

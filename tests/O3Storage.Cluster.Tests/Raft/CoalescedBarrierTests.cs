@@ -42,7 +42,8 @@ public sealed class CoalescedBarrierTests
 
     private static async Task WaitForAsync(Func<bool> condition)
     {
-        for (int i = 0; i < 500 && !condition(); i++)
+        // Bounded generously: the thread pool is shared with test classes running in parallel.
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); !condition() && waited.Elapsed < TimeSpan.FromSeconds(30);)
         {
             await Task.Delay(5);
         }

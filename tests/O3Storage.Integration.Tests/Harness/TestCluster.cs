@@ -12,7 +12,7 @@ namespace O3Storage.Integration.Tests.Harness;
 internal sealed class TestCluster : IDisposable
 {
     public const int ApiPort = 8080;
-    public static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(90); // an upper bound only: five nodes on two busy cores can take a while
 
     private static readonly HttpClient s_http = new(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(1) })
     {

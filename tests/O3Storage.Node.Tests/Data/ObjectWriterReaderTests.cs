@@ -153,9 +153,10 @@ public sealed class ObjectWriterReaderTests
 
     private static async Task WaitForAsync(Func<bool> condition)
     {
-        for (int i = 0; i < 200 && !condition(); i++)
+        // Bounded generously: the thread pool is shared with test classes running in parallel.
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); !condition() && waited.Elapsed < TimeSpan.FromSeconds(30);)
         {
-            await Task.Delay(10);
+            await Task.Delay(5);
         }
 
         Assert.True(condition());

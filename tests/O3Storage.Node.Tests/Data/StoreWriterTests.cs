@@ -6,15 +6,17 @@ namespace O3Storage.Node.Tests.Data;
 
 public sealed class StoreWriterTests
 {
-    /// <summary>A device whose every write takes a while, as a durable write does: puts queue up behind it.</summary>
-    private sealed class SlowDevice(long bytes) : MemoryBlockDevice(bytes)
+    /// <summary>A device that is busy (its writes wait at a gate) until the test says: puts queue up behind it.</summary>
+    private sealed class BusyDevice(long bytes) : MemoryBlockDevice(bytes)
     {
         public int Writes;
+
+        public ManualResetEventSlim Gate { get; } = new(initialState: true);
 
         public override void Write(long offsetBytes, ReadOnlySpan<byte> source)
         {
             Interlocked.Increment(ref Writes);
-            Thread.Sleep(5);
+            Assert.True(Gate.Wait(TimeSpan.FromSeconds(30)), "the test never opened the device's gate");
             base.Write(offsetBytes, source);
         }
     }
@@ -22,11 +24,12 @@ public sealed class StoreWriterTests
     [Fact]
     public async Task SmallPutsQueuedBehindABusyDevice_GoInBatches_InQueueOrder()
     {
-        var device = new SlowDevice(64L << 20);
+        var device = new BusyDevice(64L << 20);
         var options = new BlobStoreOptions { SegmentSizeBytes = 8 << 20, DataStartBytes = 1 << 20 };
         using BlobStore store = BlobStore.Format(device, Guid.NewGuid(), Guid.NewGuid(), options);
         using var writer = new StoreWriter(store);
         int before = device.Writes;
+        device.Gate.Reset(); // the writer thread's first write waits here while everything else queues
 
         var puts = new List<Task<BlobInfo>>();
         for (int i = 1; i <= 100; i++)
@@ -36,6 +39,7 @@ public sealed class StoreWriterTests
 
         Task<bool> deleted = writer.DeleteAsync(new BlobId(50)); // queued after the put of 50: must see it
         Task<BlobInfo> again = writer.PutAsync(new BlobId(50), new byte[7]);
+        device.Gate.Set();
         await Task.WhenAll(puts);
 
         Assert.True(await deleted);

@@ -90,13 +90,28 @@ public sealed class SystemdNotifierTests : IDisposable
     {
         using SystemdNotifier notifier = Notifier(watchdogUsec: "40000"); // a keep-alive every 20 ms
         bool alive = true;
+        var askedWhenDead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stop = new CancellationTokenSource();
-        Task loop = notifier.RunWatchdogAsync(() => alive, TimeProvider.System, stop.Token);
+        Task loop = notifier.RunWatchdogAsync(
+            () =>
+            {
+                bool now = Volatile.Read(ref alive);
+                if (!now)
+                {
+                    askedWhenDead.TrySetResult();
+                }
+
+                return now;
+            },
+            TimeProvider.System,
+            stop.Token);
         Assert.Equal("WATCHDOG=1", Receive());
         Assert.Equal("WATCHDOG=1", Receive());
 
-        alive = false;
-        await Task.Delay(100); // a keep-alive already in flight may still arrive: drain it
+        Volatile.Write(ref alive, false);
+
+        // Once the loop has asked and heard "dead", every keep-alive it sent before is in the socket: drain those.
+        await askedWhenDead.Task.WaitAsync(TimeSpan.FromSeconds(5));
         _systemd.ReceiveTimeout = 10;
         try
         {

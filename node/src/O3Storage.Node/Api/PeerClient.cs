@@ -232,7 +232,13 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
                 }
                 catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
                 {
-                    lastErrors[peer] = Describe(e);
+                    // A ping the deadline cut short says less than the answer an earlier round got
+                    // ("Connection refused"): the user is told the more telling one.
+                    if (!(e is OperationCanceledException && deadline.IsCancellationRequested && lastErrors.ContainsKey(peer)))
+                    {
+                        lastErrors[peer] = Describe(e);
+                    }
+
                     if (deadline.IsCancellationRequested)
                     {
                         break;

@@ -27,6 +27,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 {
     private static readonly TimeSpan s_handoverTimeout = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan s_bootstrapTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_readyLeaderWait = TimeSpan.FromSeconds(10);
 
     public async Task<int> RunAsync()
     {
@@ -254,6 +255,11 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             throw;
         }
 
+        if (member)
+        {
+            await WaitForLeaderAsync(raft, systemd, shutdown.Token).ConfigureAwait(false);
+        }
+
         NodeLog.Serving(logger, options.NodeId, uptime.ElapsedMilliseconds, raft.Role.ToWireName());
         systemd.Ready($"serving on http://{options.NodeId} as a cluster member");
         Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
@@ -467,6 +473,26 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         ApiKeys keys = ApiKeys.TryLoad(options.ApiKeysPath, out string? error) ?? throw new StartupException(error!);
         NodeLog.AuthenticationOn(logger, keys.Keys.Count, options.ApiKeysPath);
         return keys;
+    }
+
+    /// <summary>
+    /// A restarted member tells systemd it is ready once its cluster has a leader (a lone node elects
+    /// itself within an election timeout), so `systemctl start` returns when reads and writes work, as
+    /// the guide's rolling update expects. Without a quorum it gives up waiting after
+    /// <see cref="s_readyLeaderWait"/> and serves degraded; /health says why.
+    /// </summary>
+    private static async Task WaitForLeaderAsync(RaftNode raft, SystemdNotifier systemd, CancellationToken token)
+    {
+        systemd.Status("serving; waiting for the cluster to have a leader");
+        try
+        {
+            await raft.WaitForLeaderAsync(s_readyLeaderWait, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // No quorum yet: serve what can be served; the peers may come back later. (Stopping
+            // already: the serving path below sees the cancellation and shuts down as usual.)
+        }
     }
 
     private async Task BootstrapAsync(NodeContext node, ILogger logger, CancellationToken token)

@@ -1,7 +1,12 @@
 // Owns: one service registration in avahi (an EntryGroup) and keeping it registered: first
-// registration, TXT updates in place, a name collision (pick avahi's alternative name and register
-// again, as avahi's client-publish-service example does), and the daemon's own host-name collision
-// or restart (reset, then register again once the server is RUNNING).
+// registration, TXT updates in place, a name collision (AdvertName decides whether it is a rival's
+// name or avahi's own echo; a rival's is left for avahi's alternative name, as avahi's
+// client-publish-service example does), and the daemon's own host-name collision or restart (reset,
+// then register again once the server is RUNNING).
+// A TXT change waits until avahi has finished probing the registration: a probe avahi queued with
+// the old TXT and sent after the change comes back through the multicast loop as a "conflicting
+// probe", and avahi withdraws the service (avahi/avahi#654; seen as a board that renamed itself to
+// "o3storage on host #2" with no rival on the LAN).
 // Assumes: calls are serialized by the caller or by _gate; signals arrive on the connection's thread
 // and only mark work to do, which the next PublishAsync (the discovery loop calls it every second)
 // carries out.
@@ -11,13 +16,22 @@ namespace O3Storage.Provisioning.Avahi;
 
 internal sealed class AvahiPublisher : IDisposable
 {
+    // AvahiEntryGroupState.
+    private const int GroupUncommitted = 0;
+    private const int GroupRegistering = 1;
+    private const int GroupEstablished = 2;
     private const int GroupCollision = 3;
     private const int GroupFailure = 4;
+
+    /// <summary>How long a TXT change waits for avahi to finish probing (about a second; longer on a slow board) before it is left for the next call.</summary>
+    private static readonly TimeSpan s_probingWait = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan s_probingPoll = TimeSpan.FromMilliseconds(100);
 
     private readonly AvahiBus _bus;
     private readonly string _type;
     private readonly ushort _port;
     private readonly Action<string> _log;
+    private readonly AdvertName _name;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ObjectPath? _group;
     private IDisposable? _groupWatch;
@@ -25,6 +39,7 @@ internal sealed class AvahiPublisher : IDisposable
     private IReadOnlyList<string>? _publishedTxt;
     private volatile bool _mustRegister = true;
     private volatile bool _collided;
+    private volatile bool _established;
 
     public AvahiPublisher(AvahiBus bus, string type, string name, ushort port, Action<string> log)
     {
@@ -32,11 +47,11 @@ internal sealed class AvahiPublisher : IDisposable
         _type = type;
         _port = port;
         _log = log;
-        Name = name;
+        _name = new AdvertName(name);
     }
 
-    /// <summary>The instance name in use (it changes after a collision: "name #2").</summary>
-    public string Name { get; private set; }
+    /// <summary>The instance name in use (it changes when a rival holds it: "name #2").</summary>
+    public string Name => _name.Current;
 
     public async Task PublishAsync(IReadOnlyList<string> txt, CancellationToken token)
     {
@@ -89,22 +104,50 @@ internal sealed class AvahiPublisher : IDisposable
                             _log($"avahi could not register '{Name}': {change.Error}; retrying");
                             _mustRegister = true;
                         }
+                        else if (change.State == GroupEstablished)
+                        {
+                            _established = true;
+                        }
                     }).ConfigureAwait(false);
                 _group = group;
             }
 
-            if (_collided)
+            int state = _mustRegister ? GroupUncommitted : await _bus.GroupStateAsync(_group.Value).ConfigureAwait(false);
+            switch (state)
             {
-                string alternative = await _bus.GetAlternativeServiceNameAsync(Name).ConfigureAwait(false);
-                _log($"mDNS name '{Name}' is taken on this network; advertising as '{alternative}'");
-                Name = alternative;
-                _collided = false;
+                case GroupCollision:
+                    _collided = true; // the signal may still be on its way
+                    break;
+                case GroupFailure:
+                case GroupUncommitted:
+                    // A group avahi failed, or one a reset left empty (the call after it threw): start over.
+                    _mustRegister = true;
+                    break;
+                case GroupEstablished:
+                    _established = true;
+                    break;
             }
 
-            // A group avahi forgot (it restarted, or freed it) answers with an error here: then start over.
-            if (!_mustRegister && await _bus.GroupStateAsync(_group.Value).ConfigureAwait(false) is GroupFailure)
+            if (_established)
             {
+                _established = false;
+                _name.Established();
+            }
+
+            if (_collided)
+            {
+                _collided = false;
                 _mustRegister = true;
+                if (_name.Collided())
+                {
+                    string alternative = await _bus.GetAlternativeServiceNameAsync(Name).ConfigureAwait(false);
+                    _log($"mDNS name '{Name}' is taken on this network; advertising as '{alternative}'");
+                    _name.Rename(alternative);
+                }
+                else
+                {
+                    _log($"avahi withdrew the advert '{Name}' as a name collision; registering it again under the same name (a second collision in a row means another host holds it)");
+                }
             }
 
             if (_mustRegister)
@@ -117,13 +160,19 @@ internal sealed class AvahiPublisher : IDisposable
             }
             else if (_publishedTxt is null || !_publishedTxt.SequenceEqual(txt, StringComparer.Ordinal))
             {
+                if (state == GroupRegistering && !await WaitUntilProbedAsync(_group.Value, token).ConfigureAwait(false))
+                {
+                    return; // Still probing (or it collided): the next call changes the TXT, or registers again.
+                }
+
                 await _bus.UpdateServiceTxtAsync(_group.Value, Name, _type, txt).ConfigureAwait(false);
                 _publishedTxt = txt;
             }
         }
         catch (AvahiException e) when (e.ErrorName == "org.freedesktop.Avahi.CollisionError")
         {
-            // AddService itself can refuse a name another local service holds.
+            // AddService itself refuses a name another local service holds (or a group of ours the
+            // daemon has not freed yet): the next call counts it as a collision.
             _collided = true;
             _mustRegister = true;
         }
@@ -140,6 +189,28 @@ internal sealed class AvahiPublisher : IDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>Waits (bounded) for avahi to finish probing the group; false if it is still probing or it collided.</summary>
+    private async Task<bool> WaitUntilProbedAsync(ObjectPath group, CancellationToken token)
+    {
+        long deadline = Environment.TickCount64 + (long)s_probingWait.TotalMilliseconds;
+        while (Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(s_probingPoll, token).ConfigureAwait(false);
+            switch (await _bus.GroupStateAsync(group).ConfigureAwait(false))
+            {
+                case GroupEstablished:
+                    _name.Established();
+                    return true;
+                case GroupRegistering:
+                    continue;
+                default:
+                    return false; // A collision or a failure: the next call sees it and registers again.
+            }
+        }
+
+        return false;
     }
 
     public void Dispose()
