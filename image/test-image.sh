@@ -270,7 +270,8 @@ down_s=$((SECONDS - rebooted))
 second_boot_s=$(wait_health 600 "second boot") || exit 1
 echo "boot-to-health second-boot ${second_boot_s}+${down_s} s (from the reboot command)"
 wait_ssh
-check "a new boot (boot id changed)" "yes" "$([ "$(guest cat /proc/sys/kernel/random/boot_id)" != "$boot_id" ] && echo yes)"
+new_boot_id=$(guest cat /proc/sys/kernel/random/boot_id)
+check "a new boot (boot id changed)" "yes" "$([ -n "$boot_id" ] && [ -n "$new_boot_id" ] && [ "$new_boot_id" != "$boot_id" ] && echo yes)"
 check "two boots in the journal" "2" "$(guest journalctl --list-boots -q | wc -l)"
 check "firstboot skipped on the second boot" "no" "$(guest systemctl show -P ConditionResult o3storage-firstboot)"
 check "firstboot ran exactly once" "1" "$(guest "journalctl -q -o cat -t o3storage-firstboot --grep '^done\$'" | wc -l)"

@@ -50,7 +50,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Cluster_FiveNodes_KeepsLeaderWithTwoKilled_LosesItWithThreeKilled()
+    public async Task Cluster_FiveNodes_KeepsALeaderWithTwoKilled_LosesItWithThreeKilled()
     {
         using TestCluster cluster = await TestCluster.StartAsync(22, 5, output);
         string leader = await cluster.WaitForAgreedLeaderAsync([1, 2, 3, 4, 5]);

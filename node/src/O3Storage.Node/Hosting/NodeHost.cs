@@ -260,8 +260,13 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             await WaitForLeaderAsync(raft, systemd, shutdown.Token).ConfigureAwait(false);
         }
 
-        NodeLog.Serving(logger, options.NodeId, uptime.ElapsedMilliseconds, raft.Role.ToWireName());
-        systemd.Ready($"serving on http://{options.NodeId} as a cluster member");
+        if (!shutdown.IsCancellationRequested)
+        {
+            // (Stopped while it waited: the loops below end at once and the stop path runs, without a READY=1 after STOPPING.)
+            NodeLog.Serving(logger, options.NodeId, uptime.ElapsedMilliseconds, raft.Role.ToWireName());
+            systemd.Ready($"serving on http://{options.NodeId} as a cluster member");
+        }
+
         Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
         // A hot board slows its background work (ThermalThrottle): clients keep what cooling is left.
         Func<double> workFactor = () => _hardware.Snapshot().BackgroundWorkFactor;
@@ -491,7 +496,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             // No quorum yet: serve what can be served; the peers may come back later. (Stopping
-            // already: the serving path below sees the cancellation and shuts down as usual.)
+            // already: the caller sees the cancellation and shuts down as usual.)
         }
     }
 

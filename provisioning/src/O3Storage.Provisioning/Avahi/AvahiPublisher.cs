@@ -37,9 +37,11 @@ internal sealed class AvahiPublisher : IDisposable
     private IDisposable? _groupWatch;
     private IDisposable? _serverWatch;
     private IReadOnlyList<string>? _publishedTxt;
-    private volatile bool _mustRegister = true;
-    private volatile bool _collided;
-    private volatile bool _established;
+    // Marked by avahi's signals (on the connection's thread), taken by PublishAsync with
+    // Interlocked.Exchange: a signal that arrives while a call runs is kept for the next call.
+    private int _mustRegister = 1;
+    private int _collided;
+    private int _established;
 
     public AvahiPublisher(AvahiBus bus, string type, string name, ushort port, Action<string> log)
     {
@@ -56,6 +58,7 @@ internal sealed class AvahiPublisher : IDisposable
     public async Task PublishAsync(IReadOnlyList<string> txt, CancellationToken token)
     {
         await _gate.WaitAsync(token).ConfigureAwait(false);
+        bool mustRegister = false;
         try
         {
             _serverWatch ??= await _bus.WatchAsync(
@@ -66,13 +69,13 @@ internal sealed class AvahiPublisher : IDisposable
                     if (n.HasValue && n.Value != AvahiBus.ServerRunning)
                     {
                         // The host name collided or the daemon is re-registering: our records are gone.
-                        _mustRegister = true;
+                        Volatile.Write(ref _mustRegister, 1);
                     }
                 }).ConfigureAwait(false);
 
             if (await _bus.GetStateAsync().ConfigureAwait(false) != AvahiBus.ServerRunning)
             {
-                _mustRegister = true;
+                Volatile.Write(ref _mustRegister, 1);
                 return; // The next call registers, once avahi has settled its host name.
             }
 
@@ -96,48 +99,48 @@ internal sealed class AvahiPublisher : IDisposable
                         (int State, string Error) change = n.Value;
                         if (change.State == GroupCollision)
                         {
-                            _collided = true;
-                            _mustRegister = true;
+                            Volatile.Write(ref _collided, 1);
                         }
                         else if (change.State == GroupFailure)
                         {
                             _log($"avahi could not register '{Name}': {change.Error}; retrying");
-                            _mustRegister = true;
+                            Volatile.Write(ref _mustRegister, 1);
                         }
                         else if (change.State == GroupEstablished)
                         {
-                            _established = true;
+                            Volatile.Write(ref _established, 1);
                         }
                     }).ConfigureAwait(false);
                 _group = group;
             }
 
-            int state = _mustRegister ? GroupUncommitted : await _bus.GroupStateAsync(_group.Value).ConfigureAwait(false);
+            mustRegister = Interlocked.Exchange(ref _mustRegister, 0) == 1;
+            bool collided = Interlocked.Exchange(ref _collided, 0) == 1;
+            bool established = Interlocked.Exchange(ref _established, 0) == 1;
+            int state = mustRegister ? GroupUncommitted : await _bus.GroupStateAsync(_group.Value).ConfigureAwait(false);
             switch (state)
             {
                 case GroupCollision:
-                    _collided = true; // the signal may still be on its way
+                    collided = true; // the signal may still be on its way
                     break;
                 case GroupFailure:
                 case GroupUncommitted:
                     // A group avahi failed, or one a reset left empty (the call after it threw): start over.
-                    _mustRegister = true;
+                    mustRegister = true;
                     break;
                 case GroupEstablished:
-                    _established = true;
+                    established = true;
                     break;
             }
 
-            if (_established)
+            if (established)
             {
-                _established = false;
                 _name.Established();
             }
 
-            if (_collided)
+            if (collided)
             {
-                _collided = false;
-                _mustRegister = true;
+                mustRegister = true;
                 if (_name.Collided())
                 {
                     string alternative = await _bus.GetAlternativeServiceNameAsync(Name).ConfigureAwait(false);
@@ -146,16 +149,16 @@ internal sealed class AvahiPublisher : IDisposable
                 }
                 else
                 {
-                    _log($"avahi withdrew the advert '{Name}' as a name collision; registering it again under the same name (a second collision in a row means another host holds it)");
+                    _log($"mDNS name '{Name}' collided; registering it again under the same name (avahi can take its own echo for a rival's record; a second collision in a row means another service holds the name)");
                 }
             }
 
-            if (_mustRegister)
+            if (mustRegister)
             {
-                _mustRegister = false;
                 await _bus.GroupCallAsync(_group.Value, "Reset").ConfigureAwait(false);
                 await _bus.AddServiceAsync(_group.Value, Name, _type, _port, txt).ConfigureAwait(false);
                 await _bus.GroupCallAsync(_group.Value, "Commit").ConfigureAwait(false);
+                mustRegister = false;
                 _publishedTxt = txt;
             }
             else if (_publishedTxt is null || !_publishedTxt.SequenceEqual(txt, StringComparer.Ordinal))
@@ -173,8 +176,7 @@ internal sealed class AvahiPublisher : IDisposable
         {
             // AddService itself refuses a name another local service holds (or a group of ours the
             // daemon has not freed yet): the next call counts it as a collision.
-            _collided = true;
-            _mustRegister = true;
+            Volatile.Write(ref _collided, 1);
         }
         catch (AvahiException)
         {
@@ -182,11 +184,17 @@ internal sealed class AvahiPublisher : IDisposable
             _groupWatch?.Dispose();
             _groupWatch = null;
             _group = null;
-            _mustRegister = true;
+            Volatile.Write(ref _mustRegister, 1);
             throw;
         }
         finally
         {
+            if (mustRegister)
+            {
+                // Taken but not done (an error, or the node stopping): the next call registers.
+                Volatile.Write(ref _mustRegister, 1);
+            }
+
             _gate.Release();
         }
     }
