@@ -1,8 +1,8 @@
 // Owns: applying committed Raft entries to the MetadataState, and its snapshots on disk.
 // Assumes: DotNext's WAL calls ApplyAsync in log order and never concurrently with itself.
-// Faults: a record this node cannot decode stops the apply loop with MetadataFormatException and
-// completes Faulted, on which the host logs, steps down and exits 70, instead of skipping the record
-// and diverging from the other members.
+// Faults: a record this node cannot decode (MetadataFormatException), or an apply that throws
+// anything at all (a bug), stops the apply loop and completes Faulted, on which the host logs, steps
+// down and exits 70, instead of skipping the record and diverging from the other members.
 using System.Buffers;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
@@ -10,14 +10,27 @@ using O3Storage.Cluster.Metadata;
 
 namespace O3Storage.Cluster.Raft;
 
-public sealed class MetadataStateMachine(DirectoryInfo snapshotDirectory) : SimpleStateMachine(snapshotDirectory)
+public sealed class MetadataStateMachine : SimpleStateMachine
 {
     /// <summary>Entries between snapshots: small enough that a restart replays little, large enough to not churn.</summary>
     public const int SnapshotIntervalEntries = 4096;
 
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Func<MetadataState, MetadataCommand, long, MetadataState> _apply;
     private volatile MetadataState _state = MetadataState.Empty;
     private int _entriesSinceSnapshot;
+
+    public MetadataStateMachine(DirectoryInfo snapshotDirectory)
+        : this(snapshotDirectory, static (state, command, index) => state.Apply(command, index))
+    {
+    }
+
+    /// <param name="apply">The state transition; tests put a failing one here to see the fault path.</param>
+    internal MetadataStateMachine(DirectoryInfo snapshotDirectory, Func<MetadataState, MetadataCommand, long, MetadataState> apply)
+        : base(snapshotDirectory)
+    {
+        _apply = apply;
+    }
 
     public MetadataState State => _state;
 
@@ -33,20 +46,25 @@ public sealed class MetadataStateMachine(DirectoryInfo snapshotDirectory) : Simp
         }
         else
         {
-            try
-            {
-                MetadataCommand command = MetadataCodec.Decode(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray());
-                _state = state.Apply(command, entry.Index);
-            }
-            catch (Exception e) when (e is MetadataFormatException or InvalidOperationException)
-            {
-                _faulted.TrySetException(e);
-                throw;
-            }
-
+            ApplyRecord(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), entry.Index);
         }
 
         return ValueTask.FromResult(++_entriesSinceSnapshot >= SnapshotIntervalEntries);
+    }
+
+    /// <summary>Decodes and applies one committed record; any exception faults the state machine and is rethrown.</summary>
+    internal void ApplyRecord(ReadOnlySpan<byte> record, long index)
+    {
+        try
+        {
+            _state = _apply(_state, MetadataCodec.Decode(record), index);
+        }
+        catch (Exception e)
+        {
+            // Whatever it was, this node cannot follow the log any further: stop, never skip.
+            _faulted.TrySetException(e);
+            throw;
+        }
     }
 
     protected override async ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token)
