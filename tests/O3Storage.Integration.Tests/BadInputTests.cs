@@ -74,17 +74,13 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
         using NodeProcess node = NodeProcess.Start("waiting", ["--ip", Ip(6), "--peers", Ip(9), "--join-timeout", "60s", "--data", data]);
 
         // Waiting for its peers, and saying so (its SIGTERM handler is in place before the port answers).
-        for (var waited = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(100))
+        await TestCluster.PollAsync("the starting node answers /health with phase joining", async () =>
         {
             Assert.False(node.HasExited, node.Stderr);
-            Assert.True(waited.Elapsed < TestCluster.WaitTimeout, "the starting node never answered /health with phase joining");
-            if (await TestCluster.TryHealthAsync($"{Ip(6)}:{TestCluster.ApiPort}") is { Status: HttpStatusCode.ServiceUnavailable } starting
+            return await TestCluster.TryHealthAsync($"{Ip(6)}:{TestCluster.ApiPort}") is { Status: HttpStatusCode.ServiceUnavailable } starting
                 && starting.Body.TryGetProperty("startup", out JsonElement startup)
-                && startup.GetProperty("phase").GetString() == "joining")
-            {
-                break;
-            }
-        }
+                && startup.GetProperty("phase").GetString() == "joining";
+        });
 
         node.Terminate();
 

@@ -119,6 +119,13 @@ internal sealed class TestCluster : IDisposable
     /// <summary>Polls until <paramref name="condition"/> holds; a bounded wait, not a timing assertion.</summary>
     public async Task WaitUntilAsync(string what, Func<Task<bool>> condition, TimeSpan? timeout = null)
     {
+        TimeSpan waited = await PollAsync(what, condition, timeout);
+        _output.WriteLine($"{waited.TotalMilliseconds,6:0} ms: {what}");
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds, for a test without a cluster; returns how long it took.</summary>
+    public static async Task<TimeSpan> PollAsync(string what, Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
         var stopwatch = Stopwatch.StartNew();
         TimeSpan limit = timeout ?? WaitTimeout;
         while (!await condition())
@@ -131,7 +138,7 @@ internal sealed class TestCluster : IDisposable
             await Task.Delay(50);
         }
 
-        _output.WriteLine($"{stopwatch.ElapsedMilliseconds,6} ms: {what}");
+        return stopwatch.Elapsed;
     }
 
     public Task WaitForActiveNodesAsync(IEnumerable<int> nodes, int expected) =>

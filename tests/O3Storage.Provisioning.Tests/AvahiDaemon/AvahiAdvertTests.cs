@@ -42,21 +42,14 @@ public sealed class AvahiAdvertTests(PrivateAvahiLan lan) : IClassFixture<Privat
         // Then a member, re-asserted as the node does, until the peer sees it (or the bound).
         PeerAdvert member = JoinToken.Sign(Token, discovering with { State = PeerState.Member });
         IReadOnlyList<(string Name, IReadOnlyList<string> Txt)> seen = [];
-        DateTime deadline = DateTime.UtcNow + s_settle;
-        do
+        bool sawMember = await EventuallyAsync(async () =>
         {
             await discovery.AdvertiseAsync(member, timeout.Token);
             seen = [.. lan.Browse(2).Where(s => s.Txt.Contains($"node={NodeId}"))];
-            if (seen.Any(s => s.Txt.Contains("state=member")))
-            {
-                break;
-            }
+            return seen.Any(s => s.Txt.Contains("state=member"));
+        });
 
-            await Task.Delay(500, timeout.Token);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        Assert.True(seen.Any(s => s.Txt.Contains("state=member")), $"the peer never saw the member advert; it saw: {Describe(seen)}; warnings: {string.Join(" | ", warnings)}");
+        Assert.True(sawMember, $"the peer never saw the member advert; it saw: {Describe(seen)}; warnings: {string.Join(" | ", warnings)}");
         Assert.Equal(name, discovery.InstanceName);
         Assert.Equal([name], seen.Select(s => s.Name).Distinct());
         // avahi may still take its echo for a rival now and then (its own records can return to
@@ -73,7 +66,7 @@ public sealed class AvahiAdvertTests(PrivateAvahiLan lan) : IClassFixture<Privat
         using System.Diagnostics.Process rival = lan.Start(2, "avahi-publish", "-s", "o3storage on o3avahi-1", AdvertTxt.ServiceType, "9", "txtvers=1", "cluster=decoy");
         try
         {
-            await WaitForAsync(() => lan.Browse(1).Any(s => s.Name == "o3storage on o3avahi-1"), "host 1 sees the rival's service");
+            Assert.True(await EventuallyAsync(() => Task.FromResult(lan.Browse(1).Any(s => s.Name == "o3storage on o3avahi-1"))), "host 1 sees the rival's service");
             var warnings = new ConcurrentQueue<string>();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
             using AvahiPeerDiscovery discovery = await AvahiPeerDiscovery.StartAsync(lan.BusAddress(1), 8080, "test", warnings.Enqueue, timeout.Token);
@@ -81,14 +74,13 @@ public sealed class AvahiAdvertTests(PrivateAvahiLan lan) : IClassFixture<Privat
             const string nodeId = "198.18.0.1:8081";
             PeerAdvert member = JoinToken.Sign(Token, new PeerAdvert(nodeId, "home", PeerState.Member, null));
             IReadOnlyList<(string Name, IReadOnlyList<string> Txt)> seen = [];
-            await WaitForAsync(
-                async () =>
-                {
-                    await discovery.AdvertiseAsync(member, timeout.Token);
-                    seen = [.. lan.Browse(2).Where(s => s.Txt.Contains($"node={nodeId}") && s.Txt.Contains("state=member"))];
-                    return seen.Count > 0;
-                },
-                "the peer finds the node by the node id in its TXT");
+            bool found = await EventuallyAsync(async () =>
+            {
+                await discovery.AdvertiseAsync(member, timeout.Token);
+                seen = [.. lan.Browse(2).Where(s => s.Txt.Contains($"node={nodeId}") && s.Txt.Contains("state=member"))];
+                return seen.Count > 0;
+            });
+            Assert.True(found, $"the peer finds the node by the node id in its TXT; warnings: {string.Join(" | ", warnings)}");
 
             Assert.Equal("o3storage on o3avahi-1 #2", discovery.InstanceName);
             Assert.Equal(["o3storage on o3avahi-1 #2"], seen.Select(s => s.Name).Distinct());
@@ -102,16 +94,21 @@ public sealed class AvahiAdvertTests(PrivateAvahiLan lan) : IClassFixture<Privat
         }
     }
 
-    private static Task WaitForAsync(Func<bool> condition, string what) => WaitForAsync(() => Task.FromResult(condition()), what);
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    /// <summary>Polls <paramref name="condition"/> every half second until it holds (true) or <see cref="s_settle"/> passes (false).</summary>
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
     {
-        DateTime deadline = DateTime.UtcNow + s_settle;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"not within {s_settle.TotalSeconds:0} s: {what}");
+            if (waited.Elapsed > s_settle)
+            {
+                return false;
+            }
+
             await Task.Delay(500);
         }
+
+        return true;
     }
 
     private static string Describe(IEnumerable<(string Name, IReadOnlyList<string> Txt)> seen) =>

@@ -28,17 +28,8 @@ public sealed class PrivateAvahiLan : IDisposable
     public string Exec(int host, params string[] command) => Run(["exec", host.ToString(System.Globalization.CultureInfo.InvariantCulture), .. command]);
 
     /// <summary>Starts a long-running command inside host <paramref name="host"/> (the caller kills it).</summary>
-    public Process Start(int host, params string[] command)
-    {
-        var start = new ProcessStartInfo(_script) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["O3_LAN"] = LanName;
-        foreach (string argument in (string[])["exec", host.ToString(System.Globalization.CultureInfo.InvariantCulture), .. command])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return Process.Start(start) ?? throw new InvalidOperationException($"cannot start {_script}");
-    }
+    public Process Start(int host, params string[] command) =>
+        Process.Start(StartInfo(["exec", host.ToString(System.Globalization.CultureInfo.InvariantCulture), .. command])) ?? throw new InvalidOperationException($"cannot start {_script}");
 
     /// <summary>
     /// What a peer on host <paramref name="host"/> sees of <c>_o3storage._tcp</c>: every resolved
@@ -95,14 +86,7 @@ public sealed class PrivateAvahiLan : IDisposable
             throw new InvalidOperationException("the avahi tests need root (network namespaces); run them as make test does");
         }
 
-        var start = new ProcessStartInfo(_script) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["O3_LAN"] = LanName;
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {_script}");
+        using Process process = Process.Start(StartInfo(arguments)) ?? throw new InvalidOperationException($"cannot start {_script}");
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
@@ -117,5 +101,18 @@ public sealed class PrivateAvahiLan : IDisposable
         }
 
         return output.Result;
+    }
+
+    /// <summary>lan.sh with <paramref name="arguments"/>, on this fixture's own LAN.</summary>
+    private ProcessStartInfo StartInfo(IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(_script) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["O3_LAN"] = LanName;
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
     }
 }

@@ -260,9 +260,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             await WaitForLeaderAsync(raft, systemd, shutdown.Token).ConfigureAwait(false);
         }
 
+        // Stopped while it waited: no READY=1 after STOPPING; the loops below end at once and the stop path runs.
         if (!shutdown.IsCancellationRequested)
         {
-            // (Stopped while it waited: the loops below end at once and the stop path runs, without a READY=1 after STOPPING.)
             NodeLog.Serving(logger, options.NodeId, uptime.ElapsedMilliseconds, raft.Role.ToWireName());
             systemd.Ready($"serving on http://{options.NodeId} as a cluster member");
         }
