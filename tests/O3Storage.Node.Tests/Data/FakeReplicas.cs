@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using O3Storage.Node.Data;
+using O3Storage.Node.Transport;
 using O3Storage.Storage;
 
 namespace O3Storage.Node.Tests.Data;

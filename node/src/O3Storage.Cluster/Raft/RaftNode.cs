@@ -47,6 +47,15 @@ public sealed class RaftNode : IAsyncDisposable
 
     public IPEndPoint? LeaderEndPoint => _cluster.Leader?.EndPoint as IPEndPoint;
 
+    /// <summary>The leader's node id (its API address): <paramref name="selfNodeId"/> when this node leads, else the leader's member record's; null while no leader is known or it has no record.</summary>
+    public string? LeaderNodeId(string selfNodeId)
+    {
+        string? leader = LeaderEndPoint?.ToString();
+        return leader is null ? null
+            : leader == ClusterEndPoint.ToString() ? selfNodeId
+            : Metadata.FindByClusterEndPoint(leader)?.NodeId;
+    }
+
     public NodeRole Role => (IsMember, IsLeader, LeaderEndPoint) switch
     {
         (false, _, _) => NodeRole.Standby,

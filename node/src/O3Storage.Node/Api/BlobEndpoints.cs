@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using O3Storage.Node.Data;
 using O3Storage.Node.Hosting;
+using O3Storage.Node.Transport;
 using O3Storage.Storage;
 using O3Storage.Storage.Format;
 

@@ -4,6 +4,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using O3Storage.Cluster;
+using O3Storage.Node.Auth;
 using O3Storage.Node.Hosting;
 
 namespace O3Storage.Node.Api;
@@ -11,7 +12,7 @@ namespace O3Storage.Node.Api;
 internal static class InternalAuth
 {
     /// <summary>The key internal calls carry when authentication is on: the file's first admin key (every node holds the same file).</summary>
-    public static string? Bearer(NodeContext node) => node.Keys?.Keys.FirstOrDefault(k => k.IsAdmin)?.Secret;
+    public static string? Bearer(ApiKeys? keys) => keys?.Keys.FirstOrDefault(k => k.IsAdmin)?.Secret;
 
     public static bool IsAllowed(NodeContext node, HttpContext http)
     {

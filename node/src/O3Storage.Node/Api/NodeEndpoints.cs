@@ -11,7 +11,10 @@ using O3Storage.Cluster;
 using O3Storage.Cluster.Health;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
+using O3Storage.Node.Consensus;
+using O3Storage.Node.Diagnostics;
 using O3Storage.Node.Hosting;
+using O3Storage.Node.Transport;
 
 namespace O3Storage.Node.Api;
 

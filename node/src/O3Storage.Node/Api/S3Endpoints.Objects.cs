@@ -10,6 +10,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Node.Auth;
+using O3Storage.Node.Consensus;
 using O3Storage.Node.Data;
 using O3Storage.Node.S3;
 

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Node.Auth;
+using O3Storage.Node.Consensus;
 using O3Storage.Node.Data;
 using O3Storage.Node.Hosting;
 using O3Storage.Node.S3;

@@ -1,6 +1,6 @@
 // Owns: IBlobReplicas over the real cluster: this node's blobs through its StoreWriter (writes) and
 // BlobStore (reads); every other node's through PeerClient and its /internal/blobs endpoint.
-using O3Storage.Node.Api;
+using O3Storage.Node.Transport;
 using O3Storage.Storage;
 
 namespace O3Storage.Node.Data;

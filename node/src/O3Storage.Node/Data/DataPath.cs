@@ -4,7 +4,7 @@
 using Microsoft.Extensions.Logging;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Placement;
-using O3Storage.Node.Hosting;
+using O3Storage.Node.Diagnostics;
 
 namespace O3Storage.Node.Data;
 

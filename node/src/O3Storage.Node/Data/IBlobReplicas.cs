@@ -1,18 +1,10 @@
 // Owns: the one seam between the object data path and where blobs live: this node's store or a peer's
 // over /internal/blobs. ObjectWriter and ObjectReader see only this, so their logic (fan-out, fallback,
 // checksums) is tested without sockets or devices.
+using O3Storage.Node.Transport;
 using O3Storage.Storage;
 
 namespace O3Storage.Node.Data;
-
-/// <summary>A replica could not store or serve a blob (down, full, missing the blob, or it failed).</summary>
-internal sealed class ReplicaException(string nodeId, string message, Exception? inner = null) : Exception(message, inner)
-{
-    public string NodeId { get; } = nodeId;
-
-    /// <summary>The replica answered that it has no room (507): worth telling the client apart from "down".</summary>
-    public bool Full { get; init; }
-}
 
 internal interface IBlobReplicas
 {

@@ -6,6 +6,7 @@
 // caller still owns the response and answers an error; when a later blob fails, the response is cut short.
 using System.Buffers;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Node.Transport;
 using O3Storage.Storage;
 using O3Storage.Storage.Format;
 

@@ -10,6 +10,7 @@ using System.Buffers;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Node.Transport;
 using O3Storage.Storage;
 using O3Storage.Storage.Format;
 

@@ -6,6 +6,7 @@
 using System.Buffers;
 using System.Collections.Immutable;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Node.Transport;
 using O3Storage.Storage;
 
 namespace O3Storage.Node.Data;

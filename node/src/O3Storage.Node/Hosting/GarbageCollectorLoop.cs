@@ -4,6 +4,7 @@
 // logged and the next one tries again.
 using Microsoft.Extensions.Logging;
 using O3Storage.Node.Data;
+using O3Storage.Node.Diagnostics;
 using O3Storage.Storage;
 
 namespace O3Storage.Node.Hosting;

@@ -7,6 +7,7 @@ using O3Storage.Firmware;
 using O3Storage.Node.Api;
 using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
+using O3Storage.Node.Transport;
 
 namespace O3Storage.Node.Hosting;
 
@@ -40,13 +41,7 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
         options.BootConfig is { } config ? Provisioning.JoinToken.JoinProof(config.JoinToken, NodeId, options.Cluster.ToString(), identity.Uuid) : null);
 
     /// <summary>The leader's API address (its node id), when a leader is known and has a member record.</summary>
-    public string? LeaderNodeId()
-    {
-        string? leader = raft.LeaderEndPoint?.ToString();
-        return leader is null ? null
-            : leader == options.Cluster.ToString() ? NodeId
-            : raft.Metadata.FindByClusterEndPoint(leader)?.NodeId;
-    }
+    public string? LeaderNodeId() => raft.LeaderNodeId(NodeId);
 
     public HealthInputs CaptureHealthInputs()
     {

@@ -17,7 +17,10 @@ using O3Storage.Firmware.Status;
 using O3Storage.Node.Api;
 using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
+using O3Storage.Node.Consensus;
 using O3Storage.Node.Data;
+using O3Storage.Node.Diagnostics;
+using O3Storage.Node.Transport;
 using O3Storage.Provisioning;
 using O3Storage.Provisioning.Avahi;
 
@@ -140,7 +143,14 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 Say(systemd, "joining", $"joining through {string.Join(", ", options.Peers)}");
 
                 // Before writing anything: a node that cannot reach any peer has nothing to join.
-                await peerClient.FindReachablePeerAsync(options.Peers, options.JoinTimeout, joinDeadline.Token, shutdown.Token).ConfigureAwait(false);
+                try
+                {
+                    await peerClient.FindReachablePeerAsync(options.Peers, options.JoinTimeout, joinDeadline.Token, shutdown.Token).ConfigureAwait(false);
+                }
+                catch (PeersUnreachableException e)
+                {
+                    throw new StartupException(e.Message);
+                }
             }
         }
         catch (Exception) when (!member)
@@ -203,8 +213,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
         var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime, _hardware);
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
-        var proposer = new MetadataProposer(node, peerClient);
-        var dataPath = new DataPath(node.NodeId, new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(node)), logger);
+        var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys));
+        var dataPath = new DataPath(node.NodeId, new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(keys)), logger);
         WebApplication app = BuildWebApplication(node, peerClient, proposer, dataPath, loggerFactory, logger);
         try
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using O3Storage.Cluster.Health;
 using O3Storage.Node.CommandLine;
 using O3Storage.Node.Data;
+using O3Storage.Node.Diagnostics;
 using O3Storage.Storage;
 using O3Storage.Storage.Devices;
 

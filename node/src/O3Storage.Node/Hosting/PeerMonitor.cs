@@ -6,6 +6,8 @@ using O3Storage.Cluster.Membership;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
 using O3Storage.Node.Api;
+using O3Storage.Node.Diagnostics;
+using O3Storage.Node.Transport;
 
 namespace O3Storage.Node.Hosting;
 

@@ -5,7 +5,10 @@
 using Microsoft.Extensions.Logging;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Node.Api;
+using O3Storage.Node.Consensus;
 using O3Storage.Node.Data;
+using O3Storage.Node.Diagnostics;
+using O3Storage.Node.Transport;
 
 namespace O3Storage.Node.Hosting;
 

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using O3Storage.Cluster.Health;
 using O3Storage.Node.Api;
 using O3Storage.Node.S3;
+using O3Storage.Node.Transport;
 
 namespace O3Storage.Node.Hosting;
 

@@ -8,13 +8,15 @@
 using System.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
 using O3Storage.Cluster.Metadata;
-using O3Storage.Node.Hosting;
+using O3Storage.Cluster.Raft;
+using O3Storage.Node.Transport;
 
-namespace O3Storage.Node.Api;
+namespace O3Storage.Node.Consensus;
 
 internal sealed class ProposeException(string message) : Exception(message);
 
-internal sealed class MetadataProposer(NodeContext node, PeerClient peers)
+/// <param name="bearer">The cluster's admin key when authentication is on: the leader accepts forwarded proposals only with it.</param>
+internal sealed class MetadataProposer(RaftNode raft, string nodeId, PeerClient peers, string? bearer)
 {
     /// <summary>At most this many commands go in one batch.</summary>
     public const int BatchCommandsMax = 256;
@@ -28,8 +30,6 @@ internal sealed class MetadataProposer(NodeContext node, PeerClient peers)
     private readonly object _gate = new();
     private readonly Queue<(MetadataCommand Command, TaskCompletionSource Done)> _waiting = new();
     private bool _pumping;
-
-    public string? InternalBearer => InternalAuth.Bearer(node);
 
     /// <summary>Commits <paramref name="command"/>, batched with whatever else this node is proposing.</summary>
     /// <param name="forwarded">This node is itself handling a forwarded proposal: commit it as it came, marked, so it is never passed on twice.</param>
@@ -102,11 +102,11 @@ internal sealed class MetadataProposer(NodeContext node, PeerClient peers)
 
     private async Task CommitAsync(MetadataCommand command, CancellationToken token, bool forwarded)
     {
-        if (node.Raft.IsLeader)
+        if (raft.IsLeader)
         {
             try
             {
-                await node.Raft.ReplicateAsync(command, token).ConfigureAwait(false);
+                await raft.ReplicateAsync(command, token).ConfigureAwait(false);
                 return;
             }
             catch (NotLeaderException)
@@ -115,15 +115,15 @@ internal sealed class MetadataProposer(NodeContext node, PeerClient peers)
             }
         }
 
-        string leader = node.LeaderNodeId() ?? throw new ProposeException($"{node.NodeId} knows no leader; retry");
+        string leader = raft.LeaderNodeId(nodeId) ?? throw new ProposeException($"{nodeId} knows no leader; retry");
         (HttpStatusCode status, string? error) result;
         try
         {
-            result = await peers.ProposeAsync(leader, MetadataCodec.Encode(command), InternalBearer, token, forwarded).ConfigureAwait(false);
+            result = await peers.ProposeAsync(leader, MetadataCodec.Encode(command), bearer, token, forwarded).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
         {
-            throw new ProposeException($"leader {leader} unreachable from {node.NodeId}: {PeerClient.Describe(e)}");
+            throw new ProposeException($"leader {leader} unreachable from {nodeId}: {PeerClient.Describe(e)}");
         }
 
         if (result.status != HttpStatusCode.NoContent)
@@ -131,6 +131,6 @@ internal sealed class MetadataProposer(NodeContext node, PeerClient peers)
             throw new ProposeException($"leader {leader} did not commit: {result.error}");
         }
 
-        await node.Raft.ReadBarrierAsync(token).ConfigureAwait(false);
+        await raft.ReadBarrierAsync(token).ConfigureAwait(false);
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace O3Storage.Node.Hosting;
+namespace O3Storage.Node.Diagnostics;
 
 /// <summary>Source-generated log messages with stable event ids (1xxx: lifecycle, 2xxx: membership).</summary>
 internal static partial class NodeLog

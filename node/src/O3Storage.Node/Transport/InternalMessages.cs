@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace O3Storage.Node.Api;
+namespace O3Storage.Node.Transport;
 
 /// <summary>Answer to <c>GET /internal/ping</c>: who answers, and what it thinks of the cluster.</summary>
 public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId);

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using O3Storage.Cluster;
 
-namespace O3Storage.Node.Api;
+namespace O3Storage.Node.Transport;
 
 /// <param name="localAddress">This node's --ip: calls leave from it, so members recognize each other by source address.</param>
 internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
@@ -119,7 +119,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
     public const string Crc32CHeader = "X-O3-Crc32C";
 
     /// <summary>Stores a blob on <paramref name="nodeId"/>; durable there when this returns.</summary>
-    /// <exception cref="Data.ReplicaException">The node did not store it (down, full, refused).</exception>
+    /// <exception cref="ReplicaException">The node did not store it (down, full, refused).</exception>
     public async Task PutBlobAsync(string nodeId, Storage.BlobId id, ReadOnlyMemory<byte> content, uint crc32C, string? bearer, CancellationToken token)
     {
         using HttpRequestMessage message = BlobRequest(HttpMethod.Put, nodeId, id, bearer);
@@ -130,7 +130,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         using HttpResponseMessage response = await SendBlobCallAsync(nodeId, message, timeout.Token, token).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.NoContent)
         {
-            throw new Data.ReplicaException(nodeId, await DescribeFailureAsync(nodeId, response, token).ConfigureAwait(false)) { Full = response.StatusCode == HttpStatusCode.InsufficientStorage };
+            throw new ReplicaException(nodeId, await DescribeFailureAsync(nodeId, response, token).ConfigureAwait(false)) { Full = response.StatusCode == HttpStatusCode.InsufficientStorage };
         }
     }
 
@@ -142,12 +142,12 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         using HttpResponseMessage response = await SendBlobCallAsync(nodeId, message, timeout.Token, token, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            throw new Data.ReplicaException(nodeId, await DescribeFailureAsync(nodeId, response, token).ConfigureAwait(false));
+            throw new ReplicaException(nodeId, await DescribeFailureAsync(nodeId, response, token).ConfigureAwait(false));
         }
 
         if (response.Content.Headers.ContentLength != destination.Length)
         {
-            throw new Data.ReplicaException(nodeId, $"blob {id} holds {response.Content.Headers.ContentLength} bytes there, metadata says {destination.Length}");
+            throw new ReplicaException(nodeId, $"blob {id} holds {response.Content.Headers.ContentLength} bytes there, metadata says {destination.Length}");
         }
 
         try
@@ -157,7 +157,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         }
         catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
         {
-            throw new Data.ReplicaException(nodeId, $"blob {id} came short: {Describe(e)}", e);
+            throw new ReplicaException(nodeId, $"blob {id} came short: {Describe(e)}", e);
         }
     }
 
@@ -168,7 +168,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         using HttpResponseMessage response = await SendBlobCallAsync(nodeId, message, timeout.Token, token).ConfigureAwait(false);
         if (response.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.NotFound))
         {
-            throw new Data.ReplicaException(nodeId, await DescribeFailureAsync(nodeId, response, token).ConfigureAwait(false));
+            throw new ReplicaException(nodeId, await DescribeFailureAsync(nodeId, response, token).ConfigureAwait(false));
         }
     }
 
@@ -199,7 +199,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
         {
-            throw new Data.ReplicaException(nodeId, $"unreachable: {Describe(e)}", e);
+            throw new ReplicaException(nodeId, $"unreachable: {Describe(e)}", e);
         }
     }
 
@@ -217,6 +217,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
     }
 
     /// <summary>Pings <paramref name="peers"/> in rounds until one answers or <paramref name="timeout"/> passes.</summary>
+    /// <exception cref="PeersUnreachableException">None answered in time; the message names each peer's last error.</exception>
     /// <param name="deadline">Cancelled when <paramref name="timeout"/> has passed (shared with the rest of the join).</param>
     /// <param name="token">Cancelled when the node is asked to stop.</param>
     public async Task<(NodeAddress Peer, PingResponse Answer)> FindReachablePeerAsync(IReadOnlyList<NodeAddress> peers, TimeSpan timeout, CancellationToken deadline, CancellationToken token)
@@ -253,7 +254,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
             catch (OperationCanceledException) when (!token.IsCancellationRequested)
             {
                 string detail = string.Join("; ", peers.Select(p => $"{p}: {lastErrors.GetValueOrDefault(p, "no answer")}"));
-                throw new Hosting.StartupException($"no peer answered within {timeout.TotalSeconds:0.#} s ({detail}); check --peers and that those nodes run");
+                throw new PeersUnreachableException($"no peer answered within {timeout.TotalSeconds:0.#} s ({detail}); check --peers and that those nodes run");
             }
         }
     }
