@@ -10,7 +10,7 @@ public sealed class MetadataCodecTests
         new InitializeCluster(new ClusterSettings("lab", 1, ConsistencyLevel.Eventual), Guid.NewGuid()),
         new AddMember("192.168.1.101:8080", "192.168.1.101:8090", Guid.NewGuid()),
         new AddMember("[::1]:8080", "[::1]:8090", Guid.NewGuid()),
-        new RemoveMember("192.168.1.104:8080"),
+        new RemoveMember("192.168.1.104:8080", 7),
     };
 
     [Theory]
@@ -25,7 +25,7 @@ public sealed class MetadataCodecTests
     [Fact]
     public void Decode_NewerFormatVersion_RefusesLoudlyAndAsksForUpgrade()
     {
-        byte[] record = MetadataCodec.Encode(new RemoveMember("a:1"));
+        byte[] record = MetadataCodec.Encode(new RemoveMember("a:1", 7));
         record[0] = MetadataCodec.RecordFormatVersion + 1;
         var error = Assert.Throws<MetadataFormatException>(() => MetadataCodec.Decode(record));
         Assert.Contains("upgrade this node", error.Message);
@@ -52,7 +52,7 @@ public sealed class MetadataCodecTests
     [Fact]
     public void Decode_TrailingBytes_Refuses()
     {
-        byte[] record = [.. MetadataCodec.Encode(new RemoveMember("a:1")), 0];
+        byte[] record = [.. MetadataCodec.Encode(new RemoveMember("a:1", 7)), 0];
         Assert.Throws<MetadataFormatException>(() => MetadataCodec.Decode(record));
     }
 

@@ -40,7 +40,9 @@ public sealed class MetadataCommandTableTests
         {
             { "InitializeCluster", MetadataState.Empty, new InitializeCluster(settings, Guid.NewGuid()) },
             { "AddMember", Given(new InitializeCluster(settings, Guid.NewGuid())), new AddMember("n1:8080", "n1:8090", Guid.NewGuid()) },
-            { "RemoveMember", Given(new AddMember("n9:8080", "n9:8090", Guid.NewGuid())), new RemoveMember("n9:8080") },
+            { "RemoveMember", Given(new AddMember("n9:8080", "n9:8090", Guid.NewGuid())), new RemoveMember("n9:8080", 7) },
+            { "SetMemberState", Given(new AddMember("n9:8080", "n9:8090", Guid.NewGuid())), new SetMemberState("n9:8080", MemberState.Draining) },
+            { "SetMaintenance", MetadataState.Empty, new SetMaintenance(new MaintenanceMode("scheduled maintenance", 1_700_000_000_000)) },
             { "CreateBucket", MetadataState.Empty, new CreateBucket("b", 1) },
             { "DeleteBucket", bucket, new DeleteBucket("b") },
             { "PutObject", bucket, new PutObject("b", s_version) },

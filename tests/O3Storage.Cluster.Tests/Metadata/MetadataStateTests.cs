@@ -16,7 +16,7 @@ public sealed class MetadataStateTests
         Assert.Equal(["10.0.0.1:8080", "10.0.0.2:8080"], state.Members.Keys);
         Assert.Equal("10.0.0.2:8080", state.FindByClusterEndPoint("10.0.0.2:8090")?.NodeId);
 
-        state = state.Apply(new RemoveMember("10.0.0.1:8080"), 3);
+        state = state.Apply(new RemoveMember("10.0.0.1:8080", 7), 3);
         Assert.Equal(["10.0.0.2:8080"], state.Members.Keys);
         Assert.Equal(3, state.LastAppliedIndex);
     }
@@ -25,7 +25,7 @@ public sealed class MetadataStateTests
     public void Apply_IsPure_OldStateUnchanged()
     {
         MetadataState before = MetadataState.Empty.Apply(new AddMember("10.0.0.1:8080", "10.0.0.1:8090", s_uuidA), 1);
-        MetadataState after = before.Apply(new RemoveMember("10.0.0.1:8080"), 2);
+        MetadataState after = before.Apply(new RemoveMember("10.0.0.1:8080", 7), 2);
         Assert.Single(before.Members);
         Assert.Empty(after.Members);
     }
@@ -51,8 +51,8 @@ public sealed class MetadataStateTests
     [Fact]
     public void Apply_IndexNotIncreasing_IsAProgrammerError()
     {
-        MetadataState state = MetadataState.Empty.Apply(new RemoveMember("x:1"), 5);
-        Assert.Throws<InvalidOperationException>(() => state.Apply(new RemoveMember("x:1"), 5));
+        MetadataState state = MetadataState.Empty.Apply(new RemoveMember("x:1", 7), 5);
+        Assert.Throws<InvalidOperationException>(() => state.Apply(new RemoveMember("x:1", 7), 5));
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class RaftNodeTests : IDisposable
             await first.AddMemberAsync("127.0.0.1:1", endPoint, uuid, timeout.Token);
             for (int i = 0; i < commands; i++)
             {
-                await first.ReplicateAsync(new RemoveMember($"gone-{i}:1"), timeout.Token);
+                await first.ReplicateAsync(new RemoveMember($"gone-{i}:1", 7), timeout.Token);
             }
 
             appliedBeforeStop = first.Metadata.LastAppliedIndex;

@@ -1,5 +1,6 @@
 // Owns: the binary encoding of metadata commands (Raft log payloads) and of the state snapshot
-// (version 2 adds buckets and objects, version 3 multipart uploads; older snapshots still load).
+// (version 2 adds buckets and objects, version 3 multipart uploads, version 4 member states, removed
+// members and maintenance mode; older snapshots still load).
 // Assumes: nothing about the transport; bytes in, typed values out.
 // Faults: a record from a newer format version, an unknown command kind, or a truncated record is a
 // MetadataFormatException naming what was seen, never a partial apply.
@@ -13,7 +14,7 @@ public static class MetadataCodec
     public const byte RecordFormatVersion = 1;
 
     private const uint SnapshotMagic = 0x534D_334F; // "O3MS" little-endian
-    private const byte SnapshotFormatVersion = 3;
+    private const byte SnapshotFormatVersion = 4;
 
     private enum CommandKind : ushort
     {
@@ -31,6 +32,8 @@ public static class MetadataCodec
         Batch = 12,
         SetReplicas = 13,
         PutCopy = 14,
+        SetMemberState = 15,
+        SetMaintenance = 16,
     }
 
     public static byte[] Encode(MetadataCommand command)
@@ -53,6 +56,16 @@ public static class MetadataCodec
             case RemoveMember remove:
                 writer.WriteUInt16((ushort)CommandKind.RemoveMember);
                 writer.WriteString(remove.NodeId);
+                writer.WriteInt64(remove.RemovedUnixMs);
+                break;
+            case SetMemberState set:
+                writer.WriteUInt16((ushort)CommandKind.SetMemberState);
+                writer.WriteString(set.NodeId);
+                writer.WriteByte((byte)set.State);
+                break;
+            case SetMaintenance set:
+                writer.WriteUInt16((ushort)CommandKind.SetMaintenance);
+                WriteMaintenance(writer, set.Mode);
                 break;
             case CreateBucket create:
                 writer.WriteUInt16((ushort)CommandKind.CreateBucket);
@@ -146,7 +159,10 @@ public static class MetadataCodec
         {
             CommandKind.InitializeCluster => new InitializeCluster(ReadSettings(ref reader), reader.ReadGuid()),
             CommandKind.AddMember => new AddMember(reader.ReadString(), reader.ReadString(), reader.ReadGuid()),
-            CommandKind.RemoveMember => new RemoveMember(reader.ReadString()),
+            // Records written before removals carried a time hold the node id alone.
+            CommandKind.RemoveMember => new RemoveMember(reader.ReadString(), reader.IsEmpty ? 0 : reader.ReadInt64()),
+            CommandKind.SetMemberState => new SetMemberState(reader.ReadString(), ReadMemberState(ref reader)),
+            CommandKind.SetMaintenance => new SetMaintenance(ReadMaintenance(ref reader)),
             CommandKind.CreateBucket => new CreateBucket(reader.ReadString(), reader.ReadInt64()),
             CommandKind.DeleteBucket => new DeleteBucket(reader.ReadString()),
             CommandKind.PutObject => new PutObject(reader.ReadString(), ReadObject(ref reader)),
@@ -189,6 +205,7 @@ public static class MetadataCodec
             writer.WriteString(member.ClusterEndPoint);
             writer.WriteGuid(member.Uuid);
             writer.WriteInt64(member.JoinedAtIndex);
+            writer.WriteByte((byte)member.State);
         }
 
         writer.WriteInt32(state.Buckets.Count);
@@ -210,6 +227,16 @@ public static class MetadataCodec
             }
         }
 
+        writer.WriteInt32(state.Removed.Count);
+        foreach (RemovedMember removed in state.Removed.Values)
+        {
+            writer.WriteString(removed.NodeId);
+            writer.WriteGuid(removed.Uuid);
+            writer.WriteInt64(removed.RemovedAtIndex);
+            writer.WriteInt64(removed.RemovedUnixMs);
+        }
+
+        WriteMaintenance(writer, state.Maintenance);
         return writer.ToArray();
     }
 
@@ -239,7 +266,7 @@ public static class MetadataCodec
         var members = new List<MemberRecord>(Math.Min(count, 1024));
         for (int i = 0; i < count; i++)
         {
-            members.Add(new MemberRecord(reader.ReadString(), reader.ReadString(), reader.ReadGuid(), reader.ReadInt64()));
+            members.Add(new MemberRecord(reader.ReadString(), reader.ReadString(), reader.ReadGuid(), reader.ReadInt64(), version >= 4 ? ReadMemberState(ref reader) : MemberState.Active));
         }
 
         var buckets = new List<BucketState>();
@@ -265,13 +292,40 @@ public static class MetadataCodec
             buckets.Add(new BucketState(info, ObjectIndex.Create(objects)) { Uploads = uploads.ToImmutable() });
         }
 
+        var removedMembers = new List<RemovedMember>();
+        int removedCount = version >= 4 ? ReadCount(ref reader, "removed member") : 0;
+        for (int i = 0; i < removedCount; i++)
+        {
+            removedMembers.Add(new RemovedMember(reader.ReadString(), reader.ReadGuid(), reader.ReadInt64(), reader.ReadInt64()));
+        }
+
+        MaintenanceMode? maintenance = version >= 4 ? ReadMaintenance(ref reader) : null;
         if (!reader.IsEmpty)
         {
             throw new MetadataFormatException("metadata snapshot has trailing bytes");
         }
 
-        return MetadataState.Create(lastApplied, incarnation, settings, members, buckets);
+        return MetadataState.Create(lastApplied, incarnation, settings, members, buckets, removedMembers, maintenance);
     }
+
+    private static MemberState ReadMemberState(ref BinaryRecordReader reader)
+    {
+        byte state = reader.ReadByte();
+        return Enum.IsDefined((MemberState)state) ? (MemberState)state : throw new MetadataFormatException($"metadata record holds unknown member state {state}");
+    }
+
+    private static void WriteMaintenance(BinaryRecordWriter writer, MaintenanceMode? mode)
+    {
+        writer.WriteByte(mode is null ? (byte)0 : (byte)1);
+        if (mode is not null)
+        {
+            writer.WriteString(mode.Reason);
+            writer.WriteInt64(mode.SinceUnixMs);
+        }
+    }
+
+    private static MaintenanceMode? ReadMaintenance(ref BinaryRecordReader reader) =>
+        reader.ReadByte() == 1 ? new MaintenanceMode(reader.ReadString(), reader.ReadInt64()) : null;
 
     private static Batch ReadBatch(ref BinaryRecordReader reader)
     {

@@ -16,8 +16,17 @@ public sealed record InitializeCluster(ClusterSettings Settings, Guid Incarnatio
 /// <summary>Committed by the leader after Raft has added the member's endpoint to its configuration.</summary>
 public sealed record AddMember(string NodeId, string ClusterEndPoint, Guid Uuid) : MetadataCommand;
 
-/// <summary>Committed by the leader before Raft removes the member's endpoint.</summary>
-public sealed record RemoveMember(string NodeId) : MetadataCommand;
+/// <summary>
+/// Committed by the leader before Raft removes the member's endpoint. The node is remembered as removed
+/// (with its uuid) until a node of that id is added again.
+/// </summary>
+public sealed record RemoveMember(string NodeId, long RemovedUnixMs) : MetadataCommand;
+
+/// <summary>Marks a member draining (its replicas move away, placement skips it) or active again; a no-op for a non-member.</summary>
+public sealed record SetMemberState(string NodeId, MemberState State) : MetadataCommand;
+
+/// <summary>Turns cluster maintenance mode on (<paramref name="Mode"/>) or off (null).</summary>
+public sealed record SetMaintenance(MaintenanceMode? Mode) : MetadataCommand;
 
 /// <summary>Creates an empty bucket; a no-op when it exists (the API then answers BucketAlreadyOwnedByYou).</summary>
 public sealed record CreateBucket(string Name, long CreatedUnixMs) : MetadataCommand;

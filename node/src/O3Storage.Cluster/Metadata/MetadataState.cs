@@ -7,8 +7,10 @@ namespace O3Storage.Cluster.Metadata;
 
 public sealed class MetadataState
 {
-    private MetadataState(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets, ImmutableDictionary<string, long> objectsByReplica)
+    private MetadataState(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets, ImmutableDictionary<string, long> objectsByReplica, ImmutableSortedDictionary<string, RemovedMember> removed, MaintenanceMode? maintenance)
     {
+        Removed = removed;
+        Maintenance = maintenance;
         LastAppliedIndex = lastAppliedIndex;
         IncarnationId = incarnationId;
         Settings = settings;
@@ -23,7 +25,9 @@ public sealed class MetadataState
         null,
         ImmutableSortedDictionary<string, MemberRecord>.Empty.WithComparers(StringComparer.Ordinal),
         ImmutableSortedDictionary<string, BucketState>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableDictionary<string, long>.Empty.WithComparers(StringComparer.Ordinal));
+        ImmutableDictionary<string, long>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableSortedDictionary<string, RemovedMember>.Empty.WithComparers(StringComparer.Ordinal),
+        null);
 
     public long LastAppliedIndex { get; }
 
@@ -39,10 +43,16 @@ public sealed class MetadataState
     /// <summary>Buckets by name (bucket names are lower-case ASCII, so ordinal is S3's order), each with its objects.</summary>
     public ImmutableSortedDictionary<string, BucketState> Buckets { get; }
 
+    /// <summary>Nodes removed from the cluster, by node id: a removed node that comes back learns it from here. A node added again leaves this list.</summary>
+    public ImmutableSortedDictionary<string, RemovedMember> Removed { get; }
+
+    /// <summary>Maintenance mode (writes refused cluster-wide), or null when off.</summary>
+    public MaintenanceMode? Maintenance { get; }
+
     /// <summary>How many current object versions list each node as a replica: what /health reports as a node's total_objects, kept as commands apply.</summary>
     public ImmutableDictionary<string, long> ObjectsByReplica { get; }
 
-    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null)
+    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null, IEnumerable<RemovedMember>? removed = null, MaintenanceMode? maintenance = null)
     {
         ImmutableSortedDictionary<string, BucketState> all = Empty.Buckets.AddRange((buckets ?? []).Select(b => KeyValuePair.Create(b.Info.Name, b)));
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -60,7 +70,9 @@ public sealed class MetadataState
             settings,
             Empty.Members.AddRange(members.Select(m => KeyValuePair.Create(m.NodeId, m))),
             all,
-            Empty.ObjectsByReplica.AddRange(counts));
+            Empty.ObjectsByReplica.AddRange(counts),
+            Empty.Removed.AddRange((removed ?? []).Select(r => KeyValuePair.Create(r.NodeId, r))),
+            maintenance);
     }
 
     public ObjectVersion? FindObject(string bucket, string key) =>
@@ -95,9 +107,13 @@ public sealed class MetadataState
     {
         return command switch
         {
-            InitializeCluster init => new MetadataState(index, init.IncarnationId, init.Settings, Members, Buckets, ObjectsByReplica),
-            AddMember add => With(index, AddOrReplace(add, index), Buckets),
-            RemoveMember remove => With(index, Members.Remove(remove.NodeId), Buckets),
+            InitializeCluster init => new MetadataState(index, init.IncarnationId, init.Settings, Members, Buckets, ObjectsByReplica, Removed, Maintenance),
+            AddMember add => new MetadataState(index, IncarnationId, Settings, AddOrReplace(add, index), Buckets, ObjectsByReplica, Removed.Remove(add.NodeId), Maintenance),
+            RemoveMember remove => Members.TryGetValue(remove.NodeId, out MemberRecord? leaving)
+                ? new MetadataState(index, IncarnationId, Settings, Members.Remove(remove.NodeId), Buckets, ObjectsByReplica, Removed.SetItem(remove.NodeId, new RemovedMember(remove.NodeId, leaving.Uuid, index, remove.RemovedUnixMs)), Maintenance)
+                : Skip(index),
+            SetMemberState set => With(index, Members.TryGetValue(set.NodeId, out MemberRecord? member) ? Members.SetItem(set.NodeId, member with { State = set.State }) : Members, Buckets),
+            SetMaintenance set => new MetadataState(index, IncarnationId, Settings, Members, Buckets, ObjectsByReplica, Removed, set.Mode),
             CreateBucket create => With(index, Members, Buckets.ContainsKey(create.Name)
                 ? Buckets
                 : Buckets.Add(create.Name, BucketState.Create(new BucketRecord(create.Name, create.CreatedUnixMs, index)))),
@@ -159,7 +175,7 @@ public sealed class MetadataState
             counts = Count(counts, added.Replicas, +1);
         }
 
-        return new MetadataState(index, IncarnationId, Settings, Members, Buckets.SetItem(bucket.Info.Name, bucket with { Objects = objects, Uploads = uploads }), counts);
+        return new MetadataState(index, IncarnationId, Settings, Members, Buckets.SetItem(bucket.Info.Name, bucket with { Objects = objects, Uploads = uploads }), counts, Removed, Maintenance);
     }
 
     private static ImmutableDictionary<string, long> Count(ImmutableDictionary<string, long> counts, IEnumerable<string> replicas, int delta)
@@ -178,7 +194,7 @@ public sealed class MetadataState
         With(index, Members, Buckets.TryGetValue(bucket, out BucketState? state) ? Buckets.SetItem(bucket, change(state)) : Buckets);
 
     private MetadataState With(long index, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets) =>
-        new(index, IncarnationId, Settings, members, buckets, ObjectsByReplica);
+        new(index, IncarnationId, Settings, members, buckets, ObjectsByReplica, Removed, Maintenance);
 
     private ImmutableSortedDictionary<string, MemberRecord> AddOrReplace(AddMember add, long index)
     {
@@ -195,6 +211,7 @@ public sealed class MetadataState
         long joinedAt = Members.TryGetValue(add.NodeId, out MemberRecord? previous) && previous.Uuid == add.Uuid
             ? previous.JoinedAtIndex
             : index;
-        return members.SetItem(add.NodeId, new MemberRecord(add.NodeId, add.ClusterEndPoint, add.Uuid, joinedAt));
+        MemberState state = previous is not null && previous.Uuid == add.Uuid ? previous.State : MemberState.Active;
+        return members.SetItem(add.NodeId, new MemberRecord(add.NodeId, add.ClusterEndPoint, add.Uuid, joinedAt, state));
     }
 }

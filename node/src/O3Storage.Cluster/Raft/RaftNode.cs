@@ -179,7 +179,7 @@ public sealed class RaftNode : IAsyncDisposable
     }
 
     /// <summary>Leader only: removes a member's record and its endpoint from the Raft configuration.</summary>
-    public async Task RemoveMemberAsync(string nodeId, IPEndPoint clusterEndPoint, CancellationToken token)
+    public async Task RemoveMemberAsync(string nodeId, IPEndPoint clusterEndPoint, long removedUnixMs, CancellationToken token)
     {
         await _membershipLock.WaitAsync(token).ConfigureAwait(false);
         try
@@ -191,7 +191,7 @@ public sealed class RaftNode : IAsyncDisposable
 
             if (Metadata.Members.ContainsKey(nodeId))
             {
-                await ReplicateAsync(new RemoveMember(nodeId), token).ConfigureAwait(false);
+                await ReplicateAsync(new RemoveMember(nodeId, removedUnixMs), token).ConfigureAwait(false);
             }
 
             if (ConfigurationMembers.Contains(clusterEndPoint) && !await _cluster.RemoveMemberAsync(clusterEndPoint, token).ConfigureAwait(false))
