@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Cluster.Placement;
 using O3Storage.Node.Data;
 
 namespace O3Storage.Node.Tests.Data;
@@ -145,10 +146,10 @@ public sealed class ObjectWriterReaderTests
             new MemberRecord("127.0.0.1:8080", "127.0.0.1:8090", Guid.NewGuid(), 1),
             new MemberRecord("127.0.0.2:8080", "127.0.0.2:8090", Guid.NewGuid(), 1),
         ]);
-        PlacementPlan plan = DataPath.Place(state, "b", "k");
+        PlacementPlan plan = ObjectPlacement.Place(state, "b", "k");
         Assert.Equal((2, 2, 2), (plan.Ranked.Count, plan.Wanted, plan.Minimum));
-        Assert.Equal(plan.Ranked, DataPath.Place(state, "b", "k").Ranked);
-        Assert.Empty(DataPath.Place(MetadataState.Empty, "b", "k").Ranked);
+        Assert.Equal(plan.Ranked, ObjectPlacement.Place(state, "b", "k").Ranked);
+        Assert.Empty(ObjectPlacement.Place(MetadataState.Empty, "b", "k").Ranked);
     }
 
     private static async Task WaitForAsync(Func<bool> condition)

@@ -22,6 +22,16 @@ public static class HealthEvaluator
         return (report, 503);
     }
 
+    /// <summary>Status of a node the cluster removed; always answered with 503.</summary>
+    public const string RemovedStatus = "removed";
+
+    /// <summary>The report of a node the cluster removed: it serves nothing; <paramref name="reason"/> says what happened and how to rejoin.</summary>
+    public static (HealthReport Report, int StatusCode) Removed(string nodeId, Guid nodeUuid, string version, TimeSpan uptime, string reason, AuthHealth auth, HardwareHealth? hardware)
+    {
+        (HealthReport starting, _) = Starting(nodeId, nodeUuid, version, uptime, new StartupHealth(RemovedStatus, reason, 0), auth, hardware);
+        return (starting with { Status = RemovedStatus }, 503);
+    }
+
     public static (HealthReport Report, int StatusCode) Evaluate(HealthInputs inputs, PeerTable peers, DateTimeOffset now)
     {
         MetadataState metadata = inputs.Metadata;
@@ -30,16 +40,21 @@ public static class HealthEvaluator
         {
             bool self = endPoint == inputs.ClusterEndPoint;
             string id = self ? inputs.NodeId : metadata.FindByClusterEndPoint(endPoint)?.NodeId ?? endPoint;
+            bool draining = metadata.Members.TryGetValue(id, out MemberRecord? record) && record.State == MemberState.Draining;
             if (self)
             {
-                members.Add(new MemberHealth(id, endPoint, inputs.Role.ToWireName(), true, now, 0, true));
+                members.Add(new MemberHealth(id, endPoint, inputs.Role.ToWireName(), true, now, 0, true) { State = draining ? "draining" : "active" });
                 continue;
             }
 
             PeerContact? contact = peers.Find(id);
             bool reachable = contact is not null && now - contact.LastContact < peers.ReachableWindow;
             string role = reachable ? contact!.Role : "unreachable";
-            members.Add(new MemberHealth(id, endPoint, role, reachable, contact?.LastContact, contact is null ? null : (long)(now - contact.LastContact).TotalMilliseconds, false));
+            members.Add(new MemberHealth(id, endPoint, role, reachable, contact?.LastContact, contact is null ? null : (long)(now - contact.LastContact).TotalMilliseconds, false)
+            {
+                State = draining ? "draining" : reachable ? "active" : "down",
+                DownSince = reachable ? null : contact?.LastContact,
+            });
         }
 
         members.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
@@ -64,12 +79,16 @@ public static class HealthEvaluator
             total,
             quorum,
             hasQuorum,
-            WriteEnabled: hasQuorum,
+            WriteEnabled: hasQuorum && metadata.Maintenance is null,
             metadata.Settings?.ReplicationFactor,
             metadata.Settings?.Consistency.ToWireName(),
             metadata.LastAppliedIndex,
-            members);
-        var report = new HealthReport(status, inputs.NodeId, inputs.NodeUuid, inputs.Version, Math.Round(inputs.Uptime.TotalSeconds, 3), cluster, inputs.Storage, inputs.Auth ?? AuthHealth.Off, inputs.Hardware);
+            members)
+        {
+            Maintenance = metadata.Maintenance is { } mode ? new MaintenanceHealth(true, mode.Reason, DateTimeOffset.FromUnixTimeMilliseconds(mode.SinceUnixMs)) : MaintenanceHealth.Off,
+            RemovedNodes = [.. metadata.Removed.Values.OrderByDescending(r => r.RemovedAtIndex).Select(r => new RemovedHealth(r.NodeId, r.RemovedUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.RemovedUnixMs)))],
+        };
+        var report = new HealthReport(status, inputs.NodeId, inputs.NodeUuid, inputs.Version, Math.Round(inputs.Uptime.TotalSeconds, 3), cluster, inputs.Storage, inputs.Auth ?? AuthHealth.Off, inputs.Hardware) { Rebalance = inputs.Rebalance };
         return (report, serving ? 200 : 503);
     }
 }

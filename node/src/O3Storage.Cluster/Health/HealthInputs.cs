@@ -17,4 +17,8 @@ public sealed record HealthInputs(
     MetadataState Metadata,
     StorageHealth Storage,
     AuthHealth? Auth = null,
-    HardwareHealth? Hardware = null);
+    HardwareHealth? Hardware = null)
+{
+    /// <summary>The one-line rebalance summary for /health.</summary>
+    public string Rebalance { get; init; } = "idle";
+}

@@ -12,7 +12,11 @@ public sealed record HealthReport(
     StorageHealth Storage,
     AuthHealth Auth,
     HardwareHealth? Hardware = null,
-    StartupHealth? Startup = null);
+    StartupHealth? Startup = null)
+{
+    /// <summary>One line on moving objects to where placement wants them (the leader's pass, or this node's own survey).</summary>
+    public string Rebalance { get; init; } = "idle";
+}
 
 /// <summary>
 /// What a node that does not serve yet is doing (status <c>starting</c>): <paramref name="Phase"/> is
@@ -49,7 +53,23 @@ public sealed record ClusterHealth(
     int? ReplicationFactor,
     string? ConsistencyLevel,
     long AppliedIndex,
-    IReadOnlyList<MemberHealth> Members);
+    IReadOnlyList<MemberHealth> Members)
+{
+    /// <summary>Cluster maintenance mode: writes refused everywhere while it is on.</summary>
+    public MaintenanceHealth Maintenance { get; init; } = MaintenanceHealth.Off;
+
+    /// <summary>Nodes the cluster removed, newest first: a removed node cannot come back with its old data.</summary>
+    public IReadOnlyList<RemovedHealth> RemovedNodes { get; init; } = [];
+}
+
+/// <summary>Maintenance mode as /health shows it.</summary>
+public sealed record MaintenanceHealth(bool Enabled, string? Reason, DateTimeOffset? Since)
+{
+    public static MaintenanceHealth Off { get; } = new(false, null, null);
+}
+
+/// <summary>A node the cluster removed, and when.</summary>
+public sealed record RemovedHealth(string Id, DateTimeOffset? RemovedAt);
 
 public sealed record MemberHealth(
     string Id,
@@ -58,10 +78,20 @@ public sealed record MemberHealth(
     bool Reachable,
     DateTimeOffset? LastContact,
     long? LastContactMsAgo,
-    bool Self);
+    bool Self)
+{
+    /// <summary><c>active</c>, <c>down</c> (not answering), or <c>draining</c> (on its way out: its replicas move away).</summary>
+    public string State { get; init; } = "active";
+
+    /// <summary>Since when a down member has not answered (as far as this node saw); null while it answers.</summary>
+    public DateTimeOffset? DownSince { get; init; }
+}
 
 /// <summary>This node's blob store: what it holds and how much room is left.</summary>
 public sealed record StorageHealth(long TotalObjects, long UsedSpaceBytes, long CapacityBytes, long FreeSpaceBytes, string? Device, bool DirectIo)
 {
+    /// <summary>Objects on fewer live holders than min(replication_factor, members), cluster-wide, from this node's last survey.</summary>
+    public long UnderReplicatedObjects { get; init; }
+
     public static StorageHealth None { get; } = new(0, 0, 0, 0, null, false);
 }

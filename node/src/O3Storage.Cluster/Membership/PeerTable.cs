@@ -14,6 +14,9 @@ public sealed class PeerTable(TimeProvider time, TimeSpan reachableWindow)
 
     private readonly ConcurrentDictionary<string, PeerContact> _contacts = new(StringComparer.Ordinal);
 
+    /// <summary>When this table began: a member never heard from counts as down since then (a restarted leader waits a full grace before giving anyone up).</summary>
+    private readonly DateTimeOffset _started = time.GetUtcNow();
+
     public TimeSpan ReachableWindow => reachableWindow;
 
     public void RecordContact(string nodeId, string role, long term) =>
@@ -23,6 +26,22 @@ public sealed class PeerTable(TimeProvider time, TimeSpan reachableWindow)
 
     public bool IsReachable(string nodeId) =>
         _contacts.TryGetValue(nodeId, out PeerContact? contact) && time.GetUtcNow() - contact.LastContact < reachableWindow;
+
+    /// <summary>Who of <paramref name="memberIds"/> is down now, and since when (<paramref name="selfNodeId"/> is always up).</summary>
+    public Lifecycle.MemberLiveness Liveness(IEnumerable<string> memberIds, string selfNodeId, TimeSpan grace)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        var down = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (string id in memberIds)
+        {
+            if (id != selfNodeId && !IsReachable(id))
+            {
+                down[id] = _contacts.TryGetValue(id, out PeerContact? contact) && contact.LastContact > _started ? contact.LastContact : _started;
+            }
+        }
+
+        return new Lifecycle.MemberLiveness(now, grace, down);
+    }
 
     /// <summary>Forgets peers that are no longer members, so a removed node does not linger in the view.</summary>
     public void Retain(IReadOnlySet<string> nodeIds)

@@ -206,6 +206,49 @@ public sealed class RaftNode : IAsyncDisposable
     }
 
     /// <summary>
+    /// Leader only: gives leadership away before this node is removed. It resigns and stays out of
+    /// elections (standby) until another member leads, at most <paramref name="timeout"/>; true when one
+    /// does. On false it is back to normal (it may lead again), so a failed handover changes nothing.
+    /// </summary>
+    public async Task<bool> HandOverAsync(TimeSpan timeout, CancellationToken token)
+    {
+        await _cluster.EnableStandbyModeAsync(token).ConfigureAwait(false);
+        await ((DotNext.Net.Cluster.ICluster)_cluster).ResignAsync(token).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            while (LeaderEndPoint is null || LeaderEndPoint.Equals(ClusterEndPoint))
+            {
+                await Task.Delay(10, deadline.Token).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            await _cluster.RevertToNormalModeAsync(token).ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    /// <summary>Takes this node out of elections for good (it was removed from the cluster) and stops serving Raft.</summary>
+    public async Task LeaveAsync(CancellationToken token)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        if (IsMember)
+        {
+            await _cluster.EnableStandbyModeAsync(token).ConfigureAwait(false);
+        }
+
+        await _cluster.StopAsync(token).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Graceful stop: a leader steps down and stays out of the next election so a follower takes over,
     /// waits (bounded) until one has, then stops serving Raft.
     /// </summary>

@@ -96,7 +96,9 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
 
     private Task HealthAsync(HttpContext http)
     {
-        (HealthReport report, int status) = HealthEvaluator.Evaluate(node.CaptureHealthInputs(), node.Peers, time.GetUtcNow());
+        (HealthReport report, int status) = node.Lifecycle.IsRemoved
+            ? HealthEvaluator.Removed(node.NodeId, node.Identity.Uuid, node.Version, node.Uptime, node.Lifecycle.Removed.Result, NodeContext.DescribeAuth(node.Options, node.Keys), node.CaptureHardware())
+            : HealthEvaluator.Evaluate(node.CaptureHealthInputs(), node.Peers, time.GetUtcNow());
         http.Response.StatusCode = status;
         http.Response.Headers.CacheControl = "no-store";
         return http.Response.WriteAsJsonAsync(report, HealthJson.HealthReport, cancellationToken: http.RequestAborted);
@@ -112,7 +114,11 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
 
     private Task PingAsync(HttpContext http)
     {
-        var answer = new PingResponse(node.NodeId, node.Raft.Role.ToWireName(), node.Raft.Term, node.LeaderNodeId(), node.Raft.Metadata.Settings?.ClusterId);
+        // A caller this cluster removed (same id and identity) is told so: a node that was down when it was removed learns it here.
+        bool callerRemoved = http.Request.Query["from"].ToString() is { Length: > 0 } from
+            && Guid.TryParse(http.Request.Query["uuid"], out Guid uuid)
+            && node.Raft.Metadata.Removed.TryGetValue(from, out RemovedMember? removed) && removed.Uuid == uuid;
+        var answer = new PingResponse(node.NodeId, node.Raft.Role.ToWireName(), node.Raft.Term, node.LeaderNodeId(), node.Raft.Metadata.Settings?.ClusterId, callerRemoved);
         return http.Response.WriteAsJsonAsync(answer, InternalJsonContext.Default.PingResponse, cancellationToken: http.RequestAborted);
     }
 
@@ -166,6 +172,15 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         if (node.Options.BootConfig is { IsOpen: false } && !fromItself && !forwardedByMember)
         {
             string reason = $"{node.NodeId} refuses {request.NodeId}: the request came from {caller}, neither the joining node's own address nor a member's";
+            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
+            return;
+        }
+
+        // A removed node keeps its identity in its data: it must be wiped (a new uuid) to come back.
+        if (node.Raft.Metadata.Removed.TryGetValue(nodeAddress.ToString(), out RemovedMember? removed) && removed.Uuid == request.Uuid)
+        {
+            string reason = $"{node.NodeId} refuses {request.NodeId}: the cluster removed that node; wipe its --data and start it again with --peers to join as a new node";
             NodeLog.JoinRefused(logger, request.NodeId, reason);
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;

@@ -9,6 +9,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Cluster.Placement;
 using O3Storage.Node.Auth;
 using O3Storage.Node.Data;
 using O3Storage.Node.S3;
@@ -141,7 +142,7 @@ internal sealed partial class S3Endpoints
             return new S3Error("InvalidRequest", 400, $"a copied part holds at most {PutObjectBytesMax} bytes; copy a range with x-amz-copy-source-range");
         }
 
-        PlacementPlan plan = DataPath.Place(state, route.Bucket, route.Key);
+        PlacementPlan plan = data.Place(state, route.Bucket, route.Key);
         var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 2 * ObjectWriter.DefaultChunkBytes, resumeWriterThreshold: ObjectWriter.DefaultChunkBytes));
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         Task reading = CopyRangeAsync(original, offset, count, pipe.Writer, sourceBucket, stopReading.Token);

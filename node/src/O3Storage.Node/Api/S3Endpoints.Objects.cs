@@ -9,6 +9,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Cluster.Placement;
 using O3Storage.Node.Auth;
 using O3Storage.Node.Consensus;
 using O3Storage.Node.Data;
@@ -77,7 +78,7 @@ internal sealed partial class S3Endpoints
     /// </summary>
     private async Task<(S3Error? Error, StoredObject? Stored, PlacementPlan Plan)> StoreBodyAsync(HttpContext http, S3Route route, SigV4Context? signature)
     {
-        PlacementPlan plan = DataPath.Place(node.Raft.Metadata, route.Bucket, route.Key);
+        PlacementPlan plan = data.Place(node.Raft.Metadata, route.Bucket, route.Key);
         if (OpenBody(http, signature, out Stream body, out long length) is { } badBody)
         {
             return (badBody, null, plan);

@@ -36,7 +36,7 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
         var queryNames = query.Keys.ToHashSet(StringComparer.Ordinal);
         S3Route route = S3Route.Parse(http.Request.Method, path, queryNames, http.Request.Headers.ContainsKey("x-amz-copy-source"));
 
-        S3Error? error = Authorize(http, rawPath, rawQuery, route, out ApiKey? key, out SigV4Context? signature);
+        S3Error? error = Authorize(http, rawPath, rawQuery, route, out ApiKey? key, out SigV4Context? signature) ?? Unavailable(http, route);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         deadline.CancelAfter(ClusterWaitTimeout);
         CancellationToken token = deadline.Token;
@@ -86,6 +86,26 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
             await WriteErrorAsync(http, error, path, requestId).ConfigureAwait(false);
         }
     }
+
+    /// <summary>A 503 (with Retry-After) when this node was removed, or when the cluster is in maintenance and the request writes; else null.</summary>
+    private S3Error? Unavailable(HttpContext http, S3Route route)
+    {
+        if (node.Lifecycle.IsRemoved)
+        {
+            return new S3Error("ServiceUnavailable", 503, "this node was removed from the cluster and serves nothing; use another node");
+        }
+
+        if (node.Raft.Metadata.Maintenance is not { } mode || S3Route.IsRead(route.Operation) || route.Operation == S3Operation.NotImplemented)
+        {
+            return null;
+        }
+
+        http.Response.Headers.RetryAfter = MaintenanceRetryAfterSeconds;
+        return new S3Error("ServiceUnavailable", 503, $"the cluster is in maintenance mode since {DateTimeOffset.FromUnixTimeMilliseconds(mode.SinceUnixMs):u} ({mode.Reason}): writes are refused, reads work");
+    }
+
+    /// <summary>Maintenance lasts minutes: clients that honour Retry-After come back in a minute, not at once.</summary>
+    private const string MaintenanceRetryAfterSeconds = "60";
 
     /// <summary>Gives the request its id (the <c>x-amz-request-id</c> header, also in error bodies) and returns it.</summary>
     public static string StartRequest(HttpContext http)

@@ -47,6 +47,12 @@ public static class CommandLineParser
                                (default 16M; 0 turns it off)
           --orphan-grace TIME  keep blobs of writes that never committed this long before
                                collecting them (default 1h; e.g. 30m, 90s)
+          --dead-node-grace TIME
+                               a member down this long no longer counts as a holder: its
+                               objects are copied elsewhere (default 5m; e.g. 90s, 10m)
+          --rebalance-rate SIZE
+                               repair, drain and rebalance copy at most SIZE per second
+                               (default 32M; 0: unpaced)
           --api-keys PATH      role:key lines (admin, read-write, read-only), mode 600
                                (default /opt/o3storage/api-keys.txt; if that file does
                                not exist, authentication is off)
@@ -73,7 +79,7 @@ public static class CommandLineParser
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace", "--log-file", "--boot-config", "--board", "--hardware-root"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace", "--dead-node-grace", "--rebalance-rate", "--log-file", "--boot-config", "--board", "--hardware-root"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
@@ -311,6 +317,19 @@ public static class CommandLineParser
             return Fail($"--orphan-grace '{graceText}' is not a duration from 1ms to 24h (e.g. 1h, 30m, 90s)");
         }
 
+        TimeSpan deadNodeGrace = NodeOptions.DefaultDeadNodeGrace;
+        if (values.TryGetValue("--dead-node-grace", out string? deadText) && !TryParseDuration(deadText, out deadNodeGrace))
+        {
+            return Fail($"--dead-node-grace '{deadText}' is not a duration from 1ms to 24h (e.g. 5m, 90s)");
+        }
+
+        long rebalanceRate = NodeOptions.DefaultRebalanceBytesPerSecond;
+        if (values.TryGetValue("--rebalance-rate", out string? rebalanceText) && !(rebalanceText == "0" || TryParseSize(rebalanceText, out rebalanceRate)))
+        {
+            return Fail($"--rebalance-rate '{rebalanceText}' is not a size per second (e.g. 32M, 512K; 0: unpaced)");
+        }
+
+        rebalanceRate = rebalanceText == "0" ? 0 : rebalanceRate;
         string logLevel = values.GetValueOrDefault("--log-level", "info");
         if (logLevel is not ("debug" or "info" or "warning" or "error"))
         {
@@ -381,6 +400,8 @@ public static class CommandLineParser
             DataDirectory = Path.GetFullPath(data),
             JoinTimeout = joinTimeout,
             OrphanGrace = orphanGrace,
+            DeadNodeGrace = deadNodeGrace,
+            RebalanceBytesPerSecond = rebalanceRate,
             Settings = settings,
             LogLevel = logLevel,
             LogFilePath = logFile is null ? null : Path.GetFullPath(logFile),

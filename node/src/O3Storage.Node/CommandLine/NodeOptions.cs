@@ -71,6 +71,21 @@ public sealed record NodeOptions
     /// <summary>How long a blob no commit ever referred to is kept before it is collected.</summary>
     public TimeSpan OrphanGrace { get; init; } = DefaultOrphanGrace;
 
+    /// <summary>
+    /// Five minutes: a reboot or a rolling update's restart (well under a minute) moves no data, while a
+    /// board that died is rebuilt elsewhere before a second failure is likely.
+    /// </summary>
+    public static readonly TimeSpan DefaultDeadNodeGrace = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a member may be down before its replicas stop counting: they are rebuilt elsewhere, and autopilot may remove it.</summary>
+    public TimeSpan DeadNodeGrace { get; init; } = DefaultDeadNodeGrace;
+
+    /// <summary>32 MiB/s: about half of a Raspberry Pi's USB SSD or a good SD card's write bandwidth, so clients keep the rest.</summary>
+    public const long DefaultRebalanceBytesPerSecond = 32L * 1024 * 1024;
+
+    /// <summary>The budget for copying replicas (repair, drain, rebalance), on the leader that runs them; 0: unpaced.</summary>
+    public long RebalanceBytesPerSecond { get; init; } = DefaultRebalanceBytesPerSecond;
+
     public const string DefaultApiKeysPath = "/opt/o3storage/api-keys.txt";
 
     /// <summary>The guide's api-keys.txt. Missing at the default path: authentication is off.</summary>

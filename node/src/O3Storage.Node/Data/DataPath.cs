@@ -8,25 +8,27 @@ using O3Storage.Node.Diagnostics;
 
 namespace O3Storage.Node.Data;
 
-/// <summary>Where an object goes: every member, best first; how many replicas to store; how many must hold it for the write to count.</summary>
-internal sealed record PlacementPlan(IReadOnlyList<string> Ranked, int Wanted, int Minimum);
-
 internal sealed class DataPath
 {
     /// <summary>Bad-replica reports kept for repair; beyond this many, new ones are dropped (reads report again).</summary>
     public const int ReportsMax = 10_000;
 
     private readonly string _selfNodeId;
+    private readonly Func<string, bool> _placeable;
     private readonly ILogger _logger;
     private readonly System.Collections.Concurrent.ConcurrentQueue<(string Bucket, string Key, BadReplica Bad)> _reports = new();
 
-    public DataPath(string selfNodeId, IBlobReplicas replicas, ILogger logger)
+    /// <param name="placeable">Whether a member may take new replicas now (not down past the grace).</param>
+    /// <param name="commit">Commits a metadata command (the proposer): how a move records its new replica set.</param>
+    public DataPath(string selfNodeId, IBlobReplicas replicas, Func<string, bool> placeable, Func<MetadataCommand, CancellationToken, Task> commit, TimeSpan commitDeadline, ILogger logger)
     {
         _selfNodeId = selfNodeId;
+        _placeable = placeable;
         _logger = logger;
         Writer = new ObjectWriter(replicas);
         Reader = new ObjectReader(replicas);
         Repairer = new Repairer(replicas, Reader);
+        Mover = new ReplicaMover(replicas, Reader, commit, commitDeadline);
     }
 
     public ObjectWriter Writer { get; }
@@ -35,21 +37,15 @@ internal sealed class DataPath
 
     public Repairer Repairer { get; }
 
-    /// <summary>
-    /// The placement of <paramref name="key"/> in <paramref name="bucket"/>: replication_factor replicas,
-    /// capped at the member count; a write needs two of them (one when only one is wanted), so an
-    /// acknowledged object survives the loss of any one disk even while a replica holder is down.
-    /// </summary>
-    public static PlacementPlan Place(MetadataState state, string bucket, string key)
-    {
-        var candidates = state.Members.Keys.Select(id => new PlacementCandidate(id, 1.0)).ToList();
-        IReadOnlyList<string> ranked = candidates.Count == 0 ? [] : RendezvousPlacement.Choose(PlacementKey(bucket, key), candidates, candidates.Count);
-        int wanted = Math.Min(state.Settings?.ReplicationFactor ?? ClusterSettings.DefaultReplicationFactor, ranked.Count);
-        return new PlacementPlan(ranked, wanted, Math.Min(2, wanted));
-    }
+    /// <summary>The one way an object's replicas move to other nodes: repair, drain and rebalance all use it.</summary>
+    public ReplicaMover Mover { get; }
 
-    /// <summary>The bytes placement hashes: bucket, a NUL (never in a bucket name), key.</summary>
-    public static byte[] PlacementKey(string bucket, string key) => System.Text.Encoding.UTF8.GetBytes($"{bucket}\0{key}");
+    /// <summary>
+    /// The placement of <paramref name="key"/> for a write: replication_factor of the active members,
+    /// skipping any down for longer than the dead-node grace (a write would only wait on it and then
+    /// take the next one), capped at the member count; a write needs two replicas (see ObjectPlacement).
+    /// </summary>
+    public PlacementPlan Place(MetadataState state, string bucket, string key) => ObjectPlacement.Place(state, bucket, key, _placeable);
 
     /// <summary>The replicas to read from: this node first when it holds one (no network), then the others in placement order.</summary>
     public IReadOnlyList<string> ReadOrder(ObjectVersion version) =>

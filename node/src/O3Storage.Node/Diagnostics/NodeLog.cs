@@ -116,12 +116,33 @@ internal static partial class NodeLog
     [LoggerMessage(5005, LogLevel.Information, "repaired blob {Blob} of {Bucket}/{Key} on {Node} from another replica")]
     public static partial void ReplicaHealed(ILogger logger, string blob, string bucket, string key, string node);
 
-    [LoggerMessage(5006, LogLevel.Debug, "re-replicated {Bucket}/{Key} to {Targets}: now on {Replicas}")]
-    public static partial void ReReplicated(ILogger logger, string bucket, string key, string targets, string replicas);
-
     [LoggerMessage(5007, LogLevel.Warning, "repair of {Bucket}/{Key} failed: {Problem}; retrying in a later round")]
     public static partial void RepairFailed(ILogger logger, string bucket, string key, string problem);
 
-    [LoggerMessage(5008, LogLevel.Information, "re-replicated {Objects} under-replicated objects to the nodes their placement wants")]
-    public static partial void ReReplicationRound(ILogger logger, int objects);
+    [LoggerMessage(5009, LogLevel.Debug, "{Reason}: moved {Bucket}/{Key} from {From} to {To}")]
+    public static partial void ReplicasMoved(ILogger logger, string reason, string bucket, string key, string from, string to);
+
+    [LoggerMessage(5010, LogLevel.Warning, "placement round failed: {Problem}; retrying")]
+    public static partial void PlacementRoundFailed(ILogger logger, string problem);
+
+    [LoggerMessage(2014, LogLevel.Information, "removed member {NodeId}: {Reason}")]
+    public static partial void MemberRemoved(ILogger logger, string nodeId, string reason);
+
+    [LoggerMessage(2015, LogLevel.Warning, "could not remove member {NodeId}: {Problem}; retrying")]
+    public static partial void RemovalFailed(ILogger logger, string nodeId, string problem);
+
+    [LoggerMessage(2016, LogLevel.Information, "{NodeId} (the leader) is drained or being removed: handing leadership over so a successor removes it")]
+    public static partial void HandingOverToBeRemoved(ILogger logger, string nodeId);
+
+    [LoggerMessage(2017, LogLevel.Warning, "this node was removed from the cluster: {Reason}; it no longer serves")]
+    public static partial void RemovedFromCluster(ILogger logger, string reason);
+
+    [LoggerMessage(2018, LogLevel.Information, "member {NodeId} is draining: its replicas move to the other members, then it is removed")]
+    public static partial void MemberDraining(ILogger logger, string nodeId);
+
+    [LoggerMessage(2019, LogLevel.Information, "maintenance mode {State}{Reason}")]
+    public static partial void MaintenanceChanged(ILogger logger, string state, string reason);
+
+    [LoggerMessage(4003, LogLevel.Warning, "admin calls (/admin/*) are open to anyone who can reach {Endpoint}: no key file; create api-keys.txt with an admin key to require it")]
+    public static partial void AdminOpen(ILogger logger, string endpoint);
 }

@@ -36,6 +36,20 @@ internal sealed class DataDirectory : IDisposable
     /// <summary>Written once this node is a confirmed member; its absence means "no cluster state yet".</summary>
     public string MembershipMarker => Path.Combine(RaftDirectory, "joined");
 
+    /// <summary>Written when the cluster removed this node: its data can never rejoin (the file says why and how to start anew).</summary>
+    public string RemovedMarker => Path.Combine(FullPath, RemovedFileName);
+
+    private const string RemovedFileName = "removed";
+
+    /// <summary>What the removed marker of <paramref name="dataDirectory"/> says, or null when the node was never removed.</summary>
+    public static string? ReadRemoved(string dataDirectory)
+    {
+        string path = Path.Combine(dataDirectory, RemovedFileName);
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+    }
+
+    public void MarkRemoved(string reason) => AtomicFile.Write(RemovedMarker, System.Text.Encoding.UTF8.GetBytes(reason + "\n"));
+
     public static bool HasMembership(string dataDirectory) => File.Exists(Path.Combine(dataDirectory, "raft", "joined"));
 
     public static DataDirectory Open(string path)

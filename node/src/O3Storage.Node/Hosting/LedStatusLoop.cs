@@ -30,9 +30,9 @@ internal sealed class LedStatusLoop(NodeContext node, TimeProvider time)
             Discovering: false,
             Joining: false,
             Faulted: node.Raft.StateMachine.Faulted.IsCompleted,
-            MaintenanceOn: false,
+            MaintenanceOn: report.Cluster.Maintenance.Enabled,
             HasQuorum: report.Cluster.HasQuorum,
-            UnderReplicated: report.Cluster.ActiveNodes < report.Cluster.TotalNodes,
+            UnderReplicated: report.Cluster.ActiveNodes < report.Cluster.TotalNodes || report.Storage.UnderReplicatedObjects > 0,
             IsLeader: node.Raft.Role == NodeRole.Leader);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using O3Storage.Cluster.Health;
+using O3Storage.Cluster.Lifecycle;
 using O3Storage.Cluster.Membership;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
@@ -12,8 +13,11 @@ using O3Storage.Node.Transport;
 namespace O3Storage.Node.Hosting;
 
 /// <summary>The running node as the HTTP handlers and background loops see it.</summary>
-internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, NodeStorage storage, PeerTable peers, ApiKeys? keys, string version, Stopwatch uptime, HardwareMonitor hardware)
+internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, NodeStorage storage, PeerTable peers, ApiKeys? keys, string version, Stopwatch uptime, HardwareMonitor hardware, NodeLifecycle lifecycle)
 {
+    /// <summary>Placement survey, rebalance progress, removals, and whether this node was removed.</summary>
+    public NodeLifecycle Lifecycle => lifecycle;
+
     /// <summary>The api-keys.txt keys; null: authentication is off.</summary>
     public ApiKeys? Keys => keys;
 
@@ -33,6 +37,8 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
     public string NodeId => options.NodeId;
 
     public string Version => version;
+
+    public TimeSpan Uptime => uptime.Elapsed;
 
     public JoinRequest JoinRequest => new(
         NodeId,
@@ -58,9 +64,26 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             raft.IsMember ? raft.ConfigurationMembers.Select(e => e.ToString()).ToList() : [],
             metadata,
             // Objects: the committed versions this node is a replica of (blobs are 4 MiB pieces, not objects); bytes: what its device holds.
-            storage.Health() with { TotalObjects = metadata.ObjectsByReplica.GetValueOrDefault(NodeId) },
+            storage.Health() with { TotalObjects = metadata.ObjectsByReplica.GetValueOrDefault(NodeId), UnderReplicatedObjects = lifecycle.Survey?.UnderReplicated ?? 0 },
             DescribeAuth(options, keys),
-            CaptureHardware());
+            CaptureHardware())
+        {
+            Rebalance = DescribeRebalance(),
+        };
+    }
+
+    /// <summary>The leader's pass, or (on a follower, which does not move anything) what its own survey sees.</summary>
+    private string DescribeRebalance()
+    {
+        if (raft.IsLeader)
+        {
+            return RebalanceProgress.Summary(lifecycle.Rebalance.Snapshot(NodeId));
+        }
+
+        PlacementSurvey? survey = lifecycle.Survey;
+        return survey is null ? "unknown: no placement survey yet"
+            : survey.Misplaced > 0 ? $"pending: {survey.Misplaced} objects to move (the leader moves them)"
+            : "idle: every object is where placement wants it";
     }
 
     public HardwareHealth CaptureHardware() => DescribeHardware(hardware);

@@ -14,6 +14,7 @@ using O3Storage.Cluster.Raft;
 using O3Storage.Firmware;
 using O3Storage.Firmware.Boards;
 using O3Storage.Firmware.Status;
+using O3Storage.Node.Admin;
 using O3Storage.Node.Api;
 using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
@@ -102,6 +103,11 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         ApiKeys? keys = LoadApiKeys(options, logger);
 
         bool member = DataDirectory.HasMembership(options.DataDirectory);
+        if (DataDirectory.ReadRemoved(options.DataDirectory) is { } removed)
+        {
+            throw new StartupException($"--data {options.DataDirectory}: {removed}");
+        }
+
         if (options.BootConfig is { IsOpen: true } openConfig)
         {
             // Every start, members too: an open cluster admits any board that asks.
@@ -211,10 +217,22 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         _alive = () => !raft.StateMachine.Faulted.IsCompleted;
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
-        var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime, _hardware);
+        var lifecycle = new NodeLifecycle(TimeProvider.System, options.DeadNodeGrace);
+        var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime, _hardware, lifecycle);
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
         var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys));
-        var dataPath = new DataPath(node.NodeId, new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(keys)), logger);
+        var dataPath = new DataPath(
+            node.NodeId,
+            new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(keys)),
+            placeable: id => !peers.Liveness([id], node.NodeId, options.DeadNodeGrace).IsDead(id),
+            commit: (command, token) => proposer.ProposeAsync(command, token),
+            commitDeadline: options.OrphanGrace / 2,
+            logger);
+        if (keys is null)
+        {
+            NodeLog.AdminOpen(logger, options.Api.ToString());
+        }
+
         WebApplication app = BuildWebApplication(node, peerClient, proposer, dataPath, loggerFactory, logger);
         try
         {
@@ -277,17 +295,34 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             systemd.Ready($"serving on http://{options.NodeId} as a cluster member");
         }
 
+        // The loops that act as a member stop when the node stops or learns it was removed.
+        using var asMember = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
         Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
         // A hot board slows its background work (ThermalThrottle): clients keep what cooling is left.
         Func<double> workFactor = () => _hardware.Snapshot().BackgroundWorkFactor;
         Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, workFactor, logger, shutdown.Token);
-        Task collector = new GarbageCollectorLoop(node, options.OrphanGrace, TimeProvider.System, logger).RunAsync(shutdown.Token);
-        Task repair = new RepairLoop(node, dataPath, proposer, RepairLoop.DefaultInterval, logger) { WorkFactor = workFactor }.RunAsync(shutdown.Token);
-        Task led = new LedStatusLoop(node, TimeProvider.System).RunAsync(shutdown.Token);
+        Task collector = new GarbageCollectorLoop(node, options.OrphanGrace, TimeProvider.System, logger).RunAsync(asMember.Token);
+        Task repair = new RepairLoop(node, dataPath, RepairLoop.DefaultInterval, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
+        Task placement = new PlacementLoop(node.NodeId, raft, peers, lifecycle, dataPath, options.RebalanceBytesPerSecond, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
+        Task led = new LedStatusLoop(node, TimeProvider.System).RunAsync(asMember.Token);
         // As a member the node keeps advertising itself, so a board added later finds the cluster.
-        Task advertiser = discoveryLoop?.AdvertiseMemberAsync(DiscoveryLoop.DefaultMemberInterval, message => NodeLog.MdnsWarning(logger, message), shutdown.Token) ?? Task.CompletedTask;
+        Task advertiser = discoveryLoop?.AdvertiseMemberAsync(DiscoveryLoop.DefaultMemberInterval, message => NodeLog.MdnsWarning(logger, message), asMember.Token) ?? Task.CompletedTask;
         Task stopped = Task.Delay(Timeout.Infinite, shutdown.Token);
-        Task first = await Task.WhenAny(stopped, raft.StateMachine.Faulted).ConfigureAwait(false);
+        Task first = await Task.WhenAny(stopped, raft.StateMachine.Faulted, lifecycle.Removed).ConfigureAwait(false);
+        if (first == lifecycle.Removed)
+        {
+            // Removed: never vote or serve again; /health and every call say so until the node is stopped.
+            string reason = await lifecycle.Removed.ConfigureAwait(false);
+            NodeLog.RemovedFromCluster(logger, reason);
+            data.MarkRemoved(reason);
+            _hardware.SetStatus(NodeStatus.Fault);
+            systemd.Status("removed from the cluster; wipe --data to join again");
+            await asMember.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(collector, repair, placement, led, advertiser).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await raft.LeaveAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            first = await Task.WhenAny(stopped, raft.StateMachine.Faulted).ConfigureAwait(false);
+        }
+
         bool faulted = first == raft.StateMachine.Faulted;
         if (faulted)
         {
@@ -310,7 +345,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // A step in progress finishes (it is bounded) before the store is closed below.
         await compactor.ConfigureAwait(false);
-        foreach (Task loop in new[] { collector, repair, advertiser, led })
+        foreach (Task loop in new[] { collector, repair, placement, advertiser, led })
         {
             // Both end by cancellation; each is awaited, so neither touches the store after it closes.
             await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -597,6 +632,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(30));
         });
         new NodeEndpoints(node, peerClient, proposer, TimeProvider.System, logger).Map(app);
+        new AdminEndpoints(node, node.Lifecycle, proposer, peerClient, TimeProvider.System, logger).Map(app);
         new BlobEndpoints(node, node.Storage.Writer).Map(app);
         new S3Endpoints(node, proposer, data, TimeProvider.System).Map(app);
         return app;

@@ -25,11 +25,16 @@ internal sealed class PeerMonitor(NodeContext node, PeerClient client, ILogger l
             try
             {
                 MetadataState metadata = node.Raft.Metadata;
+                if (metadata.Removed.TryGetValue(node.NodeId, out RemovedMember? removed) && removed.Uuid == node.Identity.Uuid && !metadata.Members.ContainsKey(node.NodeId))
+                {
+                    node.Lifecycle.MarkRemoved(RemovedMessage(metadata, DateTimeOffset.FromUnixTimeMilliseconds(removed.RemovedUnixMs)));
+                }
+
                 var memberIds = new HashSet<string>(metadata.Members.Keys, StringComparer.Ordinal);
                 node.Peers.Retain(memberIds);
                 await Task.WhenAll(memberIds.Where(id => id != node.NodeId).Select(id => ProbeAsync(id, token))).ConfigureAwait(false);
 
-                if (node.Raft.IsMember && !metadata.Members.ContainsKey(node.NodeId) && DateTimeOffset.UtcNow - lastRepair > s_recordRepairInterval)
+                if (node.Raft.IsMember && !node.Lifecycle.IsRemoved && !metadata.Members.ContainsKey(node.NodeId) && DateTimeOffset.UtcNow - lastRepair > s_recordRepairInterval)
                 {
                     lastRepair = DateTimeOffset.UtcNow;
                     await RepairOwnRecordAsync(token).ConfigureAwait(false);
@@ -48,16 +53,30 @@ internal sealed class PeerMonitor(NodeContext node, PeerClient client, ILogger l
     {
         try
         {
-            PingResponse answer = await client.PingAsync(nodeId, token).ConfigureAwait(false);
+            PingResponse answer = await client.PingAsync(nodeId, token, (node.NodeId, node.Identity.Uuid)).ConfigureAwait(false);
             if (answer.NodeId == nodeId)
             {
                 node.Peers.RecordContact(nodeId, answer.Role, answer.Term);
+            }
+
+            if (answer.CallerRemoved)
+            {
+                // Removed while it was down: a member says so.
+                node.Lifecycle.MarkRemoved(RemovedMessage(node.Raft.Metadata, null));
             }
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
         {
             // Unreachable this round: the PeerTable ages the last contact out by itself.
         }
+    }
+
+    /// <summary>What a removed node says in its log, on /health, and when it is started again on the same data.</summary>
+    private string RemovedMessage(MetadataState metadata, DateTimeOffset? when)
+    {
+        string peers = string.Join(",", metadata.Members.Keys.Where(id => id != node.NodeId).Select(id => id.EndsWith($":{node.Options.Api.Port}", StringComparison.Ordinal) ? id[..id.LastIndexOf(':')] : id));
+        return $"this node ({node.NodeId}) was removed from cluster {metadata.Settings?.ClusterId ?? "?"}{(when is { } at && at.ToUnixTimeMilliseconds() > 0 ? $" at {at:u}" : string.Empty)}; its data cannot rejoin: "
+            + $"wipe --data {node.Options.DataDirectory} and start it with --peers {(peers.Length > 0 ? peers : "MEMBERS")} to join as a new node";
     }
 
     private async Task RepairOwnRecordAsync(CancellationToken token)

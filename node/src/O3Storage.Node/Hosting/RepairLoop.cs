@@ -1,7 +1,6 @@
-// Owns: running repair on this node. Every round it rewrites the blobs reads reported bad (from a
-// verified copy on another holder), and, on the leader only (one node decides, so two never copy the
-// same object), copies under-replicated objects to the reachable nodes their placement wants and
-// commits the larger replica set. Bounded: a limited number of objects per round; stops with its token.
+// Owns: healing on this node: every round it rewrites the blobs reads reported bad, from a verified copy
+// on another holder (same blob id, no metadata change). Objects on too few nodes are PlacementLoop's.
+// Bounded: a limited number of heals per round; stops with its token.
 using Microsoft.Extensions.Logging;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Node.Api;
@@ -12,11 +11,10 @@ using O3Storage.Node.Transport;
 
 namespace O3Storage.Node.Hosting;
 
-internal sealed class RepairLoop(NodeContext node, DataPath data, MetadataProposer proposer, TimeSpan interval, ILogger logger)
+internal sealed class RepairLoop(NodeContext node, DataPath data, TimeSpan interval, ILogger logger)
 {
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
     private const int HealsPerRound = 64;
-    private const int ObjectsPerRound = 256;
     private static readonly TimeSpan s_breather = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The share of the normal pace to run at now: 1.0, less on a hot board (rounds are spaced out by its inverse).</summary>
@@ -42,9 +40,8 @@ internal sealed class RepairLoop(NodeContext node, DataPath data, MetadataPropos
 
             try
             {
-                await HealReportedAsync(token).ConfigureAwait(false);
                 // A full round means more is waiting: the next one starts at once.
-                moreWork = node.Raft.IsLeader && await ReReplicateAsync(token).ConfigureAwait(false) >= ObjectsPerRound;
+                moreWork = await HealReportedAsync(token).ConfigureAwait(false) >= HealsPerRound;
             }
             catch (Exception e) when (!token.IsCancellationRequested)
             {
@@ -54,9 +51,11 @@ internal sealed class RepairLoop(NodeContext node, DataPath data, MetadataPropos
         }
     }
 
-    private async Task HealReportedAsync(CancellationToken token)
+    /// <summary>Heals up to a round's worth of reported replicas; how many reports it took.</summary>
+    private async Task<int> HealReportedAsync(CancellationToken token)
     {
-        for (int i = 0; i < HealsPerRound && data.TryTakeReport(out var report); i++)
+        int taken = 0;
+        for (; taken < HealsPerRound && data.TryTakeReport(out var report); taken++)
         {
             ObjectVersion? version = node.Raft.Metadata.FindObject(report.Bucket, report.Key);
             if (version is null || !version.Replicas.Contains(report.Bad.NodeId) || !version.Blobs.Contains(report.Bad.Blob))
@@ -74,48 +73,7 @@ internal sealed class RepairLoop(NodeContext node, DataPath data, MetadataPropos
                 NodeLog.RepairFailed(logger, report.Bucket, report.Key, e.Message);
             }
         }
-    }
 
-    /// <summary>One round of re-replication; how many objects it repaired (failures do not count, so a stuck object cannot make rounds spin).</summary>
-    private async Task<int> ReReplicateAsync(CancellationToken token)
-    {
-        MetadataState state = node.Raft.Metadata;
-        int repaired = 0;
-        foreach (RepairPlan plan in Repairer.FindUnderReplicated(state, n => n == node.NodeId || node.Peers.IsReachable(n), ObjectsPerRound))
-        {
-            IReadOnlyList<string> sources = [.. data.ReadOrder(plan.Version).Where(state.Members.ContainsKey)];
-            try
-            {
-                long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var added = await data.Repairer.CopyAsync(plan, sources, bad => data.Report(plan.Bucket, plan.Version.Key, bad), token).ConfigureAwait(false);
-                if (added.IsEmpty)
-                {
-                    continue;
-                }
-
-                if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > node.Options.OrphanGrace / 2)
-                {
-                    // The targets' collectors may already count the first copies as orphans: never commit them.
-                    NodeLog.RepairFailed(logger, plan.Bucket, plan.Version.Key, "the copy took longer than half of --orphan-grace");
-                    continue;
-                }
-
-                System.Collections.Immutable.ImmutableArray<string> replicas = [.. plan.Version.Replicas.Where(state.Members.ContainsKey), .. added];
-                await proposer.ProposeAsync(new SetReplicas(plan.Bucket, plan.Version.Key, plan.Version.VersionIndex, replicas), token).ConfigureAwait(false);
-                NodeLog.ReReplicated(logger, plan.Bucket, plan.Version.Key, string.Join(",", added), string.Join(",", replicas));
-                repaired++;
-            }
-            catch (Exception e) when (e is ReplicaException or ObjectUnreadableException or ProposeException or OperationCanceledException && !token.IsCancellationRequested)
-            {
-                NodeLog.RepairFailed(logger, plan.Bucket, plan.Version.Key, e.Message);
-            }
-        }
-
-        if (repaired > 0)
-        {
-            NodeLog.ReReplicationRound(logger, repaired);
-        }
-
-        return repaired;
+        return taken;
     }
 }

@@ -73,13 +73,13 @@ public sealed record S3Route(S3Operation Operation, string Bucket, string Key)
     }
 
     /// <summary>Whether a key of <paramref name="role"/> may perform <paramref name="operation"/>: read-only keys only read.</summary>
-    public static bool Allows(ApiRole role, S3Operation operation) => role switch
-    {
-        ApiRole.Admin or ApiRole.ReadWrite => true,
-        _ => operation is S3Operation.ListBuckets or S3Operation.HeadBucket or S3Operation.GetBucketLocation
+    public static bool Allows(ApiRole role, S3Operation operation) => role is ApiRole.Admin or ApiRole.ReadWrite || IsRead(operation);
+
+    /// <summary>Whether <paramref name="operation"/> only reads: what read-only keys and maintenance mode allow.</summary>
+    public static bool IsRead(S3Operation operation) =>
+        operation is S3Operation.ListBuckets or S3Operation.HeadBucket or S3Operation.GetBucketLocation
             or S3Operation.ListObjectsV1 or S3Operation.ListObjectsV2 or S3Operation.ListMultipartUploads
-            or S3Operation.GetObject or S3Operation.HeadObject or S3Operation.ListParts or S3Operation.GetObjectTagging,
-    };
+            or S3Operation.GetObject or S3Operation.HeadObject or S3Operation.ListParts or S3Operation.GetObjectTagging;
 
     // Sub-resources this store does not implement: a request naming one must not fall through to a
     // plain GET/PUT/DELETE of the bucket or object (a GET ?acl is not a listing; a PUT ?tagging is not an upload).

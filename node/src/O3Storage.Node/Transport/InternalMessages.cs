@@ -3,7 +3,8 @@ using System.Text.Json.Serialization;
 namespace O3Storage.Node.Transport;
 
 /// <summary>Answer to <c>GET /internal/ping</c>: who answers, and what it thinks of the cluster.</summary>
-public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId);
+/// <param name="CallerRemoved">The caller (named in the query) is a node this cluster removed: it must stop serving.</param>
+public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId, bool CallerRemoved = false);
 
 /// <summary>Body of <c>POST /internal/join</c>: a new node asks to be added.</summary>
 /// <param name="TokenProof">Proof of the join token (<c>JoinToken.JoinProof</c>) when the node has an o3storage.txt; a member with a token refuses a join without it.</param>

@@ -41,11 +41,13 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
-    public async Task<PingResponse> PingAsync(string nodeId, CancellationToken token)
+    /// <param name="caller">This node's id and uuid, so that a member can tell it when the cluster removed it.</param>
+    public async Task<PingResponse> PingAsync(string nodeId, CancellationToken token, (string NodeId, Guid Uuid)? caller = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(PingTimeout);
-        return await _http.GetFromJsonAsync($"http://{nodeId}/internal/ping", InternalJsonContext.Default.PingResponse, timeout.Token).ConfigureAwait(false)
+        string query = caller is { } self ? $"?from={Uri.EscapeDataString(self.NodeId)}&uuid={self.Uuid}" : string.Empty;
+        return await _http.GetFromJsonAsync($"http://{nodeId}/internal/ping{query}", InternalJsonContext.Default.PingResponse, timeout.Token).ConfigureAwait(false)
             ?? throw new HttpRequestException($"{nodeId} answered ping with null");
     }
 
@@ -113,6 +115,33 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         {
             return (response.StatusCode, $"{nodeId} answered {(int)response.StatusCode}");
         }
+    }
+
+    /// <summary>How long a forwarded admin call may take: a removal may hand leadership over first.</summary>
+    public static readonly TimeSpan AdminCallTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Passes an admin call on to <paramref name="nodeId"/> (the leader), marked forwarded: its status, body and Retry-After come back as they were.</summary>
+    /// <param name="bearer">The cluster's admin key when authentication is on: the leader takes forwarded calls only from members holding it.</param>
+    public async Task<(HttpStatusCode Status, byte[] Body, string? RetryAfter)> ForwardAdminAsync(string nodeId, HttpMethod method, string pathAndQuery, byte[] body, string? bearer, CancellationToken token)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(AdminCallTimeout);
+        using var message = new HttpRequestMessage(method, $"http://{nodeId}{pathAndQuery}");
+        if (method != HttpMethod.Get)
+        {
+            message.Content = new ByteArrayContent(body);
+            message.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        message.Headers.Add(ForwardedHeader, "1");
+        if (bearer is not null)
+        {
+            message.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        using HttpResponseMessage response = await _http.SendAsync(message, timeout.Token).ConfigureAwait(false);
+        byte[] answer = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
+        return (response.StatusCode, answer, response.Headers.RetryAfter?.ToString());
     }
 
     /// <summary>The header that carries a blob's CRC-32C (decimal) with /internal/blobs transfers.</summary>

@@ -1,0 +1,401 @@
+// Owns: the admin edge, /admin/*: the guide's cluster operations over JSON. Any node accepts a call; a
+// follower passes it to the leader once (marked, never passed on twice) and relays the answer, since the
+// leader alone changes membership and runs rebalancing. Handlers stay thin over pure decisions
+// (RemovalDecision, ReplicaPlanner) and commit through Raft.
+// Who may call: without a key file anyone (as the guide shows; the node logs it at start); with one,
+// an admin key as a bearer token or a SigV4 signature. A forwarded call must come from a member
+// holding the cluster's admin key (InternalAuth).
+// Errors are JSON {"error", "detail"}: 400 bad body or field, 403 not admin, 404 unknown path or node,
+// 405 wrong method, 409 unsafe or conflicting, 503 no leader or quorum (with Retry-After). Never S3 XML.
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using O3Storage.Cluster;
+using O3Storage.Cluster.Lifecycle;
+using O3Storage.Cluster.Metadata;
+using O3Storage.Cluster.Raft;
+using O3Storage.Node.Api;
+using O3Storage.Node.Auth;
+using O3Storage.Node.Consensus;
+using O3Storage.Node.Diagnostics;
+using O3Storage.Node.Hosting;
+using O3Storage.Node.Transport;
+
+namespace O3Storage.Node.Admin;
+
+internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, MetadataProposer proposer, PeerClient peers, TimeProvider time, ILogger logger)
+{
+    /// <summary>How long an admin call waits for the cluster (a commit, a membership change) before a 503.</summary>
+    public static readonly TimeSpan ClusterWaitTimeout = TimeSpan.FromSeconds(10);
+
+    private const int RetryAfterSeconds = 2;
+    private const int ReasonLengthMax = 512;
+
+    public static AdminJsonContext Json { get; } = new(new JsonSerializerOptions(AdminJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
+    private sealed record Route(string Method, string[] Fields, Func<HttpContext, AdminBody, CancellationToken, Task> Handle);
+
+    private Dictionary<string, Route> Routes() => new(StringComparer.Ordinal)
+    {
+        ["/admin/remove-node"] = new("POST", ["node_id", "force"], RemoveNodeAsync),
+        ["/admin/maintenance"] = new("POST", ["enabled", "reason"], MaintenanceAsync),
+        ["/admin/rebalance"] = new("POST", ["strategy"], RebalanceAsync),
+        ["/admin/rebalance-status"] = new("GET", [], RebalanceStatusAsync),
+    };
+
+    public void Map(IEndpointRouteBuilder routes)
+    {
+        Dictionary<string, Route> table = Routes();
+        RequestDelegate handle = http => HandleAsync(http, table);
+        routes.Map("/admin", handle);
+        routes.Map("/admin/{**rest}", handle);
+    }
+
+    private async Task HandleAsync(HttpContext http, Dictionary<string, Route> table)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        string path = http.Request.Path.Value?.TrimEnd('/') ?? string.Empty;
+        if (!table.TryGetValue(path, out Route? route))
+        {
+            await ErrorAsync(http, 404, $"no admin call {http.Request.Method} {http.Request.Path}", $"admin calls: {string.Join(", ", table.Select(r => $"{r.Value.Method} {r.Key}"))}").ConfigureAwait(false);
+            return;
+        }
+
+        if (!string.Equals(http.Request.Method, route.Method, StringComparison.OrdinalIgnoreCase))
+        {
+            http.Response.Headers.Allow = route.Method;
+            await ErrorAsync(http, 405, $"{path} takes {route.Method}, not {http.Request.Method}", null).ConfigureAwait(false);
+            return;
+        }
+
+        if (http.Request.ContentLength is > AdminBody.BytesMax)
+        {
+            await ErrorAsync(http, 413, $"an admin body has at most {AdminBody.BytesMax} bytes", null).ConfigureAwait(false);
+            return;
+        }
+
+        byte[] body = await ReadBodyAsync(http).ConfigureAwait(false);
+        bool forwarded = http.Request.Headers.ContainsKey(PeerClient.ForwardedHeader);
+        if (forwarded ? !InternalAuth.IsAllowed(node, http) : Authorize(http, body) is not null)
+        {
+            await ErrorAsync(http, 403, forwarded ? "only cluster members holding the admin key may forward admin calls" : Authorize(http, body)!, "admin calls need a key of role admin from api-keys.txt, as a bearer token (Authorization: Bearer KEY) or a SigV4 signature").ConfigureAwait(false);
+            return;
+        }
+
+        if (lifecycle.IsRemoved)
+        {
+            await ErrorAsync(http, 503, $"{node.NodeId} was removed from the cluster", await lifecycle.Removed.ConfigureAwait(false)).ConfigureAwait(false);
+            return;
+        }
+
+        AdminBody? parsed = AdminBody.Parse(body, http.Request.ContentType, route.Fields, out AdminError? bad);
+        if (parsed is null)
+        {
+            await WriteAsync(http, 400, bad!, Json.AdminError).ConfigureAwait(false);
+            return;
+        }
+
+        if (!node.Raft.IsLeader)
+        {
+            await ForwardAsync(http, body, forwarded).ConfigureAwait(false);
+            return;
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        deadline.CancelAfter(ClusterWaitTimeout);
+        try
+        {
+            await route.Handle(http, parsed, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted
+            && e is OperationCanceledException or ProposeException or MembershipChangeException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException)
+        {
+            await UnavailableAsync(http, "the cluster did not complete the change", e is OperationCanceledException ? $"no commit within {ClusterWaitTimeout.TotalSeconds:0} s (no quorum?)" : e.Message).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Null when the caller may make admin calls; else why not.</summary>
+    private string? Authorize(HttpContext http, byte[] body)
+    {
+        if (node.Keys is not { } keys)
+        {
+            return null;
+        }
+
+        string authorization = http.Request.Headers.Authorization.ToString();
+        string rawTarget = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.Request.Path + http.Request.QueryString).ToString();
+        int question = rawTarget.IndexOf('?');
+        var request = new SigV4Request(http.Request.Method, question < 0 ? rawTarget : rawTarget[..question], question < 0 ? string.Empty : rawTarget[(question + 1)..], name => http.Request.Headers.TryGetValue(name, out var values) ? values.ToString() : null);
+        ApiKey? key;
+        if (SigV4.IsSigned(request))
+        {
+            SigV4Context? context = SigV4.Verify(request, keys, time.GetUtcNow(), out SigV4Error? refused);
+            if (context is null)
+            {
+                return $"the signature was refused: {refused!.Message}";
+            }
+
+            if (context.ContentSha256 != SigV4Context.UnsignedPayload && !string.Equals(context.ContentSha256, Convert.ToHexStringLower(SHA256.HashData(body)), StringComparison.OrdinalIgnoreCase))
+            {
+                return "the body does not match the signed x-amz-content-sha256";
+            }
+
+            key = context.Key;
+        }
+        else if (authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            key = keys.FindBySecret(authorization[7..]);
+            if (key is null)
+            {
+                return "the bearer key is not in this cluster's api-keys.txt";
+            }
+        }
+        else
+        {
+            return "admin calls need an admin key: authentication is on";
+        }
+
+        return key.IsAdmin ? null : $"a {ApiKeys.RoleName(key.Role)} key may not make admin calls";
+    }
+
+    private async Task ForwardAsync(HttpContext http, byte[] body, bool forwarded)
+    {
+        string? leader = node.LeaderNodeId();
+        if (leader is null || forwarded)
+        {
+            await UnavailableAsync(http, $"{node.NodeId} knows no leader to pass the call to", "the cluster has no leader (no quorum?); retry").ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            (HttpStatusCode status, byte[] answer, string? retryAfter) = await peers.ForwardAdminAsync(
+                leader, new HttpMethod(http.Request.Method), http.Request.Path + http.Request.QueryString, body, InternalAuth.Bearer(node.Keys), http.RequestAborted).ConfigureAwait(false);
+            http.Response.StatusCode = (int)status;
+            http.Response.ContentType = "application/json";
+            if (retryAfter is not null)
+            {
+                http.Response.Headers.RetryAfter = retryAfter;
+            }
+
+            await http.Response.Body.WriteAsync(answer, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
+        {
+            await UnavailableAsync(http, $"the leader {leader} did not answer", PeerClient.Describe(e)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RemoveNodeAsync(HttpContext http, AdminBody body, CancellationToken token)
+    {
+        string? requested = body.String("node_id", out AdminError? bad);
+        bool force = body.Bool("force", out AdminError? badForce) ?? false;
+        if ((bad ?? badForce) is { } typeError)
+        {
+            await WriteAsync(http, 400, typeError, Json.AdminError).ConfigureAwait(false);
+            return;
+        }
+
+        MetadataState state = node.Raft.Metadata;
+        if (requested is null || ResolveNodeId(state, requested) is not { } nodeId)
+        {
+            await ErrorAsync(http, 400, requested is null ? "'node_id' is required" : $"'node_id' {requested} is not a node id", "a node id is the node's ip:port as /health's members list it, e.g. {\"node_id\": \"192.168.1.104:8080\"}").ConfigureAwait(false);
+            return;
+        }
+
+        if (!await lifecycle.Removals.WaitAsync(0, token).ConfigureAwait(false))
+        {
+            await ErrorAsync(http, 409, "another removal is in progress", "remove one node at a time; retry when the current one is done").ConfigureAwait(false);
+            return;
+        }
+
+        RemovalVerdict verdict;
+        long objects;
+        try
+        {
+            await node.Raft.ReadBarrierAsync(token).ConfigureAwait(false);
+            state = node.Raft.Metadata;
+            objects = state.ObjectsByReplica.GetValueOrDefault(nodeId);
+            verdict = RemovalDecision.Decide(state, node.Peers.Liveness(state.Members.Keys, node.NodeId, lifecycle.DeadNodeGrace), nodeId, force);
+            if (verdict is not RemovalRefused && nodeId != node.NodeId)
+            {
+                await ApplyRemovalAsync(http, verdict, state, objects, token).ConfigureAwait(false);
+                return;
+            }
+        }
+        finally
+        {
+            lifecycle.Removals.Release();
+        }
+
+        if (verdict is RemovalRefused refused)
+        {
+            await ErrorAsync(http, refused.Status, refused.Error, refused.Detail).ConfigureAwait(false);
+            return;
+        }
+
+        // The leader is to go: it hands leadership over first, and its successor drains or removes it.
+        NodeLog.HandingOverToBeRemoved(logger, nodeId);
+        if (!await node.Raft.HandOverAsync(TimeSpan.FromSeconds(5), token).ConfigureAwait(false))
+        {
+            await UnavailableAsync(http, "no other member took over leadership", "the leader hands over before it is removed; retry").ConfigureAwait(false);
+            return;
+        }
+
+        await ForwardAsync(http, RemoveNodeBody(nodeId, force), forwarded: false).ConfigureAwait(false);
+    }
+
+    private async Task ApplyRemovalAsync(HttpContext http, RemovalVerdict verdict, MetadataState state, long objects, CancellationToken token)
+    {
+        string nodeId = verdict switch
+        {
+            StartDrain drain => drain.NodeId,
+            AlreadyDraining draining => draining.NodeId,
+            RemoveNow now => now.NodeId,
+            _ => throw new System.Diagnostics.UnreachableException($"verdict {verdict} applies nothing"),
+        };
+        if (verdict is RemoveNow remove)
+        {
+            await node.Raft.RemoveMemberAsync(nodeId, IPEndPoint.Parse(state.Members[nodeId].ClusterEndPoint), time.GetUtcNow().ToUnixTimeMilliseconds(), token).ConfigureAwait(false);
+            NodeLog.MemberRemoved(logger, nodeId, remove.WasUp ? "removed by an admin call (forced, without draining)" : "removed by an admin call while down");
+            lifecycle.Wake();
+            string detail = objects == 0 ? "it held no objects" : $"its {objects} objects are copied from the other members to where placement wants them now; watch GET /admin/rebalance-status";
+            await WriteAsync(http, 200, new RemoveNodeResponse(nodeId, "removed", remove.WasUp, objects, [.. node.Raft.Metadata.Members.Keys], detail), Json.RemoveNodeResponse).ConfigureAwait(false);
+            return;
+        }
+
+        if (state.Members[nodeId].State != MemberState.Draining)
+        {
+            await proposer.ProposeAsync(new SetMemberState(nodeId, MemberState.Draining), token).ConfigureAwait(false);
+            NodeLog.MemberDraining(logger, nodeId);
+        }
+
+        lifecycle.Wake();
+        await WriteAsync(http, 202, new RemoveNodeResponse(nodeId, "draining", true, objects, [.. node.Raft.Metadata.Members.Keys], $"its {objects} objects move to the other members, then it is removed; watch GET /admin/rebalance-status"), Json.RemoveNodeResponse).ConfigureAwait(false);
+    }
+
+    private static byte[] RemoveNodeBody(string nodeId, bool force)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("node_id", nodeId);
+            writer.WriteBoolean("force", force);
+            writer.WriteEndObject();
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <summary>The member <paramref name="requested"/> names: its ip:port, or its ip alone when one member has that ip.</summary>
+    private static string? ResolveNodeId(MetadataState state, string requested)
+    {
+        if (!NodeAddress.TryParse(requested.Trim(), 0, out NodeAddress address, out _))
+        {
+            return null;
+        }
+
+        if (address.Port != 0)
+        {
+            return address.ToString();
+        }
+
+        string[] sameIp = [.. state.Members.Keys.Where(id => NodeAddress.TryParse(id, 0, out NodeAddress member, out _) && member.Ip.Equals(address.Ip))];
+        return sameIp.Length == 1 ? sameIp[0] : null;
+    }
+
+    private async Task MaintenanceAsync(HttpContext http, AdminBody body, CancellationToken token)
+    {
+        bool? enabled = body.Bool("enabled", out AdminError? bad);
+        string? reason = body.String("reason", out AdminError? badReason);
+        if ((bad ?? badReason) is { } typeError)
+        {
+            await WriteAsync(http, 400, typeError, Json.AdminError).ConfigureAwait(false);
+            return;
+        }
+
+        if (enabled is null)
+        {
+            await ErrorAsync(http, 400, "'enabled' is required", "{\"enabled\": true, \"reason\": \"scheduled maintenance\"} or {\"enabled\": false}").ConfigureAwait(false);
+            return;
+        }
+
+        if (reason is { Length: > ReasonLengthMax })
+        {
+            await ErrorAsync(http, 400, $"'reason' is longer than {ReasonLengthMax} characters", null).ConfigureAwait(false);
+            return;
+        }
+
+        MaintenanceMode? mode = enabled.Value ? new MaintenanceMode(string.IsNullOrWhiteSpace(reason) ? "maintenance" : reason.Trim(), time.GetUtcNow().ToUnixTimeMilliseconds()) : null;
+        await proposer.ProposeAsync(new SetMaintenance(mode), token).ConfigureAwait(false);
+        NodeLog.MaintenanceChanged(logger, mode is null ? "off" : "on", mode is null ? string.Empty : $": {mode.Reason}");
+        MaintenanceMode? now = node.Raft.Metadata.Maintenance;
+        await WriteAsync(http, 200, new MaintenanceResponse(now is not null, now?.Reason, now is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(now.SinceUnixMs), now is null), Json.MaintenanceResponse).ConfigureAwait(false);
+    }
+
+    private async Task RebalanceAsync(HttpContext http, AdminBody body, CancellationToken token)
+    {
+        string strategy = body.String("strategy", out AdminError? bad) ?? RebalanceProgress.EvenDistribution;
+        if (bad is not null)
+        {
+            await WriteAsync(http, 400, bad, Json.AdminError).ConfigureAwait(false);
+            return;
+        }
+
+        if (!RebalanceProgress.Strategies.Contains(strategy))
+        {
+            await ErrorAsync(http, 400, $"unknown strategy '{strategy}'", $"known strategies: {string.Join(", ", RebalanceProgress.Strategies)}").ConfigureAwait(false);
+            return;
+        }
+
+        await node.Raft.ReadBarrierAsync(token).ConfigureAwait(false);
+        lifecycle.Rebalance.Requested(strategy);
+        lifecycle.Wake();
+        await WriteAsync(http, 202, lifecycle.Rebalance.Snapshot(node.NodeId), Json.RebalanceStatus).ConfigureAwait(false);
+    }
+
+    private Task RebalanceStatusAsync(HttpContext http, AdminBody body, CancellationToken token) =>
+        WriteAsync(http, 200, lifecycle.Rebalance.Snapshot(node.NodeId), Json.RebalanceStatus);
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContext http)
+    {
+        using var buffer = new MemoryStream();
+        byte[] chunk = new byte[4096];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > AdminBody.BytesMax)
+            {
+                break; // Parse refuses it; no need to read on
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static Task UnavailableAsync(HttpContext http, string error, string detail)
+    {
+        http.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ErrorAsync(http, 503, error, detail);
+    }
+
+    private static Task ErrorAsync(HttpContext http, int status, string error, string? detail) =>
+        WriteAsync(http, status, new AdminError(error, detail), Json.AdminError);
+
+    private static Task WriteAsync<T>(HttpContext http, int status, T value, JsonTypeInfo<T> type)
+    {
+        http.Response.StatusCode = status;
+        return http.Response.WriteAsJsonAsync(value, type, contentType: "application/json", cancellationToken: http.RequestAborted);
+    }
+}

@@ -1,0 +1,151 @@
+// Owns: keeping every object on its placement, and the membership changes that follow from it. Every
+// node surveys the placement for /health (under-replicated objects); the leader alone (one decider, so
+// two nodes never move the same object) also moves what is misplaced, repairs first, through the data
+// path's ReplicaMover, paced by --rebalance-rate and the board's temperature, and then removes what
+// the cluster no longer needs: a draining member that holds nothing (handing leadership over first when
+// it is itself), or a member dead past the grace whose objects live elsewhere (MembershipCleanup).
+// Bounded: a limited number of moves per round; every Raft call has a timeout; stops with its token.
+using System.Net;
+using Microsoft.Extensions.Logging;
+using O3Storage.Cluster;
+using O3Storage.Cluster.Lifecycle;
+using O3Storage.Cluster.Membership;
+using O3Storage.Cluster.Metadata;
+using O3Storage.Cluster.Raft;
+using O3Storage.Node.Consensus;
+using O3Storage.Node.Data;
+using O3Storage.Node.Diagnostics;
+
+namespace O3Storage.Node.Hosting;
+
+internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable peers, NodeLifecycle lifecycle, DataPath data, long bytesPerSecond, TimeProvider time, ILogger logger)
+{
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan BusyInterval = TimeSpan.FromSeconds(1);
+    private const int MovesPerRound = 64;
+    private static readonly TimeSpan s_membershipTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The share of the normal pace to run at now: 1.0, less on a hot board.</summary>
+    public Func<double> WorkFactor { get; init; } = static () => 1.0;
+
+    public async Task RunAsync(CancellationToken token)
+    {
+        TimeSpan next = BusyInterval; // the first survey soon after start, so /health has one
+        while (true)
+        {
+            await lifecycle.SleepAsync(next, token).ConfigureAwait(false);
+            try
+            {
+                next = await RoundAsync(token).ConfigureAwait(false) ? BusyInterval : IdleInterval;
+            }
+            catch (Exception e) when (!token.IsCancellationRequested)
+            {
+                next = IdleInterval;
+                lifecycle.Rebalance.Failed(e.Message);
+                NodeLog.PlacementRoundFailed(logger, e.Message);
+            }
+        }
+    }
+
+    /// <summary>One round; true when the leader has more to do.</summary>
+    private async Task<bool> RoundAsync(CancellationToken token)
+    {
+        MetadataState state = raft.Metadata;
+        MemberLiveness live = peers.Liveness(state.Members.Keys, selfNodeId, lifecycle.DeadNodeGrace);
+        PlacementSurvey survey = ReplicaPlanner.Survey(state, live);
+        lifecycle.Survey = survey;
+        if (!raft.IsLeader || lifecycle.IsRemoved)
+        {
+            return false;
+        }
+
+        lifecycle.Rebalance.Observe(survey);
+        List<ReplicaMove> moves = ReplicaPlanner.Plan(state, live, MovesPerRound);
+        int moved = 0;
+        foreach (ReplicaMove move in moves)
+        {
+            if (!raft.IsLeader)
+            {
+                return false;
+            }
+
+            long started = time.GetTimestamp();
+            try
+            {
+                MoveOutcome outcome = await data.Mover.MoveAsync(move, bad => data.Report(move.Bucket, move.Version.Key, bad), token).ConfigureAwait(false);
+                lifecycle.Rebalance.Moved(outcome.BytesCopied);
+                moved++;
+                NodeLog.ReplicasMoved(logger, move.Reason.ToString().ToLowerInvariant(), move.Bucket, move.Version.Key, string.Join(",", move.Version.Replicas), string.Join(",", outcome.Replicas));
+                await PaceAsync(outcome.BytesCopied, time.GetElapsedTime(started), token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is MoveException or Transport.ReplicaException or ObjectUnreadableException or ProposeException
+                or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or OperationCanceledException && !token.IsCancellationRequested)
+            {
+                lifecycle.Rebalance.Failed($"{move.Bucket}/{move.Version.Key}: {e.Message}");
+                NodeLog.RepairFailed(logger, move.Bucket, move.Version.Key, e.Message);
+            }
+        }
+
+        if (moves.Count > 0 && moved == 0)
+        {
+            lifecycle.Rebalance.RoundFailed();
+        }
+
+        await CleanUpMembersAsync(token).ConfigureAwait(false);
+        return moves.Count > 0;
+    }
+
+    /// <summary>Waits so that copying averages at most the byte rate (scaled down on a hot board).</summary>
+    private async Task PaceAsync(long bytes, TimeSpan took, CancellationToken token)
+    {
+        if (bytesPerSecond <= 0 || bytes == 0)
+        {
+            return;
+        }
+
+        double rate = bytesPerSecond * Math.Clamp(WorkFactor(), 0.1, 1.0);
+        TimeSpan due = TimeSpan.FromSeconds(bytes / rate) - took;
+        if (due > TimeSpan.Zero)
+        {
+            await Task.Delay(due, time, token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Removes a drained member, or one dead past the grace whose objects were rebuilt (at most one per round).</summary>
+    private async Task CleanUpMembersAsync(CancellationToken token)
+    {
+        MetadataState state = raft.Metadata;
+        string? drained = MembershipCleanup.DrainedMember(state);
+        string? dead = drained is null ? MembershipCleanup.DeadMember(state, peers.Liveness(state.Members.Keys, selfNodeId, lifecycle.DeadNodeGrace)) : null;
+        string? leaving = drained ?? dead;
+        if (leaving is null || !await lifecycle.Removals.WaitAsync(0, token).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(s_membershipTimeout);
+            if (leaving == selfNodeId)
+            {
+                // The leader drained itself: a successor removes it.
+                NodeLog.HandingOverToBeRemoved(logger, selfNodeId);
+                await raft.HandOverAsync(TimeSpan.FromSeconds(5), timeout.Token).ConfigureAwait(false);
+                return;
+            }
+
+            MemberRecord member = state.Members[leaving];
+            await raft.RemoveMemberAsync(leaving, IPEndPoint.Parse(member.ClusterEndPoint), time.GetUtcNow().ToUnixTimeMilliseconds(), timeout.Token).ConfigureAwait(false);
+            NodeLog.MemberRemoved(logger, leaving, drained is not null ? "its drain is complete" : $"down longer than {lifecycle.DeadNodeGrace.TotalSeconds:0} s and its objects live elsewhere");
+        }
+        catch (Exception e) when (e is MembershipChangeException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or OperationCanceledException && !token.IsCancellationRequested)
+        {
+            NodeLog.RemovalFailed(logger, leaving, e.Message);
+        }
+        finally
+        {
+            lifecycle.Removals.Release();
+        }
+    }
+}
