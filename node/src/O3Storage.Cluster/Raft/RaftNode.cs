@@ -26,7 +26,7 @@ public sealed class RaftNode : IAsyncDisposable
     {
         _options = options;
         _cluster = cluster;
-        _barrier = new CoalescedBarrier(token => _cluster.ApplyReadBarrierAsync(token).AsTask(), TimeSpan.FromSeconds(5));
+        _barrier = new CoalescedBarrier(BarrierThroughElectionsAsync, TimeSpan.FromSeconds(5));
         _wal = wal;
         _stateMachine = stateMachine;
         _configurationStorage = configurationStorage;
@@ -134,6 +134,27 @@ public sealed class RaftNode : IAsyncDisposable
         await _cluster.ForceReplicationAsync(token).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A read barrier that outlasts a leader election: while no leader answers (the old one stopped, a new
+    /// one is being elected, about a second) it tries again every 50 ms until its deadline, so a read
+    /// during a leader change waits instead of failing.
+    /// </summary>
+    private async Task BarrierThroughElectionsAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            try
+            {
+                await _cluster.ApplyReadBarrierAsync(token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && !token.IsCancellationRequested)
+            {
+                await Task.Delay(50, token).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Linearizable read point: afterwards <see cref="Metadata"/> reflects every write committed before the call.</summary>
     /// <remarks>Concurrent callers share barriers (see <see cref="CoalescedBarrier"/>).</remarks>
     public Task ReadBarrierAsync(CancellationToken token) => _barrier.WaitAsync(token);
@@ -231,6 +252,9 @@ public sealed class RaftNode : IAsyncDisposable
             return false;
         }
     }
+
+    /// <summary>Lets this node stand for election again after a handover whose removal did not happen.</summary>
+    public Task ResumeCandidacyAsync(CancellationToken token) => _cluster.RevertToNormalModeAsync(token).AsTask();
 
     /// <summary>Takes this node out of elections for good (it was removed from the cluster) and stops serving Raft.</summary>
     public async Task LeaveAsync(CancellationToken token)

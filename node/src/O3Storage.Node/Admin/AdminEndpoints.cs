@@ -178,16 +178,8 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
 
         try
         {
-            (HttpStatusCode status, byte[] answer, string? retryAfter) = await peers.ForwardAdminAsync(
-                leader, new HttpMethod(http.Request.Method), http.Request.Path + http.Request.QueryString, body, InternalAuth.Bearer(node.Keys), http.RequestAborted).ConfigureAwait(false);
-            http.Response.StatusCode = (int)status;
-            http.Response.ContentType = "application/json";
-            if (retryAfter is not null)
-            {
-                http.Response.Headers.RetryAfter = retryAfter;
-            }
-
-            await http.Response.Body.WriteAsync(answer, http.RequestAborted).ConfigureAwait(false);
+            await RelayAsync(http, await peers.ForwardAdminAsync(
+                leader, new HttpMethod(http.Request.Method), http.Request.Path + http.Request.QueryString, body, InternalAuth.Bearer(node.Keys), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
         {
@@ -251,7 +243,60 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
             return;
         }
 
-        await ForwardAsync(http, RemoveNodeBody(nodeId, force), forwarded: false).ConfigureAwait(false);
+        // The successor may take a moment to see itself as leader: retry its 503s briefly, then give up and stand again.
+        byte[] request = RemoveNodeBody(nodeId, force);
+        for (int attempt = 1; ; attempt++)
+        {
+            (HttpStatusCode status, byte[] answer, string? retryAfter)? relayed = node.LeaderNodeId() is { } leader && leader != node.NodeId
+                ? await TryForwardAsync(leader, http.Request.Method, http.Request.Path.ToString(), request, token).ConfigureAwait(false)
+                : null;
+            if (relayed is { } done && (done.status != HttpStatusCode.ServiceUnavailable || attempt == HandOverAttempts))
+            {
+                if (done.status == HttpStatusCode.ServiceUnavailable)
+                {
+                    await node.Raft.ResumeCandidacyAsync(token).ConfigureAwait(false);
+                }
+
+                await RelayAsync(http, done).ConfigureAwait(false);
+                return;
+            }
+
+            if (attempt == HandOverAttempts)
+            {
+                await node.Raft.ResumeCandidacyAsync(token).ConfigureAwait(false);
+                await UnavailableAsync(http, "the new leader did not take the removal", "leadership moved, but no successor answered; retry").ConfigureAwait(false);
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(300), token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>How often the old leader offers its own removal to its successor before giving up.</summary>
+    private const int HandOverAttempts = 10;
+
+    private async Task<(HttpStatusCode, byte[], string?)?> TryForwardAsync(string leader, string method, string path, byte[] body, CancellationToken token)
+    {
+        try
+        {
+            return await peers.ForwardAdminAsync(leader, new HttpMethod(method), path, body, InternalAuth.Bearer(node.Keys), token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private static async Task RelayAsync(HttpContext http, (HttpStatusCode Status, byte[] Body, string? RetryAfter) answer)
+    {
+        http.Response.StatusCode = (int)answer.Status;
+        http.Response.ContentType = "application/json";
+        if (answer.RetryAfter is not null)
+        {
+            http.Response.Headers.RetryAfter = answer.RetryAfter;
+        }
+
+        await http.Response.Body.WriteAsync(answer.Body, http.RequestAborted).ConfigureAwait(false);
     }
 
     private async Task ApplyRemovalAsync(HttpContext http, RemovalVerdict verdict, MetadataState state, long objects, CancellationToken token)

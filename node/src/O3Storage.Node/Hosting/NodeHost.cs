@@ -283,9 +283,12 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             throw;
         }
 
+        // Probing starts before the wait for a leader: /health counts who answers, and a node the cluster
+        // removed while it was down learns it from the first answer instead of waiting for a leader that never comes.
+        Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
         if (member)
         {
-            await WaitForLeaderAsync(raft, systemd, shutdown.Token).ConfigureAwait(false);
+            await Task.WhenAny(WaitForLeaderAsync(raft, systemd, shutdown.Token), lifecycle.Removed).ConfigureAwait(false);
         }
 
         // Stopped while it waited: no READY=1 after STOPPING; the loops below end at once and the stop path runs.
@@ -297,7 +300,6 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // The loops that act as a member stop when the node stops or learns it was removed.
         using var asMember = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
-        Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
         // A hot board slows its background work (ThermalThrottle): clients keep what cooling is left.
         Func<double> workFactor = () => _hardware.Snapshot().BackgroundWorkFactor;
         Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, workFactor, logger, shutdown.Token);
