@@ -5,7 +5,7 @@ SHELL := /bin/bash
 X64_BINARY   := artifacts/linux-x64/o3storage
 ARM64_BINARY := artifacts/linux-arm64/o3storage
 
-.PHONY: help deps build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
+.PHONY: help deps build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-lifecycle test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
 IMAGE_DIR    := artifacts/image
 IMAGE_CACHE  := .image-cache
 
@@ -17,6 +17,7 @@ help:
 	@echo "make publish-arm64  native-AOT linux-arm64 binary in $(ARM64_BINARY)"
 	@echo "make image          flashable arm64 OS image in $(IMAGE_DIR) (docs/image.md)"
 	@echo "make test-image     build the image, boot it in QEMU and check it"
+	@echo "make test-lifecycle the guide's long cluster procedures on real nodes (~2 min; part of make test)"
 	@echo "make test-firstboot boards in network namespaces find each other over real avahi"
 	@echo "make yocto-tarball  the tarball meta-o3storage's recipe installs"
 	@echo "make bench-image    boot time of the image to /health in QEMU"
@@ -47,13 +48,17 @@ yocto-tarball: publish-arm64
 
 # One build at a time: this machine has two cores.
 test: build lint publish publish-arm64 image
-	@tools/test.sh unit integration firstboot arm64 layer image
+	@tools/test.sh unit integration lifecycle firstboot arm64 layer image
 
 test-unit: build
 	@tools/test.sh unit
 
 test-integration: build publish
 	@tools/test.sh integration
+
+# The guide's long cluster procedures (scale up and down, replace, remove the leader, drain), ~3 min.
+test-lifecycle: build publish
+	@tools/test.sh lifecycle
 
 test-firstboot: publish
 	@tools/test.sh firstboot

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the test suites in order and prints one closing line: "total: N passed, N failed".
-# Usage: tools/test.sh [unit] [integration] [firstboot] [arm64] [layer] [image]   (default: all)
+# Usage: tools/test.sh [unit] [integration] [lifecycle] [firstboot] [arm64] [layer] [image]
+# (default: all; lifecycle is the guide's cluster procedures, also alone as make test-lifecycle)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit integration firstboot arm64 layer image)
+[ ${#suites[@]} -gt 0 ] || suites=(unit integration lifecycle firstboot arm64 layer image)
 
 passed=0
 failed=0
@@ -13,8 +14,9 @@ status=0
 
 run_dotnet_tests() {
   local project=$1 log
+  shift
   log=$(mktemp)
-  dotnet test "$project" -c Release --no-build -nologo 2>&1 | tee "$log"
+  dotnet test "$project" -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   local line
   line=$(grep -E '^(Passed|Failed)!' "$log" | tail -n 1)
@@ -43,7 +45,11 @@ for suite in "${suites[@]}"; do
       # Leftovers of an interrupted run would hold the test addresses; only test nodes (their data
       # lives under a temporary o3-it-* root) are killed, never a `make run` cluster.
       pkill -9 -f 'o3storage --ip .* --data [^ ]*/o3-it-' 2>/dev/null || true
-      run_dotnet_tests tests/O3Storage.Integration.Tests
+      run_dotnet_tests tests/O3Storage.Integration.Tests --filter "Category!=lifecycle-long"
+      ;;
+    lifecycle)
+      pkill -9 -f 'o3storage --ip .* --data [^ ]*/o3-it-' 2>/dev/null || true
+      run_dotnet_tests tests/O3Storage.Integration.Tests --filter "Category=lifecycle-long"
       ;;
     firstboot)
       # Real avahi-daemons in network namespaces: boards find each other and form one cluster.

@@ -30,6 +30,9 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
 
     public int Reads => _reads;
 
+    /// <summary>The last error answer a read got (status and body), for the failure message.</summary>
+    private string? LastError { get; set; }
+
     public int Writes => _writes;
 
     public string Bucket => bucket;
@@ -112,10 +115,15 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
             try
             {
                 (HttpStatusCode status, byte[]? hash) = await GetHashAsync(node, key, token);
+                if (status == HttpStatusCode.ServiceUnavailable && await IsRemovedAsync(node))
+                {
+                    continue; // a node the cluster removed serves nothing: like a stopped one, the client goes elsewhere
+                }
+
                 Interlocked.Increment(ref _reads);
                 if (status != HttpStatusCode.OK || !hash!.AsSpan().SequenceEqual(_acknowledged[key]))
                 {
-                    _readFailures.Enqueue($"{key} via {cluster.NodeId(node)}: {(int)status}");
+                    _readFailures.Enqueue($"{key} via {cluster.NodeId(node)} at {DateTimeOffset.UtcNow:HH:mm:ss.fff}: {(status == HttpStatusCode.OK ? "other bytes" : LastError)}");
                 }
             }
             catch (HttpRequestException)
@@ -128,11 +136,15 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
         }
     }
 
+    private async Task<bool> IsRemovedAsync(int node) =>
+        await cluster.TryHealthAsync(node) is { } health && health.Body.GetProperty("status").GetString() == "removed";
+
     private async Task<(HttpStatusCode Status, byte[]? Hash)> GetHashAsync(int node, string key, CancellationToken token)
     {
         using HttpResponseMessage response = await s_http.GetAsync($"http://{cluster.NodeId(node)}/{bucket}/{key}", HttpCompletionOption.ResponseHeadersRead, token);
         if (response.StatusCode != HttpStatusCode.OK)
         {
+            LastError = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(token)}";
             return (response.StatusCode, null);
         }
 

@@ -115,7 +115,7 @@ internal sealed class BlobEndpoints(NodeContext node, StoreWriter writer)
     private (int Status, string Message)? Admit(HttpContext http, out BlobId id)
     {
         id = default;
-        if (!InternalAuth.IsAllowed(node, http))
+        if (!InternalAuth.IsAllowed(node, http, allowRecentlyRemoved: HttpMethods.IsGet(http.Request.Method)))
         {
             return (403, "only cluster members holding the admin key may transfer blobs");
         }

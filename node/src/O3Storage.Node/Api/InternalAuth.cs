@@ -4,6 +4,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using O3Storage.Cluster;
+using O3Storage.Cluster.Metadata;
 using O3Storage.Node.Auth;
 using O3Storage.Node.Hosting;
 
@@ -14,7 +15,11 @@ internal static class InternalAuth
     /// <summary>The key internal calls carry when authentication is on: the file's first admin key (every node holds the same file).</summary>
     public static string? Bearer(ApiKeys? keys) => keys?.Keys.FirstOrDefault(k => k.IsAdmin)?.Secret;
 
-    public static bool IsAllowed(NodeContext node, HttpContext http)
+    /// <summary>How long a node the cluster removed may still fetch blobs: reads it began as a member finish instead of failing.</summary>
+    public static readonly TimeSpan RemovedReadGrace = TimeSpan.FromMinutes(1);
+
+    /// <param name="allowRecentlyRemoved">A read: also from a node removed less than <see cref="RemovedReadGrace"/> ago.</param>
+    public static bool IsAllowed(NodeContext node, HttpContext http, bool allowRecentlyRemoved = false)
     {
         IPAddress? caller = http.Connection.RemoteIpAddress;
         if (caller is null)
@@ -23,7 +28,12 @@ internal static class InternalAuth
         }
 
         caller = caller.IsIPv4MappedToIPv6 ? caller.MapToIPv4() : caller;
-        bool fromMember = node.Raft.Metadata.Members.Keys.Any(id => NodeAddress.TryParse(id, 0, out NodeAddress member, out _) && member.Ip.Equals(caller));
+        MetadataState metadata = node.Raft.Metadata;
+        long recently = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)RemovedReadGrace.TotalMilliseconds;
+        IEnumerable<string> allowed = allowRecentlyRemoved
+            ? metadata.Members.Keys.Concat(metadata.Removed.Values.Where(r => r.RemovedUnixMs > recently).Select(r => r.NodeId))
+            : metadata.Members.Keys;
+        bool fromMember = allowed.Any(id => NodeAddress.TryParse(id, 0, out NodeAddress member, out _) && member.Ip.Equals(caller));
         if (!fromMember)
         {
             return false;

@@ -1,0 +1,90 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using O3Storage.Integration.Tests.Harness;
+using Xunit.Abstractions;
+
+namespace O3Storage.Integration.Tests;
+
+/// <summary>Every kind of bad admin call gets a clear JSON error with a fitting status, and changes nothing.</summary>
+public sealed class AdminBadInputTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly HttpClient s_http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(60) };
+    private readonly KeyFile _keys = new();
+
+    public void Dispose() => _keys.Dispose();
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(HttpMethod method, string url, string? body, string? key, string? contentType = null)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType ?? "application/x-www-form-urlencoded");
+        }
+
+        if (key is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+
+        using HttpResponseMessage response = await s_http.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+        output.WriteLine($"{method} {url} {body} -> {(int)response.StatusCode} {text}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using JsonDocument document = JsonDocument.Parse(text);
+        return (response.StatusCode, document.RootElement.Clone());
+    }
+
+    private async Task RefusedAsync(HttpStatusCode expected, string error, HttpMethod method, string url, string? body, string? key)
+    {
+        (HttpStatusCode status, JsonElement answer) = await CallAsync(method, url, body, key);
+        Assert.Equal(expected, status);
+        Assert.Contains(error, answer.GetProperty("error").GetString());
+        Assert.True(answer.TryGetProperty("detail", out _));
+    }
+
+    [Fact]
+    public async Task BadAdminCalls_AreClearJsonErrors_AndChangeNothing()
+    {
+        using TestCluster cluster = await TestCluster.StartAsync(58, 4, output, "--api-keys", _keys.Path);
+        string one = $"http://{cluster.NodeId(1)}";
+        string three = $"http://{cluster.NodeId(3)}"; // a follower, most likely: calls pass through to the leader
+        string admin = _keys.Admin;
+
+        await RefusedAsync(HttpStatusCode.Forbidden, "admin key", HttpMethod.Post, $"{one}/admin/maintenance", "{\"enabled\": true}", null);
+        await RefusedAsync(HttpStatusCode.Forbidden, "a read-write key may not make admin calls", HttpMethod.Post, $"{three}/admin/maintenance", "{\"enabled\": true}", _keys.ReadWrite);
+        await RefusedAsync(HttpStatusCode.Forbidden, "not in this cluster's api-keys.txt", HttpMethod.Get, $"{three}/admin/rebalance-status", null, new string('z', 64));
+        await RefusedAsync(HttpStatusCode.NotFound, "no admin call POST /admin/decommission", HttpMethod.Post, $"{three}/admin/decommission", "{}", admin);
+        await RefusedAsync(HttpStatusCode.MethodNotAllowed, "takes POST", HttpMethod.Get, $"{three}/admin/remove-node", null, admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "not valid JSON", HttpMethod.Post, $"{three}/admin/remove-node", "{\"node_id\": ", admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "unknown field 'nodeId'", HttpMethod.Post, $"{three}/admin/remove-node", "{\"nodeId\": \"x\"}", admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "'node_id' is required", HttpMethod.Post, $"{three}/admin/remove-node", "{}", admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "'force' must be true or false", HttpMethod.Post, $"{three}/admin/remove-node", $"{{\"node_id\": \"{cluster.NodeId(4)}\", \"force\": \"yes\"}}", admin);
+        await RefusedAsync(HttpStatusCode.NotFound, "127.58.0.9:8080 is not a member", HttpMethod.Post, $"{three}/admin/remove-node", "{\"node_id\": \"127.58.0.9:8080\"}", admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "unknown strategy 'fastest'", HttpMethod.Post, $"{three}/admin/rebalance", "{\"strategy\": \"fastest\"}", admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "'enabled' is required", HttpMethod.Post, $"{three}/admin/maintenance", "{\"reason\": \"x\"}", admin);
+
+        // Nothing changed.
+        JsonElement health = await cluster.HealthAsync(2);
+        Assert.Equal(4, health.GetProperty("cluster").GetProperty("total_nodes").GetInt32());
+        Assert.True(health.GetProperty("cluster").GetProperty("write_enabled").GetBoolean());
+        Assert.Equal(0, health.GetProperty("cluster").GetProperty("removed_nodes").GetArrayLength());
+
+        // Two removals at once: one drains, the other is refused; then removing below replication_factor is refused.
+        Task<(HttpStatusCode, JsonElement)> first = CallAsync(HttpMethod.Post, $"{one}/admin/remove-node", $"{{\"node_id\": \"{cluster.NodeId(3)}\"}}", admin);
+        Task<(HttpStatusCode, JsonElement)> second = CallAsync(HttpMethod.Post, $"{three}/admin/remove-node", $"{{\"node_id\": \"{cluster.NodeId(4)}\"}}", admin);
+        (HttpStatusCode Status, JsonElement Body)[] both = await Task.WhenAll(first, second);
+        Assert.Single(both, b => b.Status == HttpStatusCode.Accepted);
+        (HttpStatusCode _, JsonElement refused) = Assert.Single(both, b => b.Status == HttpStatusCode.Conflict);
+        Assert.Contains("another removal is in progress", refused.GetProperty("error").GetString());
+        await cluster.WaitUntilAsync("the drained node is removed", async () => (await cluster.HealthAsync(1)).GetProperty("cluster").GetProperty("total_nodes").GetInt32() == 3);
+        await RefusedAsync(HttpStatusCode.Conflict, "fewer than replication_factor 3", HttpMethod.Post, $"{one}/admin/remove-node", $"{{\"node_id\": \"{cluster.NodeId(2)}\"}}", admin);
+        Assert.Equal(3, (await cluster.HealthAsync(1)).GetProperty("cluster").GetProperty("total_nodes").GetInt32());
+
+        // S3 paths still answer S3, and /admin never does.
+        (HttpStatusCode status, JsonElement notS3) = await CallAsync(HttpMethod.Get, $"{one}/admin", null, admin);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("admin calls:", notS3.GetProperty("detail").GetString());
+    }
+}
