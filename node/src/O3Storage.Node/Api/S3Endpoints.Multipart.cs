@@ -9,7 +9,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using O3Storage.Cluster.Metadata;
-using O3Storage.Cluster.Placement;
 using O3Storage.Node.Auth;
 using O3Storage.Node.Data;
 using O3Storage.Node.S3;
@@ -75,13 +74,13 @@ internal sealed partial class S3Endpoints
             return NoSuchUpload(uploadId);
         }
 
-        (S3Error? bodyError, StoredObject? stored, PlacementPlan plan) = await StoreBodyAsync(http, route, signature).ConfigureAwait(false);
+        (S3Error? bodyError, StoredObject? stored) = await StoreBodyAsync(http, route, signature).ConfigureAwait(false);
         if (bodyError is not null)
         {
             return bodyError;
         }
 
-        (S3Error? gone, UploadedPart part) = await CommitPartAsync(http, route, uploadId, partNumber, stored!, plan).ConfigureAwait(false);
+        (S3Error? gone, UploadedPart part) = await CommitPartAsync(http, route, uploadId, partNumber, stored!).ConfigureAwait(false);
         if (gone is not null)
         {
             return gone;
@@ -142,15 +141,13 @@ internal sealed partial class S3Endpoints
             return new S3Error("InvalidRequest", 400, $"a copied part holds at most {PutObjectBytesMax} bytes; copy a range with x-amz-copy-source-range");
         }
 
-        PlacementPlan plan = data.Place(state, route.Bucket, route.Key);
         var pipe = new System.IO.Pipelines.Pipe(new System.IO.Pipelines.PipeOptions(pauseWriterThreshold: 2 * ObjectWriter.DefaultChunkBytes, resumeWriterThreshold: ObjectWriter.DefaultChunkBytes));
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         Task reading = CopyRangeAsync(original, offset, count, pipe.Writer, sourceBucket, stopReading.Token);
         StoredObject stored;
-        long started = time.GetTimestamp();
         try
         {
-            stored = await data.Writer.WriteAsync(pipe.Reader.AsStream(), count, plan.Ranked, plan.Wanted, plan.Minimum, hashSha256: false, http.RequestAborted).ConfigureAwait(false);
+            stored = await data.StoreAsync(state, route.Bucket, route.Key, pipe.Reader.AsStream(), count, expectedMd5: null, expectedSha256: null, http.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ObjectUnreadableException || BodyError(e) is not null)
         {
@@ -164,13 +161,7 @@ internal sealed partial class S3Endpoints
             await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        if (TooSlowToCommit(started) is { } tooSlow)
-        {
-            _ = data.Writer.DiscardAsync(stored);
-            return tooSlow;
-        }
-
-        (S3Error? gone, UploadedPart part) = await CommitPartAsync(http, route, upload!.UploadId, partNumber, stored, plan).ConfigureAwait(false);
+        (S3Error? gone, UploadedPart part) = await CommitPartAsync(http, route, upload!.UploadId, partNumber, stored).ConfigureAwait(false);
         if (gone is not null)
         {
             return gone;
@@ -184,9 +175,8 @@ internal sealed partial class S3Endpoints
     /// Commits a stored part (uploaded or copied); NoSuchUpload when the upload was completed or aborted
     /// while the part's bytes were stored (the collector then takes its blobs).
     /// </summary>
-    private async Task<(S3Error? Error, UploadedPart Part)> CommitPartAsync(HttpContext http, S3Route route, string uploadId, int partNumber, StoredObject stored, PlacementPlan plan)
+    private async Task<(S3Error? Error, UploadedPart Part)> CommitPartAsync(HttpContext http, S3Route route, string uploadId, int partNumber, StoredObject stored)
     {
-        data.Stored(route.Bucket, route.Key, stored, plan.Wanted);
         var part = new UploadedPart(partNumber, Md5ETag(stored.Md5), stored.SizeBytes, time.GetUtcNow().ToUnixTimeMilliseconds(), stored.Blobs, stored.Replicas);
         using CancellationTokenSource deadline = ClusterDeadline(http);
         await proposer.ProposeAsync(new PutPart(route.Bucket, uploadId, part), deadline.Token).ConfigureAwait(false);

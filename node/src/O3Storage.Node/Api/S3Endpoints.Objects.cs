@@ -9,7 +9,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using O3Storage.Cluster.Metadata;
-using O3Storage.Cluster.Placement;
 using O3Storage.Node.Auth;
 using O3Storage.Node.Consensus;
 using O3Storage.Node.Data;
@@ -52,13 +51,12 @@ internal sealed partial class S3Endpoints
             return badMetadata;
         }
 
-        (S3Error? bodyError, StoredObject? stored, PlacementPlan plan) = await StoreBodyAsync(http, route, signature).ConfigureAwait(false);
+        (S3Error? bodyError, StoredObject? stored) = await StoreBodyAsync(http, route, signature).ConfigureAwait(false);
         if (bodyError is not null)
         {
             return bodyError;
         }
 
-        data.Stored(route.Bucket, route.Key, stored!, plan.Wanted);
         var version = new ObjectVersion(
             route.Key,
             0,
@@ -73,55 +71,32 @@ internal sealed partial class S3Endpoints
     }
 
     /// <summary>
-    /// Stores the request body on the placement of the route's key, checked against Content-MD5 and a
-    /// signed x-amz-content-sha256: the stored bytes, or the S3 error (with nothing left stored).
+    /// Stores the request body through the data path, checked against Content-MD5 and a signed
+    /// x-amz-content-sha256: the stored bytes, or the S3 error (with nothing left stored).
     /// </summary>
-    private async Task<(S3Error? Error, StoredObject? Stored, PlacementPlan Plan)> StoreBodyAsync(HttpContext http, S3Route route, SigV4Context? signature)
+    private async Task<(S3Error? Error, StoredObject? Stored)> StoreBodyAsync(HttpContext http, S3Route route, SigV4Context? signature)
     {
-        PlacementPlan plan = data.Place(node.Raft.Metadata, route.Bucket, route.Key);
         if (OpenBody(http, signature, out Stream body, out long length) is { } badBody)
         {
-            return (badBody, null, plan);
+            return (badBody, null);
         }
 
         if (ExpectedMd5(http.Request.Headers) is var (md5Error, expectedMd5) && md5Error is not null)
         {
-            return (md5Error, null, plan);
+            return (md5Error, null);
         }
 
         byte[]? expectedSha256 = signature is { IsStreaming: false } && signature.ContentSha256 != SigV4Context.UnsignedPayload
             ? Convert.FromHexString(signature.ContentSha256)
             : null;
-        StoredObject stored;
-        long started = time.GetTimestamp();
         try
         {
-            stored = await data.Writer.WriteAsync(body, length, plan.Ranked, plan.Wanted, plan.Minimum, expectedSha256 is not null, http.RequestAborted).ConfigureAwait(false);
+            return (null, await data.StoreAsync(node.Raft.Metadata, route.Bucket, route.Key, body, length, expectedMd5, expectedSha256, http.RequestAborted).ConfigureAwait(false));
         }
         catch (Exception e) when (BodyError(e) is { } bodyError)
         {
-            return (bodyError, null, plan);
+            return (bodyError, null);
         }
-
-        if (TooSlowToCommit(started) is { } tooSlow)
-        {
-            _ = data.Writer.DiscardAsync(stored);
-            return (tooSlow, null, plan);
-        }
-
-        if (expectedMd5 is not null && !expectedMd5.AsSpan().SequenceEqual(stored.Md5))
-        {
-            _ = data.Writer.DiscardAsync(stored);
-            return (new S3Error("BadDigest", 400, $"the Content-MD5 you sent ({Convert.ToBase64String(expectedMd5)}) does not match the body's ({Convert.ToBase64String(stored.Md5)})"), null, plan);
-        }
-
-        if (expectedSha256 is not null && !expectedSha256.AsSpan().SequenceEqual(stored.Sha256))
-        {
-            _ = data.Writer.DiscardAsync(stored);
-            return (new S3Error("XAmzContentSHA256Mismatch", 400, $"the x-amz-content-sha256 you signed does not match the body's ({Convert.ToHexStringLower(stored.Sha256!)})"), null, plan);
-        }
-
-        return (null, stored, plan);
     }
 
     /// <summary>
@@ -446,11 +421,6 @@ internal sealed partial class S3Endpoints
     /// replicas may already count its first blobs as orphans (they cannot tell a slow upload from an
     /// abandoned one), and a commit must never refer to a blob that may be gone.
     /// </summary>
-    private S3Error? TooSlowToCommit(long startedTimestamp) =>
-        time.GetElapsedTime(startedTimestamp) > node.Options.OrphanGrace / 2
-            ? new S3Error("RequestTimeout", 400, $"the body took longer than {(node.Options.OrphanGrace / 2).TotalSeconds:0.#} s (half of --orphan-grace) to arrive; use a multipart upload for slow links")
-            : null;
-
     /// <summary>The source object of a copy, or the S3 error: NoSuchBucket, NoSuchKey, PreconditionFailed.</summary>
     private static (S3Error? Error, ObjectVersion? Source) FindCopySource(MetadataState state, string bucket, string key, IHeaderDictionary headers)
     {
@@ -475,6 +445,9 @@ internal sealed partial class S3Endpoints
         ReplicationException { Full: true } full => new S3Error("InsufficientStorage", 507, full.Message),
         ReplicationException replication => new S3Error("ServiceUnavailable", 503, replication.Message),
         IOException io => new S3Error("IncompleteBody", 400, $"the body could not be read to its end: {io.Message}"),
+        CommitDeadlineException slow => new S3Error("RequestTimeout", 400, slow.Message),
+        DigestMismatchException { Digest: "Content-MD5" } md5 => new S3Error("BadDigest", 400, $"the Content-MD5 you sent ({Convert.ToBase64String(md5.Expected)}) does not match the body's ({Convert.ToBase64String(md5.Actual)})"),
+        DigestMismatchException sha => new S3Error("XAmzContentSHA256Mismatch", 400, $"the x-amz-content-sha256 you signed does not match the body's ({Convert.ToHexStringLower(sha.Actual)})"),
         _ => null,
     };
 

@@ -1,6 +1,7 @@
 // Owns: the object data path's policy on top of the writer and reader: which nodes hold an object
 // (weighted rendezvous over the members; every member weighs 1 until members report capacity), how many
 // replicas a write wants and needs, the order replicas are read in, and where bad replicas are reported.
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Placement;
@@ -15,6 +16,7 @@ internal sealed class DataPath
 
     private readonly string _selfNodeId;
     private readonly Func<string, bool> _placeable;
+    private readonly TimeSpan _commitDeadline;
     private readonly ILogger _logger;
     private readonly System.Collections.Concurrent.ConcurrentQueue<(string Bucket, string Key, BadReplica Bad)> _reports = new();
 
@@ -24,6 +26,7 @@ internal sealed class DataPath
     {
         _selfNodeId = selfNodeId;
         _placeable = placeable;
+        _commitDeadline = commitDeadline;
         _logger = logger;
         Writer = new ObjectWriter(replicas);
         Reader = new ObjectReader(replicas);
@@ -63,11 +66,50 @@ internal sealed class DataPath
 
     public bool TryTakeReport(out (string Bucket, string Key, BadReplica Bad) report) => _reports.TryDequeue(out report);
 
-    public void Stored(string bucket, string key, StoredObject stored, int wanted)
+    /// <summary>
+    /// The one way an object's (or a part's) bytes are written: placed on <paramref name="key"/>'s
+    /// placement, streamed to its replicas, then checked against the digests the client sent and against
+    /// the commit deadline (half the orphan grace: later, the holders' collectors may already count the
+    /// blobs as orphans). Whatever fails, nothing is left stored (best effort; the collector takes the
+    /// rest). The caller commits the metadata that names the result.
+    /// </summary>
+    /// <exception cref="DigestMismatchException">The bytes do not match <paramref name="expectedMd5"/> or <paramref name="expectedSha256"/>.</exception>
+    /// <exception cref="CommitDeadlineException">The body took longer than the commit deadline to arrive.</exception>
+    /// <exception cref="ReplicationException">Too few replicas stored it.</exception>
+    /// <exception cref="IncompleteBodyException">The body was shorter or longer than <paramref name="lengthBytes"/>.</exception>
+    public async Task<StoredObject> StoreAsync(MetadataState state, string bucket, string key, Stream body, long lengthBytes, byte[]? expectedMd5, byte[]? expectedSha256, CancellationToken token)
     {
-        if (stored.Replicas.Length < wanted && stored.Blobs.Length > 0)
+        PlacementPlan plan = Place(state, bucket, key);
+        long started = Stopwatch.GetTimestamp();
+        StoredObject stored = await Writer.WriteAsync(body, lengthBytes, plan.Ranked, plan.Wanted, plan.Minimum, expectedSha256 is not null, token).ConfigureAwait(false);
+        Exception? refused = Stopwatch.GetElapsedTime(started) > _commitDeadline ? new CommitDeadlineException(_commitDeadline)
+            : expectedMd5 is not null && !expectedMd5.AsSpan().SequenceEqual(stored.Md5) ? new DigestMismatchException("Content-MD5", expectedMd5, stored.Md5)
+            : expectedSha256 is not null && !expectedSha256.AsSpan().SequenceEqual(stored.Sha256) ? new DigestMismatchException("x-amz-content-sha256", expectedSha256, stored.Sha256!)
+            : null;
+        if (refused is not null)
         {
-            NodeLog.UnderReplicated(_logger, bucket, key, stored.Replicas.Length, wanted, string.Join(",", stored.Replicas));
+            _ = Writer.DiscardAsync(stored);
+            throw refused;
         }
+
+        if (stored.Replicas.Length < plan.Wanted && stored.Blobs.Length > 0)
+        {
+            NodeLog.UnderReplicated(_logger, bucket, key, stored.Replicas.Length, plan.Wanted, string.Join(",", stored.Replicas));
+        }
+
+        return stored;
     }
 }
+
+/// <summary>The stored bytes do not match a digest the client sent (<see cref="Digest"/> names the header); nothing was kept.</summary>
+internal sealed class DigestMismatchException(string digest, byte[] expected, byte[] actual) : Exception($"the {digest} sent does not match the body's")
+{
+    public string Digest { get; } = digest;
+
+    public byte[] Expected { get; } = expected;
+
+    public byte[] Actual { get; } = actual;
+}
+
+/// <summary>The body took longer than the commit deadline (half of --orphan-grace) to arrive; nothing was kept.</summary>
+internal sealed class CommitDeadlineException(TimeSpan deadline) : Exception($"the body took longer than {deadline.TotalSeconds:0.#} s (half of --orphan-grace) to arrive; use a multipart upload for slow links");
