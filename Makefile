@@ -78,13 +78,14 @@ run: publish
 clean-run:
 	rm -rf .run
 
-# Cluster (vs etcd) then storage (vs fio, including a 1M-blob recovery: about 10 minutes).
+# Cluster (vs etcd), storage (vs fio, including a 1M-blob recovery), objects, rebalancing: about 20 minutes.
 bench: publish
 	dotnet build bench/StorageBench -c Release -nologo -clp:NoSummary
 	dotnet build bench/LoadGen -c Release -nologo -clp:NoSummary
 	python3 bench/cluster_bench.py
 	python3 bench/storage_bench.py
 	python3 bench/object_bench.py
+	python3 bench/rebalance_bench.py
 
 # Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes).
 bench-image: image

@@ -23,7 +23,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 O3 = os.path.join(ROOT, "artifacts", "linux-x64", "o3storage")
 ETCD = shutil.which("etcd") or "/usr/bin/etcd"
-ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+ROUNDS = int(sys.argv[1]) if __name__ == "__main__" and len(sys.argv) > 1 else 10  # only when run itself: importers have their own arguments
 STARTUP_RUNS = 5
 WAIT_S = 30.0
 processes = []

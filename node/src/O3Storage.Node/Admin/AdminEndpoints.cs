@@ -438,9 +438,12 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
     private static Task ErrorAsync(HttpContext http, int status, string error, string? detail) =>
         WriteAsync(http, status, new AdminError(error, detail), Json.AdminError);
 
+    /// <summary>Answers with <paramref name="value"/> as JSON and a final newline, so a curl at a prompt ends its line.</summary>
     private static Task WriteAsync<T>(HttpContext http, int status, T value, JsonTypeInfo<T> type)
     {
         http.Response.StatusCode = status;
-        return http.Response.WriteAsJsonAsync(value, type, contentType: "application/json", cancellationToken: http.RequestAborted);
+        http.Response.ContentType = "application/json";
+        byte[] body = [.. JsonSerializer.SerializeToUtf8Bytes(value, type), (byte)'\n'];
+        return http.Response.Body.WriteAsync(body, http.RequestAborted).AsTask();
     }
 }

@@ -21,8 +21,10 @@ namespace O3Storage.Node.Hosting;
 internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable peers, NodeLifecycle lifecycle, DataPath data, long bytesPerSecond, TimeProvider time, ILogger logger)
 {
     public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(5);
-    public static readonly TimeSpan BusyInterval = TimeSpan.FromSeconds(1);
-    private const int MovesPerRound = 64;
+    /// <summary>The pause between rounds while there is work: a breath for Raft and clients, not a wait.</summary>
+    public static readonly TimeSpan BusyInterval = TimeSpan.FromMilliseconds(20);
+    private const int MovesPerRound = 256;
+    private const int MovesInParallel = 8;
     private static readonly TimeSpan s_membershipTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>The share of the normal pace to run at now: 1.0, less on a hot board.</summary>
@@ -30,7 +32,7 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
 
     public async Task RunAsync(CancellationToken token)
     {
-        TimeSpan next = BusyInterval; // the first survey soon after start, so /health has one
+        TimeSpan next = TimeSpan.FromSeconds(1); // the first survey soon after start, so /health has one
         while (true)
         {
             await lifecycle.SleepAsync(next, token).ConfigureAwait(false);
@@ -47,7 +49,7 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
         }
     }
 
-    /// <summary>One round; true when the leader has more to do.</summary>
+    /// <summary>One round; true when the leader moved something (more is likely waiting).</summary>
     private async Task<bool> RoundAsync(CancellationToken token)
     {
         MetadataState state = raft.Metadata;
@@ -62,29 +64,32 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
         lifecycle.Rebalance.Observe(survey);
         List<ReplicaMove> moves = ReplicaPlanner.Plan(state, live, MovesPerRound);
         int moved = 0;
-        foreach (ReplicaMove move in moves)
+        long bytes = 0;
+        long roundStarted = time.GetTimestamp();
+        // Several moves at once: each is mostly waiting (a fetch, a store, a commit), and their commits
+        // share Raft rounds (the proposer batches what arrives while one is in flight).
+        await Parallel.ForEachAsync(moves, new ParallelOptions { MaxDegreeOfParallelism = MovesInParallel, CancellationToken = token }, async (move, cancel) =>
         {
             if (!raft.IsLeader)
             {
-                return false;
+                return;
             }
 
-            long started = time.GetTimestamp();
             try
             {
-                MoveOutcome outcome = await data.Mover.MoveAsync(move, bad => data.Report(move.Bucket, move.Version.Key, bad), token).ConfigureAwait(false);
+                MoveOutcome outcome = await data.Mover.MoveAsync(move, bad => data.Report(move.Bucket, move.Version.Key, bad), cancel).ConfigureAwait(false);
                 lifecycle.Rebalance.Moved(outcome.BytesCopied);
-                moved++;
+                Interlocked.Increment(ref moved);
                 NodeLog.ReplicasMoved(logger, move.Reason.ToString().ToLowerInvariant(), move.Bucket, move.Version.Key, string.Join(",", move.Version.Replicas), string.Join(",", outcome.Replicas));
-                await PaceAsync(outcome.BytesCopied, time.GetElapsedTime(started), token).ConfigureAwait(false);
+                await PaceAsync(Interlocked.Add(ref bytes, outcome.BytesCopied), time.GetElapsedTime(roundStarted), cancel).ConfigureAwait(false);
             }
             catch (Exception e) when (e is MoveException or Transport.ReplicaException or ObjectUnreadableException or ProposeException
-                or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or OperationCanceledException && !token.IsCancellationRequested)
+                or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or OperationCanceledException && !cancel.IsCancellationRequested)
             {
                 lifecycle.Rebalance.Failed($"{move.Bucket}/{move.Version.Key}: {e.Message}");
                 NodeLog.RepairFailed(logger, move.Bucket, move.Version.Key, e.Message);
             }
-        }
+        }).ConfigureAwait(false);
 
         if (moves.Count > 0 && moved == 0)
         {
@@ -92,10 +97,10 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
         }
 
         await CleanUpMembersAsync(token).ConfigureAwait(false);
-        return moves.Count > 0;
+        return moved > 0; // rounds whose moves all failed wait the idle interval: no spinning on a stuck target
     }
 
-    /// <summary>Waits so that copying averages at most the byte rate (scaled down on a hot board).</summary>
+    /// <summary>Waits so that the round's copying (<paramref name="bytes"/> so far, in <paramref name="took"/>) averages at most the byte rate, scaled down on a hot board.</summary>
     private async Task PaceAsync(long bytes, TimeSpan took, CancellationToken token)
     {
         if (bytesPerSecond <= 0 || bytes == 0)
