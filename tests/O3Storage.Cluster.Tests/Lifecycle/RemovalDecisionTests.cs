@@ -79,6 +79,25 @@ public sealed class RemovalDecisionTests
     }
 
     [Fact]
+    public void ThePartsOfAnUploadInProgress_CountAsCopiesToo()
+    {
+        MetadataState state = Members(4);
+        state = state.Apply(new CreateMultipartUpload("b", new MultipartUpload("u", "m", 0, "t", [], MultipartUpload.NoParts)), state.LastAppliedIndex + 1);
+        state = state.Apply(new PutPart("b", "u", new UploadedPart(1, "\"p\"", 10, 0, [new BlobRef(5, 10, 5)], [Node(4)])), state.LastAppliedIndex + 1);
+        var refused = Assert.IsType<RemovalRefused>(RemovalDecision.Decide(state, Live((4, s_minute)), Node(4), false));
+        Assert.StartsWith("1 objects have their only copy", refused.Error);
+        Assert.False(MembershipCleanup.HoldsNothing(state, Node(4)));
+    }
+
+    [Fact]
+    public void ADrainedMember_IsNotRemovedWhileItsRemovalWouldCostTheQuorum()
+    {
+        MetadataState state = Members(5).Apply(new SetMemberState(Node(5), MemberState.Draining), 100);
+        Assert.Equal(Node(5), MembershipCleanup.DrainedMember(state, Live()));
+        Assert.Null(MembershipCleanup.DrainedMember(state, Live((3, s_minute), (4, s_minute)))); // 2 of the remaining 4 answer
+    }
+
+    [Fact]
     public void OneRemovalAtATime()
     {
         MetadataState state = Members(5).Apply(new SetMemberState(Node(5), MemberState.Draining), 100);

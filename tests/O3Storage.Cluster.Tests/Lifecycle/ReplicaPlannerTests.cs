@@ -70,12 +70,12 @@ public sealed class ReplicaPlannerTests
     {
         MetadataState state = PutMany(Members(4), 100).Apply(new SetMemberState(Node(2), MemberState.Draining), 1000);
         Assert.All(ReplicaPlanner.Plan(state, Live(), 1000), m => Assert.Equal(MoveReason.Drain, m.Reason));
-        Assert.Null(MembershipCleanup.DrainedMember(state));
+        Assert.Null(MembershipCleanup.DrainedMember(state, Live()));
 
         (MetadataState after, _) = Converge(state, Live());
         Assert.Equal(0, after.ObjectsByReplica.GetValueOrDefault(Node(2)));
         Assert.All(after.Buckets["b"].Objects, v => Assert.Equal(3, v.Replicas.Length));
-        Assert.Equal(Node(2), MembershipCleanup.DrainedMember(after));
+        Assert.Equal(Node(2), MembershipCleanup.DrainedMember(after, Live()));
     }
 
     [Fact]

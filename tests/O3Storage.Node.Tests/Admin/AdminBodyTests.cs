@@ -50,6 +50,15 @@ public sealed class AdminBodyTests
     }
 
     [Fact]
+    public void ANumberTooLargeForADouble_IsATypeErrorNotACrash()
+    {
+        AdminBody body = Parse("{\"enabled\": 1e999}", "application/json", out AdminError? parseError)!;
+        Assert.Null(parseError);
+        Assert.Null(body.Bool("enabled", out AdminError? error));
+        Assert.Equal("'enabled' must be true or false", error!.Error);
+    }
+
+    [Fact]
     public void AFieldOfTheWrongType_IsNamed()
     {
         AdminBody body = Parse("{\"enabled\": \"yes\"}", "application/json", out _)!;

@@ -12,9 +12,23 @@ public static class MembershipCleanup
     /// <summary>Autopilot never shrinks the voters below this (a smaller cluster is left as the operator made it).</summary>
     public const int VotersMin = 3;
 
-    /// <summary>A draining member that no current object names as a replica any more: its drain is complete.</summary>
-    public static string? DrainedMember(MetadataState state) =>
-        state.Members.Values.FirstOrDefault(m => m.State == MemberState.Draining && state.ObjectsByReplica.GetValueOrDefault(m.NodeId) == 0)?.NodeId;
+    /// <summary>
+    /// A draining member that no current object and no part of an upload in progress names as a replica
+    /// any more (its drain is complete), when removing it keeps a quorum of the rest answering.
+    /// </summary>
+    public static string? DrainedMember(MetadataState state, MemberLiveness live) =>
+        state.Members.Values.FirstOrDefault(m => m.State == MemberState.Draining && HoldsNothing(state, m.NodeId) && KeepsQuorum(state, live, m.NodeId))?.NodeId;
+
+    /// <summary>No current object version and no uploaded part lists <paramref name="nodeId"/> as a replica.</summary>
+    public static bool HoldsNothing(MetadataState state, string nodeId) =>
+        state.ObjectsByReplica.GetValueOrDefault(nodeId) == 0
+        && !state.Buckets.Values.Any(b => b.Uploads.Values.Any(u => u.Parts.Values.Any(p => p.Replicas.Contains(nodeId))));
+
+    private static bool KeepsQuorum(MetadataState state, MemberLiveness live, string nodeId)
+    {
+        var remaining = state.Members.Keys.Where(m => m != nodeId).ToList();
+        return remaining.Count(live.IsUp) >= (remaining.Count / 2) + 1;
+    }
 
     /// <summary>The member dead longest whose objects now all live elsewhere, when removing it keeps three voters and a quorum; else null.</summary>
     public static string? DeadMember(MetadataState state, MemberLiveness live)
@@ -26,13 +40,12 @@ public static class MembershipCleanup
 
         foreach (string id in state.Members.Keys.Where(live.IsDead).OrderBy(id => live.Since(id)))
         {
-            if (state.ObjectsByReplica.GetValueOrDefault(id) > 0)
+            if (!HoldsNothing(state, id))
             {
-                continue; // re-replication has not finished with it
+                continue; // re-replication has not finished with it (or an upload in progress has parts there)
             }
 
-            var remaining = state.Members.Keys.Where(m => m != id).ToList();
-            if (remaining.Count(live.IsUp) >= (remaining.Count / 2) + 1)
+            if (KeepsQuorum(state, live, id))
             {
                 return id;
             }

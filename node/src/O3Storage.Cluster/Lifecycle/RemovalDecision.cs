@@ -71,9 +71,11 @@ public static class RemovalDecision
             return new StartDrain(nodeId);
         }
 
-        // Objects that no other member holds (up or not): removing their last holder forgets them.
-        long onlyHere = state.Buckets.Values.SelectMany(b => b.Objects)
-            .Count(v => v.Blobs.Length > 0 && v.Replicas.Contains(nodeId) && !v.Replicas.Any(r => r != nodeId && state.Members.ContainsKey(r)));
+        // Objects and uploaded parts that no other member holds (up or not): removing their last holder forgets them.
+        bool OnlyHere(System.Collections.Immutable.ImmutableArray<BlobRef> blobs, System.Collections.Immutable.ImmutableArray<string> replicas) =>
+            blobs.Length > 0 && replicas.Contains(nodeId) && !replicas.Any(r => r != nodeId && state.Members.ContainsKey(r));
+        long onlyHere = state.Buckets.Values.SelectMany(b => b.Objects).Count(v => OnlyHere(v.Blobs, v.Replicas))
+            + state.Buckets.Values.SelectMany(b => b.Uploads.Values).SelectMany(u => u.Parts.Values).Count(p => OnlyHere(p.Blobs, p.Replicas));
         if (onlyHere > 0 && (up || !force))
         {
             return up

@@ -122,6 +122,11 @@ public static class MetadataCodec
                 writer.WriteString(set.Key);
                 writer.WriteInt64(set.VersionIndex);
                 WriteReplicas(writer, set.Replicas);
+                if (set.Expected is { } expected)
+                {
+                    WriteReplicas(writer, expected); // optional tail: records before it end here
+                }
+
                 break;
             case Batch batch:
                 writer.WriteUInt16((ushort)CommandKind.Batch);
@@ -173,7 +178,7 @@ public static class MetadataCodec
             CommandKind.AbortMultipartUpload => new AbortMultipartUpload(reader.ReadString(), reader.ReadString()),
             CommandKind.Batch => ReadBatch(ref reader),
             CommandKind.PutCopy => new PutCopy(reader.ReadString(), ReadObject(ref reader), reader.ReadString(), reader.ReadString(), reader.ReadInt64()),
-            CommandKind.SetReplicas => new SetReplicas(reader.ReadString(), reader.ReadString(), reader.ReadInt64(), ReadReplicas(ref reader)),
+            CommandKind.SetReplicas => new SetReplicas(reader.ReadString(), reader.ReadString(), reader.ReadInt64(), ReadReplicas(ref reader), reader.IsEmpty ? null : ReadReplicas(ref reader)),
             _ => throw new MetadataFormatException($"metadata command kind {kind} is not understood by this node; upgrade this node"),
         };
 

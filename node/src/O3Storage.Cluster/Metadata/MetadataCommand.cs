@@ -17,8 +17,10 @@ public sealed record InitializeCluster(ClusterSettings Settings, Guid Incarnatio
 public sealed record AddMember(string NodeId, string ClusterEndPoint, Guid Uuid) : MetadataCommand;
 
 /// <summary>
-/// Committed by the leader before Raft removes the member's endpoint. The node is remembered as removed
-/// (with its uuid) until a node of that id is added again.
+/// Committed by the leader once Raft has removed the member's endpoint. The node is remembered as
+/// removed (with its uuid) until a node of that id is added again, and it leaves every replica list:
+/// its copies no longer count, so the objects it held show as under-replicated and are rebuilt, and a
+/// wiped node that joins again under the same id is never taken for a holder of its old objects.
 /// </summary>
 public sealed record RemoveMember(string NodeId, long RemovedUnixMs) : MetadataCommand;
 
@@ -67,10 +69,12 @@ public sealed record AbortMultipartUpload(string Bucket, string UploadId) : Meta
 
 /// <summary>
 /// Records that the version <paramref name="VersionIndex"/> of a key now lives on <paramref name="Replicas"/>
-/// (repair copied its blobs to more nodes). A no-op when the key has another version by then: the
-/// copies become garbage.
+/// (a move copied its blobs to new holders). A no-op when the key has another version by then (the
+/// copies become garbage), or when <paramref name="Expected"/> is given and the version's replicas are
+/// no longer that set: a move planned from an older replica set (a deposed leader's, or one whose
+/// proposal timed out and committed late) must not bring back a holder a newer commit released.
 /// </summary>
-public sealed record SetReplicas(string Bucket, string Key, long VersionIndex, System.Collections.Immutable.ImmutableArray<string> Replicas) : MetadataCommand;
+public sealed record SetReplicas(string Bucket, string Key, long VersionIndex, System.Collections.Immutable.ImmutableArray<string> Replicas, System.Collections.Immutable.ImmutableArray<string>? Expected = null) : MetadataCommand;
 
 /// <summary>
 /// Several bucket and object commands committed as one log entry (a node batches what its clients

@@ -111,6 +111,7 @@ public sealed class MetadataState
             AddMember add => new MetadataState(index, IncarnationId, Settings, AddOrReplace(add, index), Buckets, ObjectsByReplica, Removed.Remove(add.NodeId), Maintenance),
             RemoveMember remove => Members.TryGetValue(remove.NodeId, out MemberRecord? leaving)
                 ? new MetadataState(index, IncarnationId, Settings, Members.Remove(remove.NodeId), Buckets, ObjectsByReplica, Removed.SetItem(remove.NodeId, new RemovedMember(remove.NodeId, leaving.Uuid, index, remove.RemovedUnixMs)), Maintenance)
+                    .WithoutReplica(remove.NodeId)
                 : Skip(index),
             SetMemberState set => With(index, Members.TryGetValue(set.NodeId, out MemberRecord? member) ? Members.SetItem(set.NodeId, member with { State = set.State }) : Members, Buckets),
             SetMaintenance set => new MetadataState(index, IncarnationId, Settings, Members, Buckets, ObjectsByReplica, Removed, set.Mode),
@@ -140,6 +141,7 @@ public sealed class MetadataState
                 ? Replace(index, target, target.Objects.Find(complete.Version.Key), complete.Version with { VersionIndex = index }, target.Uploads.Remove(complete.UploadId))
                 : Skip(index),
             SetReplicas set => Buckets.TryGetValue(set.Bucket, out BucketState? home) && home.Objects.Find(set.Key) is { } current && current.VersionIndex == set.VersionIndex
+                && (set.Expected is not { } expected || SameSet(expected, current.Replicas))
                 ? Replace(index, home, current, current with { Replicas = set.Replicas }, home.Uploads)
                 : Skip(index),
             AbortMultipartUpload abort => WithBucket(index, abort.Bucket, b => b with { Uploads = b.Uploads.Remove(abort.UploadId) }),
@@ -150,6 +152,37 @@ public sealed class MetadataState
     /// <summary>Records a log index that carried no metadata command (Raft configuration or no-op entries).</summary>
     public MetadataState Skip(long index) =>
         index <= LastAppliedIndex ? this : With(index, Members, Buckets);
+
+    private static bool SameSet(ImmutableArray<string> a, ImmutableArray<string> b) =>
+        a.Length == b.Length && a.All(b.Contains);
+
+    /// <summary>Takes <paramref name="nodeId"/> out of every object's and part's replica list (a removal): O(objects), as rare as removals.</summary>
+    private MetadataState WithoutReplica(string nodeId)
+    {
+        ImmutableSortedDictionary<string, BucketState> buckets = Buckets;
+        foreach (BucketState bucket in Buckets.Values)
+        {
+            ObjectIndex objects = bucket.Objects;
+            foreach (ObjectVersion version in bucket.Objects.Where(v => v.Replicas.Contains(nodeId)))
+            {
+                objects = objects.SetItem(version with { Replicas = version.Replicas.Remove(nodeId) });
+            }
+
+            ImmutableSortedDictionary<string, MultipartUpload> uploads = bucket.Uploads;
+            foreach (MultipartUpload upload in bucket.Uploads.Values.Where(u => u.Parts.Values.Any(p => p.Replicas.Contains(nodeId))))
+            {
+                var parts = upload.Parts.ToDictionary(p => p.Key, p => p.Value.Replicas.Contains(nodeId) ? p.Value with { Replicas = p.Value.Replicas.Remove(nodeId) } : p.Value);
+                uploads = uploads.SetItem(upload.UploadId, upload with { Parts = MultipartUpload.NoParts.AddRange(parts) });
+            }
+
+            if (!ReferenceEquals(objects, bucket.Objects) || !ReferenceEquals(uploads, bucket.Uploads))
+            {
+                buckets = buckets.SetItem(bucket.Info.Name, bucket with { Objects = objects, Uploads = uploads });
+            }
+        }
+
+        return new MetadataState(LastAppliedIndex, IncarnationId, Settings, Members, buckets, ObjectsByReplica.Remove(nodeId), Removed, Maintenance);
+    }
 
     /// <summary>Whether the upload's current parts hold every blob <paramref name="version"/> names.</summary>
     private static bool HoldsEveryBlob(MultipartUpload upload, ObjectVersion version)

@@ -199,7 +199,12 @@ public sealed class RaftNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Leader only: removes a member's record and its endpoint from the Raft configuration.</summary>
+    /// <summary>
+    /// Leader only: removes a member's endpoint from the Raft configuration, then commits its removal
+    /// from the metadata. In this order a failure in between leaves a member record without a voter,
+    /// which the leader finishes later (<see cref="RecordsWithoutVoters"/>), never a voter the metadata
+    /// forgot: that one would count toward the quorum for good.
+    /// </summary>
     public async Task RemoveMemberAsync(string nodeId, IPEndPoint clusterEndPoint, long removedUnixMs, CancellationToken token)
     {
         await _membershipLock.WaitAsync(token).ConfigureAwait(false);
@@ -210,20 +215,27 @@ public sealed class RaftNode : IAsyncDisposable
                 throw new NotLeaderException();
             }
 
-            if (Metadata.Members.ContainsKey(nodeId))
-            {
-                await ReplicateAsync(new RemoveMember(nodeId, removedUnixMs), token).ConfigureAwait(false);
-            }
-
             if (ConfigurationMembers.Contains(clusterEndPoint) && !await _cluster.RemoveMemberAsync(clusterEndPoint, token).ConfigureAwait(false))
             {
                 throw new MembershipChangeException($"the cluster could not commit the removal of {nodeId} ({clusterEndPoint})");
+            }
+
+            if (Metadata.Members.ContainsKey(nodeId))
+            {
+                await ReplicateAsync(new RemoveMember(nodeId, removedUnixMs), token).ConfigureAwait(false);
             }
         }
         finally
         {
             _membershipLock.Release();
         }
+    }
+
+    /// <summary>Member records whose endpoint is no longer in the Raft configuration: removals cut short between their two steps.</summary>
+    public IReadOnlyList<MemberRecord> RecordsWithoutVoters()
+    {
+        var voters = ConfigurationMembers.Select(e => e.ToString()).ToHashSet(StringComparer.Ordinal);
+        return [.. Metadata.Members.Values.Where(m => !voters.Contains(m.ClusterEndPoint))];
     }
 
     /// <summary>
@@ -246,15 +258,21 @@ public sealed class RaftNode : IAsyncDisposable
 
             return true;
         }
-        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            await _cluster.RevertToNormalModeAsync(token).ConfigureAwait(false);
+            // No successor in time, or the caller gave up: either way this node may lead again.
+            await _cluster.RevertToNormalModeAsync(CancellationToken.None).ConfigureAwait(false);
+            if (token.IsCancellationRequested)
+            {
+                throw;
+            }
+
             return false;
         }
     }
 
     /// <summary>Lets this node stand for election again after a handover whose removal did not happen.</summary>
-    public Task ResumeCandidacyAsync(CancellationToken token) => _cluster.RevertToNormalModeAsync(token).AsTask();
+    public Task ResumeCandidacyAsync() => _cluster.RevertToNormalModeAsync(CancellationToken.None).AsTask();
 
     /// <summary>Takes this node out of elections for good (it was removed from the cluster) and stops serving Raft.</summary>
     public async Task LeaveAsync(CancellationToken token)

@@ -59,7 +59,7 @@ internal sealed class AdminBody
                         JsonValueKind.True => true,
                         JsonValueKind.False => false,
                         JsonValueKind.Null => null,
-                        JsonValueKind.Number => property.Value.GetDouble(),
+                        JsonValueKind.Number => property.Value.TryGetDouble(out double number) ? number : double.NaN,
                         _ => property.Value.ValueKind,
                     };
                 }

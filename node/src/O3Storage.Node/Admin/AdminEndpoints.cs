@@ -84,6 +84,12 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
         }
 
         byte[] body = await ReadBodyAsync(http).ConfigureAwait(false);
+        if (body.Length > AdminBody.BytesMax)
+        {
+            await ErrorAsync(http, 413, $"an admin body has at most {AdminBody.BytesMax} bytes", null).ConfigureAwait(false);
+            return;
+        }
+
         bool forwarded = http.Request.Headers.ContainsKey(PeerClient.ForwardedHeader);
         if (forwarded ? !InternalAuth.IsAllowed(node, http) : Authorize(http, body) is not null)
         {
@@ -198,9 +204,15 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
         }
 
         MetadataState state = node.Raft.Metadata;
-        if (requested is null || ResolveNodeId(state, requested) is not { } nodeId)
+        if (requested is null || !NodeAddress.TryParse(requested.Trim(), 0, out NodeAddress address, out _))
         {
             await ErrorAsync(http, 400, requested is null ? "'node_id' is required" : $"'node_id' {requested} is not a node id", "a node id is the node's ip:port as /health's members list it, e.g. {\"node_id\": \"192.168.1.104:8080\"}").ConfigureAwait(false);
+            return;
+        }
+
+        if (ResolveNodeId(state, address) is not { } nodeId)
+        {
+            await ErrorAsync(http, 404, $"no member has the address {address.Ip}", $"give its ip:port; members: {string.Join(", ", state.Members.Keys)}").ConfigureAwait(false);
             return;
         }
 
@@ -243,32 +255,39 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
             return;
         }
 
-        // The successor may take a moment to see itself as leader: retry its 503s briefly, then give up and stand again.
+        // The successor may take a moment to see itself as leader: its 503s are retried briefly. Unless it
+        // drains or removes this node, this node stands for election again (it must not stay out for good).
         byte[] request = RemoveNodeBody(nodeId, force);
-        for (int attempt = 1; ; attempt++)
+        bool taken = false;
+        try
         {
-            (HttpStatusCode status, byte[] answer, string? retryAfter)? relayed = node.LeaderNodeId() is { } leader && leader != node.NodeId
-                ? await TryForwardAsync(leader, http.Request.Method, http.Request.Path.ToString(), request, token).ConfigureAwait(false)
-                : null;
-            if (relayed is { } done && (done.status != HttpStatusCode.ServiceUnavailable || attempt == HandOverAttempts))
+            for (int attempt = 1; ; attempt++)
             {
-                if (done.status == HttpStatusCode.ServiceUnavailable)
+                (HttpStatusCode status, byte[] answer, string? retryAfter)? relayed = node.LeaderNodeId() is { } leader && leader != node.NodeId
+                    ? await TryForwardAsync(leader, http.Request.Method, http.Request.Path.ToString(), request, token).ConfigureAwait(false)
+                    : null;
+                if (relayed is { } done && (done.status != HttpStatusCode.ServiceUnavailable || attempt == HandOverAttempts))
                 {
-                    await node.Raft.ResumeCandidacyAsync(token).ConfigureAwait(false);
+                    taken = done.status is HttpStatusCode.OK or HttpStatusCode.Accepted;
+                    await RelayAsync(http, done).ConfigureAwait(false);
+                    return;
                 }
 
-                await RelayAsync(http, done).ConfigureAwait(false);
-                return;
-            }
+                if (attempt == HandOverAttempts)
+                {
+                    await UnavailableAsync(http, "the new leader did not take the removal", "leadership moved, but no successor answered; retry").ConfigureAwait(false);
+                    return;
+                }
 
-            if (attempt == HandOverAttempts)
+                await Task.Delay(TimeSpan.FromMilliseconds(300), token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (!taken)
             {
-                await node.Raft.ResumeCandidacyAsync(token).ConfigureAwait(false);
-                await UnavailableAsync(http, "the new leader did not take the removal", "leadership moved, but no successor answered; retry").ConfigureAwait(false);
-                return;
+                await node.Raft.ResumeCandidacyAsync().ConfigureAwait(false);
             }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(300), token).ConfigureAwait(false);
         }
     }
 
@@ -342,14 +361,9 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
         return stream.ToArray();
     }
 
-    /// <summary>The member <paramref name="requested"/> names: its ip:port, or its ip alone when one member has that ip.</summary>
-    private static string? ResolveNodeId(MetadataState state, string requested)
+    /// <summary>The node <paramref name="address"/> names: its ip:port as given, or, for an ip alone, the one member with that ip.</summary>
+    private static string? ResolveNodeId(MetadataState state, NodeAddress address)
     {
-        if (!NodeAddress.TryParse(requested.Trim(), 0, out NodeAddress address, out _))
-        {
-            return null;
-        }
-
         if (address.Port != 0)
         {
             return address.ToString();
@@ -422,7 +436,7 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
             buffer.Write(chunk, 0, read);
             if (buffer.Length > AdminBody.BytesMax)
             {
-                break; // Parse refuses it; no need to read on
+                break; // over the limit: refused (413) without reading on
             }
         }
 

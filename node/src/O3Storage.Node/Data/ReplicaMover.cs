@@ -75,7 +75,8 @@ internal sealed class ReplicaMover(IBlobReplicas replicas, ObjectReader reader, 
         ImmutableArray<string> replicaSet = complete ? move.Replicas : move.WithoutDrops(copied);
         if (replicaSet.Length != move.Version.Replicas.Length || !replicaSet.All(move.Version.Replicas.Contains))
         {
-            await commit(new SetReplicas(move.Bucket, move.Version.Key, move.Version.VersionIndex, replicaSet), token).ConfigureAwait(false);
+            // Applies only while the version still has the replicas this move started from.
+            await commit(new SetReplicas(move.Bucket, move.Version.Key, move.Version.VersionIndex, replicaSet, move.Version.Replicas), token).ConfigureAwait(false);
         }
 
         return new MoveOutcome(replicaSet, bytes, complete);

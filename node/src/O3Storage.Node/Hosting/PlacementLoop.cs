@@ -116,22 +116,46 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
         }
     }
 
-    /// <summary>Removes a drained member, or one dead past the grace whose objects were rebuilt (at most one per round).</summary>
+    /// <summary>How long a member record must have been without a Raft voter before the leader finishes its removal.</summary>
+    private static readonly TimeSpan s_unfinishedRemovalAge = TimeSpan.FromSeconds(10);
+
+    /// <summary>Member records seen without a voter, and since when (this leader's view).</summary>
+    private readonly Dictionary<string, long> _withoutVoter = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// At most one membership change per round: finish a removal cut short between its two steps, or
+    /// remove a drained member, or one dead past the grace whose objects were rebuilt. Decided under the
+    /// removal lock, from the state read after taking it, so an admin removal cannot interleave.
+    /// </summary>
     private async Task CleanUpMembersAsync(CancellationToken token)
     {
-        MetadataState state = raft.Metadata;
-        string? drained = MembershipCleanup.DrainedMember(state);
-        string? dead = drained is null ? MembershipCleanup.DeadMember(state, peers.Liveness(state.Members.Keys, selfNodeId, lifecycle.DeadNodeGrace)) : null;
-        string? leaving = drained ?? dead;
-        if (leaving is null || !await lifecycle.Removals.WaitAsync(0, token).ConfigureAwait(false))
+        if (!await lifecycle.Removals.WaitAsync(0, token).ConfigureAwait(false))
         {
             return;
         }
 
+        string? leaving = null;
         try
         {
+            MetadataState state = raft.Metadata;
+            MemberLiveness live = peers.Liveness(state.Members.Keys, selfNodeId, lifecycle.DeadNodeGrace);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             timeout.CancelAfter(s_membershipTimeout);
+            if (UnfinishedRemoval() is { } unfinished)
+            {
+                leaving = unfinished.NodeId;
+                await raft.RemoveMemberAsync(unfinished.NodeId, IPEndPoint.Parse(unfinished.ClusterEndPoint), time.GetUtcNow().ToUnixTimeMilliseconds(), timeout.Token).ConfigureAwait(false);
+                NodeLog.MemberRemoved(logger, unfinished.NodeId, "finishing a removal that was cut short (no longer a Raft voter)");
+                return;
+            }
+
+            string? drained = MembershipCleanup.DrainedMember(state, live);
+            leaving = drained ?? MembershipCleanup.DeadMember(state, live);
+            if (leaving is null)
+            {
+                return;
+            }
+
             if (leaving == selfNodeId)
             {
                 // The leader drained itself: a successor removes it.
@@ -140,17 +164,41 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
                 return;
             }
 
-            MemberRecord member = state.Members[leaving];
-            await raft.RemoveMemberAsync(leaving, IPEndPoint.Parse(member.ClusterEndPoint), time.GetUtcNow().ToUnixTimeMilliseconds(), timeout.Token).ConfigureAwait(false);
+            await raft.RemoveMemberAsync(leaving, IPEndPoint.Parse(state.Members[leaving].ClusterEndPoint), time.GetUtcNow().ToUnixTimeMilliseconds(), timeout.Token).ConfigureAwait(false);
             NodeLog.MemberRemoved(logger, leaving, drained is not null ? "its drain is complete" : $"down longer than {lifecycle.DeadNodeGrace.TotalSeconds:0} s and its objects live elsewhere");
         }
         catch (Exception e) when (e is MembershipChangeException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or OperationCanceledException && !token.IsCancellationRequested)
         {
-            NodeLog.RemovalFailed(logger, leaving, e.Message);
+            NodeLog.RemovalFailed(logger, leaving ?? "-", e.Message);
         }
         finally
         {
             lifecycle.Removals.Release();
         }
+    }
+
+    /// <summary>A member record that has had no Raft voter for a while (a join adds the voter first, so a fresh one is never taken).</summary>
+    private MemberRecord? UnfinishedRemoval()
+    {
+        IReadOnlyList<MemberRecord> orphans = raft.RecordsWithoutVoters();
+        foreach (string id in _withoutVoter.Keys.Where(id => !orphans.Any(o => o.NodeId == id)).ToList())
+        {
+            _withoutVoter.Remove(id);
+        }
+
+        long now = time.GetTimestamp();
+        foreach (MemberRecord orphan in orphans)
+        {
+            if (!_withoutVoter.TryGetValue(orphan.NodeId, out long since))
+            {
+                _withoutVoter[orphan.NodeId] = now;
+            }
+            else if (time.GetElapsedTime(since) >= s_unfinishedRemovalAge)
+            {
+                return orphan;
+            }
+        }
+
+        return null;
     }
 }
