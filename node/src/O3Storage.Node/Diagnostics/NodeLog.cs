@@ -119,6 +119,9 @@ internal static partial class NodeLog
     [LoggerMessage(5007, LogLevel.Warning, "repair of {Bucket}/{Key} failed: {Problem}; retrying in a later round")]
     public static partial void RepairFailed(ILogger logger, string bucket, string key, string problem);
 
+    [LoggerMessage(5011, LogLevel.Information, "garbage collection deferred: {Blobs} blobs look unreferenced, but no leader confirmed this node's metadata ({Problem})")]
+    public static partial void GarbageCollectionDeferred(ILogger logger, int blobs, string problem);
+
     [LoggerMessage(5009, LogLevel.Debug, "{Reason}: moved {Bucket}/{Key} from {From} to {To}")]
     public static partial void ReplicasMoved(ILogger logger, string reason, string bucket, string key, string from, string to);
 

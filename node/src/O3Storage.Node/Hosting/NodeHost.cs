@@ -303,7 +303,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         // A hot board slows its background work (ThermalThrottle): clients keep what cooling is left.
         Func<double> workFactor = () => _hardware.Snapshot().BackgroundWorkFactor;
         Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, workFactor, logger, shutdown.Token);
-        Task collector = new GarbageCollectorLoop(node, options.OrphanGrace, TimeProvider.System, logger).RunAsync(asMember.Token);
+        Task collector = new GarbageCollectorLoop(node.NodeId, () => raft.Metadata, raft.ReadBarrierAsync, storage.Writer, options.OrphanGrace, TimeProvider.System, logger)
+            .RunAsync(() => raft.IsMember, asMember.Token);
         Task repair = new RepairLoop(node, dataPath, RepairLoop.DefaultInterval, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
         Task placement = new PlacementLoop(node.NodeId, raft, peers, lifecycle, dataPath, options.RebalanceBytesPerSecond, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
         Task led = new LedStatusLoop(node, TimeProvider.System).RunAsync(asMember.Token);

@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using O3Storage.Cluster.Metadata;
+using O3Storage.Node.Data;
+using O3Storage.Node.Hosting;
+using O3Storage.Storage;
+using O3Storage.Storage.Devices;
+
+namespace O3Storage.Node.Tests.Hosting;
+
+/// <summary>The collector deletes a blob only once the leader confirmed the metadata that says nothing refers to it.</summary>
+public sealed class GarbageCollectorLoopTests
+{
+    private const string Self = "127.0.0.1:8080";
+
+    private sealed class Clock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    private static readonly MetadataState s_noObjects = MetadataState.Empty.Apply(new AddMember(Self, "127.0.0.1:8090", Guid.NewGuid()), 1);
+
+    private static (BlobStore Store, StoreWriter Writer) OpenStore() =>
+        BlobStore.Format(new MemoryBlockDevice(64L << 20), Guid.NewGuid(), Guid.NewGuid(), new BlobStoreOptions { SegmentSizeBytes = 8 << 20, DataStartBytes = 1 << 20 }) is var store
+            ? (store, new StoreWriter(store))
+            : throw new InvalidOperationException();
+
+    [Fact]
+    public async Task AnOrphanPastItsGrace_IsKeptWhileNoLeaderConfirmsTheMetadata_ThenDeleted()
+    {
+        (BlobStore store, StoreWriter writer) = OpenStore();
+        using (store)
+        using (writer)
+        {
+            BlobId orphan = BlobId.NewRandom();
+            await writer.PutAsync(orphan, new byte[] { 1, 2, 3 });
+            bool leaderAnswers = false;
+            var clock = new Clock(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
+            var loop = new GarbageCollectorLoop(Self, () => s_noObjects, _ => leaderAnswers ? Task.CompletedTask : Task.FromException(new TimeoutException("no leader")), writer, TimeSpan.FromMinutes(1), clock, NullLogger.Instance);
+
+            Assert.Equal(0, await loop.RoundAsync(CancellationToken.None)); // first seen: its grace starts
+            clock.Now += TimeSpan.FromMinutes(2);
+            Assert.Equal(0, await loop.RoundAsync(CancellationToken.None)); // cut off: the local metadata may be stale
+            Assert.True(store.TryStat(orphan, out _));
+
+            leaderAnswers = true;
+            Assert.Equal(1, await loop.RoundAsync(CancellationToken.None));
+            Assert.False(store.TryStat(orphan, out _));
+        }
+    }
+
+    [Fact]
+    public async Task ABlobWhoseCommitArrivesWithTheBarrier_IsKept()
+    {
+        (BlobStore store, StoreWriter writer) = OpenStore();
+        using (store)
+        using (writer)
+        {
+            BlobId blob = BlobId.NewRandom();
+            await writer.PutAsync(blob, new byte[] { 1, 2, 3 });
+            var named = new ObjectVersion("k", 0, 3, "\"e\"", "t", 0, [], [new BlobRef(blob.Value, 3, 0)], [Self]);
+            MetadataState committed = s_noObjects.Apply(new CreateBucket("b", 1), 2).Apply(new PutObject("b", named), 3);
+            MetadataState state = s_noObjects; // this node has not applied the commit yet
+            var clock = new Clock(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
+            var loop = new GarbageCollectorLoop(Self, () => state, _ => { state = committed; return Task.CompletedTask; }, writer, TimeSpan.FromMinutes(1), clock, NullLogger.Instance);
+
+            Assert.Equal(0, await loop.RoundAsync(CancellationToken.None));
+            clock.Now += TimeSpan.FromMinutes(2);
+            Assert.Equal(0, await loop.RoundAsync(CancellationToken.None));
+            Assert.True(store.TryStat(blob, out _));
+        }
+    }
+}
