@@ -21,22 +21,24 @@ public sealed class GarbageCollectorLoopTests
 
     private static readonly MetadataState s_noObjects = MetadataState.Empty.Apply(new AddMember(Self, "127.0.0.1:8090", Guid.NewGuid()), 1);
 
-    private static (BlobStore Store, StoreWriter Writer) OpenStore() =>
-        BlobStore.Format(new MemoryBlockDevice(64L << 20), Guid.NewGuid(), Guid.NewGuid(), new BlobStoreOptions { SegmentSizeBytes = 8 << 20, DataStartBytes = 1 << 20 }) is var store
-            ? (store, new StoreWriter(store))
-            : throw new InvalidOperationException();
+    /// <summary>A store holding one 3-byte blob that no metadata names yet, its writer, and a clock the test moves.</summary>
+    private static async Task<(BlobStore Store, StoreWriter Writer, BlobId Blob, Clock Clock)> OneBlobAsync()
+    {
+        BlobStore store = BlobStore.Format(new MemoryBlockDevice(64L << 20), Guid.NewGuid(), Guid.NewGuid(), new BlobStoreOptions { SegmentSizeBytes = 8 << 20, DataStartBytes = 1 << 20 });
+        var writer = new StoreWriter(store);
+        BlobId blob = BlobId.NewRandom();
+        await writer.PutAsync(blob, new byte[] { 1, 2, 3 });
+        return (store, writer, blob, new Clock(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero)));
+    }
 
     [Fact]
     public async Task AnOrphanPastItsGrace_IsKeptWhileNoLeaderConfirmsTheMetadata_ThenDeleted()
     {
-        (BlobStore store, StoreWriter writer) = OpenStore();
+        (BlobStore store, StoreWriter writer, BlobId orphan, Clock clock) = await OneBlobAsync();
         using (store)
         using (writer)
         {
-            BlobId orphan = BlobId.NewRandom();
-            await writer.PutAsync(orphan, new byte[] { 1, 2, 3 });
             bool leaderAnswers = false;
-            var clock = new Clock(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
             var loop = new GarbageCollectorLoop(Self, () => s_noObjects, _ => leaderAnswers ? Task.CompletedTask : Task.FromException(new TimeoutException("no leader")), writer, TimeSpan.FromMinutes(1), clock, NullLogger.Instance);
 
             Assert.Equal(0, await loop.RoundAsync(CancellationToken.None)); // first seen: its grace starts
@@ -53,16 +55,13 @@ public sealed class GarbageCollectorLoopTests
     [Fact]
     public async Task ABlobWhoseCommitArrivesWithTheBarrier_IsKept()
     {
-        (BlobStore store, StoreWriter writer) = OpenStore();
+        (BlobStore store, StoreWriter writer, BlobId blob, Clock clock) = await OneBlobAsync();
         using (store)
         using (writer)
         {
-            BlobId blob = BlobId.NewRandom();
-            await writer.PutAsync(blob, new byte[] { 1, 2, 3 });
             var named = new ObjectVersion("k", 0, 3, "\"e\"", "t", 0, [], [new BlobRef(blob.Value, 3, 0)], [Self]);
             MetadataState committed = s_noObjects.Apply(new CreateBucket("b", 1), 2).Apply(new PutObject("b", named), 3);
             MetadataState state = s_noObjects; // this node has not applied the commit yet
-            var clock = new Clock(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
             var loop = new GarbageCollectorLoop(Self, () => state, _ => { state = committed; return Task.CompletedTask; }, writer, TimeSpan.FromMinutes(1), clock, NullLogger.Instance);
 
             Assert.Equal(0, await loop.RoundAsync(CancellationToken.None));
