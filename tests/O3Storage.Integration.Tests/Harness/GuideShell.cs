@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
@@ -11,8 +10,6 @@ namespace O3Storage.Integration.Tests.Harness;
 /// </summary>
 internal static partial class GuideShell
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
-
     /// <summary>The guide's addresses mapped onto <paramref name="cluster"/>: 192.168.1.10N is node N.</summary>
     public static string Localize(string text, TestCluster cluster) =>
         GuideAddress().Replace(text, match => cluster.Ip(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
@@ -28,29 +25,12 @@ internal static partial class GuideShell
         return MailPipe().Replace(text, "cat");
     }
 
-    /// <summary>Runs <paramref name="script"/> with bash; its exit code and what it printed.</summary>
+    /// <summary>Runs <paramref name="script"/> with bash (bounded like any tool the tests run); its exit code and what it printed.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(string script, ITestOutputHelper output)
     {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(script);
-        using Process process = Process.Start(info) ?? throw new InvalidOperationException("could not start bash");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the guide's lines did not finish within {Timeout}: {script}");
-        }
-
-        string printed = await stdout + await stderr;
-        output.WriteLine($"$ {script.Split('\n')[0]}{(script.Contains('\n') ? " ..." : string.Empty)}\n{printed}");
-        return (process.ExitCode, printed);
+        (int exitCode, string stdout, string stderr) = await Tool.TryRunAsync(output, new Dictionary<string, string?>(), "bash", "-c", script);
+        output.WriteLine(stdout + stderr);
+        return (exitCode, stdout + stderr);
     }
 
     [GeneratedRegex(@"192\.168\.1\.10(\d)")]

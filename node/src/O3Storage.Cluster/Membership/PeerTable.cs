@@ -34,14 +34,23 @@ public sealed class PeerTable(TimeProvider time, TimeSpan reachableWindow)
         var down = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         foreach (string id in memberIds)
         {
-            if (id != selfNodeId && !IsReachable(id))
+            if (id != selfNodeId && DownSince(id) is { } since)
             {
-                down[id] = _contacts.TryGetValue(id, out PeerContact? contact) && contact.LastContact > _started ? contact.LastContact : _started;
+                down[id] = since;
             }
         }
 
         return new Lifecycle.MemberLiveness(now, grace, down);
     }
+
+    /// <summary>Whether <paramref name="nodeId"/> has been down for at least <paramref name="grace"/>: <see cref="Liveness"/>'s answer for one member, without building it (the write path asks per member).</summary>
+    public bool IsDownLongerThan(string nodeId, TimeSpan grace) =>
+        DownSince(nodeId) is { } since && time.GetUtcNow() - since >= grace;
+
+    /// <summary>When an unreachable member was last heard from (or when this table began, if never); null while it is reachable.</summary>
+    private DateTimeOffset? DownSince(string nodeId) =>
+        IsReachable(nodeId) ? null
+            : _contacts.TryGetValue(nodeId, out PeerContact? contact) && contact.LastContact > _started ? contact.LastContact : _started;
 
     /// <summary>Forgets peers that are no longer members, so a removed node does not linger in the view.</summary>
     public void Retain(IReadOnlySet<string> nodeIds)

@@ -91,9 +91,12 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
         }
 
         bool forwarded = http.Request.Headers.ContainsKey(PeerClient.ForwardedHeader);
-        if (forwarded ? !InternalAuth.IsAllowed(node, http) : Authorize(http, body) is not null)
+        string? refused = forwarded
+            ? InternalAuth.IsAllowed(node, http) ? null : "only cluster members holding the admin key may forward admin calls"
+            : Authorize(http, body);
+        if (refused is not null)
         {
-            await ErrorAsync(http, 403, forwarded ? "only cluster members holding the admin key may forward admin calls" : Authorize(http, body)!, "admin calls need a key of role admin from api-keys.txt, as a bearer token (Authorization: Bearer KEY) or a SigV4 signature").ConfigureAwait(false);
+            await ErrorAsync(http, 403, refused, "admin calls need a key of role admin from api-keys.txt, as a bearer token (Authorization: Bearer KEY) or a SigV4 signature").ConfigureAwait(false);
             return;
         }
 

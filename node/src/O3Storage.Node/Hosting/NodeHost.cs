@@ -224,7 +224,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         var dataPath = new DataPath(
             node.NodeId,
             new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(keys)),
-            placeable: id => !peers.Liveness([id], node.NodeId, options.DeadNodeGrace).IsDead(id),
+            placeable: id => id == node.NodeId || !peers.IsDownLongerThan(id, options.DeadNodeGrace),
             commit: (command, token) => proposer.ProposeAsync(command, token),
             commitDeadline: options.OrphanGrace / 2,
             logger);

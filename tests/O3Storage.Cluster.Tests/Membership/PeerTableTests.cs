@@ -1,0 +1,26 @@
+using O3Storage.Cluster.Membership;
+
+namespace O3Storage.Cluster.Tests.Membership;
+
+public sealed class PeerTableTests
+{
+    [Fact]
+    public void DownLongerThan_AgreesWithLiveness_ForNeverSeenRecentlySeenAndAnsweringMembers()
+    {
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
+        var peers = new PeerTable(time, TimeSpan.FromSeconds(2));
+        TimeSpan grace = TimeSpan.FromMinutes(5);
+        string[] members = ["self:1", "never:1", "gone:1", "up:1"];
+        time.Advance(TimeSpan.FromMinutes(1));
+        peers.RecordContact("gone:1", "follower", 1);
+        time.Advance(TimeSpan.FromMinutes(4.5)); // never: down 5.5 min since the table began; gone: 4.5 min
+        peers.RecordContact("up:1", "follower", 1);
+
+        var live = peers.Liveness(members, "self:1", grace);
+        Assert.Equal([false, true, false, false], members.Skip(0).Select(live.IsDead));
+        Assert.Equal([true, false, false], members.Skip(1).Select(id => peers.IsDownLongerThan(id, grace)));
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(peers.IsDownLongerThan("gone:1", grace));
+        Assert.True(peers.Liveness(members, "self:1", grace).IsDead("gone:1"));
+    }
+}
