@@ -281,7 +281,8 @@ public sealed class ClusterLifecycleTests(ITestOutputHelper output)
         await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
         up = [1, 2, 3];
         Assert.False((await Jq(cluster, leader, "cluster.write_enabled")).GetBoolean());
-        Assert.Equal("maintenance", (await Jq(cluster, leader, "hardware.led")).GetString());
+        // The LED loop's first tick comes a moment after /health answers.
+        await cluster.WaitUntilAsync("the restarted node's LED shows maintenance", async () => (await Jq(cluster, leader, "hardware.led")).GetString() == "maintenance");
 
         (_, string disabled) = await GuideShell.RunAsync(GuideShell.Localize("""
             curl -X POST http://192.168.1.101:8080/admin/maintenance \

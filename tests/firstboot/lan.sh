@@ -15,6 +15,19 @@ state=/tmp/$prefix
 
 holder_pid() { cat "$state/h$1.pid"; }
 
+# Waits until host $1's avahi answers on its bus and has settled its host name (state 2: RUNNING).
+wait_running() {
+  local deadline=$((SECONDS + 30))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if "$0" exec "$1" dbus-send --system --print-reply --dest=org.freedesktop.Avahi / org.freedesktop.Avahi.Server.GetState 2>/dev/null | grep -q 'int32 2'; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "lan.sh: avahi-daemon on host $1 is not RUNNING after 30 s" >&2
+  exit 1
+}
+
 case "${1:-}" in
   up)
     n=$2
@@ -29,6 +42,14 @@ case "${1:-}" in
     for i in $(seq 1 "$n"); do
       ns=$prefix-h$i
       name=${names[$((i - 1))]:-o3board-$i}
+      # A host that repeats an earlier host's name starts once the earlier hosts hold theirs, so it is
+      # the one avahi renames: two boards probing one name at the same moment may rename either.
+      for ((j = 1; j < i; j++)); do
+        if [ "${names[$((j - 1))]:-o3board-$j}" = "$name" ]; then
+          for ((k = 1; k < i; k++)); do wait_running "$k"; done
+          break
+        fi
+      done
       ip netns add "$ns"
       ip link add "veth$i" netns "$prefix-lan" type veth peer name eth0 netns "$ns"
       ip -n "$prefix-lan" link set "veth$i" master br0 up
@@ -59,17 +80,8 @@ CONF
         exec sleep infinity" </dev/null >"$state/h$i.log" 2>&1 &
       echo $! >"$state/h$i.pid"
     done
-    # Wait until every avahi answers on its bus and has settled its host name (state 2: RUNNING).
     for i in $(seq 1 "$n"); do
-      running=false
-      for _ in $(seq 1 200); do
-        if "$0" exec "$i" dbus-send --system --print-reply --dest=org.freedesktop.Avahi / org.freedesktop.Avahi.Server.GetState 2>/dev/null | grep -q 'int32 2'; then
-          running=true
-          break
-        fi
-        sleep 0.1
-      done
-      $running || { echo "lan.sh: avahi-daemon on host $i is not RUNNING after 20 s" >&2; exit 1; }
+      wait_running "$i"
     done
     ;;
   exec)

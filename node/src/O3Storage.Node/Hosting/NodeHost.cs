@@ -286,6 +286,11 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         // Probing starts before the wait for a leader: /health counts who answers, and a node the cluster
         // removed while it was down learns it from the first answer instead of waiting for a leader that never comes.
         Task monitor = new PeerMonitor(node, peerClient, logger).RunAsync(shutdown.Token);
+        // The loops that act as a member stop when the node stops or learns it was removed.
+        using var asMember = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
+        // The LED follows what /health says from the moment /health answers as a member (a restarted
+        // member answers while it waits for a leader), so the two never disagree.
+        Task led = new LedStatusLoop(node, TimeProvider.System).RunAsync(asMember.Token);
         if (member)
         {
             await Task.WhenAny(WaitForLeaderAsync(raft, systemd, shutdown.Token), lifecycle.Removed).ConfigureAwait(false);
@@ -298,8 +303,6 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             systemd.Ready($"serving on http://{options.NodeId} as a cluster member");
         }
 
-        // The loops that act as a member stop when the node stops or learns it was removed.
-        using var asMember = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
         // A hot board slows its background work (ThermalThrottle): clients keep what cooling is left.
         Func<double> workFactor = () => _hardware.Snapshot().BackgroundWorkFactor;
         Task compactor = storage.CompactInBackgroundAsync(options.CompactionBytesPerSecond, workFactor, logger, shutdown.Token);
@@ -307,7 +310,6 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             .RunAsync(() => raft.IsMember, asMember.Token);
         Task repair = new RepairLoop(node, dataPath, RepairLoop.DefaultInterval, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
         Task placement = new PlacementLoop(node.NodeId, raft, peers, lifecycle, dataPath, options.RebalanceBytesPerSecond, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
-        Task led = new LedStatusLoop(node, TimeProvider.System).RunAsync(asMember.Token);
         // As a member the node keeps advertising itself, so a board added later finds the cluster.
         Task advertiser = discoveryLoop?.AdvertiseMemberAsync(DiscoveryLoop.DefaultMemberInterval, message => NodeLog.MdnsWarning(logger, message), asMember.Token) ?? Task.CompletedTask;
         Task stopped = Task.Delay(Timeout.Infinite, shutdown.Token);
@@ -318,10 +320,11 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             string reason = await lifecycle.Removed.ConfigureAwait(false);
             NodeLog.RemovedFromCluster(logger, reason);
             data.MarkRemoved(reason);
-            _hardware.SetStatus(NodeStatus.Fault);
             systemd.Status("removed from the cluster; wipe --data to join again");
             await asMember.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(collector, repair, placement, led, advertiser).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // After the LED loop has stopped, so its last tick cannot paint over the fault.
+            _hardware.SetStatus(NodeStatus.Fault);
             await raft.LeaveAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             first = await Task.WhenAny(stopped, raft.StateMachine.Faulted).ConfigureAwait(false);
         }
