@@ -95,6 +95,21 @@ internal sealed class TestCluster : IDisposable
     /// <summary>kill -9.</summary>
     public void Kill(int node) => _current[node].Kill();
 
+    /// <summary>kill -9 of every one of <paramref name="nodes"/> at once (the signals first, then the waits).</summary>
+    public void KillAtOnce(IEnumerable<int> nodes)
+    {
+        int[] all = [.. nodes];
+        foreach (int node in all)
+        {
+            _current[node].KillWithoutWaiting();
+        }
+
+        foreach (int node in all)
+        {
+            _current[node].Kill();
+        }
+    }
+
     public Task<(HttpStatusCode Status, JsonElement Body)?> TryHealthAsync(int node) => TryHealthAsync(NodeId(node));
 
     /// <summary>One GET /health of the node at <paramref name="nodeId"/> (ip:port); null when it does not answer with JSON.</summary>

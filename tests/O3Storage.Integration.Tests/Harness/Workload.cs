@@ -83,6 +83,48 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
         Assert.True(wrong.IsEmpty, $"{wrong.Count} reads wrong: {string.Join("; ", wrong.Take(10))}");
     }
 
+    /// <summary>
+    /// <paramref name="writers"/> clients writing small objects back to back, each through node
+    /// <c>nodes[writer % count]</c>, until <paramref name="token"/> is cancelled (at most two minutes).
+    /// A write that fails or is cut off is simply not acknowledged; keys are <c>{prefix}/{writer}/{n}</c>.
+    /// </summary>
+    public async Task BurstAsync(IReadOnlyList<int> nodes, int writers, string prefix, CancellationToken token)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(token);
+        bounded.CancelAfter(TimeSpan.FromMinutes(2));
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(async writer =>
+        {
+            for (int n = 0; !bounded.Token.IsCancellationRequested; n++)
+            {
+                try
+                {
+                    await PutAsync(nodes[writer % nodes.Count], $"{prefix}/{writer:D2}/{n:D5}", Bytes(4096, HashCode.Combine(prefix, writer, n)), bounded.Token);
+                    Interlocked.Increment(ref _writes);
+                }
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+                {
+                    await Task.Delay(50, CancellationToken.None); // the node is down: try again shortly, as a client would
+                }
+            }
+        }));
+    }
+
+    /// <summary>The keys a listing through <paramref name="node"/> returns (every page), for comparing what the nodes agree on.</summary>
+    public async Task<IReadOnlyList<string>> ListAsync(int node)
+    {
+        var keys = new List<string>();
+        string? token = null;
+        do
+        {
+            string url = $"http://{cluster.NodeId(node)}/{bucket}?list-type=2&max-keys=1000" + (token is null ? string.Empty : $"&continuation-token={Uri.EscapeDataString(token)}");
+            XDocument page = XDocument.Parse(await s_http.GetStringAsync(url));
+            keys.AddRange(page.Descendants().Where(e => e.Name.LocalName == "Key").Select(e => e.Value));
+            token = page.Descendants().FirstOrDefault(e => e.Name.LocalName == "NextContinuationToken")?.Value;
+        }
+        while (token is not null);
+        return keys;
+    }
+
     private async Task WriteLoopAsync(Func<IReadOnlyList<int>> nodes, CancellationToken token)
     {
         for (int i = 0; !token.IsCancellationRequested; i++)

@@ -14,7 +14,7 @@ namespace O3Storage.Cluster.Raft;
 public sealed class RaftNode : IAsyncDisposable
 {
     private readonly RaftCluster _cluster;
-    private readonly WriteAheadLog _wal;
+    private readonly DurableWriteAheadLog _wal;
     private readonly MetadataStateMachine _stateMachine;
     private readonly EndPointConfigurationStorage _configurationStorage;
     private readonly SemaphoreSlim _membershipLock = new(1, 1);
@@ -22,7 +22,7 @@ public sealed class RaftNode : IAsyncDisposable
     private readonly CoalescedBarrier _barrier;
     private int _stopped;
 
-    private RaftNode(RaftNodeOptions options, RaftCluster cluster, WriteAheadLog wal, MetadataStateMachine stateMachine, EndPointConfigurationStorage configurationStorage)
+    private RaftNode(RaftNodeOptions options, RaftCluster cluster, DurableWriteAheadLog wal, MetadataStateMachine stateMachine, EndPointConfigurationStorage configurationStorage)
     {
         _options = options;
         _cluster = cluster;
@@ -77,7 +77,7 @@ public sealed class RaftNode : IAsyncDisposable
 
         var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)));
         await stateMachine.RestoreAsync(token).ConfigureAwait(false);
-        var wal = new WriteAheadLog(
+        var wal = new DurableWriteAheadLog(
             new WriteAheadLog.Options
             {
                 Location = RaftNodeOptions.WalDirectory(options.RaftDirectory),
@@ -127,11 +127,10 @@ public sealed class RaftNode : IAsyncDisposable
         byte[] payload = MetadataCodec.Encode(command);
         await _cluster.ReplicateAsync(new ReadOnlyMemory<byte>(payload), null, token).ConfigureAwait(false);
 
-        // DotNext followers acknowledge an entry before it is on their disk and write it out when they
-        // learn it is committed. One more round tells them now, so a majority holds it durably before
-        // the caller answers its client: without it, killing both followers of three right after a
-        // write lost that write (they restarted without it and elected each other).
-        await _cluster.ForceReplicationAsync(token).ConfigureAwait(false);
+        // Durable on a majority by now: the leader commits only what a majority acknowledged, and a
+        // member acknowledges only what is on its disk (DurableWriteAheadLog); the leader's own commit
+        // waited for its flush. (DotNext alone lets a follower acknowledge from its page cache; one more
+        // replication round here used to narrow that window, and is no longer needed.)
     }
 
     /// <summary>
