@@ -9,7 +9,12 @@
     replicas share this one disk, so the PUT goal is 80 % of fio's write bandwidth divided by 3.
 
 Rounds alternate between the systems and medians are reported. Every process started here is
-stopped at exit; every load is bounded in time or count. Usage: bench/object_bench.py [--rounds N]
+stopped at exit; every load is bounded in time or count.
+
+With --baseline BINARY a second 3-node o3storage cluster runs that binary (127.0.83.x) and joins the
+4 KiB alternation, so a change is measured against the code before it in one run (bench/durability_bench.sh
+builds the binary from a git revision). --small-only skips the 64 MiB part.
+Usage: bench/object_bench.py [--rounds N] [--baseline BINARY] [--small-only]
 """
 import argparse
 import atexit
@@ -45,6 +50,20 @@ class O3Objects(cluster_bench.O3Cluster):
         return ",".join(f"http://{ip}:8080" for ip in self.ips)
 
 
+class O3Baseline(O3Objects):
+    """The same cluster from another binary, on its own addresses and data directories."""
+    name = "o3storage-baseline"
+
+    def __init__(self, root, binary):
+        os.makedirs(root, exist_ok=True)
+        super().__init__(root)
+        self.binary = binary
+        self.ips = [f"127.0.83.{n}" for n in (1, 2, 3)]
+
+    def args(self, i):
+        return [self.binary] + super().args(i)[1:]
+
+
 class EtcdObjects(cluster_bench.EtcdCluster):
     def endpoints(self):
         return ",".join(f"http://{ip}:2379" for ip in self.ips)
@@ -66,12 +85,14 @@ def median(runs, field):
     return statistics.median(r[field] for r in runs)
 
 
-def small(o3, etcd, rounds):
-    runs = {(system, op): [] for system in ("o3", "etcd") for op in ("put", "get")}
+def small(systems, rounds):
+    """systems: name -> cluster; each round runs every system's PUT then GET, in turn."""
+    runs = {(system, op): [] for system in systems for op in ("put", "get")}
     for _ in range(rounds):
-        for name, cluster in (("o3", o3), ("etcd", etcd)):
+        for name, cluster in systems.items():
             for op in ("put", "get"):
-                runs[(name, op)].append(load(name, cluster.endpoints(), op, 4096, 64, 10_000, SMALL_SECONDS))
+                target = "etcd" if name == "etcd" else "o3"
+                runs[(name, op)].append(load(target, cluster.endpoints(), op, 4096, 64, 10_000, SMALL_SECONDS))
     return runs
 
 
@@ -93,35 +114,49 @@ def large(o3, rounds):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", help="another o3storage binary to measure side by side (4 KiB part)")
+    parser.add_argument("--small-only", action="store_true", help="skip the 64 MiB part")
     options = parser.parse_args()
+    if options.baseline and not os.access(options.baseline, os.X_OK):
+        sys.exit(f"--baseline: {options.baseline} is not an executable")
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     atexit.register(lambda: [cluster_bench.kill(p) for p in cluster_bench.processes])
 
     o3 = O3Objects(WORK)
     etcd = EtcdObjects(WORK)
-    o3.form()
-    etcd.form()
-    subprocess.run(["curl", "-sf", "-X", "PUT", f"http://{o3.ips[0]}:8080/bench"], check=True, capture_output=True)
+    systems = {"o3": o3}
+    if options.baseline:
+        systems["baseline"] = O3Baseline(os.path.join(WORK, "baseline"), options.baseline)
+    systems["etcd"] = etcd
+    for name, cluster in systems.items():
+        cluster.form()
+        if name != "etcd":
+            subprocess.run(["curl", "-sf", "-X", "PUT", f"http://{cluster.ips[0]}:8080/bench"], check=True, capture_output=True)
 
-    print(f"object benchmark: 3-node o3storage and 3-node etcd on 127.0.80.x, {options.rounds} rounds, medians", flush=True)
-    runs = small(o3, etcd, options.rounds)
-    print("\n4 KiB values, 64 clients over 3 nodes, 10 s per run")
-    print(f"{'':14}{'o3storage':>12}{'etcd':>12}{'ratio':>8}")
+    names = " and ".join(["3-node o3storage (127.0.80.x)"] + (["3-node baseline o3storage (127.0.83.x)"] if options.baseline else []) + ["3-node etcd"])
+    print(f"object benchmark: {names}, {options.rounds} rounds, medians", flush=True)
+    runs = small(systems, options.rounds)
+    print("\n4 KiB values, 64 clients over 3 nodes, 10 s per run; ratios to etcd")
+    columns = [n for n in systems if n != "etcd"]
+    print(f"{'':14}" + "".join(f"{('o3storage' if n == 'o3' else n):>12}" for n in columns) + f"{'etcd':>12}" + "".join(f"{'ratio ' + n:>16}" for n in columns))
     for op in ("put", "get"):
-        o3_ops, etcd_ops = median(runs[("o3", op)], "ops_per_s"), median(runs[("etcd", op)], "ops_per_s")
-        print(f"{op.upper() + ' ops/s':14}{o3_ops:12.0f}{etcd_ops:12.0f}{o3_ops / etcd_ops:8.2f}")
-        for field in ("p50_ms", "p99_ms"):
-            a, b = median(runs[("o3", op)], field), median(runs[("etcd", op)], field)
-            print(f"{op.upper() + ' ' + field[:3] + ' ms':14}{a:12.1f}{b:12.1f}{a / b:8.2f}")
+        for field, label, fmt in (("ops_per_s", "ops/s", "12.0f"), ("p50_ms", "p50 ms", "12.1f"), ("p99_ms", "p99 ms", "12.1f")):
+            values = {n: median(runs[(n, op)], field) for n in systems}
+            print(f"{op.upper() + ' ' + label:14}" + "".join(format(values[n], fmt) for n in columns) + format(values["etcd"], fmt)
+                  + "".join(f"{values[n] / values['etcd']:16.2f}" for n in columns))
 
-    etcd.stop()
-    medians, large_runs = large(o3, options.rounds)
-    print(f"\n64 MiB objects ({LARGE_OBJECTS} per run, {LARGE_CLIENTS} clients) vs fio on the same disk, MiB/s")
-    goal_put = 0.8 * medians["fio_write"] / 3
-    goal_get = 0.8 * medians["fio_read"]
-    print(f"PUT {medians['o3_put']:.0f}  fio write {medians['fio_write']:.0f}  (goal >= 0.8 x fio/3 = {goal_put:.0f}; ratio to fio/3 {medians['o3_put'] / (medians['fio_write'] / 3):.2f})")
-    print(f"GET {medians['o3_get']:.0f}  fio read {medians['fio_read']:.0f}  (goal >= 0.8 x fio = {goal_get:.0f}; ratio {medians['o3_get'] / medians['fio_read']:.2f})")
+    for name, cluster in systems.items():
+        if name != "o3":
+            cluster.stop()
+    large_runs = None
+    if not options.small_only:
+        medians, large_runs = large(o3, options.rounds)
+        print(f"\n64 MiB objects ({LARGE_OBJECTS} per run, {LARGE_CLIENTS} clients) vs fio on the same disk, MiB/s")
+        goal_put = 0.8 * medians["fio_write"] / 3
+        goal_get = 0.8 * medians["fio_read"]
+        print(f"PUT {medians['o3_put']:.0f}  fio write {medians['fio_write']:.0f}  (goal >= 0.8 x fio/3 = {goal_put:.0f}; ratio to fio/3 {medians['o3_put'] / (medians['fio_write'] / 3):.2f})")
+        print(f"GET {medians['o3_get']:.0f}  fio read {medians['fio_read']:.0f}  (goal >= 0.8 x fio = {goal_get:.0f}; ratio {medians['o3_get'] / medians['fio_read']:.2f})")
     o3.stop()
     print("\nruns: " + json.dumps({"small": {f"{k[0]}_{k[1]}": [(r["ops_per_s"], r["p50_ms"], r["p99_ms"]) for r in v] for k, v in runs.items()}, "large": large_runs}))
 
