@@ -9,7 +9,7 @@ namespace O3Storage.Integration.Tests;
 /// not on a majority's disk, because the write-ahead log comes back with only what its checkpoint names:
 /// a member that acknowledged entries before flushing them forgets them on restart, and two such members
 /// elect each other without an entry the leader committed. Seeded moments, so a failure can be rerun.
-/// Its own suite (make test-power-cut) until it has a clean record: see docs/reliability.md.
+/// Part of make test; make test-power-cut runs it alone (its record: docs/reliability.md).
 /// </summary>
 public sealed class WholeClusterKillTests(ITestOutputHelper output)
 {

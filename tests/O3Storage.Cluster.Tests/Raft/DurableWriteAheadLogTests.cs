@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Net;
 using DotNext.IO.Log;
+using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using O3Storage.Cluster.Metadata;
@@ -52,6 +54,35 @@ public sealed class DurableWriteAheadLogTests : IDisposable
         await restarted.InitializeAsync();
         Assert.Equal(2, restarted.LastEntryIndex);
         Assert.Equal(0, restarted.LastCommittedEntryIndex);
+    }
+
+    [Fact]
+    public async Task WhileVotesAreRefused_NoCandidateGetsOne_AfterwardsOnlyInLaterTerms()
+    {
+        await using var log = new DurableWriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(_root.FullName, "wal"), ChunkSize = 1024 * 1024 }, new MetadataStateMachine(_root.CreateSubdirectory("snapshots")));
+        await log.InitializeAsync();
+        IPersistentState state = log;
+        var a = ClusterMemberId.FromEndPoint(new IPEndPoint(IPAddress.Loopback, 8090));
+        var b = ClusterMemberId.FromEndPoint(new IPEndPoint(IPAddress.Loopback, 8091));
+        await state.UpdateTermAsync(5, resetLastVote: true);
+        Assert.True(state.IsVotedFor(a)); // no vote cast in term 5 yet: either may get it
+
+        log.RefuseVotes();
+        Assert.True(log.RefusesVotes);
+        Assert.False(state.IsVotedFor(a));
+        await state.UpdateTermAsync(9, resetLastVote: true);
+        Assert.False(state.IsVotedFor(a)); // a new term changes nothing while refused
+
+        log.AllowVotesAbove(9);
+        Assert.False(log.RefusesVotes);
+        Assert.False(state.IsVotedFor(a)); // term 9 itself: its vote may have been cast before the damage
+        await state.UpdateTermAsync(10, resetLastVote: true);
+        Assert.True(state.IsVotedFor(a));
+
+        // Above the gate the log's own rule holds (called through UnsafeAccessor): one vote per term.
+        await state.UpdateVotedForAsync(a);
+        Assert.True(state.IsVotedFor(a));
+        Assert.False(state.IsVotedFor(b));
     }
 
     private static void CopyDirectory(string from, string to)

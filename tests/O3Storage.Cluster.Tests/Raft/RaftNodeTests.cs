@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
+using O3Storage.Cluster.Health;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
 
@@ -18,6 +19,59 @@ public sealed class RaftNodeTests : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return (IPEndPoint)listener.LocalEndpoint;
+    }
+
+    [Fact]
+    public async Task ALogWhoseDataPagesWereZeroed_IsFoundAtStart_MovedAside_AndTheNodeRefusesVotes()
+    {
+        IPEndPoint endPoint = FreeLoopbackEndPoint();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await using (RaftNode first = await RaftNode.StartAsync(new RaftNodeOptions(_directory, endPoint, ColdStart: true), NullLoggerFactory.Instance, timeout.Token))
+        {
+            Assert.Equal(new RaftLogHealth(true, RaftLogHealth.Ok, null, null, null), first.LogHealth);
+            await first.WaitForLeaderAsync(TimeSpan.FromSeconds(10), timeout.Token);
+            await first.ReplicateAsync(new InitializeCluster(new ClusterSettings("damage-test", 1, ConsistencyLevel.Eventual), Guid.NewGuid()), timeout.Token);
+            for (int i = 0; i < 20; i++)
+            {
+                await first.ReplicateAsync(new CreateBucket($"bucket-{i}", 7), timeout.Token);
+            }
+
+            await first.StopAsync(TimeSpan.FromSeconds(1), timeout.Token);
+        }
+
+        // What a card that ignores flushes leaves: the checkpoint names entries whose pages never reached it.
+        string data = Path.Combine(RaftNodeOptions.WalDirectory(_directory), "data");
+        foreach (string page in Directory.GetFiles(data))
+        {
+            File.WriteAllBytes(page, new byte[new FileInfo(page).Length]);
+        }
+
+        await using RaftNode second = await RaftNode.StartAsync(new RaftNodeOptions(_directory, endPoint, ColdStart: false), NullLoggerFactory.Instance, timeout.Token);
+        RaftLogHealth log = second.LogHealth;
+        Assert.Equal(RaftLogHealth.Recovering, log.State);
+        Assert.Contains("HashMismatch", log.Detail, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(Path.Combine(log.MovedTo!, "wal")), $"the damaged log is kept under {log.MovedTo}");
+        Assert.Equal(0, second.Metadata.LastAppliedIndex); // it serves nothing from the damaged state
+        Assert.True(second.StaysOutOfElections); // and stands for no election
+        Assert.False(second.Recovered.IsCompleted); // alone, no leader can catch it up
+    }
+
+    [Fact]
+    public void ALogFromBeforeChecksums_IsOpenedAsItWasWritten_ANewOneGetsThem()
+    {
+        string legacy = Path.Combine(_directory, "legacy");
+        Directory.CreateDirectory(RaftNodeOptions.WalDirectory(legacy));
+        File.WriteAllBytes(Path.Combine(RaftNodeOptions.WalDirectory(legacy), "checkpoint"), new byte[20]);
+        Assert.False(RaftLogFormat.Prepare(legacy));
+        Assert.False(File.Exists(Path.Combine(legacy, "wal-format")));
+
+        string fresh = Path.Combine(_directory, "fresh");
+        Assert.True(RaftLogFormat.Prepare(fresh));
+        Assert.Equal("xxhash64\n", File.ReadAllText(Path.Combine(fresh, "wal-format")));
+        Assert.True(RaftLogFormat.Prepare(fresh)); // and stays so
+
+        File.WriteAllText(Path.Combine(fresh, "wal-format"), "sha3\n");
+        Assert.Contains("sha3", Assert.Throws<InvalidDataException>(() => RaftLogFormat.Prepare(fresh)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

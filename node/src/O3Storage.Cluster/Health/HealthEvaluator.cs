@@ -68,7 +68,8 @@ public static class HealthEvaluator
                 : metadata.FindByClusterEndPoint(inputs.LeaderClusterEndPoint)?.NodeId ?? inputs.LeaderClusterEndPoint;
         bool hasQuorum = inputs.Role != NodeRole.Standby && leader is not null && total > 0 && active >= quorum;
         bool serving = hasQuorum;
-        string status = !serving ? "unavailable" : active < total ? "degraded" : "ok";
+        // A node rebuilding a damaged log from its peers serves, but the cluster has one voter fewer until it is done.
+        string status = !serving ? "unavailable" : active < total || inputs.RaftLog.State == RaftLogHealth.Recovering ? "degraded" : "ok";
 
         var cluster = new ClusterHealth(
             metadata.Settings?.ClusterId,
@@ -86,6 +87,7 @@ public static class HealthEvaluator
             members)
         {
             Maintenance = metadata.Maintenance is { } mode ? new MaintenanceHealth(true, mode.Reason, DateTimeOffset.FromUnixTimeMilliseconds(mode.SinceUnixMs)) : MaintenanceHealth.Off,
+            RaftLog = inputs.RaftLog,
             RemovedNodes = [.. metadata.Removed.Values.OrderByDescending(r => r.RemovedAtIndex).Select(r => new RemovedHealth(r.NodeId, r.RemovedUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.RemovedUnixMs)))],
         };
         var report = new HealthReport(status, inputs.NodeId, inputs.NodeUuid, inputs.Version, Math.Round(inputs.Uptime.TotalSeconds, 3), cluster, inputs.Storage, inputs.Auth ?? AuthHealth.Off, inputs.Hardware) { Rebalance = inputs.Rebalance };

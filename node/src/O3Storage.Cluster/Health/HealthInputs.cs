@@ -21,4 +21,7 @@ public sealed record HealthInputs(
 {
     /// <summary>The one-line rebalance summary for /health.</summary>
     public string Rebalance { get; init; } = "idle";
+
+    /// <summary>This node's Raft log (checksums, damage found at start).</summary>
+    public RaftLogHealth RaftLog { get; init; } = RaftLogHealth.Unchecked;
 }

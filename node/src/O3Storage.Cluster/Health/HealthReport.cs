@@ -58,8 +58,28 @@ public sealed record ClusterHealth(
     /// <summary>Cluster maintenance mode: writes refused everywhere while it is on.</summary>
     public MaintenanceHealth Maintenance { get; init; } = MaintenanceHealth.Off;
 
+    /// <summary>This node's Raft log: checksums, and damage found at start (see <see cref="RaftLogHealth"/>).</summary>
+    public RaftLogHealth RaftLog { get; init; } = RaftLogHealth.Unchecked;
+
     /// <summary>Nodes the cluster removed, newest first: a removed node cannot come back with its old data.</summary>
     public IReadOnlyList<RemovedHealth> RemovedNodes { get; init; } = [];
+}
+
+/// <summary>
+/// This node's Raft log: whether its entries carry checksums, and <paramref name="State"/>: <c>ok</c>;
+/// <c>recovering</c> (the log failed its checks at start, was moved to <paramref name="MovedTo"/>, and the
+/// node is catching up from a leader, granting no vote meanwhile); <c>recovered</c> (caught up, votes again).
+/// </summary>
+public sealed record RaftLogHealth(bool Checksums, string State, string? Detail, DateTimeOffset? DamagedAt, string? MovedTo)
+{
+    public const string Ok = "ok";
+    public const string Recovering = "recovering";
+    public const string Recovered = "recovered";
+
+    public static RaftLogHealth Unchecked { get; } = new(false, Ok, null, null, null);
+
+    /// <summary>The applied index at which a damaged node had caught up.</summary>
+    public long? RecoveredAtIndex { get; init; }
 }
 
 /// <summary>Maintenance mode as /health shows it.</summary>

@@ -1,38 +1,67 @@
-// Owns: Raft's rule that a member persists what it appends before it answers the leader.
+// Owns: two Raft rules DotNext's WriteAheadLog leaves to us: a member persists what it appends before it
+// answers the leader, and a member whose log was damaged does not vote until it has caught up again.
 // Assumes: DotNext 6.12's WriteAheadLog and RaftCluster (read in the decompiled package): a follower
 // handles AppendEntries with AuditTrail.AppendAsync(producer, index, skipCommitted: true), which only
 // triggers the background flusher, then CommitAsync(leader's commit index), which waits for the flush of
 // entries up to that index; the checkpoint records the last flushed entry, and a restart keeps what it
-// names (ARCHITECTURE.md, "Durable commits").
+// names; a vote is granted only when AuditTrail.IsVotedFor(candidate) (ARCHITECTURE.md, "Durable commits"
+// and "A damaged log is never silent").
 // Faults: a failed flush surfaces from AppendAsync, so the follower answers with an error, not a success.
+using System.Runtime.CompilerServices;
 using DotNext.IO.Log;
+using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 
 namespace O3Storage.Cluster.Raft;
 
 /// <summary>
-/// The write-ahead log with one change: a follower's answer to AppendEntries waits until the entries it
+/// The write-ahead log with two changes. A follower's answer to AppendEntries waits until the entries it
 /// appended are on disk (msync'ed pages and a checkpoint that names them). Without it a follower
 /// acknowledges entries that exist only in its page cache; the leader counts that acknowledgement toward
 /// a majority, so a power cut could leave a committed entry on fewer than a majority of disks, and the
-/// members that lost it could elect each other while the old leader keeps it: logs that disagree on a
-/// committed index, and state machines that disagree with them.
+/// members that lost it could elect each other while the old leader keeps it. And while
+/// <see cref="RefuseVotes"/> is in force the member grants no vote: a member that lost entries it had
+/// acknowledged could otherwise help elect a leader that lacks them.
 /// </summary>
 /// <remarks>
 /// Re-implementing <see cref="IAuditTrail{TEntry}"/> maps only the many-entry <c>AppendAsync</c> (the
-/// follower's path, <c>RaftCluster.AppendEntriesAsync</c>) to this class; every other member stays the
-/// base class's. The leader appends one entry at a time through another overload and needs nothing:
-/// its <c>CommitAsync</c> already waits for its own flush.
+/// follower's path, <c>RaftCluster.AppendEntriesAsync</c>) to this class, and re-implementing
+/// <see cref="IPersistentState"/> only <c>IsVotedFor</c>; every other member stays the base class's. The
+/// leader appends one entry at a time through another overload and needs nothing: its <c>CommitAsync</c>
+/// already waits for its own flush.
 /// </remarks>
 public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine)
-    : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>
+    : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>, IPersistentState
 {
+    private const long VotesRefused = long.MaxValue;
+
+    // Votes are granted only in terms above this one: -1 normally, long.MaxValue while refused.
+    private long _votesOnlyAboveTerm = -1;
+
+    /// <summary>True while this member grants no vote (its log was damaged and it has not caught up yet).</summary>
+    public bool RefusesVotes => Volatile.Read(ref _votesOnlyAboveTerm) == VotesRefused;
+
+    /// <summary>From now on this member grants no vote, until <see cref="AllowVotesAbove"/>.</summary>
+    public void RefuseVotes() => Volatile.Write(ref _votesOnlyAboveTerm, VotesRefused);
+
+    /// <summary>
+    /// Votes again, but only in terms above <paramref name="term"/>: the record of whom it voted for in
+    /// earlier terms may have been lost with the log, and voting twice in one term could elect two leaders.
+    /// </summary>
+    public void AllowVotesAbove(long term) => Volatile.Write(ref _votesOnlyAboveTerm, term);
+
+    bool IPersistentState.IsVotedFor(in ClusterMemberId id) =>
+        ((IPersistentState)this).Term > Volatile.Read(ref _votesOnlyAboveTerm) && BaseIsVotedFor(this, in id);
+
     async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntryImpl>(ILogEntryProducer<TEntryImpl> entries, long startIndex, bool skipCommitted, CancellationToken token)
     {
-        // Always, not only when the producer says it has entries: RaftCluster wraps the producer, and a flush
-        // with nothing new to write returns at once.
+        // Always, not only when the producer says it has entries: a flush with nothing new to write returns at once.
         await AppendAsync(entries, startIndex, skipCommitted, token).ConfigureAwait(false);
         await FlushAsync(token).ConfigureAwait(false);
     }
+
+    // WriteAheadLog implements IsVotedFor explicitly (a private method); this calls that implementation itself.
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "DotNext.Net.Cluster.Consensus.Raft.IPersistentState.IsVotedFor")]
+    private static extern bool BaseIsVotedFor(WriteAheadLog log, in ClusterMemberId id);
 }

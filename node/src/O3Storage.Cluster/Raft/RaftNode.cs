@@ -4,9 +4,11 @@
 // Faults: a lost leader surfaces as NotLeaderException/OperationCanceledException to the caller;
 // membership changes are serialized here because DotNext refuses concurrent ones.
 using System.Net;
+using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.Extensions.Logging;
+using O3Storage.Cluster.Health;
 using O3Storage.Cluster.Metadata;
 
 namespace O3Storage.Cluster.Raft;
@@ -20,6 +22,8 @@ public sealed class RaftNode : IAsyncDisposable
     private readonly SemaphoreSlim _membershipLock = new(1, 1);
     private readonly RaftNodeOptions _options;
     private readonly CoalescedBarrier _barrier;
+    private readonly CancellationTokenSource _lifetime = new();
+    private Task _recovery = Task.CompletedTask;
     private int _stopped;
 
     private RaftNode(RaftNodeOptions options, RaftCluster cluster, DurableWriteAheadLog wal, MetadataStateMachine stateMachine, EndPointConfigurationStorage configurationStorage)
@@ -56,6 +60,9 @@ public sealed class RaftNode : IAsyncDisposable
             : Metadata.FindByClusterEndPoint(leader)?.NodeId;
     }
 
+    /// <summary>True while this node stays out of elections (standby: a handover, a removal, or a damaged log being rebuilt).</summary>
+    public bool StaysOutOfElections => _cluster.Standby;
+
     public NodeRole Role => (IsMember, IsLeader, LeaderEndPoint) switch
     {
         (false, _, _) => NodeRole.Standby,
@@ -70,7 +77,30 @@ public sealed class RaftNode : IAsyncDisposable
 
     public event Action<IPEndPoint?>? LeaderChanged;
 
+    /// <summary>
+    /// Opens the log and joins Raft. A log whose checksums do not verify (a card that lost or tore pages it
+    /// had acknowledged as flushed) is moved aside with its snapshots, said so in <see cref="LogHealth"/>,
+    /// and this node starts again with an empty log that refuses every vote and stays out of elections until
+    /// it has caught up with a leader (<see cref="Recovered"/>): its lost entries may be ones a majority
+    /// needed it for, so its vote must not help elect a leader without them.
+    /// </summary>
     public static async Task<RaftNode> StartAsync(RaftNodeOptions options, ILoggerFactory loggerFactory, CancellationToken token)
+    {
+        bool checksums = RaftLogFormat.Prepare(options.RaftDirectory);
+        try
+        {
+            return await OpenAsync(options, loggerFactory, checksums, damage: null, token).ConfigureAwait(false);
+        }
+        catch (IntegrityException e) when (checksums)
+        {
+            string movedTo = RaftLogFormat.MoveAside(options.RaftDirectory, DateTimeOffset.UtcNow);
+            RaftLogFormat.Prepare(options.RaftDirectory);
+            var damage = new RaftLogHealth(true, RaftLogHealth.Recovering, $"{e.GetType().Name}: {e.Message}", DateTimeOffset.UtcNow, movedTo);
+            return await OpenAsync(options, loggerFactory, checksums: true, damage, token).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<RaftNode> OpenAsync(RaftNodeOptions options, ILoggerFactory loggerFactory, bool checksums, RaftLogHealth? damage, CancellationToken token)
     {
         Directory.CreateDirectory(RaftNodeOptions.WalDirectory(options.RaftDirectory));
         Directory.CreateDirectory(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory));
@@ -82,9 +112,13 @@ public sealed class RaftNode : IAsyncDisposable
             {
                 Location = RaftNodeOptions.WalDirectory(options.RaftDirectory),
                 ChunkSize = options.WalChunkSizeBytes,
+                HashAlgorithm = checksums ? RaftLogFormat.Hash : WriteAheadLog.IntegrityHashAlgorithm.None,
             },
             stateMachine);
-
+        if (damage is not null)
+        {
+            wal.RefuseVotes();
+        }
         var configurationStorage = new EndPointConfigurationStorage(RaftNodeOptions.MembersFile(options.RaftDirectory));
         var configuration = new RaftCluster.TcpConfiguration(options.ClusterEndPoint)
         {
@@ -105,11 +139,20 @@ public sealed class RaftNode : IAsyncDisposable
         };
 
         var cluster = new RaftCluster(configuration) { AuditTrail = wal };
-        var node = new RaftNode(options, cluster, wal, stateMachine, configurationStorage);
+        var node = new RaftNode(options, cluster, wal, stateMachine, configurationStorage)
+        {
+            LogHealth = damage ?? new RaftLogHealth(checksums, RaftLogHealth.Ok, checksums ? null : "this log was created before checksums; it gets them when the node is next wiped and rejoined", null, null),
+        };
         cluster.LeaderChanged += (_, leader) => node.LeaderChanged?.Invoke(leader?.EndPoint as IPEndPoint);
         try
         {
             await cluster.StartAsync(token).ConfigureAwait(false);
+            if (damage is not null)
+            {
+                await cluster.EnableStandbyModeAsync(token).ConfigureAwait(false);
+                // On the thread pool: a read barrier with no leader known does not always yield at once.
+                node._recovery = Task.Run(() => node.RecoverAsync(node._lifetime.Token), CancellationToken.None);
+            }
         }
         catch
         {
@@ -118,6 +161,35 @@ public sealed class RaftNode : IAsyncDisposable
         }
 
         return node;
+    }
+
+    /// <summary>The log's integrity as /health shows it: checksums on or not, and any damage found at start.</summary>
+    public RaftLogHealth LogHealth { get; private set; } = RaftLogHealth.Unchecked;
+
+    /// <summary>Completes when a node that started on a damaged log has caught up with a leader and votes again; at once otherwise.</summary>
+    public Task Recovered => _recovery;
+
+    /// <summary>
+    /// Waits for a leader, then for a read barrier through it (this node has applied everything the leader
+    /// had committed), then votes again, in later terms only, and stands for election again.
+    /// </summary>
+    private async Task RecoverAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            try
+            {
+                await BarrierThroughElectionsAsync(token).ConfigureAwait(false);
+                _wal.AllowVotesAbove(_cluster.Term);
+                await _cluster.RevertToNormalModeAsync(token).ConfigureAwait(false);
+                LogHealth = LogHealth with { State = RaftLogHealth.Recovered, RecoveredAtIndex = Metadata.LastAppliedIndex };
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+            {
+                await Task.Delay(200, token).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Commits <paramref name="command"/> through the leader; returns once it is applied here.</summary>
@@ -145,13 +217,43 @@ public sealed class RaftNode : IAsyncDisposable
             try
             {
                 await _cluster.ApplyReadBarrierAsync(token).ConfigureAwait(false);
-                return;
+                // DotNext's leader answers a follower's barrier with its commit index even before it has
+                // committed the entry it appended on taking office, while entries of earlier terms (writes
+                // an old leader acknowledged) are not yet committed in its view: a follower read right after
+                // an election could miss them. Its own barrier waits for that entry; a follower waits until
+                // it has applied an entry of the current term (the leader's first is an empty entry, which the
+                // log applies without calling the state machine, so the log is asked, not the state).
+                if (IsLeader || await AppliedTermAsync(token).ConfigureAwait(false) >= _cluster.Term)
+                {
+                    return;
+                }
+
+                await Task.Delay(10, token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException && !token.IsCancellationRequested)
             {
                 await Task.Delay(50, token).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The term of the last entry the log has applied here (0 before any).</summary>
+    private ValueTask<long> AppliedTermAsync(CancellationToken token)
+    {
+        long applied = _wal.LastAppliedIndex;
+        return applied == 0 ? ValueTask.FromResult(0L) : ((IAuditTrail<IRaftLogEntry>)_wal).ReadAsync(TermReader.Instance, applied, applied, token);
+    }
+
+    /// <summary>Reads the term of the first entry it is given and nothing else.</summary>
+    private sealed class TermReader : ILogEntryConsumer<IRaftLogEntry, long>
+    {
+        public static TermReader Instance { get; } = new();
+
+        public bool LogEntryMetadataOnly => true;
+
+        public ValueTask<long> ReadAsync<TEntryImpl, TList>(TList entries, long? snapshotIndex, CancellationToken token)
+            where TEntryImpl : IRaftLogEntry
+            where TList : IReadOnlyList<TEntryImpl> => ValueTask.FromResult(entries[0].Term);
     }
 
     /// <summary>Linearizable read point: afterwards <see cref="Metadata"/> reflects every write committed before the call.</summary>
@@ -328,6 +430,9 @@ public sealed class RaftNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        await _recovery.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _lifetime.Dispose();
         _cluster.Dispose();
         await _wal.DisposeAsync().ConfigureAwait(false);
         await _stateMachine.DisposeAsync().ConfigureAwait(false);

@@ -86,6 +86,15 @@ internal static partial class NodeLog
     [LoggerMessage(3002, LogLevel.Information, "storage {Device}: {Blobs} blobs, {UsedBytes} of {CapacityBytes} bytes in use, opened in {ElapsedMs} ms")]
     public static partial void StorageOpened(ILogger logger, string device, long blobs, long usedBytes, long capacityBytes, long elapsedMs);
 
+    [LoggerMessage(2020, LogLevel.Critical, "RAFT LOG DAMAGED: {Detail}. The disk lost or corrupted entries it had reported as written (a card that ignores flushes, or a torn page). The log was moved to {MovedTo}; this node grants no vote and stays out of elections until it has caught up from a leader")]
+    public static partial void RaftLogDamaged(ILogger logger, string detail, string movedTo);
+
+    [LoggerMessage(2021, LogLevel.Warning, "raft log rebuilt from the leader up to index {Index}: this node votes again (in later terms) and may lead")]
+    public static partial void RaftLogRecovered(ILogger logger, long index);
+
+    [LoggerMessage(2022, LogLevel.Warning, "raft log without checksums (created before they existed): damage to it cannot be detected; wipe --data and rejoin the node to get them")]
+    public static partial void RaftLogUnchecked(ILogger logger);
+
     [LoggerMessage(3003, LogLevel.Warning, "storage {Device}: {Records} damaged records skipped; run `o3storage check` with the node stopped")]
     public static partial void StorageDamaged(ILogger logger, string device, int records);
 

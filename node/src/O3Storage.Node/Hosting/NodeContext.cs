@@ -69,6 +69,7 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             CaptureHardware())
         {
             Rebalance = DescribeRebalance(),
+            RaftLog = raft.LogHealth,
         };
     }
 

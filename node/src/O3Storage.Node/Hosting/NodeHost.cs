@@ -193,6 +193,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap),
                 loggerFactory,
                 shutdown.Token).ConfigureAwait(false);
+            ReportRaftLog(raft, logger, shutdown.Token);
         }
         catch (System.Net.Sockets.SocketException e)
         {
@@ -372,6 +373,26 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         return faulted ? 70 : 0;
+    }
+
+    /// <summary>Says loudly when the Raft log was found damaged at start, and again when it has been rebuilt from a leader.</summary>
+    private static void ReportRaftLog(RaftNode raft, ILogger logger, CancellationToken token)
+    {
+        RaftLogHealth log = raft.LogHealth;
+        if (!log.Checksums)
+        {
+            NodeLog.RaftLogUnchecked(logger);
+        }
+
+        if (log.State == RaftLogHealth.Recovering)
+        {
+            NodeLog.RaftLogDamaged(logger, log.Detail ?? "checksum mismatch", log.MovedTo ?? "?");
+            _ = raft.Recovered.ContinueWith(
+                _ => NodeLog.RaftLogRecovered(logger, raft.LogHealth.RecoveredAtIndex ?? 0),
+                token,
+                TaskContinuationOptions.OnlyOnRanToCompletion,
+                TaskScheduler.Default);
+        }
     }
 
     /// <summary>What the node does before it serves: the phase and detail of the starting /health (and systemctl status).</summary>
