@@ -45,6 +45,16 @@ public sealed class CommandLineParserTests
         Assert.Equal(TimeSpan.FromHours(1), Run("--ip=127.0.0.2", "--bootstrap").OrphanGrace);
     }
 
+    [Fact]
+    public void ScrubFlags_SetRateAndInterval_ZeroTurnsItOff()
+    {
+        NodeOptions defaults = Run("--ip=127.0.0.2", "--bootstrap");
+        Assert.Equal((8L << 20, TimeSpan.FromHours(24)), (defaults.ScrubBytesPerSecond, defaults.ScrubInterval));
+        NodeOptions set = Run("--ip=127.0.0.2", "--bootstrap", "--scrub-rate", "512K", "--scrub-interval", "6h");
+        Assert.Equal((512L << 10, TimeSpan.FromHours(6)), (set.ScrubBytesPerSecond, set.ScrubInterval));
+        Assert.Equal(0, Run("--ip=127.0.0.2", "--bootstrap", "--scrub-rate", "0").ScrubBytesPerSecond);
+    }
+
     [Theory]
     [InlineData("unknown flag --bogus", "--ip", "10.0.0.1", "--bogus")]
     [InlineData("--bootstrap and --peers conflict", "--ip", "10.0.0.1", "--bootstrap", "--peers", "10.0.0.2")]
@@ -64,6 +74,8 @@ public sealed class CommandLineParserTests
     [InlineData("--join-timeout 'soon' is not a duration", "--ip", "10.0.0.1", "--peers", "10.0.0.2", "--join-timeout", "soon")]
     [InlineData("--orphan-grace '2d' is not a duration", "--ip", "10.0.0.1", "--bootstrap", "--orphan-grace", "2d")]
     [InlineData("--orphan-grace '25h' is not a duration", "--ip", "10.0.0.1", "--bootstrap", "--orphan-grace", "25h")]
+    [InlineData("--scrub-rate 'often' is not a size per second", "--ip", "10.0.0.1", "--bootstrap", "--scrub-rate", "often")]
+    [InlineData("--scrub-interval '2d' is not a duration", "--ip", "10.0.0.1", "--bootstrap", "--scrub-interval", "2d")]
     [InlineData("--log-level 'loud'", "--ip", "10.0.0.1", "--bootstrap", "--log-level", "loud")]
     [InlineData("--config /nonexistent/cluster.json: no such file", "--ip", "10.0.0.1", "--config", "/nonexistent/cluster.json")]
     [InlineData("--device-size 100M is below the minimum of 268M", "--ip", "10.0.0.1", "--bootstrap", "--device-size", "100M")]

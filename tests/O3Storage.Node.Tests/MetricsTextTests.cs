@@ -17,7 +17,7 @@ public sealed class MetricsTextTests
         hardware);
 
     [Fact]
-    public void EveryHealthNumber_IsAGauge_WithHelpAndType()
+    public void EveryHealthNumber_IsAGaugeOrACounter_WithHelpAndType()
     {
         string text = MetricsText.Write(Report(new HardwareHealth("raspberry-pi-4", "leader", "sysfs ACT", 48.3, "thermal_zone0 (cpu-thermal)", 1.0)));
         string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -31,13 +31,15 @@ public sealed class MetricsTextTests
         Assert.Contains("o3storage_led_pattern{pattern=\"leader\",driver=\"sysfs ACT\"} 1", lines);
         Assert.Contains("o3storage_temperature_celsius{source=\"thermal_zone0 (cpu-thermal)\"} 48.3", lines);
         Assert.Contains("o3storage_background_work_factor 1", lines);
+        Assert.Contains("o3storage_scrub_bad_blobs_total 0", lines);
 
         // Every sample follows its own HELP and TYPE lines (the exposition format's grouping).
         foreach (string sample in lines.Where(l => !l.StartsWith('#')))
         {
             string name = sample.Split('{', ' ')[0];
             int at = Array.IndexOf(lines, sample);
-            Assert.Equal($"# TYPE {name} gauge", lines[at - 1]);
+            // Totals since the node started are counters (named _total); everything else is a gauge.
+            Assert.Equal($"# TYPE {name} {(name.EndsWith("_total", StringComparison.Ordinal) ? "counter" : "gauge")}", lines[at - 1]);
             Assert.StartsWith($"# HELP {name} ", lines[at - 2], StringComparison.Ordinal);
         }
     }

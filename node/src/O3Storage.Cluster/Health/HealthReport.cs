@@ -113,5 +113,19 @@ public sealed record StorageHealth(long TotalObjects, long UsedSpaceBytes, long 
     /// <summary>Objects on fewer live holders than min(replication_factor, members), cluster-wide, from this node's last survey.</summary>
     public long UnderReplicatedObjects { get; init; }
 
+    /// <summary>The background scrub: every blob this node should hold, read and verified at a paced rate.</summary>
+    public ScrubHealth Scrub { get; init; } = ScrubHealth.Off;
+
     public static StorageHealth None { get; } = new(0, 0, 0, 0, null, false);
+}
+
+/// <summary>
+/// The scrub as /health shows it: <paramref name="State"/> is <c>off</c>, <c>scrubbing</c> (a pass is
+/// under way, <paramref name="PassProgress"/> of its blobs done) or <c>idle</c> (waiting for the next
+/// pass); the totals count since the node started; <paramref name="BadFound"/> blobs were missing, short
+/// or failed their checksum and were handed to repair.
+/// </summary>
+public sealed record ScrubHealth(string State, long Passes, double PassProgress, long CheckedBlobs, long CheckedBytes, long BadFound, DateTimeOffset? LastPassCompletedAt, long RateBytesPerSecond)
+{
+    public static ScrubHealth Off { get; } = new("off", 0, 0, 0, 0, 0, null, 0);
 }

@@ -27,6 +27,11 @@ internal static class MetricsText
         Gauge(text, "o3storage_storage_used_bytes", "Bytes of live blobs on this node's device.", report.Storage.UsedSpaceBytes);
         Gauge(text, "o3storage_storage_capacity_bytes", "Capacity of this node's blob store.", report.Storage.CapacityBytes);
         Gauge(text, "o3storage_storage_free_bytes", "Free bytes of this node's blob store.", report.Storage.FreeSpaceBytes);
+        ScrubHealth scrub = report.Storage.Scrub;
+        Counter(text, "o3storage_scrub_passes_total", "Scrub passes completed over every blob this node should hold.", scrub.Passes);
+        Counter(text, "o3storage_scrub_checked_bytes_total", "Bytes the scrub read and verified.", scrub.CheckedBytes);
+        Counter(text, "o3storage_scrub_bad_blobs_total", "Blobs the scrub found missing or damaged (handed to repair).", scrub.BadFound);
+        Gauge(text, "o3storage_scrub_pass_progress", "Share of the current scrub pass done (0 to 1; 0 while idle).", scrub.PassProgress);
         if (report.Startup is { } startup)
         {
             Gauge(text, "o3storage_starting", "1 while the node does not serve yet (the label: discovering, joining or starting).", 1, ("phase", startup.Phase));
@@ -47,10 +52,14 @@ internal static class MetricsText
         return text.ToString();
     }
 
-    private static void Gauge(StringBuilder text, string name, string help, double value, params (string Name, string Value)[] labels)
+    private static void Counter(StringBuilder text, string name, string help, double value) => Metric(text, "counter", name, help, value, []);
+
+    private static void Gauge(StringBuilder text, string name, string help, double value, params (string Name, string Value)[] labels) => Metric(text, "gauge", name, help, value, labels);
+
+    private static void Metric(StringBuilder text, string type, string name, string help, double value, (string Name, string Value)[] labels)
     {
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        text.Append("# TYPE ").Append(name).Append(" gauge\n");
+        text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
         text.Append(name);
         if (labels.Length > 0)
         {

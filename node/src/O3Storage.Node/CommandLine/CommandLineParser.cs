@@ -53,6 +53,11 @@ public static class CommandLineParser
           --rebalance-rate SIZE
                                repair, drain and rebalance copy at most SIZE per second
                                (default 32M; 0: unpaced)
+          --scrub-rate SIZE    the background scrub reads this node's blobs back and
+                               verifies them at most SIZE per second (default 8M; 0: off)
+          --scrub-interval TIME
+                               a scrub pass starts this long after the previous one
+                               started (default 24h; e.g. 6h, 30m)
           --api-keys PATH      role:key lines (admin, read-write, read-only), mode 600
                                (default /opt/o3storage/api-keys.txt; if that file does
                                not exist, authentication is off)
@@ -79,7 +84,7 @@ public static class CommandLineParser
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace", "--dead-node-grace", "--rebalance-rate", "--log-file", "--boot-config", "--board", "--hardware-root"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace", "--dead-node-grace", "--rebalance-rate", "--scrub-rate", "--scrub-interval", "--log-file", "--boot-config", "--board", "--hardware-root"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
@@ -330,6 +335,19 @@ public static class CommandLineParser
         }
 
         rebalanceRate = rebalanceText == "0" ? 0 : rebalanceRate;
+
+        long scrubRate = NodeOptions.DefaultScrubBytesPerSecond;
+        if (values.TryGetValue("--scrub-rate", out string? scrubText) && !(scrubText == "0" || TryParseSize(scrubText, out scrubRate)))
+        {
+            return Fail($"--scrub-rate '{scrubText}' is not a size per second (e.g. 8M, 512K; 0: off)");
+        }
+
+        scrubRate = scrubText == "0" ? 0 : scrubRate;
+        TimeSpan scrubInterval = NodeOptions.DefaultScrubInterval;
+        if (values.TryGetValue("--scrub-interval", out string? scrubIntervalText) && !TryParseDuration(scrubIntervalText, out scrubInterval))
+        {
+            return Fail($"--scrub-interval '{scrubIntervalText}' is not a duration from 1ms to 24h (e.g. 24h, 30m)");
+        }
         string logLevel = values.GetValueOrDefault("--log-level", "info");
         if (logLevel is not ("debug" or "info" or "warning" or "error"))
         {
@@ -402,6 +420,8 @@ public static class CommandLineParser
             OrphanGrace = orphanGrace,
             DeadNodeGrace = deadNodeGrace,
             RebalanceBytesPerSecond = rebalanceRate,
+            ScrubBytesPerSecond = scrubRate,
+            ScrubInterval = scrubInterval,
             Settings = settings,
             LogLevel = logLevel,
             LogFilePath = logFile is null ? null : Path.GetFullPath(logFile),

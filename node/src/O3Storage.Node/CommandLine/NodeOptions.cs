@@ -86,6 +86,18 @@ public sealed record NodeOptions
     /// <summary>The budget for copying replicas (repair, drain, rebalance), on the leader that runs them; 0: unpaced.</summary>
     public long RebalanceBytesPerSecond { get; init; } = DefaultRebalanceBytesPerSecond;
 
+    /// <summary>8 MiB/s: a pass over a 64 GB card in about two and a half hours, a small share of its read bandwidth.</summary>
+    public const long DefaultScrubBytesPerSecond = 8L * 1024 * 1024;
+
+    /// <summary>How fast the background scrub reads this node's blobs back to verify them; 0: no scrub.</summary>
+    public long ScrubBytesPerSecond { get; init; } = DefaultScrubBytesPerSecond;
+
+    /// <summary>A day: each blob is read back at least daily (a pass that takes longer is followed by the next at once).</summary>
+    public static readonly TimeSpan DefaultScrubInterval = TimeSpan.FromHours(24);
+
+    /// <summary>Time from the start of one scrub pass to the start of the next.</summary>
+    public TimeSpan ScrubInterval { get; init; } = DefaultScrubInterval;
+
     public const string DefaultApiKeysPath = "/opt/o3storage/api-keys.txt";
 
     /// <summary>The guide's api-keys.txt. Missing at the default path: authentication is off.</summary>

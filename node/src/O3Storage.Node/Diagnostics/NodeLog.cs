@@ -95,6 +95,12 @@ internal static partial class NodeLog
     [LoggerMessage(2022, LogLevel.Warning, "raft log without checksums (created before they existed): damage to it cannot be detected; wipe --data and rejoin the node to get them")]
     public static partial void RaftLogUnchecked(ILogger logger);
 
+    [LoggerMessage(5012, LogLevel.Warning, "scrub pass over {Blobs} blobs found {Bad} missing or damaged on this node; repair rewrites them from other replicas")]
+    public static partial void ScrubPassFoundBad(ILogger logger, int blobs, int bad);
+
+    [LoggerMessage(5013, LogLevel.Error, "scrub pass failed: {Problem}; the next pass starts on schedule")]
+    public static partial void ScrubFailed(ILogger logger, string problem);
+
     [LoggerMessage(3003, LogLevel.Warning, "storage {Device}: {Records} damaged records skipped; run `o3storage check` with the node stopped")]
     public static partial void StorageDamaged(ILogger logger, string device, int records);
 

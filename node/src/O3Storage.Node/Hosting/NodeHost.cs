@@ -310,6 +310,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         Task collector = new GarbageCollectorLoop(node.NodeId, () => raft.Metadata, raft.ReadBarrierAsync, storage.Writer, options.OrphanGrace, TimeProvider.System, logger)
             .RunAsync(() => raft.IsMember, asMember.Token);
         Task repair = new RepairLoop(node, dataPath, RepairLoop.DefaultInterval, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
+        Task scrub = new ScrubLoop(node.NodeId, () => raft.Metadata, storage.Store, dataPath.Report, storage.Scrub, options.ScrubBytesPerSecond, options.ScrubInterval, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
         Task placement = new PlacementLoop(node.NodeId, raft, peers, lifecycle, dataPath, options.RebalanceBytesPerSecond, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
         // As a member the node keeps advertising itself, so a board added later finds the cluster.
         Task advertiser = discoveryLoop?.AdvertiseMemberAsync(DiscoveryLoop.DefaultMemberInterval, message => NodeLog.MdnsWarning(logger, message), asMember.Token) ?? Task.CompletedTask;
@@ -323,7 +324,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             data.MarkRemoved(reason);
             systemd.Status("removed from the cluster; wipe --data to join again");
             await asMember.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(collector, repair, placement, led, advertiser).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.WhenAll(collector, repair, scrub, placement, led, advertiser).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             // After the LED loop has stopped, so its last tick cannot paint over the fault.
             _hardware.SetStatus(NodeStatus.Fault);
             await raft.LeaveAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -352,7 +353,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // A step in progress finishes (it is bounded) before the store is closed below.
         await compactor.ConfigureAwait(false);
-        foreach (Task loop in new[] { collector, repair, placement, advertiser, led })
+        foreach (Task loop in new[] { collector, repair, scrub, placement, advertiser, led })
         {
             // Both end by cancellation; each is awaited, so neither touches the store after it closes.
             await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -105,10 +105,13 @@ internal sealed class NodeStorage : IDisposable
         return compactor.RunAsync(token);
     }
 
+    /// <summary>What the background scrub (ScrubLoop) has done.</summary>
+    public ScrubProgress Scrub { get; } = new();
+
     public StorageHealth Health()
     {
         StorageStats stats = Store.Stats();
-        return new StorageHealth(stats.TotalObjects, stats.UsedSpaceBytes, stats.CapacityBytes, stats.FreeSpaceBytes, stats.Device, stats.DirectIo);
+        return new StorageHealth(stats.TotalObjects, stats.UsedSpaceBytes, stats.CapacityBytes, stats.FreeSpaceBytes, stats.Device, stats.DirectIo) { Scrub = Scrub.Snapshot() };
     }
 
     public void Dispose()
