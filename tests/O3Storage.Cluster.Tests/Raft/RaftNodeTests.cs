@@ -46,14 +46,25 @@ public sealed class RaftNodeTests : IDisposable
             File.WriteAllBytes(page, new byte[new FileInfo(page).Length]);
         }
 
-        await using RaftNode second = await RaftNode.StartAsync(new RaftNodeOptions(_directory, endPoint, ColdStart: false), NullLoggerFactory.Instance, timeout.Token);
-        RaftLogHealth log = second.LogHealth;
-        Assert.Equal(RaftLogHealth.Recovering, log.State);
-        Assert.Contains("HashMismatch", log.Detail, StringComparison.Ordinal);
-        Assert.True(Directory.Exists(Path.Combine(log.MovedTo!, "wal")), $"the damaged log is kept under {log.MovedTo}");
-        Assert.Equal(0, second.Metadata.LastAppliedIndex); // it serves nothing from the damaged state
-        Assert.True(second.StaysOutOfElections); // and stands for no election
-        Assert.False(second.Recovered.IsCompleted); // alone, no leader can catch it up
+        RaftLogHealth log;
+        await using (RaftNode second = await RaftNode.StartAsync(new RaftNodeOptions(_directory, endPoint, ColdStart: false), NullLoggerFactory.Instance, timeout.Token))
+        {
+            log = second.LogHealth;
+            Assert.Equal(RaftLogHealth.Recovering, log.State);
+            Assert.Contains("HashMismatch", log.Detail, StringComparison.Ordinal);
+            Assert.True(Directory.Exists(Path.Combine(log.MovedTo!, "wal")), $"the damaged log is kept under {log.MovedTo}");
+            Assert.Equal(0, second.Metadata.LastAppliedIndex); // it serves nothing from the damaged state
+            Assert.True(second.RefusesVotes); // grants no vote
+            Assert.True(second.StaysOutOfElections); // and stands for no election
+            Assert.False(second.Recovered.IsCompleted); // alone, no leader can catch it up
+        }
+
+        // Restarted before it caught up, its new log passes the check, yet it still must not vote.
+        await using RaftNode third = await RaftNode.StartAsync(new RaftNodeOptions(_directory, endPoint, ColdStart: false), NullLoggerFactory.Instance, timeout.Token);
+        Assert.Equal((RaftLogHealth.Recovering, log.MovedTo), (third.LogHealth.State, third.LogHealth.MovedTo));
+        Assert.True(third.RefusesVotes);
+        Assert.True(third.StaysOutOfElections);
+        Assert.Single(Directory.GetDirectories(_directory, "damaged-*")); // nothing moved aside twice
     }
 
     [Fact]

@@ -60,6 +60,9 @@ public sealed class RaftNode : IAsyncDisposable
             : Metadata.FindByClusterEndPoint(leader)?.NodeId;
     }
 
+    /// <summary>True while this node grants no vote (its log was found damaged and it has not caught up yet).</summary>
+    public bool RefusesVotes => _wal.RefusesVotes;
+
     /// <summary>True while this node stays out of elections (standby: a handover, a removal, or a damaged log being rebuilt).</summary>
     public bool StaysOutOfElections => _cluster.Standby;
 
@@ -86,16 +89,23 @@ public sealed class RaftNode : IAsyncDisposable
     /// </summary>
     public static async Task<RaftNode> StartAsync(RaftNodeOptions options, ILoggerFactory loggerFactory, CancellationToken token)
     {
-        bool checksums = RaftLogFormat.Prepare(options.RaftDirectory);
+        bool checksums = RaftLogFormat.Prepare(options.RaftDirectory, options.FsyncDirectory);
+        // A recovery that a restart (or a crash mid-move) interrupted goes on: no vote until caught up.
+        RaftLogHealth? unfinished = RaftLogFormat.ReadRecovering(options.RaftDirectory);
         try
         {
-            return await OpenAsync(options, loggerFactory, checksums, damage: null, token).ConfigureAwait(false);
+            return await OpenAsync(options, loggerFactory, checksums, unfinished, token).ConfigureAwait(false);
         }
-        catch (IntegrityException e) when (checksums)
+        // Only what the integrity check itself throws: an entry that fails to apply (a bug, a downgrade)
+        // also surfaces as an IntegrityException (InternalException) and must stop the node, not wipe its log.
+        catch (Exception e) when (checksums && e is WriteAheadLog.HashMismatchException or WriteAheadLog.MissingPageException)
         {
-            string movedTo = RaftLogFormat.MoveAside(options.RaftDirectory, DateTimeOffset.UtcNow);
-            RaftLogFormat.Prepare(options.RaftDirectory);
-            var damage = new RaftLogHealth(true, RaftLogHealth.Recovering, $"{e.GetType().Name}: {e.Message}", DateTimeOffset.UtcNow, movedTo);
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            string aside = RaftLogFormat.AsidePath(options.RaftDirectory, now);
+            var damage = new RaftLogHealth(true, RaftLogHealth.Recovering, $"{e.GetType().Name}: {e.Message}", now, aside);
+            RaftLogFormat.MarkRecovering(options.RaftDirectory, damage, options.FsyncDirectory);
+            RaftLogFormat.MoveAside(options.RaftDirectory, aside, options.FsyncDirectory);
+            RaftLogFormat.Prepare(options.RaftDirectory, options.FsyncDirectory);
             return await OpenAsync(options, loggerFactory, checksums: true, damage, token).ConfigureAwait(false);
         }
     }
@@ -182,6 +192,7 @@ public sealed class RaftNode : IAsyncDisposable
                 await BarrierThroughElectionsAsync(token).ConfigureAwait(false);
                 _wal.AllowVotesAbove(_cluster.Term);
                 await _cluster.RevertToNormalModeAsync(token).ConfigureAwait(false);
+                RaftLogFormat.ClearRecovering(_options.RaftDirectory, _options.FsyncDirectory);
                 LogHealth = LogHealth with { State = RaftLogHealth.Recovered, RecoveredAtIndex = Metadata.LastAppliedIndex };
                 return;
             }
@@ -220,10 +231,12 @@ public sealed class RaftNode : IAsyncDisposable
                 // DotNext's leader answers a follower's barrier with its commit index even before it has
                 // committed the entry it appended on taking office, while entries of earlier terms (writes
                 // an old leader acknowledged) are not yet committed in its view: a follower read right after
-                // an election could miss them. Its own barrier waits for that entry; a follower waits until
-                // it has applied an entry of the current term (the leader's first is an empty entry, which the
+                // an election could miss them. Its own barrier waits for that entry; here every node waits
+                // until it has applied an entry of the current term (the leader's first is an empty entry, which the
                 // log applies without calling the state machine, so the log is asked, not the state).
-                if (IsLeader || await AppliedTermAsync(token).ConfigureAwait(false) >= _cluster.Term)
+                // (No shortcut for a leader: this barrier may have been answered while it was a follower.
+                // A leader's own barrier waits for its first entry, so it passes this check at once.)
+                if (await AppliedTermAsync(token).ConfigureAwait(false) >= _cluster.Term)
                 {
                     return;
                 }

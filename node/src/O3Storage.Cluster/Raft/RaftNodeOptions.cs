@@ -22,6 +22,9 @@ public sealed record RaftNodeOptions(string RaftDirectory, IPEndPoint ClusterEnd
     /// <summary>16 MiB: DotNext's default (one page) stalled lagging followers (shared/notes/dotnext-raft.md).</summary>
     public int WalChunkSizeBytes { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>fsync(2) of a directory, so file creations and renames in it survive a power cut; null: skipped (tests).</summary>
+    public Action<string>? FsyncDirectory { get; init; }
+
     public static string WalDirectory(string raftDirectory) => Path.Combine(raftDirectory, "wal");
 
     public static string SnapshotDirectory(string raftDirectory) => Path.Combine(raftDirectory, "snapshots");

@@ -190,7 +190,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             identity = NodeIdentityStore.LoadOrCreate(data.IdentityFile, options.NodeId, options.Cluster.ToString());
             storage = NodeStorage.Open(options, data, identity, logger);
             raft = await RaftNode.StartAsync(
-                new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap),
+                new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap) { FsyncDirectory = Interop.Libc.FsyncDirectory },
                 loggerFactory,
                 shutdown.Token).ConfigureAwait(false);
             ReportRaftLog(raft, logger, shutdown.Token);

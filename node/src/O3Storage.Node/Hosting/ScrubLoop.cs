@@ -19,6 +19,9 @@ internal sealed class ScrubLoop(string nodeId, Func<MetadataState> metadata, Blo
 {
     private const int ReadChunkBytes = 1024 * 1024;
 
+    /// <summary>A pass that failed outright is tried again this soon (or at the next interval, if sooner).</summary>
+    public static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(5);
+
     /// <summary>A blob still bad this long after it was reported is reported again (its repair may have failed).</summary>
     public static readonly TimeSpan ReportAgainAfter = TimeSpan.FromMinutes(1);
 
@@ -38,9 +41,11 @@ internal sealed class ScrubLoop(string nodeId, Func<MetadataState> metadata, Blo
         }
 
         progress.Enable(bytesPerSecond);
+        await Task.Yield(); // the first pass's listing and reads run off the caller's (startup) path
         while (!token.IsCancellationRequested)
         {
             long started = time.GetTimestamp();
+            TimeSpan next = interval;
             try
             {
                 await PassAsync(token).ConfigureAwait(false);
@@ -48,9 +53,10 @@ internal sealed class ScrubLoop(string nodeId, Func<MetadataState> metadata, Blo
             catch (Exception e) when (!token.IsCancellationRequested)
             {
                 NodeLog.ScrubFailed(logger, e.Message);
+                next = TimeSpan.FromTicks(Math.Min(interval.Ticks, RetryAfterFailure.Ticks)); // not a whole interval without a scrub
             }
 
-            TimeSpan rest = interval - time.GetElapsedTime(started);
+            TimeSpan rest = next - time.GetElapsedTime(started);
             if (rest > TimeSpan.Zero)
             {
                 await Task.Delay(rest, time, token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -69,7 +75,9 @@ internal sealed class ScrubLoop(string nodeId, Func<MetadataState> metadata, Blo
         foreach (ScrubTarget target in targets)
         {
             token.ThrowIfCancellationRequested();
-            string? problem = Check(target.Blob);
+            // A read can race compaction moving the blob (its old location freed mid-read): a failure is
+            // checked once more before it counts.
+            string? problem = Check(target.Blob) is null ? null : Check(target.Blob);
             if (problem is null)
             {
                 _reported.Remove(target.Blob.BlobId);
@@ -99,6 +107,13 @@ internal sealed class ScrubLoop(string nodeId, Func<MetadataState> metadata, Blo
                 paced = time.GetTimestamp(); // a fresh window now and then: a hot spell does not bank credit
                 bytesSincePace = 0;
             }
+        }
+
+        // Forget reports of blobs this pass no longer found here (deleted or moved since).
+        var listed = targets.Select(t => t.Blob.BlobId).ToHashSet();
+        foreach (UInt128 gone in _reported.Keys.Where(b => !listed.Contains(b)).ToList())
+        {
+            _reported.Remove(gone);
         }
 
         progress.EndPass(time.GetUtcNow());
