@@ -5,7 +5,7 @@ SHELL := /bin/bash
 X64_BINARY   := artifacts/linux-x64/o3storage
 ARM64_BINARY := artifacts/linux-arm64/o3storage
 
-.PHONY: help deps build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-lifecycle test-power-cut test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
+.PHONY: help deps build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-lifecycle test-power-cut chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
 IMAGE_DIR    := artifacts/image
 IMAGE_CACHE  := .image-cache
 
@@ -19,6 +19,7 @@ help:
 	@echo "make test-image     build the image, boot it in QEMU and check it"
 	@echo "make test-lifecycle the guide's long cluster procedures on real nodes (~2 min; part of make test)"
 	@echo "make test-power-cut every node killed at once under 16 writers, three seeds (~20 s; also in make test)"
+	@echo "make chaos          100 seeded chaos runs with the linearizability checker (~45 min; 3 are in make test)"
 	@echo "make test-firstboot boards in network namespaces find each other over real avahi"
 	@echo "make yocto-tarball  the tarball meta-o3storage's recipe installs"
 	@echo "make bench-image    boot time of the image to /health in QEMU"
@@ -49,7 +50,7 @@ yocto-tarball: publish-arm64
 
 # One build at a time: this machine has two cores.
 test: build lint publish publish-arm64 image
-	@tools/test.sh unit integration lifecycle firstboot arm64 layer image
+	@tools/test.sh unit integration lifecycle chaos firstboot arm64 layer image
 
 test-unit: build
 	@tools/test.sh unit
@@ -63,6 +64,10 @@ test-lifecycle: build publish
 
 test-power-cut: build publish
 	@tools/test.sh power-cut
+
+# Partitions, kill -9, pauses on 3- and 5-node clusters in network namespaces; histories in artifacts/chaos.
+chaos: build publish
+	@tools/test.sh chaos-long
 
 test-firstboot: publish
 	@tools/test.sh firstboot

@@ -12,6 +12,7 @@ packages=(
   mmdebstrap arch-test binfmt-support genimage dosfstools mtools e2fsprogs fdisk faketime cpio  # the OS image
   bmap-tools qemu-system-arm u-boot-qemu ipxe-qemu                    # its .bmap, and booting it (make test-image)
   avahi-daemon avahi-utils dbus util-linux                            # first boot over real mDNS (make test-firstboot)
+  nftables                                                            # partitions in the chaos suite (make chaos)
 )
 
 missing=()

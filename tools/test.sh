@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the test suites in order and prints one closing line: "total: N passed, N failed".
-# Usage: tools/test.sh [unit] [integration] [lifecycle] [power-cut] [firstboot] [arm64] [layer] [image]
+# Usage: tools/test.sh [unit] [integration] [lifecycle] [power-cut] [chaos] [chaos-long] [firstboot] [arm64] [layer] [image]
 # (default: all; lifecycle is the guide's cluster procedures, also alone as make test-lifecycle)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit integration lifecycle firstboot arm64 layer image)
+[ ${#suites[@]} -gt 0 ] || suites=(unit integration lifecycle chaos firstboot arm64 layer image)
 
 passed=0
 failed=0
@@ -40,6 +40,7 @@ for suite in "${suites[@]}"; do
       run_dotnet_tests tests/O3Storage.Storage.Tests
       run_dotnet_tests tests/O3Storage.Provisioning.Tests
       run_dotnet_tests tests/O3Storage.Firmware.Tests
+      run_dotnet_tests tests/O3Storage.Chaos.Tests
       ;;
     integration)
       # Leftovers of an interrupted run would hold the test addresses; only test nodes (their data
@@ -55,6 +56,23 @@ for suite in "${suites[@]}"; do
     lifecycle)
       pkill -9 -f 'o3storage --ip .* --data [^ ]*/o3-it-' 2>/dev/null || true
       run_dotnet_tests tests/O3Storage.Integration.Tests --filter "Category=lifecycle-long"
+      ;;
+    chaos | chaos-long)
+      # Seeded runs of the chaos suite (docs/reliability.md): 3 nodes in network namespaces, clients,
+      # partitions, kill -9 and pauses, every history judged by the linearizability checker. The short
+      # set is part of make test; chaos-long (make chaos) is the 100-run record. Each ends with a
+      # control run: a cluster set to consistency "eventual" must be caught serving stale reads.
+      chaos=(dotnet chaos/src/O3Storage.Chaos/bin/Release/net10.0/o3-chaos.dll run --binary artifacts/linux-x64/o3storage --out artifacts/chaos)
+      if [ "$suite" = chaos ]; then
+        runs=("--seed 1601 --runs 3 --duration 15")
+      else
+        runs=("--seed 1 --runs 80 --duration 20" "--seed 81 --runs 20 --duration 20 --nodes 5")
+      fi
+      runs+=("--seed 1700 --runs 1 --duration 15 --faults isolate --consistency eventual --expect anomaly")
+      for args in "${runs[@]}"; do
+        # shellcheck disable=SC2086 # the flags are words
+        if "${chaos[@]}" $args; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+      done
       ;;
     firstboot)
       # Real avahi-daemons in network namespaces: boards find each other and form one cluster.
