@@ -5,7 +5,7 @@ SHELL := /bin/bash
 X64_BINARY   := artifacts/linux-x64/o3storage
 ARM64_BINARY := artifacts/linux-arm64/o3storage
 
-.PHONY: help deps build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-lifecycle test-power-cut chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
+.PHONY: help deps powercut-fs build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-lifecycle test-power-cut chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
 IMAGE_DIR    := artifacts/image
 IMAGE_CACHE  := .image-cache
 
@@ -49,20 +49,28 @@ yocto-tarball: publish-arm64
 	@image/meta-o3storage/scripts/make-tarball.sh $(ARM64_BINARY)
 
 # One build at a time: this machine has two cores.
-test: build lint publish publish-arm64 image
+test: build lint publish publish-arm64 $(POWERCUT_FS) image
 	@tools/test.sh unit integration lifecycle chaos firstboot arm64 layer image
 
 test-unit: build
 	@tools/test.sh unit
 
-test-integration: build publish
+# The power-cut file system the power-cut tests mount under each node (chaos/powercut-fs).
+POWERCUT_FS := artifacts/powercut-fs/powercut-fs
+$(POWERCUT_FS): chaos/powercut-fs/powercut-fs.c | deps
+	@mkdir -p $(dir $@)
+	gcc -O2 -Wall -Wextra -Werror -o $@ $< $$(pkg-config fuse3 --cflags --libs)
+
+powercut-fs: $(POWERCUT_FS)
+
+test-integration: build publish $(POWERCUT_FS)
 	@tools/test.sh integration
 
 # The guide's long cluster procedures (scale up and down, replace, remove the leader, drain), ~3 min.
 test-lifecycle: build publish
 	@tools/test.sh lifecycle
 
-test-power-cut: build publish
+test-power-cut: build publish $(POWERCUT_FS)
 	@tools/test.sh power-cut
 
 # Partitions, kill -9, pauses on 3- and 5-node clusters in network namespaces; histories in artifacts/chaos.

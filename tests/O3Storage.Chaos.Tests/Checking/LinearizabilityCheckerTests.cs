@@ -118,6 +118,16 @@ public sealed class LinearizabilityCheckerTests
         Assert.Equal(Verdict.NotLinearizable, Put(1, "a", 0, 10, outcome: OperationOutcome.Failed).Get(2, "a", 20, 30).Judge());
 
     [Fact]
+    public void ADeleteRecordedAsFailed_CannotExplainAnAbsentRead_ButAsUnknownItCan()
+    {
+        // Seeds 22, 80 and 83 of the first make chaos: a DELETE the node committed was recorded as never sent.
+        Put(1, "a", 0, 10).Delete(2, 20, 30, outcome: OperationOutcome.Failed).Get(3, null, 40, 50);
+        Assert.Equal(Verdict.NotLinearizable, Judge());
+        _history[1] = _history[1] with { Outcome = OperationOutcome.Unknown };
+        Assert.Equal(Verdict.Linearizable, Judge());
+    }
+
+    [Fact]
     public void UnansweredRead_TellsNothing() =>
         Assert.Equal(Verdict.Linearizable, Put(1, "a", 0, 10).Get(2, "zzz", 20, 30, outcome: OperationOutcome.Unknown).Judge());
 

@@ -31,8 +31,9 @@ namespace O3Storage.Cluster.Raft;
 /// leader appends one entry at a time through another overload and needs nothing: its <c>CommitAsync</c>
 /// already waits for its own flush.
 /// </remarks>
-public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine)
-    : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>, IPersistentState
+/// <param name="syncNewNames">Makes new page files' names durable (<see cref="DirectoryDurability"/>); called before every commit and acknowledgement.</param>
+public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine, Action? syncNewNames = null)
+    : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>, IAuditTrail, IPersistentState
 {
     private const long VotesRefused = long.MaxValue;
 
@@ -59,6 +60,15 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
         // Always, not only when the producer says it has entries: a flush with nothing new to write returns at once.
         await AppendAsync(entries, startIndex, skipCommitted, token).ConfigureAwait(false);
         await FlushAsync(token).ConfigureAwait(false);
+        syncNewNames?.Invoke();
+    }
+
+    // The leader's and the follower's commit both come through IAuditTrail.CommitAsync: the names of the
+    // pages holding the entries up to endIndex (created when they were appended) are made durable first.
+    ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token)
+    {
+        syncNewNames?.Invoke();
+        return CommitAsync(endIndex, token);
     }
 
     // WriteAheadLog implements IsVotedFor explicitly (a private method); this calls that implementation itself.

@@ -117,6 +117,7 @@ public sealed class RaftNode : IAsyncDisposable
 
         var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)));
         await stateMachine.RestoreAsync(token).ConfigureAwait(false);
+        DirectoryDurability? names = options.FsyncDirectory is { } fsync ? new DirectoryDurability(DirectoryDurability.RaftDirectories(options.RaftDirectory), fsync) : null;
         var wal = new DurableWriteAheadLog(
             new WriteAheadLog.Options
             {
@@ -124,7 +125,9 @@ public sealed class RaftNode : IAsyncDisposable
                 ChunkSize = options.WalChunkSizeBytes,
                 HashAlgorithm = checksums ? RaftLogFormat.Hash : WriteAheadLog.IntegrityHashAlgorithm.None,
             },
-            stateMachine);
+            stateMachine,
+            names is null ? null : () => names.SyncNewNames());
+        names?.SyncNewNames(); // what opening the log created (its first pages, state, checkpoint)
         if (damage is not null)
         {
             wal.RefuseVotes();

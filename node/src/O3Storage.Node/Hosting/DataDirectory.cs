@@ -28,6 +28,22 @@ internal sealed class DataDirectory : IDisposable
 
     public string RaftDirectory => Path.Combine(FullPath, "raft");
 
+    /// <summary>
+    /// Fsyncs the directory above, this one and the Raft directory, so what startup created in them (the
+    /// lock, the device file, raft/ and its first files) keeps its name through a power cut: a file's own
+    /// fsync does not make its name durable.
+    /// </summary>
+    public void MakeNamesDurable()
+    {
+        foreach (string? directory in new[] { Path.GetDirectoryName(FullPath), FullPath, RaftDirectory })
+        {
+            if (directory is not null && Directory.Exists(directory))
+            {
+                Interop.Libc.FsyncDirectory(directory);
+            }
+        }
+    }
+
     public string IdentityFile => Path.Combine(FullPath, "node.json");
 
     /// <summary>Where blobs live unless --device names a partition or file.</summary>

@@ -193,6 +193,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap) { FsyncDirectory = Interop.Libc.FsyncDirectory },
                 loggerFactory,
                 shutdown.Token).ConfigureAwait(false);
+            data.MakeNamesDurable();
             ReportRaftLog(raft, logger, shutdown.Token);
         }
         catch (System.Net.Sockets.SocketException e)

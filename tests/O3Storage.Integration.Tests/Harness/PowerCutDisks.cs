@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace O3Storage.Integration.Tests.Harness;
+
+/// <summary>
+/// One powercut-fs (chaos/powercut-fs) mounted at each node's data directory: writes stay in memory until
+/// fsync'd, and <see cref="CutAll"/> throws away what each one had not made durable, as a power cut does,
+/// then mounts them again. Nodes must be dead before a cut (a file system in use cannot be unmounted).
+/// </summary>
+internal sealed class PowerCutDisks : IDisposable
+{
+    public static readonly TimeSpan MountTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly ITestOutputHelper _output;
+    private readonly Dictionary<int, Disk> _disks = [];
+
+    public PowerCutDisks(ITestOutputHelper output) => _output = output;
+
+    public static string BinaryPath => Path.Combine(NodeBinary.RepositoryRoot, "artifacts", "powercut-fs", "powercut-fs");
+
+    /// <summary>Mounts a fresh powercut-fs at <paramref name="directory"/> (created if missing) for node <paramref name="node"/>.</summary>
+    public void Mount(int node, string directory, params string[] options)
+    {
+        if (!File.Exists(BinaryPath))
+        {
+            throw new InvalidOperationException($"no powercut-fs at {BinaryPath}: run 'make powercut-fs' (make test builds it)");
+        }
+
+        Directory.CreateDirectory(directory);
+        var disk = new Disk(directory, options);
+        _disks[node] = disk;
+        disk.WaitMounted(1);
+    }
+
+    /// <summary>The power cut: every disk forgets what was not durable (nodes already dead), then is back.</summary>
+    public void CutAll()
+    {
+        var before = _disks.Values.ToDictionary(d => d, d => d.Generation);
+        foreach (Disk disk in _disks.Values)
+        {
+            disk.Unmount();
+        }
+
+        foreach (Disk disk in _disks.Values)
+        {
+            disk.WaitMounted(before[disk] + 1);
+            _output.WriteLine($"{disk.Directory}: {disk.LastCut}");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (Disk disk in _disks.Values)
+        {
+            disk.Dispose();
+        }
+    }
+
+    private sealed class Disk : IDisposable
+    {
+        private readonly Process _process;
+        private readonly object _gate = new();
+        private readonly List<string> _lines = [];
+
+        public Disk(string directory, string[] options)
+        {
+            Directory = directory;
+            var info = new ProcessStartInfo(BinaryPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            info.ArgumentList.Add(directory);
+            foreach (string option in options)
+            {
+                info.ArgumentList.Add(option);
+            }
+
+            _process = Process.Start(info) ?? throw new InvalidOperationException("powercut-fs did not start");
+            _process.OutputDataReceived += (_, e) => Add(e.Data);
+            _process.ErrorDataReceived += (_, e) => Add(e.Data);
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        public string Directory { get; }
+
+        public int Generation { get; private set; }
+
+        public string LastCut { get; private set; } = "";
+
+        private void Add(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                _lines.Add(line);
+                if (line.StartsWith("cut ", StringComparison.Ordinal))
+                {
+                    LastCut = line;
+                }
+                else if (line.StartsWith("mounted ", StringComparison.Ordinal))
+                {
+                    Generation = int.Parse(line["mounted ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        public void WaitMounted(int generation)
+        {
+            var clock = Stopwatch.StartNew();
+            lock (_gate)
+            {
+                while (Generation < generation)
+                {
+                    if (_process.HasExited || clock.Elapsed > MountTimeout)
+                    {
+                        throw new InvalidOperationException($"powercut-fs at {Directory} did not mount (generation {generation}): {string.Join('\n', _lines)}");
+                    }
+
+                    Monitor.Wait(_gate, TimeSpan.FromMilliseconds(100));
+                }
+            }
+        }
+
+        public void Unmount()
+        {
+            // A node's last file may still be closing: retry briefly.
+            for (int attempt = 0; ; attempt++)
+            {
+                (int code, string error) = Run("umount", Directory);
+                if (code == 0)
+                {
+                    return;
+                }
+
+                if (attempt >= 50)
+                {
+                    throw new InvalidOperationException($"umount {Directory}: {error}");
+                }
+
+                Thread.Sleep(100);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                Run("kill", "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)); // unmounts and ends
+                if (!_process.WaitForExit(5000))
+                {
+                    _process.Kill();
+                }
+            }
+
+            Run("umount", "-l", Directory); // only if it was left mounted
+            _process.Dispose();
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        private static (int Code, string Error) Run(string file, params string[] args)
+        {
+            var info = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (string arg in args)
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            using Process process = Process.Start(info)!;
+            string error = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, error.Trim());
+        }
+    }
+}
