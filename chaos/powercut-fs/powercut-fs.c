@@ -424,7 +424,8 @@ static void power_cut(void) {
 
 static const double TIMEOUT_S = 1.0;
 
-static void reply_entry(fuse_req_t req, inode *n) {
+// The kernel's reference to n (counted until it forgets it).
+static struct fuse_entry_param entry_of(inode *n) {
     struct fuse_entry_param e = {0};
     e.ino = n->ino;
     e.generation = 1;
@@ -432,6 +433,11 @@ static void reply_entry(fuse_req_t req, inode *n) {
     e.entry_timeout = TIMEOUT_S;
     fill_stat(n, &e.attr);
     n->lookups++;
+    return e;
+}
+
+static void reply_entry(fuse_req_t req, inode *n) {
+    struct fuse_entry_param e = entry_of(n);
     fuse_reply_entry(req, &e);
 }
 
@@ -543,13 +549,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
     inode *n = make(req, parent, name, S_IFREG | (mode & 07777));
     if (!n) return;
     n->opens++;
-    struct fuse_entry_param e = {0};
-    e.ino = n->ino;
-    e.generation = 1;
-    e.attr_timeout = TIMEOUT_S;
-    e.entry_timeout = TIMEOUT_S;
-    fill_stat(n, &e.attr);
-    n->lookups++;
+    struct fuse_entry_param e = entry_of(n);
     fi->keep_cache = 0;
     fuse_reply_create(req, &e, fi);
 }
