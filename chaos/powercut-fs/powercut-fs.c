@@ -5,8 +5,9 @@
 // data and size to the second; fsync(2) of a directory does the same for its entries. Everything else
 // (creating, renaming and unlinking files, truncating them) is lost at a cut unless made durable so.
 //
-// A power cut is an unmount: `umount MOUNTPOINT` once every program using it is gone. The file system
-// then forgets what was not durable (optionally tearing the last write that was not flushed: a random
+// A power cut is SIGUSR1 (or an unmount from outside), sent once every program using it is gone: the
+// file system detaches itself, aborts its kernel connection (so copies of the mount that other mount
+// namespaces made, e.g. by `ip netns exec`, cannot keep the old state alive), then forgets what was not durable (optionally tearing the last write that was not flushed: a random
 // 512-byte-aligned prefix of it is kept, as a disk that lost power mid-write might), and mounts itself
 // again at the same place, as the machine coming back. SIGTERM or SIGINT ends it (unmounting).
 //
@@ -781,11 +782,12 @@ static const struct fuse_lowlevel_ops s_ops = {
 // ---------------------------------------------------------------------------------------------------------
 
 static volatile sig_atomic_t s_stop;
+static volatile sig_atomic_t s_cut;
 static struct fuse_session *s_session;
 
 static void on_signal(int signal) {
-    (void)signal;
-    s_stop = 1;
+    if (signal == SIGUSR1) s_cut = 1;
+    else s_stop = 1;
     if (s_session) fuse_session_exit(s_session);
 }
 
@@ -819,6 +821,7 @@ int main(int argc, char **argv) {
     action.sa_handler = on_signal; // no SA_RESTART: the loop's read(2) returns and sees the exit
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGINT, &action, NULL);
+    sigaction(SIGUSR1, &action, NULL);
 
     char *fuse_argv[] = {argv[0], "-o", "allow_other,default_permissions,fsname=powercut-fs,subtype=powercut", NULL};
     struct fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);
@@ -833,11 +836,12 @@ int main(int argc, char **argv) {
         fflush(stdout);
         fuse_session_loop(s_session);
         bool stopping = s_stop;
-        if (stopping) fuse_session_unmount(s_session);
-        fuse_session_destroy(s_session);
+        if (stopping || s_cut) fuse_session_unmount(s_session); // a lazy detach: nothing may use it by now
+        fuse_session_destroy(s_session); // closes /dev/fuse: the kernel connection is aborted everywhere
         s_session = NULL;
+        s_cut = 0;
         if (stopping) break;
-        power_cut(); // unmounted from outside: the power went out
+        power_cut(); // SIGUSR1 or unmounted from outside: the power went out
     }
     return 0;
 }

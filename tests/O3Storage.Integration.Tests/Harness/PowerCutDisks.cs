@@ -6,7 +6,7 @@ namespace O3Storage.Integration.Tests.Harness;
 /// <summary>
 /// One powercut-fs (chaos/powercut-fs) mounted at each node's data directory: writes stay in memory until
 /// fsync'd, and <see cref="CutAll"/> throws away what each one had not made durable, as a power cut does,
-/// then mounts them again. Nodes must be dead before a cut (a file system in use cannot be unmounted).
+/// then mounts them again. Nodes must be dead before a cut (the file system detaches itself, lazily).
 /// </summary>
 internal sealed class PowerCutDisks : IDisposable
 {
@@ -39,7 +39,7 @@ internal sealed class PowerCutDisks : IDisposable
         var before = _disks.Values.ToDictionary(d => d, d => d.Generation);
         foreach (Disk disk in _disks.Values)
         {
-            disk.Unmount();
+            disk.Cut();
         }
 
         foreach (Disk disk in _disks.Values)
@@ -126,23 +126,13 @@ internal sealed class PowerCutDisks : IDisposable
             }
         }
 
-        public void Unmount()
+        /// <summary>SIGUSR1: powercut-fs detaches itself, aborts its connection, forgets, mounts again.</summary>
+        public void Cut()
         {
-            // A node's last file may still be closing: retry briefly.
-            for (int attempt = 0; ; attempt++)
+            (int code, string error) = Run("kill", "-USR1", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (code != 0)
             {
-                (int code, string error) = Run("umount", Directory);
-                if (code == 0)
-                {
-                    return;
-                }
-
-                if (attempt >= 50)
-                {
-                    throw new InvalidOperationException($"umount {Directory}: {error}");
-                }
-
-                Thread.Sleep(100);
+                throw new InvalidOperationException($"kill -USR1 of powercut-fs at {Directory}: {error}");
             }
         }
 
