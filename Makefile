@@ -5,7 +5,7 @@ SHELL := /bin/bash
 X64_BINARY   := artifacts/linux-x64/o3storage
 ARM64_BINARY := artifacts/linux-arm64/o3storage
 
-.PHONY: help deps powercut-fs build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-lifecycle test-power-cut chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
+.PHONY: help deps powercut-fs build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-lifecycle test-power-cut test-power-cut-long chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
 IMAGE_DIR    := artifacts/image
 IMAGE_CACHE  := .image-cache
 
@@ -18,7 +18,8 @@ help:
 	@echo "make image          flashable arm64 OS image in $(IMAGE_DIR) (docs/image.md)"
 	@echo "make test-image     build the image, boot it in QEMU and check it"
 	@echo "make test-lifecycle the guide's long cluster procedures on real nodes (~2 min; part of make test)"
-	@echo "make test-power-cut every node killed at once under 16 writers, three seeds (~20 s; also in make test)"
+	@echo "make test-power-cut whole-cluster power cuts under 16 writers: kill -9 and powercut-fs, three seeds each (~1.5 min; in make test)"
+	@echo "make test-power-cut-long  power-cut rounds of 64 x 4 KiB, 8 x 1 MiB, 2 x 64 MiB writers (O3_POWERCUT_ROUNDS=50)"
 	@echo "make chaos          100 seeded chaos runs with the linearizability checker (~45 min; 3 are in make test)"
 	@echo "make test-firstboot boards in network namespaces find each other over real avahi"
 	@echo "make yocto-tarball  the tarball meta-o3storage's recipe installs"
@@ -72,6 +73,10 @@ test-lifecycle: build publish
 
 test-power-cut: build publish $(POWERCUT_FS)
 	@tools/test.sh power-cut
+
+# O3_POWERCUT_ROUNDS (default 3) rounds of each workload, with and without SD-card fsync latency.
+test-power-cut-long: build publish $(POWERCUT_FS)
+	@tools/test.sh power-cut-long
 
 # Partitions, kill -9, pauses on 3- and 5-node clusters in network namespaces; histories in artifacts/chaos.
 chaos: build publish

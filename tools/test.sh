@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suites in order and prints one closing line: "total: N passed, N failed".
-# Usage: tools/test.sh [unit] [integration] [lifecycle] [power-cut] [chaos] [chaos-long] [firstboot] [arm64] [layer] [image]
+# Usage: tools/test.sh [unit] [integration] [lifecycle] [power-cut] [power-cut-long] [chaos] [chaos-long] [firstboot] [arm64] [layer] [image]
 # (default: all; lifecycle is the guide's cluster procedures, also alone as make test-lifecycle)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,12 +46,17 @@ for suite in "${suites[@]}"; do
       # Leftovers of an interrupted run would hold the test addresses; only test nodes (their data
       # lives under a temporary o3-it-* root) are killed, never a `make run` cluster.
       pkill -9 -f 'o3storage --ip .* --data [^ ]*/o3-it-' 2>/dev/null || true
-      run_dotnet_tests tests/O3Storage.Integration.Tests --filter "Category!=lifecycle-long"
+      run_dotnet_tests tests/O3Storage.Integration.Tests --filter "Category!=lifecycle-long&Category!=power-cut-long"
       ;;
     power-cut)
       # Every node killed at once under load, three fixed seeds: also part of integration (make test-power-cut runs it alone).
       pkill -9 -f 'o3storage --ip .* --data [^ ]*/o3-it-' 2>/dev/null || true
       run_dotnet_tests tests/O3Storage.Integration.Tests --filter "Category=power-cut"
+      ;;
+    power-cut-long)
+      # O3_POWERCUT_ROUNDS rounds (default 3) of 64 x 4 KiB, 8 x 1 MiB and 2 x 64 MiB writers, with and without fsync latency.
+      pkill -9 -f 'o3storage --ip .* --data [^ ]*/o3-it-' 2>/dev/null || true
+      run_dotnet_tests tests/O3Storage.Integration.Tests --filter "Category=power-cut-long"
       ;;
     lifecycle)
       pkill -9 -f 'o3storage --ip .* --data [^ ]*/o3-it-' 2>/dev/null || true

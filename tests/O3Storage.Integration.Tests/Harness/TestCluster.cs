@@ -33,6 +33,9 @@ internal sealed class TestCluster : IDisposable
 
     public string Root { get; }
 
+    /// <summary>Each node's blob device (--device-size) for nodes started from now on.</summary>
+    public string DeviceSize { get; set; } = "300M";
+
     /// <summary>
     /// The guide's "Bootstrap New Cluster": node 1 with --bootstrap, then nodes 2..size with --peers node1,
     /// waiting until every node sees all of them.
@@ -82,7 +85,7 @@ internal sealed class TestCluster : IDisposable
         string[] board = args.Contains("--board") || args.Contains("--hardware-root") ? [] : ["--board", "none"];
         NodeProcess process = NodeProcess.Start(
             $"node-{node}",
-            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), "--device-size", "300M", .. board, .. args],
+            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), "--device-size", DeviceSize, .. board, .. args],
             environment);
         _processes.Add(process);
         _current[node] = process;

@@ -84,11 +84,11 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
     }
 
     /// <summary>
-    /// <paramref name="writers"/> clients writing small objects back to back, each through node
+    /// <paramref name="writers"/> clients writing objects of <paramref name="objectBytes"/> back to back, each through node
     /// <c>nodes[writer % count]</c>, until <paramref name="token"/> is cancelled (at most two minutes).
     /// A write that fails or is cut off is simply not acknowledged; keys are <c>{prefix}/{writer}/{n}</c>.
     /// </summary>
-    public async Task BurstAsync(IReadOnlyList<int> nodes, int writers, string prefix, CancellationToken token)
+    public async Task BurstAsync(IReadOnlyList<int> nodes, int writers, string prefix, CancellationToken token, int objectBytes = 4096)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(token);
         bounded.CancelAfter(TimeSpan.FromMinutes(2));
@@ -98,7 +98,7 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
             {
                 try
                 {
-                    await PutAsync(nodes[writer % nodes.Count], $"{prefix}/{writer:D2}/{n:D5}", Bytes(4096, HashCode.Combine(prefix, writer, n)), bounded.Token);
+                    await PutAsync(nodes[writer % nodes.Count], $"{prefix}/{writer:D2}/{n:D5}", Bytes(objectBytes, HashCode.Combine(prefix, writer, n)), bounded.Token);
                     Interlocked.Increment(ref _writes);
                 }
                 catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
