@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 X64_BINARY   := artifacts/linux-x64/o3storage
 ARM64_BINARY := artifacts/linux-arm64/o3storage
+# Defined before the rules that depend on it: make expands prerequisites as it reads them.
+POWERCUT_FS  := artifacts/powercut-fs/powercut-fs
 
 .PHONY: help deps powercut-fs build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-lifecycle test-power-cut test-power-cut-long chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
 IMAGE_DIR    := artifacts/image
@@ -57,7 +59,6 @@ test-unit: build
 	@tools/test.sh unit
 
 # The power-cut file system the power-cut tests mount under each node (chaos/powercut-fs).
-POWERCUT_FS := artifacts/powercut-fs/powercut-fs
 $(POWERCUT_FS): chaos/powercut-fs/powercut-fs.c | deps
 	@mkdir -p $(dir $@)
 	gcc -O2 -Wall -Wextra -Werror -o $@ $< $$(pkg-config fuse3 --cflags --libs)
