@@ -144,8 +144,11 @@ internal sealed partial class NodeProcess : IDisposable
         }
     }
 
-    private const int SigTerm = 15;
+    public const int SigTerm = 15;
+
+    public const int SigUsr1 = 10;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SendSignal(int pid, int signal);
+    /// <summary>kill(2): 0, or -1 with the error in Marshal.GetLastPInvokeError.</summary>
+    internal static partial int SendSignal(int pid, int signal);
 }

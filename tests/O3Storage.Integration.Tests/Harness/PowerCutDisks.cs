@@ -28,7 +28,7 @@ internal sealed class PowerCutDisks : IDisposable
         }
 
         Directory.CreateDirectory(directory);
-        var disk = new Disk(directory, options);
+        var disk = new Disk(directory, options, _output);
         _disks[node] = disk;
         disk.WaitMounted(1);
     }
@@ -63,8 +63,11 @@ internal sealed class PowerCutDisks : IDisposable
         private readonly object _gate = new();
         private readonly List<string> _lines = [];
 
-        public Disk(string directory, string[] options)
+        private readonly ITestOutputHelper _output;
+
+        public Disk(string directory, string[] options, ITestOutputHelper output)
         {
+            _output = output;
             Directory = directory;
             var info = new ProcessStartInfo(BinaryPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             info.ArgumentList.Add(directory);
@@ -129,10 +132,9 @@ internal sealed class PowerCutDisks : IDisposable
         /// <summary>SIGUSR1: powercut-fs detaches itself, aborts its connection, forgets, mounts again.</summary>
         public void Cut()
         {
-            (int code, string error) = Run("kill", "-USR1", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (code != 0)
+            if (NodeProcess.SendSignal(_process.Id, NodeProcess.SigUsr1) != 0)
             {
-                throw new InvalidOperationException($"kill -USR1 of powercut-fs at {Directory}: {error}");
+                throw new InvalidOperationException($"kill(SIGUSR1) of powercut-fs at {Directory} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
             }
         }
 
@@ -140,14 +142,14 @@ internal sealed class PowerCutDisks : IDisposable
         {
             if (!_process.HasExited)
             {
-                Run("kill", "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)); // unmounts and ends
+                NodeProcess.SendSignal(_process.Id, NodeProcess.SigTerm); // unmounts and ends
                 if (!_process.WaitForExit(5000))
                 {
                     _process.Kill();
                 }
             }
 
-            Run("umount", "-l", Directory); // only if it was left mounted
+            Tool.TryRunAsync(_output, new Dictionary<string, string?>(), "umount", "-l", Directory).GetAwaiter().GetResult(); // only if it was left mounted
             _process.Dispose();
             try
             {
@@ -156,20 +158,6 @@ internal sealed class PowerCutDisks : IDisposable
             catch (IOException)
             {
             }
-        }
-
-        private static (int Code, string Error) Run(string file, params string[] args)
-        {
-            var info = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (string arg in args)
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            using Process process = Process.Start(info)!;
-            string error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, error.Trim());
         }
     }
 }

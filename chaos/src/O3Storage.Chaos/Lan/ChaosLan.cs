@@ -88,7 +88,7 @@ internal sealed class ChaosLan(int nodes, string prefix = "o3c") : IDisposable
 
             foreach (string pid in Shell.Run("ip", ["netns", "pids", ns], mayFail: true).Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
-                Shell.Run("kill", ["-9", pid], mayFail: true);
+                _ = Interop.Kill(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture), 9);
             }
 
             Shell.Run("ip", ["netns", "del", ns], mayFail: true);
