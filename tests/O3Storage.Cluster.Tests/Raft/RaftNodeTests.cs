@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using DotNext.Net.Cluster.Consensus.Raft;
 using Microsoft.Extensions.Logging.Abstractions;
 using O3Storage.Cluster.Health;
 using O3Storage.Cluster.Metadata;
@@ -122,5 +123,38 @@ public sealed class RaftNodeTests : IDisposable
         Assert.Equal(uuid, second.Metadata.Members["127.0.0.1:1"].Uuid);
         Assert.True(second.Metadata.LastAppliedIndex >= appliedBeforeStop, $"applied {second.Metadata.LastAppliedIndex} < {appliedBeforeStop} before restart");
         Assert.Equal([endPoint], second.ConfigurationMembers);
+    }
+
+    /// <summary>
+    /// A leader whose follower is gone appends the command, cannot commit it, and steps down. DotNext then
+    /// throws NotLeaderException, as it does for a node that was never leader; proposing the command again
+    /// through the next leader could apply it twice, so the appended case must be told apart.
+    /// </summary>
+    [Fact]
+    public async Task LeadershipLostAfterAppending_IsCommitOutcomeUnknown_NotLeaderOnlyWhenNothingWasAppended()
+    {
+        IPEndPoint first = FreeLoopbackEndPoint();
+        IPEndPoint second = FreeLoopbackEndPoint();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await using RaftNode leader = await RaftNode.StartAsync(new RaftNodeOptions(Path.Combine(_directory, "1"), first, ColdStart: true), NullLoggerFactory.Instance, timeout.Token);
+        await leader.WaitForLeaderAsync(TimeSpan.FromSeconds(10), timeout.Token);
+        await leader.ReplicateAsync(new InitializeCluster(new ClusterSettings("unknown-test", 2, ConsistencyLevel.Eventual), Guid.NewGuid()), timeout.Token);
+        await leader.AddMemberAsync("127.0.0.1:1", first, Guid.NewGuid(), timeout.Token);
+        RaftNode follower = await RaftNode.StartAsync(new RaftNodeOptions(Path.Combine(_directory, "2"), second, ColdStart: false), NullLoggerFactory.Instance, timeout.Token);
+        await using (follower)
+        {
+            await leader.AddMemberAsync("127.0.0.1:2", second, Guid.NewGuid(), timeout.Token);
+            await follower.WaitForLeaderAsync(TimeSpan.FromSeconds(10), timeout.Token);
+            await follower.ReadBarrierAsync(timeout.Token);
+
+            // Never appended: the follower refuses at once, and going through the leader is safe.
+            await Assert.ThrowsAsync<NotLeaderException>(() => follower.ReplicateAsync(new CreateBucket("not-here", 7), timeout.Token));
+            await follower.StopAsync(TimeSpan.FromSeconds(1), timeout.Token);
+        }
+
+        // Appended on the leader, which then finds no majority and steps down.
+        CommitOutcomeUnknownException unknown = await Assert.ThrowsAsync<CommitOutcomeUnknownException>(() => leader.ReplicateAsync(new CreateBucket("maybe", 7), timeout.Token));
+        Assert.IsType<NotLeaderException>(unknown.InnerException);
+        Assert.False(leader.IsLeader);
     }
 }

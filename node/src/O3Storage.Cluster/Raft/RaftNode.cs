@@ -207,11 +207,21 @@ public sealed class RaftNode : IAsyncDisposable
     }
 
     /// <summary>Commits <paramref name="command"/> through the leader; returns once it is applied here.</summary>
-    /// <exception cref="NotLeaderException">This node is not the leader.</exception>
+    /// <exception cref="NotLeaderException">This node is not the leader: nothing was appended, so proposing it through the leader is safe.</exception>
+    /// <exception cref="CommitOutcomeUnknownException">The leadership ended after the command was appended: it may yet be committed.</exception>
     public async Task ReplicateAsync(MetadataCommand command, CancellationToken token)
     {
         byte[] payload = MetadataCodec.Encode(command);
-        await _cluster.ReplicateAsync(new ReadOnlyMemory<byte>(payload), null, token).ConfigureAwait(false);
+        try
+        {
+            await _cluster.ReplicateAsync(new ReadOnlyMemory<byte>(payload), null, token).ConfigureAwait(false);
+        }
+        // DotNext 6.12 throws NotLeaderException without an inner exception when it refuses before appending
+        // (not the leader), and with one (the leadership's cancellation, or its disposal) once it has appended.
+        catch (NotLeaderException e) when (e.InnerException is not null)
+        {
+            throw new CommitOutcomeUnknownException($"leadership lost after the command was appended to the log (term {_cluster.Term}); it may or may not be committed", e);
+        }
 
         // Durable on a majority by now: the leader commits only what a majority acknowledged, and a
         // member acknowledges only what is on its disk (DurableWriteAheadLog); the leader's own commit

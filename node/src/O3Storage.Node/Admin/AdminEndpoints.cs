@@ -126,7 +126,7 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
             await route.Handle(http, parsed, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted
-            && e is OperationCanceledException or ProposeException or MembershipChangeException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException)
+            && e is OperationCanceledException or ProposeException or MembershipChangeException or CommitOutcomeUnknownException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException)
         {
             await UnavailableAsync(http, "the cluster did not complete the change", e is OperationCanceledException ? $"no commit within {ClusterWaitTimeout.TotalSeconds:0} s (no quorum?)" : e.Message).ConfigureAwait(false);
         }

@@ -194,7 +194,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
                 NodeLog.MemberAdded(logger, nodeAddress.ToString(), clusterAddress.ToString());
                 await http.Response.WriteAsJsonAsync(new JoinResponse(node.Raft.Metadata.Settings?.ClusterId, node.NodeId), InternalJsonContext.Default.JoinResponse, cancellationToken: http.RequestAborted).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is MembershipChangeException or NotLeaderException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
+            catch (Exception e) when (e is MembershipChangeException or NotLeaderException or CommitOutcomeUnknownException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
             {
                 NodeLog.JoinRefused(logger, request.NodeId, e.Message);
                 await WriteErrorAsync(http, HttpStatusCode.ServiceUnavailable, $"leader {node.NodeId} could not add {request.NodeId}: {e.Message}").ConfigureAwait(false);

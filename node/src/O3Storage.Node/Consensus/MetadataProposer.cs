@@ -5,6 +5,8 @@
 // Batch: one log entry, one forward, one barrier for all of them (natural batching: no timer, so a
 // lone request pays nothing and a busy node commits many requests per round).
 // Faults: no leader, an unreachable leader, or a refusal is a ProposeException (the S3 layer answers 503).
+// A command is proposed again through the new leader only when the old one had not appended it: one
+// it had appended may still commit, and a second copy would apply twice (CommitOutcomeUnknownException).
 using System.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
 using O3Storage.Cluster.Metadata;
@@ -111,7 +113,12 @@ internal sealed class MetadataProposer(RaftNode raft, string nodeId, PeerClient 
             }
             catch (NotLeaderException)
             {
-                // Lost leadership just now: go through the new leader below.
+                // Not the leader any more, and nothing was appended: go through the new leader below.
+            }
+            catch (CommitOutcomeUnknownException e)
+            {
+                // Appended, then the leadership ended: proposing it again could apply it twice.
+                throw new ProposeException($"{nodeId}: {e.Message}; retry");
             }
         }
 

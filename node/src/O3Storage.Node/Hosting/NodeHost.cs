@@ -592,7 +592,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         {
             throw new StartupException($"bootstrap did not complete within {s_bootstrapTimeout.TotalSeconds:0} s: this node never became leader of its new cluster");
         }
-        catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
+        catch (Exception e) when (e is DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or CommitOutcomeUnknownException)
         {
             // Only another Raft member with a newer term can depose a fresh single-member cluster.
             throw new StartupException($"bootstrap lost leadership: another node is sending Raft traffic to {node.Raft.ClusterEndPoint}; is a member of an old cluster still running against this address?");

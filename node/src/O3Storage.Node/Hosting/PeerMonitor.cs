@@ -93,7 +93,7 @@ internal sealed class PeerMonitor(NodeContext node, PeerClient client, ILogger l
                 await client.JoinAsync(leader, node.JoinRequest, token).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or MembershipChangeException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or MembershipChangeException or CommitOutcomeUnknownException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
         {
             NodeLog.JoinAttemptFailed(logger, "leader", PeerClient.Describe(e));
         }

@@ -84,7 +84,7 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
                 await PaceAsync(Interlocked.Add(ref bytes, outcome.BytesCopied), time.GetElapsedTime(roundStarted), cancel).ConfigureAwait(false);
             }
             catch (Exception e) when (e is MoveException or Transport.ReplicaException or ObjectUnreadableException or ProposeException
-                or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or OperationCanceledException && !cancel.IsCancellationRequested)
+                or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or CommitOutcomeUnknownException or OperationCanceledException && !cancel.IsCancellationRequested)
             {
                 lifecycle.Rebalance.Failed($"{move.Bucket}/{move.Version.Key}: {e.Message}");
                 NodeLog.RepairFailed(logger, move.Bucket, move.Version.Key, e.Message);
@@ -167,7 +167,7 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
             await raft.RemoveMemberAsync(leaving, IPEndPoint.Parse(state.Members[leaving].ClusterEndPoint), time.GetUtcNow().ToUnixTimeMilliseconds(), timeout.Token).ConfigureAwait(false);
             NodeLog.MemberRemoved(logger, leaving, drained is not null ? "its drain is complete" : $"down longer than {lifecycle.DeadNodeGrace.TotalSeconds:0} s and its objects live elsewhere");
         }
-        catch (Exception e) when (e is MembershipChangeException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or OperationCanceledException && !token.IsCancellationRequested)
+        catch (Exception e) when (e is MembershipChangeException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or CommitOutcomeUnknownException or OperationCanceledException && !token.IsCancellationRequested)
         {
             NodeLog.RemovalFailed(logger, leaving ?? "-", e.Message);
         }
