@@ -11,11 +11,17 @@
 // 512-byte-aligned prefix of it is kept, as a disk that lost power mid-write might), and mounts itself
 // again at the same place, as the machine coming back. SIGTERM or SIGINT ends it (unmounting).
 //
-// usage: powercut-fs MOUNTPOINT [--fsync-delay-ms MIN-MAX] [--ignore-fsync] [--tear-seed N]
-//   --fsync-delay-ms  every fsync waits this long first, like an SD card's flush (e.g. 5-20)
-//   --ignore-fsync    fsync makes nothing durable: a card that lies about flushes
-//   --tear-seed N     at each cut, keep a random prefix of the last unflushed write (seeded)
-// It prints "mounted N" (N = 1, 2, ...) each time it is ready, "cut N: ..." with what a cut dropped.
+// usage: powercut-fs MOUNTPOINT [--fsync-delay-ms MIN-MAX] [--ignore-fsync | --ignore-data-fsync] [--tear-seed N]
+//   --fsync-delay-ms     every fsync waits this long first, like an SD card's flush (e.g. 5-20)
+//   --ignore-fsync       fsync makes nothing durable: a card that lies about every flush
+//   --ignore-data-fsync  fsync makes a file's size and a directory's entries durable but not the bytes
+//                        written, while write-through (O_SYNC/O_DSYNC) writes stay durable: a card that
+//                        answers flushes from a volatile cache it loses at a cut. Files keep their names
+//                        and lengths and read back zeros (or older bytes) where the lost writes were.
+//                        SIGUSR2 turns this on while mounted: a card that starts lying.
+//   --tear-seed N        at each cut, keep a random prefix of the last unflushed write (seeded)
+// It prints "mounted N" (N = 1, 2, ...) each time it is ready, "cut N: ..." with what a cut dropped,
+// and "lying: ..." at the first fsync it ignores after SIGUSR2.
 //
 // Single-threaded (one request at a time), so no locks: simple, and the kernel queues requests meanwhile.
 #define FUSE_USE_VERSION 34
@@ -158,8 +164,11 @@ static inode **g_inodes;
 static size_t g_inode_count; // slots used (ino = index; 1 is the root)
 static size_t g_inode_capacity;
 
+static volatile sig_atomic_t s_lie_data; // SIGUSR2: from now on, --ignore-data-fsync
+
 static struct {
     bool ignore_fsync;
+    bool ignore_data_fsync, lie_announced;
     int delay_min_ms, delay_max_ms;
     bool tear;
     uint64_t tear_state;
@@ -316,9 +325,27 @@ static void durable_write(inode *n, const uint8_t *data, uint64_t length, uint64
     if (length > 0 && offset + length > n->durable_size) n->durable_size = offset + length;
 }
 
+static bool lying_about_data(void) {
+    if (!g.ignore_data_fsync && !s_lie_data) return false;
+    if (!g.lie_announced) {
+        g.lie_announced = true;
+        printf("lying: fsync no longer makes file data durable (sizes, names and write-through writes still are)\n");
+        fflush(stdout);
+    }
+    return true;
+}
+
+// The file's size (and any truncation since its last sync) becomes durable, not its data.
+static void file_sync_size(inode *n) {
+    if (n->floor_page < (n->durable_size + PAGE_BYTES - 1) / PAGE_BYTES) pages_drop_from(&n->durable, n->floor_page);
+    n->durable_size = n->size;
+    n->floor_page = UINT64_MAX;
+}
+
 // fsync: the file's live data and size become durable.
 static void file_sync(inode *n) {
     if (g.ignore_fsync) return;
+    if (lying_about_data()) { file_sync_size(n); return; } // the dirty pages stay dirty: lost at a cut
     if (n->floor_page < (n->durable_size + PAGE_BYTES - 1) / PAGE_BYTES) pages_drop_from(&n->durable, n->floor_page);
     for (size_t i = 0; i < n->dirty.capacity; i++) {
         if (!n->dirty.pages[i]) continue;
@@ -647,7 +674,13 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
     now(&n->mtime);
     if (fi->flags & (O_SYNC | O_DSYNC)) {
         fsync_delay();
-        file_sync(n);
+        if (!g.ignore_fsync && (g.ignore_data_fsync || s_lie_data)) {
+            // A lying card still honours write-through: this write (not the file's others) is durable.
+            file_sync_size(n);
+            durable_write(n, (const uint8_t *)data, size, (uint64_t)offset);
+        } else {
+            file_sync(n);
+        }
     } else {
         // Remember it for tearing: the most recent write the disk may have been in the middle of.
         free(g.last_data);
@@ -786,13 +819,14 @@ static volatile sig_atomic_t s_cut;
 static struct fuse_session *s_session;
 
 static void on_signal(int signal) {
+    if (signal == SIGUSR2) { s_lie_data = 1; return; } // the loop goes on (it retries an interrupted read)
     if (signal == SIGUSR1) s_cut = 1;
     else s_stop = 1;
     if (s_session) fuse_session_exit(s_session);
 }
 
 static int usage(const char *why) {
-    fprintf(stderr, "powercut-fs: %s\nusage: powercut-fs MOUNTPOINT [--fsync-delay-ms MIN-MAX] [--ignore-fsync] [--tear-seed N]\n", why);
+    fprintf(stderr, "powercut-fs: %s\nusage: powercut-fs MOUNTPOINT [--fsync-delay-ms MIN-MAX] [--ignore-fsync | --ignore-data-fsync] [--tear-seed N]\n", why);
     return 2;
 }
 
@@ -800,6 +834,7 @@ int main(int argc, char **argv) {
     const char *mountpoint = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--ignore-fsync") == 0) g.ignore_fsync = true;
+        else if (strcmp(argv[i], "--ignore-data-fsync") == 0) g.ignore_data_fsync = true;
         else if (strcmp(argv[i], "--fsync-delay-ms") == 0 && i + 1 < argc) {
             if (sscanf(argv[++i], "%d-%d", &g.delay_min_ms, &g.delay_max_ms) != 2 || g.delay_min_ms < 0 || g.delay_max_ms < g.delay_min_ms || g.delay_max_ms > 10000)
                 return usage("--fsync-delay-ms wants MIN-MAX milliseconds, e.g. 5-20");
@@ -822,6 +857,7 @@ int main(int argc, char **argv) {
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGUSR1, &action, NULL);
+    sigaction(SIGUSR2, &action, NULL);
 
     char *fuse_argv[] = {argv[0], "-o", "allow_other,default_permissions,fsname=powercut-fs,subtype=powercut", NULL};
     struct fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);

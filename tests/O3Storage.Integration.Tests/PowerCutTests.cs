@@ -59,11 +59,7 @@ public sealed class PowerCutTests(ITestOutputHelper output)
             disks.Mount(node, cluster.DataDirectory(node), ["--tear-seed", (seed * 10 + node).ToString(CultureInfo.InvariantCulture), .. delay]);
         }
 
-        cluster.Bootstrap(1);
-        await cluster.WaitForActiveNodesAsync([1], 1);
-        cluster.Join(2, cluster.Peers(1));
-        cluster.Join(3, cluster.Peers(1));
-        await cluster.WaitForActiveNodesAsync(all, 3);
+        await cluster.FormAsync(3);
         var work = new Workload(cluster, "power-cut");
         await work.SeedAsync(all, count: 20);
 
@@ -89,14 +85,7 @@ public sealed class PowerCutTests(ITestOutputHelper output)
             await cluster.WaitForActiveNodesAsync(all, 3);
             await cluster.WaitForAgreedLeaderAsync(all);
             await work.VerifyAsync(all);
-
-            IReadOnlyList<string> first = await work.ListAsync(1);
-            foreach (int node in all[1..])
-            {
-                Assert.Equal(first, await work.ListAsync(node));
-            }
-
-            Assert.Empty(work.Acknowledged.Keys.Except(first));
+            await work.AssertNodesAgreeAsync(all);
         }
     }
 }

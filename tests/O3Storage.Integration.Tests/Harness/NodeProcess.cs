@@ -148,6 +148,9 @@ internal sealed partial class NodeProcess : IDisposable
 
     public const int SigUsr1 = 10;
 
+    /// <summary>SIGUSR2 (12 on x86-64 and arm64 Linux).</summary>
+    public const int SigUsr2 = 12;
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     /// <summary>kill(2): 0, or -1 with the error in Marshal.GetLastPInvokeError.</summary>
     internal static partial int SendSignal(int pid, int signal);

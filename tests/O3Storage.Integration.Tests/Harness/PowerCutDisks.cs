@@ -49,6 +49,15 @@ internal sealed class PowerCutDisks : IDisposable
         }
     }
 
+    /// <summary>
+    /// From now on node <paramref name="node"/>'s card lies (powercut-fs --ignore-data-fsync, by SIGUSR2):
+    /// fsync keeps file sizes and names but not the bytes written; write-through writes stay durable.
+    /// </summary>
+    public void StartLying(int node) => _disks[node].StartLying();
+
+    /// <summary>True once node <paramref name="node"/>'s file system has ignored a flush of file data.</summary>
+    public bool HasLied(int node) => _disks[node].HasLine("lying:");
+
     public void Dispose()
     {
         foreach (Disk disk in _disks.Values)
@@ -126,6 +135,22 @@ internal sealed class PowerCutDisks : IDisposable
 
                     Monitor.Wait(_gate, TimeSpan.FromMilliseconds(100));
                 }
+            }
+        }
+
+        public bool HasLine(string prefix)
+        {
+            lock (_gate)
+            {
+                return _lines.Any(line => line.StartsWith(prefix, StringComparison.Ordinal));
+            }
+        }
+
+        public void StartLying()
+        {
+            if (NodeProcess.SendSignal(_process.Id, NodeProcess.SigUsr2) != 0)
+            {
+                throw new InvalidOperationException($"kill(SIGUSR2) of powercut-fs at {Directory} failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
             }
         }
 

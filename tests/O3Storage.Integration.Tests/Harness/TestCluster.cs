@@ -46,14 +46,7 @@ internal sealed class TestCluster : IDisposable
         var cluster = new TestCluster(subnet, output);
         try
         {
-            cluster.Bootstrap(1, extra);
-            await cluster.WaitForActiveNodesAsync([1], 1);
-            for (int node = 2; node <= size; node++)
-            {
-                cluster.Join(node, cluster.Peers(1), extra);
-            }
-
-            await cluster.WaitForActiveNodesAsync(Enumerable.Range(1, size), size);
+            await cluster.FormAsync(size, extra);
             return cluster;
         }
         catch
@@ -61,6 +54,19 @@ internal sealed class TestCluster : IDisposable
             cluster.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The guide's "Bootstrap New Cluster" on this instance (e.g. once each data directory is mounted).</summary>
+    public async Task FormAsync(int size, params string[] extra)
+    {
+        Bootstrap(1, extra);
+        await WaitForActiveNodesAsync([1], 1);
+        for (int node = 2; node <= size; node++)
+        {
+            Join(node, Peers(1), extra);
+        }
+
+        await WaitForActiveNodesAsync(Enumerable.Range(1, size), size);
     }
 
     public string Ip(int node) => $"127.{_subnet}.0.{node}";

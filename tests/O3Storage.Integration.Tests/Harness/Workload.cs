@@ -109,6 +109,18 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
         }));
     }
 
+    /// <summary>Every one of <paramref name="nodes"/> lists the same keys, and those include every acknowledged one.</summary>
+    public async Task AssertNodesAgreeAsync(IReadOnlyList<int> nodes)
+    {
+        IReadOnlyList<string> first = await ListAsync(nodes[0]);
+        foreach (int node in nodes.Skip(1))
+        {
+            Assert.Equal(first, await ListAsync(node));
+        }
+
+        Assert.Empty(_acknowledged.Keys.Except(first));
+    }
+
     /// <summary>The keys a listing through <paramref name="node"/> returns (every page), for comparing what the nodes agree on.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(int node)
     {
