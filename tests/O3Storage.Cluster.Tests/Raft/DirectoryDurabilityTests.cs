@@ -44,6 +44,35 @@ public sealed class DirectoryDurabilityTests : IDisposable
     }
 
     [Fact]
+    public void ThePagesAfterTheLastOneInUse_ExistWithDurableNames_BeforeTheLogReachesThem()
+    {
+        string pages = Directory.CreateDirectory(Path.Combine(_root, "metadata")).FullName;
+        File.WriteAllText(Path.Combine(pages, "0"), "page 0 in use");
+        var listings = new List<string[]>();
+        var durability = new DirectoryDurability([pages], d => listings.Add(Names(d)), [pages]);
+
+        Assert.Equal(1, durability.SyncNewNames());
+        Assert.Equal(["0", "1", "2"], listings.Single()); // made first, then the directory was synced
+        Assert.Equal(0, new FileInfo(Path.Combine(pages, "1")).Length);
+
+        // Made ahead but not in use: nothing more to make or sync.
+        Assert.Equal(0, durability.SyncNewNames());
+
+        // The log reaches page 1 (DotNext sizes it as it opens it): page 3 is made and synced.
+        File.WriteAllText(Path.Combine(pages, "1"), "page 1 in use");
+        Assert.Equal(1, durability.SyncNewNames());
+        Assert.Equal(["0", "1", "2", "3"], listings[^1]);
+
+        // A page DotNext made itself meanwhile (it raced us) is simply there: no error, still synced.
+        File.WriteAllText(Path.Combine(pages, "4"), "made by the log");
+        Assert.Equal(1, durability.SyncNewNames());
+        Assert.Equal(["0", "1", "2", "3", "4", "5", "6"], listings[^1]);
+    }
+
+    private static string[] Names(string directory) =>
+        [.. Directory.GetFiles(directory).Select(Path.GetFileName).OrderBy(n => int.Parse(n!, System.Globalization.CultureInfo.InvariantCulture))!];
+
+    [Fact]
     public void AMissingDirectory_IsSkipped() =>
         Assert.Equal(0, new DirectoryDurability([Path.Combine(_root, "none")], _synced.Add).SyncNewNames());
 }

@@ -117,7 +117,7 @@ public sealed class RaftNode : IAsyncDisposable
 
         var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)));
         await stateMachine.RestoreAsync(token).ConfigureAwait(false);
-        DirectoryDurability? names = options.FsyncDirectory is { } fsync ? new DirectoryDurability(DirectoryDurability.RaftDirectories(options.RaftDirectory), fsync) : null;
+        DirectoryDurability? names = options.FsyncDirectory is { } fsync ? new DirectoryDurability(DirectoryDurability.RaftDirectories(options.RaftDirectory), fsync, DirectoryDurability.PageDirectories(options.RaftDirectory)) : null;
         var wal = new DurableWriteAheadLog(
             new WriteAheadLog.Options
             {
