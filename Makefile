@@ -80,7 +80,7 @@ test-power-cut-long: build publish $(POWERCUT_FS)
 	@tools/test.sh power-cut-long
 
 # Partitions, kill -9, pauses on 3- and 5-node clusters in network namespaces; histories in artifacts/chaos.
-chaos: build publish
+chaos: build publish $(POWERCUT_FS)
 	@tools/test.sh chaos-long
 
 test-firstboot: publish

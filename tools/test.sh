@@ -64,12 +64,13 @@ for suite in "${suites[@]}"; do
       ;;
     chaos | chaos-long)
       # Seeded runs of the chaos suite (docs/reliability.md): 3 nodes in network namespaces, clients,
-      # partitions, kill -9 and pauses, every history judged by the linearizability checker. The short
-      # set is part of make test; chaos-long (make chaos) is the 100-run record. Each ends with a
-      # control run: a cluster set to consistency "eventual" must be caught serving stale reads.
+      # partitions, kill -9, pauses, whole-cluster power cuts (powercut-fs) and node replacements, every
+      # history judged by the linearizability checker. The short set is part of make test; chaos-long
+      # (make chaos) is the 100-run record. Each ends with a control run: a cluster set to consistency
+      # "eventual" must be caught serving stale reads.
       chaos=(dotnet chaos/src/O3Storage.Chaos/bin/Release/net10.0/o3-chaos.dll run --binary artifacts/linux-x64/o3storage --out artifacts/chaos)
       if [ "$suite" = chaos ]; then
-        runs=("--seed 1601 --runs 3 --duration 15")
+        runs=("--seed 1601 --runs 3 --duration 15" "--seed 1604 --runs 1 --duration 15 --faults powercut,replace")
       else
         runs=("--seed 1 --runs 80 --duration 20" "--seed 81 --runs 20 --duration 20 --nodes 5")
       fi

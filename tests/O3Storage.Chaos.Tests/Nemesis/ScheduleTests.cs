@@ -32,9 +32,19 @@ public sealed class ScheduleTests
                 }
                 Assert.All(fault.Nodes, n => Assert.InRange(n, 1, nodes));
                 Assert.Equal(fault.Nodes.Count, fault.Nodes.Distinct().Count());
-                if (fault.Kind is FaultKind.Kill or FaultKind.Pause or FaultKind.Partition)
+                if (fault.Kind is FaultKind.Kill or FaultKind.Pause or FaultKind.Partition or FaultKind.Replace)
                 {
                     Assert.InRange(fault.Nodes.Count, 1, (nodes - 1) / 2);
+                }
+
+                if (fault.Kind is FaultKind.Replace or FaultKind.Isolate)
+                {
+                    Assert.Single(fault.Nodes);
+                }
+
+                if (fault.Kind is FaultKind.PowerCut)
+                {
+                    Assert.Equal(Enumerable.Range(1, nodes), fault.Nodes); // the whole cluster loses power
                 }
             }
         }

@@ -16,12 +16,24 @@ public enum FaultKind
 
     /// <summary>SIGSTOP of the nodes, SIGCONT when the fault ends (a long GC pause, a swapping board).</summary>
     Pause,
+
+    /// <summary>
+    /// The whole cluster loses power: every node killed at once, then every data directory (a powercut-fs)
+    /// drops what was not flushed and tears its last unflushed write; all restart when the fault ends.
+    /// </summary>
+    PowerCut,
+
+    /// <summary>
+    /// The guide's "replace a failed node": one node killed, removed through <c>/admin/remove-node</c>, its data
+    /// wiped; when the fault ends it joins again with <c>--peers</c> as a new member (a new card in the same board).
+    /// </summary>
+    Replace,
 }
 
 /// <summary>
 /// One fault: applied <see cref="StartMs"/> after the workload began, healed <see cref="DurationMs"/> later.
 /// <see cref="Nodes"/> are the nodes it acts on (1-based): for a partition, one side; for a bridge, the
-/// bridging node first, then one half.
+/// bridging node first, then one half; for a power cut, every node.
 /// </summary>
 public sealed record Fault(FaultKind Kind, int StartMs, int DurationMs, IReadOnlyList<int> Nodes)
 {

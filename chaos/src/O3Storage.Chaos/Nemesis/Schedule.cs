@@ -1,7 +1,8 @@
 // Owns: what a run's nemesis does and when, made from the run's seed alone, so a failing run is replayed
 // by its seed: faults one after another, each healed before the next, with quiet gaps between them.
-// Assumes: node numbers 1..count; faults on processes (kill, pause) take at most a minority at once, so
-// a majority stays to make progress and the checker sees writes under every fault.
+// Assumes: node numbers 1..count; faults on processes (kill, pause, replace) take at most a minority at
+// once, so a majority stays to make progress and the checker sees writes under every fault; a power cut
+// takes every node (nothing progresses until they are back, and nothing acknowledged may be lost).
 namespace O3Storage.Chaos.Nemesis;
 
 public static class Schedule
@@ -42,7 +43,8 @@ public static class Schedule
         int minority = (count - 1) / 2;
         return kind switch
         {
-            FaultKind.Isolate => [shuffled[0]],
+            FaultKind.Isolate or FaultKind.Replace => [shuffled[0]],
+            FaultKind.PowerCut => Enumerable.Range(1, count).ToList(),
             // One side of the split, 1..minority nodes (the other side is the rest).
             FaultKind.Partition => shuffled.Take(random.Next(1, minority + 1)).OrderBy(n => n).ToList(),
             // The bridge, then one half of the others.

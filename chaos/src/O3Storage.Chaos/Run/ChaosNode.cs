@@ -14,6 +14,8 @@ internal sealed class ChaosNode(int number, string ns, string ip, string binary,
 
     public string Ip => ip;
 
+    public string DataDirectory => dataDirectory;
+
     public bool Running => _process is { HasExited: false };
 
     public void Start(IEnumerable<string> roleArgs)
@@ -61,12 +63,14 @@ internal sealed class ChaosNode(int number, string ns, string ip, string binary,
 
     public void Kill()
     {
-        if (_process is { HasExited: false })
-        {
-            Signal(9);
-            _process.WaitForExit(TimeSpan.FromSeconds(10));
-        }
+        SignalKill();
+        WaitForExit();
     }
+
+    /// <summary>kill -9 without waiting: several nodes die at the same moment (then <see cref="WaitForExit"/>).</summary>
+    public void SignalKill() => Signal(9);
+
+    public void WaitForExit() => _process?.WaitForExit(TimeSpan.FromSeconds(10));
 
     public void Pause() => Signal(19);
 

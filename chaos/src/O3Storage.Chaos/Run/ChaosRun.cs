@@ -1,8 +1,10 @@
 // Owns: one seeded chaos run inside the client namespace: form the cluster, run the clients while the
 // nemesis applies the seed's schedule, heal, wait for the cluster to come back by itself, read every key
 // through every node, and judge the whole history. Writes history.jsonl, schedule.txt and report.txt
-// (and on failure the node logs) under seed-N/.
-// Assumes: the network (ChaosLan) is up and this process runs in its client namespace.
+// (and on failure the node logs) under seed-N/. With power cuts among the faults, every node's data
+// directory is a powercut-fs.
+// Assumes: the network (ChaosLan) is up and this process runs in its client namespace (nodes started
+// from here see the file systems it mounts).
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
@@ -17,9 +19,14 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
 {
     public static readonly TimeSpan FormationTimeout = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>How long a replace keeps asking the cluster to remove the node.</summary>
+    public static readonly TimeSpan ReplaceTimeout = TimeSpan.FromSeconds(15);
     private const string Bucket = "chaos";
 
     private readonly List<ChaosNode> _nodes = [];
+    private readonly List<PowerCutDisk> _disks = [];
+    private readonly HashSet<int> _replaced = [];
     private readonly TextWriter _log = Console.Out;
 
     /// <summary>0: linearizable; 1: an anomaly (or a verdict the checker could not reach); 3: the cluster did not form or come back.</summary>
@@ -36,6 +43,10 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
             for (int n = 1; n <= options.Nodes; n++)
             {
                 _nodes.Add(new ChaosNode(n, lan.NodeNamespace(n), ChaosLan.Ip(n), options.Binary, Path.Combine(data, $"node-{n}"), directory));
+                if (options.CutsPower)
+                {
+                    _disks.Add(new PowerCutDisk(options.PowerCutFs, _nodes[^1].DataDirectory, (seed * 10) + n));
+                }
             }
 
             if (!await FormAsync(directory).ConfigureAwait(false))
@@ -83,6 +94,11 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
             foreach (ChaosNode node in _nodes)
             {
                 node.Dispose();
+            }
+
+            foreach (PowerCutDisk disk in _disks)
+            {
+                disk.Dispose();
             }
 
             Directory.Delete(data, recursive: true);
@@ -153,7 +169,7 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
         {
             await DelayUntil(clock, fault.StartMs).ConfigureAwait(false);
             _log.WriteLine($"seed {seed}: {fault}");
-            Apply(fault);
+            await ApplyAsync(fault).ConfigureAwait(false);
             await DelayUntil(clock, fault.EndMs).ConfigureAwait(false);
             Heal(fault);
         }
@@ -167,7 +183,7 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
         return rest > 0 ? Task.Delay(TimeSpan.FromMilliseconds(rest)) : Task.CompletedTask;
     }
 
-    private void Apply(Fault fault)
+    private async Task ApplyAsync(Fault fault)
     {
         switch (fault.Kind)
         {
@@ -177,9 +193,133 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
             case FaultKind.Pause:
                 fault.Nodes.ToList().ForEach(n => _nodes[n - 1].Pause());
                 break;
+            case FaultKind.PowerCut:
+                CutPower();
+                break;
+            case FaultKind.Replace:
+                await RemoveAsync(fault.Nodes[0]).ConfigureAwait(false);
+                break;
             default:
                 lan.Partition(Schedule.Blocked(fault, options.Nodes));
                 break;
+        }
+    }
+
+    /// <summary>Every node killed at the same moment, then every disk forgets what was not flushed.</summary>
+    private void CutPower()
+    {
+        _nodes.ForEach(n => n.SignalKill());
+        _nodes.ForEach(n => n.WaitForExit());
+        foreach (PowerCutDisk disk in _disks)
+        {
+            disk.Cut();
+            _log.WriteLine($"seed {seed}:   {Path.GetFileName(disk.Directory)} {disk.LastCut}");
+        }
+    }
+
+    /// <summary>
+    /// Kills <paramref name="number"/>, removes it through a live member's /admin/remove-node (with "force" only
+    /// for the replication-factor refusal: two members stay for three copies) and wipes its data. If the
+    /// cluster refuses for another reason, the node is only restarted when the fault ends, and the log says why.
+    /// </summary>
+    private async Task RemoveAsync(int number)
+    {
+        ChaosNode node = _nodes[number - 1];
+        node.Kill();
+        using HttpClient http = Workload.NewClient();
+        // Removed while the others still count it as up, it would be drained (202) instead: wait until it is down for them.
+        if (!await WaitUntilAsync(() => SeenDownAsync(http, node), ReplaceTimeout).ConfigureAwait(false))
+        {
+            _log.WriteLine($"seed {seed}:   node {number} never seen down; it is restarted on its data instead");
+            return;
+        }
+
+        bool force = false;
+        string last = "no answer";
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < ReplaceTimeout)
+        {
+            foreach (ChaosNode other in _nodes.Where(n => n != node && n.Running))
+            {
+                try
+                {
+                    using var body = new StringContent($$"""{"node_id": "{{node.Ip}}:8080", "force": {{(force ? "true" : "false")}}}""", System.Text.Encoding.UTF8, "application/json");
+                    using HttpResponseMessage response = await http.PostAsync($"http://{other.Ip}:8080/admin/remove-node", body).ConfigureAwait(false);
+                    last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}";
+                    if (response.StatusCode == HttpStatusCode.Accepted)
+                    {
+                        _log.WriteLine($"seed {seed}:   node {number} is being drained, not removed ({last.Trim()}); it is restarted on its data");
+                        return;
+                    }
+
+                    if (response.IsSuccessStatusCode)
+                    {
+                        WipeContents(node.DataDirectory);
+                        _replaced.Add(number);
+                        _log.WriteLine($"seed {seed}:   node {number} removed through node {other.Number} and wiped");
+                        return;
+                    }
+
+                    if (response.StatusCode == HttpStatusCode.Conflict && last.Contains("replication_factor", StringComparison.Ordinal) && !force)
+                    {
+                        force = true;
+                        break;
+                    }
+
+                    if (response.StatusCode is HttpStatusCode.NotFound || (response.StatusCode == HttpStatusCode.Conflict && !last.Contains("in progress", StringComparison.Ordinal)))
+                    {
+                        _log.WriteLine($"seed {seed}:   node {number} not removed ({last.Trim()}); it is restarted on its data instead");
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    last = e.Message;
+                }
+            }
+
+            await Task.Delay(200).ConfigureAwait(false);
+        }
+
+        _log.WriteLine($"seed {seed}:   node {number} not removed within {ReplaceTimeout.TotalSeconds:0} s ({last.Trim()}); it is restarted on its data instead");
+    }
+
+    /// <summary>True when a running node's /health lists <paramref name="node"/> as not reachable.</summary>
+    private async Task<bool> SeenDownAsync(HttpClient http, ChaosNode node)
+    {
+        foreach (ChaosNode other in _nodes.Where(n => n != node && n.Running))
+        {
+            try
+            {
+                using JsonDocument health = JsonDocument.Parse(await http.GetStringAsync($"http://{other.Ip}:8080/health").ConfigureAwait(false));
+                foreach (JsonElement member in health.RootElement.GetProperty("cluster").GetProperty("members").EnumerateArray())
+                {
+                    if (member.GetProperty("id").GetString() == $"{node.Ip}:8080" && !member.GetProperty("reachable").GetBoolean())
+                    {
+                        return true;
+                    }
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+            }
+        }
+
+        return false;
+    }
+
+    private static void WipeContents(string directory)
+    {
+        foreach (string entry in Directory.EnumerateFileSystemEntries(directory))
+        {
+            if (Directory.Exists(entry))
+            {
+                Directory.Delete(entry, recursive: true);
+            }
+            else
+            {
+                File.Delete(entry);
+            }
         }
     }
 
@@ -188,15 +328,37 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
         switch (fault.Kind)
         {
             case FaultKind.Kill:
-                fault.Nodes.ToList().ForEach(n => _nodes[n - 1].Start([]));
+                fault.Nodes.ToList().ForEach(Restart);
                 break;
             case FaultKind.Pause:
                 fault.Nodes.ToList().ForEach(n => _nodes[n - 1].Continue());
+                break;
+            case FaultKind.PowerCut:
+                _nodes.ForEach(n => Restart(n.Number));
+                break;
+            case FaultKind.Replace:
+                Restart(fault.Nodes[0]);
                 break;
             default:
                 lan.Heal();
                 break;
         }
+    }
+
+    /// <summary>
+    /// Starts a node that is not running: on its data, or, once it was replaced, with <c>--peers</c> (it joins
+    /// again as a new member; once it is a member the flag is ignored, and a join cut short by the next fault
+    /// is resumed by a later restart).
+    /// </summary>
+    private void Restart(int number)
+    {
+        ChaosNode node = _nodes[number - 1];
+        if (node.Running)
+        {
+            return;
+        }
+
+        node.Start(_replaced.Contains(number) ? ["--peers", string.Join(',', _nodes.Where(n => n != node).Select(n => n.Ip))] : []);
     }
 
     private void HealAll()
@@ -205,10 +367,7 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
         foreach (ChaosNode node in _nodes)
         {
             node.Continue();
-            if (!node.Running)
-            {
-                node.Start([]);
-            }
+            Restart(node.Number);
         }
     }
 

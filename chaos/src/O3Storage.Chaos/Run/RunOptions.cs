@@ -23,6 +23,11 @@ public sealed record RunOptions(
     /// <summary>False for a control run: every run must find an anomaly (with --consistency eventual, to show the checker catches what it should).</summary>
     public bool ExpectLinearizable { get; init; } = true;
 
+    /// <summary>The power-cut file system (chaos/powercut-fs): each node's data directory is one when the faults include power cuts.</summary>
+    public string PowerCutFs { get; init; } = "artifacts/powercut-fs/powercut-fs";
+
+    public bool CutsPower => Faults.Contains(FaultKind.PowerCut);
+
     /// <summary>The longest a check may search before its verdict is "unknown".</summary>
     public TimeSpan CheckLimit { get; init; } = TimeSpan.FromSeconds(60);
 }

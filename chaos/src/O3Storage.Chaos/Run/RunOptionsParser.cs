@@ -9,19 +9,22 @@ internal static class RunOptionsParser
     public const string Usage = """
         usage: o3-chaos run [--seed N] [--runs COUNT] [--nodes 3|5] [--clients N] [--keys N]
                             [--duration SECONDS] [--faults KIND,...] [--consistency strong|eventual]
-                            [--expect linearizable|anomaly] [--binary PATH] [--out DIR]
+                            [--expect linearizable|anomaly] [--binary PATH] [--powercut-fs PATH] [--out DIR]
           --seed N          the first run's seed (default 1); run i has seed N+i
           --runs COUNT      how many runs (default 1)
           --nodes           cluster size (default 3)
           --clients         concurrent clients (default 5)
           --keys            keys they share (default 3)
           --duration        seconds of workload and faults per run (default 20)
-          --faults          of partition, isolate, bridge, kill, pause (default: all)
+          --faults          of partition, isolate, bridge, kill, pause, powercut, replace
+                            (default: all)
           --consistency     the cluster's consistency_level (default strong; eventual skips the
                             read barrier, so its stale reads show the checker at work)
           --expect          what every run must find (default linearizable; anomaly for a
                             control run that shows the checker failing a broken cluster)
           --binary          the node (default artifacts/linux-x64/o3storage)
+          --powercut-fs     the power-cut file system each node's data lives on when the faults
+                            include powercut (default artifacts/powercut-fs/powercut-fs)
           --out             where each run writes seed-N/ (default artifacts/chaos)
         """;
 
@@ -54,7 +57,7 @@ internal static class RunOptionsParser
                     {
                         if (!Enum.TryParse(name, ignoreCase: true, out FaultKind kind) || !Enum.IsDefined(kind))
                         {
-                            error = $"--faults: unknown fault '{name}' (partition, isolate, bridge, kill, pause)";
+                            error = $"--faults: unknown fault '{name}' ({string.Join(", ", RunOptions.AllFaults.Select(f => f.ToString().ToLowerInvariant()))})";
                             return null;
                         }
 
@@ -67,6 +70,7 @@ internal static class RunOptionsParser
                 case "--consistency": ok = value is "strong" or "eventual"; options = options with { Consistency = value }; break;
                 case "--expect": ok = value is "linearizable" or "anomaly"; options = options with { ExpectLinearizable = value == "linearizable" }; break;
                 case "--binary": options = options with { Binary = Path.GetFullPath(value) }; ok = File.Exists(value); break;
+                case "--powercut-fs": options = options with { PowerCutFs = Path.GetFullPath(value) }; ok = File.Exists(value); break;
                 case "--out": options = options with { OutputDirectory = Path.GetFullPath(value) }; break;
                 default:
                     error = $"unknown flag '{flag}'";
@@ -86,7 +90,13 @@ internal static class RunOptionsParser
             return null;
         }
 
-        return options with { Binary = Path.GetFullPath(options.Binary), OutputDirectory = Path.GetFullPath(options.OutputDirectory) };
+        if (options.CutsPower && !File.Exists(options.PowerCutFs))
+        {
+            error = $"no powercut-fs at {options.PowerCutFs} for the powercut fault (make powercut-fs), or leave powercut out of --faults";
+            return null;
+        }
+
+        return options with { Binary = Path.GetFullPath(options.Binary), PowerCutFs = Path.GetFullPath(options.PowerCutFs), OutputDirectory = Path.GetFullPath(options.OutputDirectory) };
     }
 
     /// <summary>The flags that give <paramref name="options"/> back (for the run inside the client namespace).</summary>
@@ -99,5 +109,6 @@ internal static class RunOptionsParser
         "--duration", ((int)options.Duration.TotalSeconds).ToString(CultureInfo.InvariantCulture),
         "--faults", string.Join(',', options.Faults.Select(f => f.ToString().ToLowerInvariant())),
         "--consistency", options.Consistency, "--binary", options.Binary, "--out", options.OutputDirectory,
+        .. options.CutsPower ? ["--powercut-fs", options.PowerCutFs] : Array.Empty<string>(),
     ];
 }
