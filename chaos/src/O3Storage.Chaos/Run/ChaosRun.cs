@@ -155,7 +155,7 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
                 using HttpResponseMessage response = await http.PutAsync($"http://{_nodes[0].Ip}:8080/{Bucket}", null).ConfigureAwait(false);
                 return response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.Conflict;
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException)
             {
                 return false;
             }
@@ -246,9 +246,12 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
                     using var body = new StringContent($$"""{"node_id": "{{node.Ip}}:8080", "force": {{(force ? "true" : "false")}}}""", System.Text.Encoding.UTF8, "application/json");
                     using HttpResponseMessage response = await http.PostAsync($"http://{other.Ip}:8080/admin/remove-node", body).ConfigureAwait(false);
                     last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}";
-                    if (response.StatusCode == HttpStatusCode.Accepted)
+                    // 202: the leader still counted it as up and drains it (here nothing can be read from it,
+                    // so the drain only waits for the other copies); once it is out, it is replaced the same way.
+                    bool draining = response.StatusCode == HttpStatusCode.Accepted;
+                    if (draining && !await WaitUntilAsync(() => GoneAsync(http, node), ReplaceTimeout).ConfigureAwait(false))
                     {
-                        _log.WriteLine($"seed {seed}:   node {number} is being drained, not removed ({last.Trim()}); it is restarted on its data");
+                        _log.WriteLine($"seed {seed}:   node {number} is being drained and was not out within {ReplaceTimeout.TotalSeconds:0} s; it is restarted on its data (and may find itself removed)");
                         return;
                     }
 
@@ -256,7 +259,7 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
                     {
                         WipeContents(node.DataDirectory);
                         _replaced.Add(number);
-                        _log.WriteLine($"seed {seed}:   node {number} removed through node {other.Number} and wiped");
+                        _log.WriteLine($"seed {seed}:   node {number} {(draining ? "drained" : "removed")} through node {other.Number} and wiped");
                         return;
                     }
 
@@ -272,7 +275,7 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
                         return;
                     }
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException)
                 {
                     last = e.Message;
                 }
@@ -284,28 +287,33 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
         _log.WriteLine($"seed {seed}:   node {number} not removed within {ReplaceTimeout.TotalSeconds:0} s ({last.Trim()}); it is restarted on its data instead");
     }
 
-    /// <summary>True when a running node's /health lists <paramref name="node"/> as not reachable.</summary>
-    private async Task<bool> SeenDownAsync(HttpClient http, ChaosNode node)
+    /// <summary>True when every running node's /health lists <paramref name="node"/> as not reachable (whichever one leads decides the removal).</summary>
+    private Task<bool> SeenDownAsync(HttpClient http, ChaosNode node) =>
+        EveryOtherAsync(http, node, members => members.Any(m => m.GetProperty("id").GetString() == $"{node.Ip}:8080" && !m.GetProperty("reachable").GetBoolean()));
+
+    /// <summary>True when no running node lists <paramref name="node"/> as a member any more.</summary>
+    private Task<bool> GoneAsync(HttpClient http, ChaosNode node) =>
+        EveryOtherAsync(http, node, members => !members.Any(m => m.GetProperty("id").GetString() == $"{node.Ip}:8080"));
+
+    private async Task<bool> EveryOtherAsync(HttpClient http, ChaosNode node, Func<List<JsonElement>, bool> holds)
     {
         foreach (ChaosNode other in _nodes.Where(n => n != node && n.Running))
         {
             try
             {
                 using JsonDocument health = JsonDocument.Parse(await http.GetStringAsync($"http://{other.Ip}:8080/health").ConfigureAwait(false));
-                foreach (JsonElement member in health.RootElement.GetProperty("cluster").GetProperty("members").EnumerateArray())
+                if (!holds([.. health.RootElement.GetProperty("cluster").GetProperty("members").EnumerateArray()]))
                 {
-                    if (member.GetProperty("id").GetString() == $"{node.Ip}:8080" && !member.GetProperty("reachable").GetBoolean())
-                    {
-                        return true;
-                    }
+                    return false;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException or JsonException or KeyNotFoundException or InvalidOperationException)
             {
+                return false;
             }
         }
 
-        return false;
+        return true;
     }
 
     private static void WipeContents(string directory)
@@ -388,7 +396,7 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
                     return false;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException or JsonException or KeyNotFoundException or InvalidOperationException)
             {
                 return false;
             }

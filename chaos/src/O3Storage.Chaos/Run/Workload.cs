@@ -123,7 +123,10 @@ internal sealed class Workload(IReadOnlyList<string> nodeIps, string bucket, int
             outcome = OperationOutcome.Failed;
             detail = $"connection refused by {node}";
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+        // A raw SocketException: .NET's connect reads the peer's address and throws ENOTCONN when a node
+        // (starting, or killed) reset the connection just after accepting it. Nothing was sent, but
+        // "unknown" is never wrong.
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or SocketException)
         {
             outcome = OperationOutcome.Unknown;
             detail = $"{e.GetType().Name} from {node}: {e.Message}";
