@@ -674,7 +674,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
     now(&n->mtime);
     if (fi->flags & (O_SYNC | O_DSYNC)) {
         fsync_delay();
-        if (!g.ignore_fsync && (g.ignore_data_fsync || s_lie_data)) {
+        if (!g.ignore_fsync && lying_about_data()) {
             // A lying card still honours write-through: this write (not the file's others) is durable.
             file_sync_size(n);
             durable_write(n, (const uint8_t *)data, size, (uint64_t)offset);

@@ -28,6 +28,10 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
     private readonly Lock _gate = new();
     private readonly Dictionary<string, HashSet<string>> _durableNames = [];
 
+    // Per page directory, the highest page seen in use: pages only fill upwards, so on the commit path
+    // only the few files above it are looked at (a stat each), not every page of the log.
+    private readonly Dictionary<string, long> _usedPage = [];
+
     /// <summary>The Raft log's directories: the Raft directory, the WAL directory and its page directories.</summary>
     public static IReadOnlyList<string> RaftDirectories(string raftDirectory)
     {
@@ -85,14 +89,14 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
     /// longer than 0 bytes: DotNext sizes a page as it opens it, and at start it opens every page file, so
     /// after a restart the pages made ahead count as used and two more are made (later filled, not leaked).
     /// </summary>
-    private static void MakePagesAhead(string directory)
+    private void MakePagesAhead(string directory)
     {
         if (!Directory.Exists(directory))
         {
             return;
         }
 
-        long used = -1;
+        long used = _usedPage.GetValueOrDefault(directory, -1);
         foreach (FileInfo file in new DirectoryInfo(directory).EnumerateFiles())
         {
             if (uint.TryParse(file.Name, NumberStyles.None, CultureInfo.InvariantCulture, out uint index) && index > used && InUse(file))
@@ -100,6 +104,8 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
                 used = index;
             }
         }
+
+        _usedPage[directory] = used;
 
         // Compaction deletes old pages while this runs: a page gone since it was listed is not in use.
         static bool InUse(FileInfo file)
