@@ -57,6 +57,54 @@ public sealed class DurableWriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public async Task ALateCopyOfAnEarlierAppendEntries_TruncatesNothingItMatches_AConflictingOneReplacesTheTail()
+    {
+        // A leader times out a request (2 s), drops the connection and sends the entries again, now with more
+        // of them. If the follower's server then handles the old request after the new one, its entries all
+        // match the log, and Raft says keep the log: the follower already acknowledged the longer one, and the
+        // leader may count that acknowledgement toward a commit. Truncating to the old request's end would
+        // lose entries a majority is thought to hold.
+        await using var log = new DurableWriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(_root.FullName, "wal"), ChunkSize = 1024 * 1024 }, new MetadataStateMachine(_root.CreateSubdirectory("snapshots")));
+        await log.InitializeAsync();
+        IAuditTrail<IRaftLogEntry> follower = log;
+        BinaryLogEntry Entry(long term, string bucket) => new() { Term = term, Content = MetadataCodec.Encode(new CreateBucket(bucket, 1)) };
+
+        await follower.AppendAsync(new LogEntryProducer<BinaryLogEntry>([Entry(1, "a"), Entry(1, "b"), Entry(1, "c"), Entry(1, "d"), Entry(1, "e")]), 1, skipCommitted: true);
+        await follower.AppendAsync(new LogEntryProducer<BinaryLogEntry>([Entry(1, "b"), Entry(1, "c")]), 2, skipCommitted: true); // the late copy
+        Assert.Equal(5, log.LastEntryIndex);
+
+        // Entries 3 and 4 again, then one the log does not have yet: appended, nothing lost.
+        await follower.AppendAsync(new LogEntryProducer<BinaryLogEntry>([Entry(1, "c"), Entry(1, "d"), Entry(1, "e"), Entry(1, "f")]), 3, skipCommitted: true);
+        Assert.Equal(6, log.LastEntryIndex);
+
+        // A new leader's entry at 4 (term 2) conflicts: 4 and everything after it go, its entries replace them.
+        await follower.AppendAsync(new LogEntryProducer<BinaryLogEntry>([Entry(1, "c"), Entry(2, "x")]), 3, skipCommitted: true);
+        Assert.Equal(4, log.LastEntryIndex);
+        long[] terms = await TermsAsync(follower, 1, 4);
+        Assert.Equal(new long[] { 1, 1, 1, 2 }, terms);
+    }
+
+    private static async Task<long[]> TermsAsync(IAuditTrail<IRaftLogEntry> log, long from, long to)
+    {
+        var terms = new List<long>();
+        for (long i = from; i <= to; i++)
+        {
+            terms.Add(await log.ReadAsync(new TermsOf(), i, i));
+        }
+
+        return [.. terms];
+    }
+
+    private sealed class TermsOf : ILogEntryConsumer<IRaftLogEntry, long>
+    {
+        public bool LogEntryMetadataOnly => true;
+
+        public ValueTask<long> ReadAsync<TEntryImpl, TList>(TList entries, long? snapshotIndex, CancellationToken token)
+            where TEntryImpl : IRaftLogEntry
+            where TList : IReadOnlyList<TEntryImpl> => ValueTask.FromResult(entries[0].Term);
+    }
+
+    [Fact]
     public async Task WhileVotesAreRefused_NoCandidateGetsOne_AfterwardsOnlyInLaterTerms()
     {
         await using var log = new DurableWriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(_root.FullName, "wal"), ChunkSize = 1024 * 1024 }, new MetadataStateMachine(_root.CreateSubdirectory("snapshots")));

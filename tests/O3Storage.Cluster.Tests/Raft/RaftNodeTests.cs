@@ -178,4 +178,27 @@ public sealed class RaftNodeTests : IDisposable
 
         Assert.True(appended, "in 5 attempts the leader never appended before it noticed its follower was gone");
     }
+
+    [Fact]
+    public async Task TheApplyTrace_RecordsEveryAppliedEntry_InOrder_WithItsTermAndDigest()
+    {
+        IPEndPoint endPoint = FreeLoopbackEndPoint();
+        string path = Path.Combine(_directory, "apply-trace.txt");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        MetadataCommand[] commands = [new InitializeCluster(new ClusterSettings("trace-test", 1, ConsistencyLevel.Strong), Guid.NewGuid()), new CreateBucket("a", 7), new CreateBucket("b", 8)];
+        using (var trace = new ApplyTrace(path))
+        {
+            await using RaftNode node = await RaftNode.StartAsync(new RaftNodeOptions(Path.Combine(_directory, "raft"), endPoint, ColdStart: true) { ApplyTrace = trace }, NullLoggerFactory.Instance, timeout.Token);
+            await node.WaitForLeaderAsync(TimeSpan.FromSeconds(10), timeout.Token);
+            foreach (MetadataCommand command in commands)
+            {
+                await node.ReplicateAsync(command, timeout.Token);
+            }
+
+            await node.StopAsync(TimeSpan.FromSeconds(1), timeout.Token);
+        }
+
+        // A cold-started single member leads in term 0 and hands its state machine only the commands.
+        Assert.Equal(commands.Select((c, i) => $"apply {i + 1} 0 {ApplyTrace.Digest(MetadataCodec.Encode(c))}"), File.ReadAllLines(path));
+    }
 }

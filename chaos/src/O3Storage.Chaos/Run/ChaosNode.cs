@@ -1,5 +1,5 @@
 // Owns: one node process of a chaos run, started in its namespace, with its log in the run's directory;
-// kill -9, SIGSTOP and SIGCONT of it.
+// kill -9, SIGSTOP and SIGCONT of it; its apply trace beside the log.
 // Assumes: `ip netns exec` execs the node in place, so the process we start is the node itself.
 using System.Diagnostics;
 
@@ -18,6 +18,9 @@ internal sealed class ChaosNode(int number, string ns, string ip, string binary,
 
     public bool Running => _process is { HasExited: false };
 
+    /// <summary>Where the node records every entry it applies (O3STORAGE_APPLY_TRACE), across all its starts.</summary>
+    public string ApplyTrace => Path.Combine(logDirectory, $"node-{number}.apply");
+
     public void Start(IEnumerable<string> roleArgs)
     {
         if (Running)
@@ -32,6 +35,7 @@ internal sealed class ChaosNode(int number, string ns, string ip, string binary,
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            Environment = { ["O3STORAGE_APPLY_TRACE"] = ApplyTrace },
         };
         foreach (string arg in (string[])["netns", "exec", ns, binary, "--ip", ip, "--port", "8080", "--data", dataDirectory, "--device-size", "300M", "--board", "none", .. roleArgs])
         {

@@ -1,6 +1,7 @@
 // Owns: one seeded chaos run inside the client namespace: form the cluster, run the clients while the
 // nemesis applies the seed's schedule, heal, wait for the cluster to come back by itself, read every key
-// through every node, and judge the whole history. Writes history.jsonl, schedule.txt and report.txt
+// through every node, and judge the whole history and the nodes' apply traces (no two nodes applied
+// different entries at one log index). Writes history.jsonl, schedule.txt and report.txt
 // (and on failure the node logs) under seed-N/. With power cuts among the faults, every node's data
 // directory is a powercut-fs.
 // Assumes: the network (ChaosLan) is up and this process runs in its client namespace (nodes started
@@ -71,7 +72,12 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
             using var limit = new CancellationTokenSource(options.CheckLimit);
             var watch = Stopwatch.StartNew();
             CheckResult result = LinearizabilityChecker.Check(history, limit.Token);
-            string report = $"seed {seed}: {result.Verdict} in {watch.ElapsedMilliseconds} ms; {Counts(history)}; faults: {string.Join("; ", schedule)}\n\n{result.Describe()}";
+            (int compared, IReadOnlyList<(ApplyTraceCheck.Applied First, ApplyTraceCheck.Applied Other)> diverged) = ApplyTraceCheck.Check(
+                _nodes.Where(n => File.Exists(n.ApplyTrace)).Select(n => (n.Number, File.ReadLines(n.ApplyTrace))));
+            string divergence = diverged.Count == 0
+                ? $"apply traces: {compared} log indices, every node that applied one applied the same entry"
+                : $"apply traces: REPLICAS DIVERGED\n{string.Join("\n", diverged.Select(d => $"  {d.First}\n  but {d.Other}"))}";
+            string report = $"seed {seed}: {result.Verdict} in {watch.ElapsedMilliseconds} ms; {Counts(history)}; faults: {string.Join("; ", schedule)}\n\n{divergence}\n\n{result.Describe()}";
             await File.WriteAllTextAsync(Path.Combine(directory, "report.txt"), report).ConfigureAwait(false);
 
             List<Operation> finals = history.Where(o => o.Client == 0).ToList();
@@ -81,13 +87,18 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
                 return Finish(directory, 3, $"the cluster did not come back by itself ({finalFailed} of {finals.Count} final reads failed); {result.Verdict}");
             }
 
+            if (diverged.Count > 0)
+            {
+                return Finish(directory, 1, $"replicas diverged: {diverged[0].First}, {diverged[0].Other} (and {result.Verdict}): see report.txt");
+            }
+
             if (result.Verdict != Verdict.Linearizable)
             {
                 return Finish(directory, 1, $"{result.Verdict} ({Counts(history)}): see report.txt");
             }
 
             keepLogs = false;
-            return Finish(directory, 0, $"linearizable ({Counts(history)}; {schedule.Count} faults; checked in {watch.ElapsedMilliseconds} ms)");
+            return Finish(directory, 0, $"linearizable ({Counts(history)}; {schedule.Count} faults; checked in {watch.ElapsedMilliseconds} ms; {compared} log indices applied alike)");
         }
         finally
         {
@@ -104,7 +115,7 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
             Directory.Delete(data, recursive: true);
             if (!keepLogs)
             {
-                foreach (string log in Directory.GetFiles(directory, "node-*.log"))
+                foreach (string log in Directory.GetFiles(directory, "node-*.log").Concat(Directory.GetFiles(directory, "node-*.apply")))
                 {
                     File.Delete(log);
                 }

@@ -20,9 +20,10 @@ public sealed class MetadataStateMachine : SimpleStateMachine
     private volatile MetadataState _state = MetadataState.Empty;
     private int _entriesSinceSnapshot;
 
-    public MetadataStateMachine(DirectoryInfo snapshotDirectory)
+    public MetadataStateMachine(DirectoryInfo snapshotDirectory, ApplyTrace? trace = null)
         : this(snapshotDirectory, static (state, command, index) => state.Apply(command, index))
     {
+        Trace = trace;
     }
 
     /// <param name="apply">The state transition; tests put a failing one here to see the fault path.</param>
@@ -34,6 +35,9 @@ public sealed class MetadataStateMachine : SimpleStateMachine
 
     public MetadataState State => _state;
 
+    /// <summary>Where every applied entry and loaded snapshot is recorded (the chaos harness's divergence check); null: nowhere.</summary>
+    public ApplyTrace? Trace { get; }
+
     /// <summary>Faults (never completes otherwise) when a committed entry could not be applied.</summary>
     public Task Faulted => _faulted.Task;
 
@@ -42,11 +46,14 @@ public sealed class MetadataStateMachine : SimpleStateMachine
         MetadataState state = _state;
         if (entry.IsConfiguration || !entry.TryGetPayload(out ReadOnlySequence<byte> payload) || payload.IsEmpty)
         {
+            Trace?.Applied(entry.Index, entry.Term, []);
             _state = state.Skip(entry.Index);
         }
         else
         {
-            ApplyRecord(payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), entry.Index);
+            ReadOnlySpan<byte> record = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
+            Trace?.Applied(entry.Index, entry.Term, record);
+            ApplyRecord(record, entry.Index);
         }
 
         return ValueTask.FromResult(++_entriesSinceSnapshot >= SnapshotIntervalEntries);
@@ -78,5 +85,6 @@ public sealed class MetadataStateMachine : SimpleStateMachine
         byte[] data = await File.ReadAllBytesAsync(snapshotFile.FullName, token).ConfigureAwait(false);
         _state = MetadataCodec.DecodeSnapshot(data);
         _entriesSinceSnapshot = 0;
+        Trace?.Restored(_state.LastAppliedIndex);
     }
 }

@@ -115,7 +115,7 @@ public sealed class RaftNode : IAsyncDisposable
         Directory.CreateDirectory(RaftNodeOptions.WalDirectory(options.RaftDirectory));
         Directory.CreateDirectory(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory));
 
-        var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)));
+        var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)), options.ApplyTrace);
         await stateMachine.RestoreAsync(token).ConfigureAwait(false);
         DirectoryDurability? names = options.FsyncDirectory is { } fsync ? new DirectoryDurability(DirectoryDurability.RaftDirectories(options.RaftDirectory), fsync, DirectoryDurability.PageDirectories(options.RaftDirectory)) : null;
         var wal = new DurableWriteAheadLog(
@@ -268,18 +268,6 @@ public sealed class RaftNode : IAsyncDisposable
     {
         long applied = _wal.LastAppliedIndex;
         return applied == 0 ? ValueTask.FromResult(0L) : ((IAuditTrail<IRaftLogEntry>)_wal).ReadAsync(TermReader.Instance, applied, applied, token);
-    }
-
-    /// <summary>Reads the term of the first entry it is given and nothing else.</summary>
-    private sealed class TermReader : ILogEntryConsumer<IRaftLogEntry, long>
-    {
-        public static TermReader Instance { get; } = new();
-
-        public bool LogEntryMetadataOnly => true;
-
-        public ValueTask<long> ReadAsync<TEntryImpl, TList>(TList entries, long? snapshotIndex, CancellationToken token)
-            where TEntryImpl : IRaftLogEntry
-            where TList : IReadOnlyList<TEntryImpl> => ValueTask.FromResult(entries[0].Term);
     }
 
     /// <summary>Linearizable read point: afterwards <see cref="Metadata"/> reflects every write committed before the call.</summary>

@@ -25,6 +25,9 @@ public sealed record RaftNodeOptions(string RaftDirectory, IPEndPoint ClusterEnd
     /// <summary>fsync(2) of a directory, so file creations and renames in it survive a power cut; null: skipped (tests).</summary>
     public Action<string>? FsyncDirectory { get; init; }
 
+    /// <summary>Records every applied entry (the chaos harness's divergence check); null: none. Owned by the caller.</summary>
+    public ApplyTrace? ApplyTrace { get; init; }
+
     public static string WalDirectory(string raftDirectory) => Path.Combine(raftDirectory, "wal");
 
     public static string SnapshotDirectory(string raftDirectory) => Path.Combine(raftDirectory, "snapshots");

@@ -129,6 +129,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         // One deadline for the whole join, from the first ping to being a member.
         using var joinDeadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
         using var peerClient = new PeerClient(options.Api.Ip);
+        using ApplyTrace? applyTrace = ApplyTrace.FromEnvironment(); // test harnesses only (docs/reliability.md)
         try
         {
             await startupServer.StartAsync(shutdown.Token).ConfigureAwait(false);
@@ -190,7 +191,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             identity = NodeIdentityStore.LoadOrCreate(data.IdentityFile, options.NodeId, options.Cluster.ToString());
             storage = NodeStorage.Open(options, data, identity, logger);
             raft = await RaftNode.StartAsync(
-                new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap) { FsyncDirectory = Interop.Libc.FsyncDirectory },
+                new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap) { FsyncDirectory = Interop.Libc.FsyncDirectory, ApplyTrace = applyTrace },
                 loggerFactory,
                 shutdown.Token).ConfigureAwait(false);
             data.MakeNamesDurable();
