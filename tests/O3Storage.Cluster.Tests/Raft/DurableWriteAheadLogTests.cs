@@ -89,19 +89,10 @@ public sealed class DurableWriteAheadLogTests : IDisposable
         var terms = new List<long>();
         for (long i = from; i <= to; i++)
         {
-            terms.Add(await log.ReadAsync(new TermsOf(), i, i));
+            terms.Add(await TermReader.TermAtAsync(log, i, CancellationToken.None));
         }
 
         return [.. terms];
-    }
-
-    private sealed class TermsOf : ILogEntryConsumer<IRaftLogEntry, long>
-    {
-        public bool LogEntryMetadataOnly => true;
-
-        public ValueTask<long> ReadAsync<TEntryImpl, TList>(TList entries, long? snapshotIndex, CancellationToken token)
-            where TEntryImpl : IRaftLogEntry
-            where TList : IReadOnlyList<TEntryImpl> => ValueTask.FromResult(entries[0].Term);
     }
 
     [Fact]

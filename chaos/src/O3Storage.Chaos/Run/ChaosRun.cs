@@ -115,9 +115,9 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
             Directory.Delete(data, recursive: true);
             if (!keepLogs)
             {
-                foreach (string log in Directory.GetFiles(directory, "node-*.log").Concat(Directory.GetFiles(directory, "node-*.apply")))
+                foreach (string file in Directory.GetFiles(directory, "node-*")) // logs and apply traces
                 {
-                    File.Delete(log);
+                    File.Delete(file);
                 }
             }
         }

@@ -92,7 +92,7 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
             }
 
             // A committed entry is the same on every member; above the commit index the terms tell.
-            if (index > LastCommittedEntryIndex && await ((IAuditTrail<IRaftLogEntry>)this).ReadAsync(TermReader.Instance, index, index, token).ConfigureAwait(false) != entries.Current.Term)
+            if (index > LastCommittedEntryIndex && await TermReader.TermAtAsync(this, index, token).ConfigureAwait(false) != entries.Current.Term)
             {
                 return (new ResumedProducer<TEntryImpl>(entries), index);
             }

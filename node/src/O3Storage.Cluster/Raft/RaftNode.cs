@@ -267,7 +267,7 @@ public sealed class RaftNode : IAsyncDisposable
     private ValueTask<long> AppliedTermAsync(CancellationToken token)
     {
         long applied = _wal.LastAppliedIndex;
-        return applied == 0 ? ValueTask.FromResult(0L) : ((IAuditTrail<IRaftLogEntry>)_wal).ReadAsync(TermReader.Instance, applied, applied, token);
+        return applied == 0 ? ValueTask.FromResult(0L) : TermReader.TermAtAsync(_wal, applied, token);
     }
 
     /// <summary>Linearizable read point: afterwards <see cref="Metadata"/> reflects every write committed before the call.</summary>

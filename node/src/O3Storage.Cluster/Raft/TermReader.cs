@@ -8,6 +8,10 @@ internal sealed class TermReader : ILogEntryConsumer<IRaftLogEntry, long>
 {
     public static TermReader Instance { get; } = new();
 
+    /// <summary>The term of the entry at <paramref name="index"/> (1 or more) in <paramref name="log"/>.</summary>
+    public static ValueTask<long> TermAtAsync(IAuditTrail<IRaftLogEntry> log, long index, CancellationToken token) =>
+        log.ReadAsync(Instance, index, index, token);
+
     public bool LogEntryMetadataOnly => true;
 
     public ValueTask<long> ReadAsync<TEntryImpl, TList>(TList entries, long? snapshotIndex, CancellationToken token)
