@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using O3Storage.Integration.Tests.Harness;
 using Xunit.Abstractions;
@@ -9,40 +8,14 @@ namespace O3Storage.Integration.Tests;
 /// <summary>Every kind of bad admin call gets a clear JSON error with a fitting status, and changes nothing.</summary>
 public sealed class AdminBadInputTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly HttpClient s_http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(60) };
     private readonly KeyFile _keys = new();
+    private readonly AdminCalls _admin = new(output);
 
     public void Dispose() => _keys.Dispose();
 
-    private async Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(HttpMethod method, string url, string? body, string? key, string? contentType = null)
-    {
-        using var request = new HttpRequestMessage(method, url);
-        if (body is not null)
-        {
-            request.Content = new StringContent(body, Encoding.UTF8);
-            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType ?? "application/x-www-form-urlencoded");
-        }
+    private Task<(HttpStatusCode Status, JsonElement Body)> CallAsync(HttpMethod method, string url, string? body, string? key) => _admin.CallAsync(method, url, body, key);
 
-        if (key is not null)
-        {
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
-        }
-
-        using HttpResponseMessage response = await s_http.SendAsync(request);
-        string text = await response.Content.ReadAsStringAsync();
-        output.WriteLine($"{method} {url} {body} -> {(int)response.StatusCode} {text}");
-        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        using JsonDocument document = JsonDocument.Parse(text);
-        return (response.StatusCode, document.RootElement.Clone());
-    }
-
-    private async Task RefusedAsync(HttpStatusCode expected, string error, HttpMethod method, string url, string? body, string? key)
-    {
-        (HttpStatusCode status, JsonElement answer) = await CallAsync(method, url, body, key);
-        Assert.Equal(expected, status);
-        Assert.Contains(error, answer.GetProperty("error").GetString());
-        Assert.True(answer.TryGetProperty("detail", out _));
-    }
+    private Task RefusedAsync(HttpStatusCode expected, string error, HttpMethod method, string url, string? body, string? key) => _admin.RefusedAsync(expected, error, method, url, body, key);
 
     [Fact]
     public async Task BadAdminCalls_AreClearJsonErrors_AndChangeNothing()

@@ -53,6 +53,9 @@ public sealed class MetadataCommandTableTests
             { "CompleteMultipartUpload", withParts, new CompleteMultipartUpload("b", "u1", s_version) },
             { "AbortMultipartUpload", withUpload, new AbortMultipartUpload("b", "u1") },
             { "SetReplicas", withObject, new SetReplicas("b", "k", objectVersion, ["n3:8080"]) },
+            { "CreateSnapshot", withObject, new CreateSnapshot("nightly", 9) },
+            { "DeleteSnapshot", Given(new CreateSnapshot("nightly", 9)), new DeleteSnapshot("nightly") },
+            { "RestoreSnapshot", Given(new CreateBucket("b", 1), new CreateSnapshot("empty", 2), new PutObject("b", s_version)), new RestoreSnapshot("empty", 9, 0) },
             { "Batch", bucket, new Batch([new PutObject("b", s_version), new DeleteObject("b", "missing"), new CreateBucket("c", 2)]) },
         };
     }

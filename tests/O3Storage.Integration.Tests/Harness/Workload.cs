@@ -109,6 +109,40 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
         }));
     }
 
+    /// <summary>Writes <paramref name="key"/> (<paramref name="length"/> bytes from <paramref name="seed"/>) through <paramref name="node"/>; false when refused.</summary>
+    public Task<bool> WriteAsync(int node, string key, int length, int seed) => PutAsync(node, key, Bytes(length, seed), CancellationToken.None);
+
+    /// <summary>Deletes <paramref name="key"/> through <paramref name="node"/>; it is no longer expected to read back.</summary>
+    public async Task DeleteAsync(int node, string key)
+    {
+        using HttpResponseMessage response = await s_http.DeleteAsync($"http://{cluster.NodeId(node)}/{bucket}/{key}");
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        _acknowledged.TryRemove(key, out _);
+    }
+
+    /// <summary>From now on, exactly <paramref name="expected"/> is what the bucket should hold (a restore set it back).</summary>
+    public void ExpectExactly(IReadOnlyDictionary<string, byte[]> expected)
+    {
+        _acknowledged.Clear();
+        foreach ((string key, byte[] hash) in expected)
+        {
+            _acknowledged[key] = hash;
+        }
+    }
+
+    /// <summary>Each of <paramref name="keys"/> reads 404 NoSuchKey through every one of <paramref name="nodes"/>.</summary>
+    public async Task VerifyAbsentAsync(IEnumerable<string> keys, IReadOnlyList<int> nodes)
+    {
+        foreach (string key in keys)
+        {
+            foreach (int node in nodes)
+            {
+                (HttpStatusCode status, _) = await GetHashAsync(node, key, CancellationToken.None);
+                Assert.True(status == HttpStatusCode.NotFound, $"{key} via {cluster.NodeId(node)}: {(int)status}, not 404");
+            }
+        }
+    }
+
     /// <summary>Every one of <paramref name="nodes"/> lists the same keys, and those include every acknowledged one.</summary>
     public async Task AssertNodesAgreeAsync(IReadOnlyList<int> nodes)
     {

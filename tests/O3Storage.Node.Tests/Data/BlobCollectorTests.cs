@@ -61,4 +61,20 @@ public sealed class BlobCollectorTests
         Assert.Equal([s_a, s_b, s_c], BlobCollector.LiveOn(state, "n2").Order());
         Assert.Empty(BlobCollector.LiveOn(state, "n3"));
     }
+
+    [Fact]
+    public void Live_AlsoKeepsWhatASnapshotReferTo_UntilTheSnapshotIsDeleted()
+    {
+        MetadataState state = MetadataState.Empty
+            .Apply(new CreateBucket("b", 1), 1)
+            .Apply(new PutObject("b", new ObjectVersion("k", 0, 1, "e", "t", 0, [], [new BlobRef(1, 1, 0)], ["n1"])), 2)
+            .Apply(new PutObject("b", new ObjectVersion("gone", 0, 1, "e", "t", 0, [], [new BlobRef(2, 1, 0)], ["n1"])), 3)
+            .Apply(new CreateSnapshot("s", 0), 4)
+            .Apply(new DeleteObject("b", "gone"), 5)
+            .Apply(new PutObject("b", new ObjectVersion("k", 0, 1, "e", "t", 0, [], [new BlobRef(3, 1, 0)], ["n1"])), 6);
+        Assert.Equal([s_a, s_b, s_c], BlobCollector.LiveOn(state, "n1").Order());
+
+        state = state.Apply(new DeleteSnapshot("s"), 7);
+        Assert.Equal([s_c], BlobCollector.LiveOn(state, "n1").Order());
+    }
 }

@@ -90,7 +90,14 @@ public static class HealthEvaluator
             RaftLog = inputs.RaftLog,
             RemovedNodes = [.. metadata.Removed.Values.OrderByDescending(r => r.RemovedAtIndex).Select(r => new RemovedHealth(r.NodeId, r.RemovedUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.RemovedUnixMs)))],
         };
-        var report = new HealthReport(status, inputs.NodeId, inputs.NodeUuid, inputs.Version, Math.Round(inputs.Uptime.TotalSeconds, 3), cluster, inputs.Storage, inputs.Auth ?? AuthHealth.Off, inputs.Hardware) { Rebalance = inputs.Rebalance };
+        StorageHealth storage = inputs.Storage;
+        if (!metadata.Snapshots.IsEmpty)
+        {
+            (long pinnedBytes, long pinnedBlobs) = NamespaceSnapshot.Pinned(metadata, metadata.Snapshots.Values);
+            storage = storage with { Snapshots = new SnapshotsHealth(metadata.Snapshots.Count, pinnedBytes, pinnedBlobs) };
+        }
+
+        var report = new HealthReport(status, inputs.NodeId, inputs.NodeUuid, inputs.Version, Math.Round(inputs.Uptime.TotalSeconds, 3), cluster, storage, inputs.Auth ?? AuthHealth.Off, inputs.Hardware) { Rebalance = inputs.Rebalance };
         return (report, serving ? 200 : 503);
     }
 }

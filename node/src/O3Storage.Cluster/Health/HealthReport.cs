@@ -116,6 +116,9 @@ public sealed record StorageHealth(long TotalObjects, long UsedSpaceBytes, long 
     /// <summary>The background scrub: every blob this node should hold, read and verified at a paced rate.</summary>
     public ScrubHealth Scrub { get; init; } = ScrubHealth.Off;
 
+    /// <summary>Named snapshots of the namespace, cluster-wide, and the space they keep from collection.</summary>
+    public SnapshotsHealth Snapshots { get; init; } = SnapshotsHealth.None;
+
     public static StorageHealth None { get; } = new(0, 0, 0, 0, null, false);
 }
 
@@ -128,4 +131,14 @@ public sealed record StorageHealth(long TotalObjects, long UsedSpaceBytes, long 
 public sealed record ScrubHealth(string State, long Passes, double PassProgress, long CheckedBlobs, long CheckedBytes, long BadFound, DateTimeOffset? LastPassCompletedAt, long RateBytesPerSecond)
 {
     public static ScrubHealth Off { get; } = new("off", 0, 0, 0, 0, 0, null, 0);
+}
+
+/// <summary>
+/// Snapshots as /health shows them: how many, and what they pin: <paramref name="PinnedBytes"/> in
+/// <paramref name="PinnedBlobs"/> blobs the namespace no longer refers to (counted once, not per replica),
+/// which deleting every snapshot would give back.
+/// </summary>
+public sealed record SnapshotsHealth(int Count, long PinnedBytes, long PinnedBlobs)
+{
+    public static SnapshotsHealth None { get; } = new(0, 0, 0);
 }

@@ -1,6 +1,7 @@
 // Owns: the binary encoding of metadata commands (Raft log payloads) and of the state snapshot
 // (version 2 adds buckets and objects, version 3 multipart uploads, version 4 member states, removed
-// members and maintenance mode; older snapshots still load).
+// members and maintenance mode, version 5 named snapshots of the namespace and the last restore; older
+// snapshots still load).
 // Assumes: nothing about the transport; bytes in, typed values out.
 // Faults: a record from a newer format version, an unknown command kind, or a truncated record is a
 // MetadataFormatException naming what was seen, never a partial apply.
@@ -14,7 +15,7 @@ public static class MetadataCodec
     public const byte RecordFormatVersion = 1;
 
     private const uint SnapshotMagic = 0x534D_334F; // "O3MS" little-endian
-    private const byte SnapshotFormatVersion = 4;
+    private const byte SnapshotFormatVersion = 5;
 
     private enum CommandKind : ushort
     {
@@ -34,6 +35,9 @@ public static class MetadataCodec
         PutCopy = 14,
         SetMemberState = 15,
         SetMaintenance = 16,
+        CreateSnapshot = 17,
+        DeleteSnapshot = 18,
+        RestoreSnapshot = 19,
     }
 
     public static byte[] Encode(MetadataCommand command)
@@ -66,6 +70,21 @@ public static class MetadataCodec
             case SetMaintenance set:
                 writer.WriteUInt16((ushort)CommandKind.SetMaintenance);
                 WriteMaintenance(writer, set.Mode);
+                break;
+            case CreateSnapshot create:
+                writer.WriteUInt16((ushort)CommandKind.CreateSnapshot);
+                writer.WriteString(create.Name);
+                writer.WriteInt64(create.CreatedUnixMs);
+                break;
+            case DeleteSnapshot delete:
+                writer.WriteUInt16((ushort)CommandKind.DeleteSnapshot);
+                writer.WriteString(delete.Name);
+                break;
+            case RestoreSnapshot restore:
+                writer.WriteUInt16((ushort)CommandKind.RestoreSnapshot);
+                writer.WriteString(restore.Name);
+                writer.WriteInt64(restore.RequestedUnixMs);
+                writer.WriteInt64(restore.ExpectedLastRestoreIndex);
                 break;
             case CreateBucket create:
                 writer.WriteUInt16((ushort)CommandKind.CreateBucket);
@@ -168,6 +187,9 @@ public static class MetadataCodec
             CommandKind.RemoveMember => new RemoveMember(reader.ReadString(), reader.IsEmpty ? 0 : reader.ReadInt64()),
             CommandKind.SetMemberState => new SetMemberState(reader.ReadString(), ReadMemberState(ref reader)),
             CommandKind.SetMaintenance => new SetMaintenance(ReadMaintenance(ref reader)),
+            CommandKind.CreateSnapshot => new CreateSnapshot(reader.ReadString(), reader.ReadInt64()),
+            CommandKind.DeleteSnapshot => new DeleteSnapshot(reader.ReadString()),
+            CommandKind.RestoreSnapshot => new RestoreSnapshot(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()),
             CommandKind.CreateBucket => new CreateBucket(reader.ReadString(), reader.ReadInt64()),
             CommandKind.DeleteBucket => new DeleteBucket(reader.ReadString()),
             CommandKind.PutObject => new PutObject(reader.ReadString(), ReadObject(ref reader)),
@@ -213,8 +235,42 @@ public static class MetadataCodec
             writer.WriteByte((byte)member.State);
         }
 
-        writer.WriteInt32(state.Buckets.Count);
-        foreach (BucketState bucket in state.Buckets.Values)
+        WriteBuckets(writer, state.Buckets);
+
+        writer.WriteInt32(state.Removed.Count);
+        foreach (RemovedMember removed in state.Removed.Values)
+        {
+            writer.WriteString(removed.NodeId);
+            writer.WriteGuid(removed.Uuid);
+            writer.WriteInt64(removed.RemovedAtIndex);
+            writer.WriteInt64(removed.RemovedUnixMs);
+        }
+
+        WriteMaintenance(writer, state.Maintenance);
+        writer.WriteInt32(state.Snapshots.Count);
+        foreach (NamespaceSnapshot snapshot in state.Snapshots.Values)
+        {
+            writer.WriteString(snapshot.Name);
+            writer.WriteInt64(snapshot.CreatedUnixMs);
+            writer.WriteInt64(snapshot.Index);
+            WriteBuckets(writer, snapshot.Buckets);
+        }
+
+        writer.WriteByte(state.LastRestore is null ? (byte)0 : (byte)1);
+        if (state.LastRestore is { } restore)
+        {
+            writer.WriteString(restore.Snapshot);
+            writer.WriteInt64(restore.Index);
+            writer.WriteInt64(restore.RestoredUnixMs);
+        }
+
+        return writer.ToArray();
+    }
+
+    private static void WriteBuckets(BinaryRecordWriter writer, IReadOnlyDictionary<string, BucketState> buckets)
+    {
+        writer.WriteInt32(buckets.Count);
+        foreach (BucketState bucket in buckets.Values)
         {
             writer.WriteString(bucket.Info.Name);
             writer.WriteInt64(bucket.Info.CreatedUnixMs);
@@ -231,18 +287,37 @@ public static class MetadataCodec
                 WriteUpload(writer, upload);
             }
         }
+    }
 
-        writer.WriteInt32(state.Removed.Count);
-        foreach (RemovedMember removed in state.Removed.Values)
+    /// <param name="current">The namespace's buckets, when reading a snapshot of it: a version it holds unchanged is shared, not held twice in memory.</param>
+    private static List<BucketState> ReadBuckets(ref BinaryRecordReader reader, byte version, IReadOnlyDictionary<string, BucketState>? current = null)
+    {
+        var buckets = new List<BucketState>();
+        int bucketCount = version >= 2 ? ReadCount(ref reader, "bucket") : 0;
+        for (int b = 0; b < bucketCount; b++)
         {
-            writer.WriteString(removed.NodeId);
-            writer.WriteGuid(removed.Uuid);
-            writer.WriteInt64(removed.RemovedAtIndex);
-            writer.WriteInt64(removed.RemovedUnixMs);
+            var info = new BucketRecord(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64());
+            ObjectIndex? now = current is not null && current.TryGetValue(info.Name, out BucketState? same) ? same.Objects : null;
+            int objectCount = ReadCount(ref reader, "object");
+            var objects = new List<ObjectVersion>(Math.Min(objectCount, 1 << 20));
+            for (int o = 0; o < objectCount; o++)
+            {
+                ObjectVersion read = ReadObject(ref reader);
+                objects.Add(now?.Find(read.Key) is { } shared && shared.VersionIndex == read.VersionIndex && shared.Replicas.SequenceEqual(read.Replicas) ? shared : read);
+            }
+
+            var uploads = BucketState.NoUploads.ToBuilder();
+            int uploadCount = version >= 3 ? ReadCount(ref reader, "upload") : 0;
+            for (int u = 0; u < uploadCount; u++)
+            {
+                MultipartUpload upload = ReadUpload(ref reader);
+                uploads[upload.UploadId] = upload;
+            }
+
+            buckets.Add(new BucketState(info, ObjectIndex.Create(objects)) { Uploads = uploads.ToImmutable() });
         }
 
-        WriteMaintenance(writer, state.Maintenance);
-        return writer.ToArray();
+        return buckets;
     }
 
     public static MetadataState DecodeSnapshot(ReadOnlySpan<byte> data)
@@ -274,28 +349,7 @@ public static class MetadataCodec
             members.Add(new MemberRecord(reader.ReadString(), reader.ReadString(), reader.ReadGuid(), reader.ReadInt64(), version >= 4 ? ReadMemberState(ref reader) : MemberState.Active));
         }
 
-        var buckets = new List<BucketState>();
-        int bucketCount = version >= 2 ? ReadCount(ref reader, "bucket") : 0;
-        for (int b = 0; b < bucketCount; b++)
-        {
-            var info = new BucketRecord(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64());
-            int objectCount = ReadCount(ref reader, "object");
-            var objects = new List<ObjectVersion>(Math.Min(objectCount, 1 << 20));
-            for (int o = 0; o < objectCount; o++)
-            {
-                objects.Add(ReadObject(ref reader));
-            }
-
-            var uploads = BucketState.NoUploads.ToBuilder();
-            int uploadCount = version >= 3 ? ReadCount(ref reader, "upload") : 0;
-            for (int u = 0; u < uploadCount; u++)
-            {
-                MultipartUpload upload = ReadUpload(ref reader);
-                uploads[upload.UploadId] = upload;
-            }
-
-            buckets.Add(new BucketState(info, ObjectIndex.Create(objects)) { Uploads = uploads.ToImmutable() });
-        }
+        List<BucketState> buckets = ReadBuckets(ref reader, version);
 
         var removedMembers = new List<RemovedMember>();
         int removedCount = version >= 4 ? ReadCount(ref reader, "removed member") : 0;
@@ -305,12 +359,24 @@ public static class MetadataCodec
         }
 
         MaintenanceMode? maintenance = version >= 4 ? ReadMaintenance(ref reader) : null;
+        var snapshots = new List<NamespaceSnapshot>();
+        int snapshotCount = version >= 5 ? ReadCount(ref reader, "snapshot") : 0;
+        ImmutableSortedDictionary<string, BucketState> current = MetadataState.BucketMap(buckets);
+        for (int i = 0; i < snapshotCount; i++)
+        {
+            string name = reader.ReadString();
+            long created = reader.ReadInt64();
+            long index = reader.ReadInt64();
+            snapshots.Add(new NamespaceSnapshot(name, created, index, MetadataState.BucketMap(ReadBuckets(ref reader, version, current))));
+        }
+
+        SnapshotRestore? lastRestore = version >= 5 && reader.ReadByte() == 1 ? new SnapshotRestore(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()) : null;
         if (!reader.IsEmpty)
         {
             throw new MetadataFormatException("metadata snapshot has trailing bytes");
         }
 
-        return MetadataState.Create(lastApplied, incarnation, settings, members, buckets, removedMembers, maintenance);
+        return MetadataState.Create(lastApplied, incarnation, settings, members, buckets, removedMembers, maintenance, snapshots, lastRestore);
     }
 
     private static MemberState ReadMemberState(ref BinaryRecordReader reader)

@@ -86,3 +86,18 @@ public sealed record Batch(IReadOnlyList<MetadataCommand> Commands) : MetadataCo
     public static bool MayHold(MetadataCommand command) =>
         command is CreateBucket or DeleteBucket or PutObject or PutCopy or DeleteObject or CreateMultipartUpload or PutPart or CompleteMultipartUpload or AbortMultipartUpload or SetReplicas;
 }
+
+/// <summary>Records the object namespace as it is now under <paramref name="Name"/>; a no-op when a snapshot of that name exists.</summary>
+public sealed record CreateSnapshot(string Name, long CreatedUnixMs) : MetadataCommand;
+
+/// <summary>Forgets a snapshot (its blobs become garbage unless something else refers to them); a no-op when there is none.</summary>
+public sealed record DeleteSnapshot(string Name) : MetadataCommand;
+
+/// <summary>
+/// Sets the object namespace back to the snapshot <paramref name="Name"/>: objects written after it
+/// disappear, ones deleted after it come back. Applied only when the last restore is still the one the
+/// proposer saw (<paramref name="ExpectedLastRestoreIndex"/>, 0 for none), so a proposal that commits
+/// twice (retried after a leader change) or races another restore changes nothing the second time. A
+/// no-op when the snapshot is gone.
+/// </summary>
+public sealed record RestoreSnapshot(string Name, long RequestedUnixMs, long ExpectedLastRestoreIndex) : MetadataCommand;

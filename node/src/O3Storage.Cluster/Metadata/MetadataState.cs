@@ -1,79 +1,73 @@
 // Owns: the replicated metadata, as an immutable value. Apply returns a new state, so readers on
 // HTTP threads see a consistent snapshot without locks while the Raft apply loop moves on.
 // Assumes: commands arrive in log order, each exactly once (the WAL guarantees it).
+// Named snapshots of the object namespace (NamespaceSnapshot) are kept here too: creating one keeps a
+// reference to the bucket map as it is (immutable, so nothing is copied), restoring one makes it current.
 using System.Collections.Immutable;
 
 namespace O3Storage.Cluster.Metadata;
 
-public sealed class MetadataState
+public sealed record MetadataState
 {
-    private MetadataState(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets, ImmutableDictionary<string, long> objectsByReplica, ImmutableSortedDictionary<string, RemovedMember> removed, MaintenanceMode? maintenance)
+    private MetadataState()
     {
-        Removed = removed;
-        Maintenance = maintenance;
-        LastAppliedIndex = lastAppliedIndex;
-        IncarnationId = incarnationId;
-        Settings = settings;
-        Members = members;
-        Buckets = buckets;
-        ObjectsByReplica = objectsByReplica;
     }
 
-    public static MetadataState Empty { get; } = new(
-        0,
-        Guid.Empty,
-        null,
-        ImmutableSortedDictionary<string, MemberRecord>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableSortedDictionary<string, BucketState>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableDictionary<string, long>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableSortedDictionary<string, RemovedMember>.Empty.WithComparers(StringComparer.Ordinal),
-        null);
+    // Before Empty: static initializers run in the order written.
+    private static ImmutableSortedDictionary<string, BucketState> NoBuckets { get; } = ImmutableSortedDictionary<string, BucketState>.Empty.WithComparers(StringComparer.Ordinal);
 
-    public long LastAppliedIndex { get; }
+    public static MetadataState Empty { get; } = new();
+
+    public long LastAppliedIndex { get; private init; }
 
     /// <summary>Identifies one bootstrap of a cluster; a new <c>--bootstrap</c> makes a new incarnation.</summary>
-    public Guid IncarnationId { get; }
+    public Guid IncarnationId { get; private init; }
 
     /// <summary>Null until the bootstrap node has committed <see cref="InitializeCluster"/>.</summary>
-    public ClusterSettings? Settings { get; }
+    public ClusterSettings? Settings { get; private init; }
 
     /// <summary>Members by node id (<c>ip:port</c>), ordinal order.</summary>
-    public ImmutableSortedDictionary<string, MemberRecord> Members { get; }
+    public ImmutableSortedDictionary<string, MemberRecord> Members { get; private init; } = ImmutableSortedDictionary<string, MemberRecord>.Empty.WithComparers(StringComparer.Ordinal);
 
     /// <summary>Buckets by name (bucket names are lower-case ASCII, so ordinal is S3's order), each with its objects.</summary>
-    public ImmutableSortedDictionary<string, BucketState> Buckets { get; }
+    public ImmutableSortedDictionary<string, BucketState> Buckets { get; private init; } = NoBuckets;
 
     /// <summary>Nodes removed from the cluster, by node id: a removed node that comes back learns it from here. A node added again leaves this list.</summary>
-    public ImmutableSortedDictionary<string, RemovedMember> Removed { get; }
+    public ImmutableSortedDictionary<string, RemovedMember> Removed { get; private init; } = ImmutableSortedDictionary<string, RemovedMember>.Empty.WithComparers(StringComparer.Ordinal);
 
     /// <summary>Maintenance mode (writes refused cluster-wide), or null when off.</summary>
-    public MaintenanceMode? Maintenance { get; }
+    public MaintenanceMode? Maintenance { get; private init; }
 
     /// <summary>How many current object versions list each node as a replica: what /health reports as a node's total_objects, kept as commands apply.</summary>
-    public ImmutableDictionary<string, long> ObjectsByReplica { get; }
+    public ImmutableDictionary<string, long> ObjectsByReplica { get; private init; } = ImmutableDictionary<string, long>.Empty.WithComparers(StringComparer.Ordinal);
 
-    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null, IEnumerable<RemovedMember>? removed = null, MaintenanceMode? maintenance = null)
+    /// <summary>Named snapshots of the object namespace, by name (ordinal order).</summary>
+    public ImmutableSortedDictionary<string, NamespaceSnapshot> Snapshots { get; private init; } = ImmutableSortedDictionary<string, NamespaceSnapshot>.Empty.WithComparers(StringComparer.Ordinal);
+
+    /// <summary>The last restore of a snapshot, or null when there was none.</summary>
+    public SnapshotRestore? LastRestore { get; private init; }
+
+    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null, IEnumerable<RemovedMember>? removed = null, MaintenanceMode? maintenance = null, IEnumerable<NamespaceSnapshot>? snapshots = null, SnapshotRestore? lastRestore = null)
     {
-        ImmutableSortedDictionary<string, BucketState> all = Empty.Buckets.AddRange((buckets ?? []).Select(b => KeyValuePair.Create(b.Info.Name, b)));
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (ObjectVersion version in all.Values.SelectMany(b => b.Objects))
+        ImmutableSortedDictionary<string, BucketState> all = BucketMap(buckets ?? []);
+        return new MetadataState
         {
-            foreach (string replica in version.Replicas)
-            {
-                counts[replica] = counts.GetValueOrDefault(replica) + 1;
-            }
-        }
-
-        return new(
-            lastAppliedIndex,
-            incarnationId,
-            settings,
-            Empty.Members.AddRange(members.Select(m => KeyValuePair.Create(m.NodeId, m))),
-            all,
-            Empty.ObjectsByReplica.AddRange(counts),
-            Empty.Removed.AddRange((removed ?? []).Select(r => KeyValuePair.Create(r.NodeId, r))),
-            maintenance);
+            LastAppliedIndex = lastAppliedIndex,
+            IncarnationId = incarnationId,
+            Settings = settings,
+            Members = Empty.Members.AddRange(members.Select(m => KeyValuePair.Create(m.NodeId, m))),
+            Buckets = all,
+            ObjectsByReplica = CountReplicas(all),
+            Removed = Empty.Removed.AddRange((removed ?? []).Select(r => KeyValuePair.Create(r.NodeId, r))),
+            Maintenance = maintenance,
+            Snapshots = Empty.Snapshots.AddRange((snapshots ?? []).Select(n => KeyValuePair.Create(n.Name, n))),
+            LastRestore = lastRestore,
+        };
     }
+
+    /// <summary>Buckets by name, as <see cref="Buckets"/> keeps them.</summary>
+    public static ImmutableSortedDictionary<string, BucketState> BucketMap(IEnumerable<BucketState> buckets) =>
+        NoBuckets.AddRange(buckets.Select(b => KeyValuePair.Create(b.Info.Name, b)));
 
     public ObjectVersion? FindObject(string bucket, string key) =>
         Buckets.TryGetValue(bucket, out BucketState? state) ? state.Objects.Find(key) : null;
@@ -107,14 +101,21 @@ public sealed class MetadataState
     {
         return command switch
         {
-            InitializeCluster init => new MetadataState(index, init.IncarnationId, init.Settings, Members, Buckets, ObjectsByReplica, Removed, Maintenance),
-            AddMember add => new MetadataState(index, IncarnationId, Settings, AddOrReplace(add, index), Buckets, ObjectsByReplica, Removed.Remove(add.NodeId), Maintenance),
+            InitializeCluster init => this with { LastAppliedIndex = index, IncarnationId = init.IncarnationId, Settings = init.Settings },
+            AddMember add => this with { LastAppliedIndex = index, Members = AddOrReplace(add, index), Removed = Removed.Remove(add.NodeId) },
             RemoveMember remove => Members.TryGetValue(remove.NodeId, out MemberRecord? leaving)
-                ? new MetadataState(index, IncarnationId, Settings, Members.Remove(remove.NodeId), Buckets, ObjectsByReplica, Removed.SetItem(remove.NodeId, new RemovedMember(remove.NodeId, leaving.Uuid, index, remove.RemovedUnixMs)), Maintenance)
+                ? (this with { LastAppliedIndex = index, Members = Members.Remove(remove.NodeId), Removed = Removed.SetItem(remove.NodeId, new RemovedMember(remove.NodeId, leaving.Uuid, index, remove.RemovedUnixMs)) })
                     .WithoutReplica(remove.NodeId)
                 : Skip(index),
             SetMemberState set => With(index, Members.TryGetValue(set.NodeId, out MemberRecord? member) ? Members.SetItem(set.NodeId, member with { State = set.State }) : Members, Buckets),
-            SetMaintenance set => new MetadataState(index, IncarnationId, Settings, Members, Buckets, ObjectsByReplica, Removed, set.Mode),
+            SetMaintenance set => this with { LastAppliedIndex = index, Maintenance = set.Mode },
+            CreateSnapshot create => Snapshots.ContainsKey(create.Name)
+                ? Skip(index)
+                : this with { LastAppliedIndex = index, Snapshots = Snapshots.Add(create.Name, new NamespaceSnapshot(create.Name, create.CreatedUnixMs, index, Buckets)) },
+            DeleteSnapshot delete => this with { LastAppliedIndex = index, Snapshots = Snapshots.Remove(delete.Name) },
+            RestoreSnapshot restore => Snapshots.TryGetValue(restore.Name, out NamespaceSnapshot? snapshot) && (LastRestore?.Index ?? 0) == restore.ExpectedLastRestoreIndex
+                ? Restore(snapshot, index, restore.RequestedUnixMs)
+                : Skip(index),
             CreateBucket create => With(index, Members, Buckets.ContainsKey(create.Name)
                 ? Buckets
                 : Buckets.Add(create.Name, BucketState.Create(new BucketRecord(create.Name, create.CreatedUnixMs, index)))),
@@ -156,11 +157,22 @@ public sealed class MetadataState
     private static bool SameSet(ImmutableArray<string> a, ImmutableArray<string> b) =>
         a.Length == b.Length && a.All(b.Contains);
 
-    /// <summary>Takes <paramref name="nodeId"/> out of every object's and part's replica list (a removal): O(objects), as rare as removals.</summary>
-    private MetadataState WithoutReplica(string nodeId)
+    /// <summary>
+    /// Takes <paramref name="nodeId"/> out of every object's and part's replica list (a removal), in the
+    /// namespace and in every snapshot of it: O(objects), as rare as removals.
+    /// </summary>
+    private MetadataState WithoutReplica(string nodeId) =>
+        this with
+        {
+            Buckets = WithoutReplica(Buckets, nodeId),
+            ObjectsByReplica = ObjectsByReplica.Remove(nodeId),
+            Snapshots = Snapshots.SetItems(Snapshots.Values.Select(n => KeyValuePair.Create(n.Name, n.WithBuckets(WithoutReplica(n.Buckets, nodeId))))),
+        };
+
+    private static ImmutableSortedDictionary<string, BucketState> WithoutReplica(ImmutableSortedDictionary<string, BucketState> all, string nodeId)
     {
-        ImmutableSortedDictionary<string, BucketState> buckets = Buckets;
-        foreach (BucketState bucket in Buckets.Values)
+        ImmutableSortedDictionary<string, BucketState> buckets = all;
+        foreach (BucketState bucket in all.Values)
         {
             ObjectIndex objects = bucket.Objects;
             foreach (ObjectVersion version in bucket.Objects.Where(v => v.Replicas.Contains(nodeId)))
@@ -181,7 +193,50 @@ public sealed class MetadataState
             }
         }
 
-        return new MetadataState(LastAppliedIndex, IncarnationId, Settings, Members, buckets, ObjectsByReplica.Remove(nodeId), Removed, Maintenance);
+        return buckets;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="snapshot"/>'s buckets current. A version still current keeps the replicas it
+    /// has now (a move since the snapshot is not undone); any other comes back with the replicas it had,
+    /// which kept its blobs all along (the collector keeps every blob a snapshot refers to).
+    /// </summary>
+    private MetadataState Restore(NamespaceSnapshot snapshot, long index, long restoredUnixMs)
+    {
+        var buckets = new List<BucketState>(snapshot.Buckets.Count);
+        foreach (BucketState saved in snapshot.Buckets.Values)
+        {
+            ObjectIndex objects = saved.Objects;
+            if (Buckets.TryGetValue(saved.Info.Name, out BucketState? now) && !ReferenceEquals(now.Objects, saved.Objects))
+            {
+                objects = ObjectIndex.Create(saved.Objects.Select(v => now.Objects.Find(v.Key) is { } current && current.VersionIndex == v.VersionIndex ? current : v));
+            }
+
+            buckets.Add(saved with { Objects = objects });
+        }
+
+        ImmutableSortedDictionary<string, BucketState> restored = BucketMap(buckets);
+        return this with
+        {
+            LastAppliedIndex = index,
+            Buckets = restored,
+            ObjectsByReplica = CountReplicas(restored),
+            LastRestore = new SnapshotRestore(snapshot.Name, index, restoredUnixMs),
+        };
+    }
+
+    private static ImmutableDictionary<string, long> CountReplicas(ImmutableSortedDictionary<string, BucketState> buckets)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (ObjectVersion version in buckets.Values.SelectMany(b => b.Objects))
+        {
+            foreach (string replica in version.Replicas)
+            {
+                counts[replica] = counts.GetValueOrDefault(replica) + 1;
+            }
+        }
+
+        return Empty.ObjectsByReplica.AddRange(counts);
     }
 
     /// <summary>Whether the upload's current parts hold every blob <paramref name="version"/> names.</summary>
@@ -208,7 +263,7 @@ public sealed class MetadataState
             counts = Count(counts, added.Replicas, +1);
         }
 
-        return new MetadataState(index, IncarnationId, Settings, Members, Buckets.SetItem(bucket.Info.Name, bucket with { Objects = objects, Uploads = uploads }), counts, Removed, Maintenance);
+        return this with { LastAppliedIndex = index, Buckets = Buckets.SetItem(bucket.Info.Name, bucket with { Objects = objects, Uploads = uploads }), ObjectsByReplica = counts };
     }
 
     private static ImmutableDictionary<string, long> Count(ImmutableDictionary<string, long> counts, IEnumerable<string> replicas, int delta)
@@ -227,7 +282,7 @@ public sealed class MetadataState
         With(index, Members, Buckets.TryGetValue(bucket, out BucketState? state) ? Buckets.SetItem(bucket, change(state)) : Buckets);
 
     private MetadataState With(long index, ImmutableSortedDictionary<string, MemberRecord> members, ImmutableSortedDictionary<string, BucketState> buckets) =>
-        new(index, IncarnationId, Settings, members, buckets, ObjectsByReplica, Removed, Maintenance);
+        this with { LastAppliedIndex = index, Members = members, Buckets = buckets };
 
     private ImmutableSortedDictionary<string, MemberRecord> AddOrReplace(AddMember add, long index)
     {

@@ -50,7 +50,16 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
         ["/admin/maintenance"] = new("POST", ["enabled", "reason"], MaintenanceAsync),
         ["/admin/rebalance"] = new("POST", ["strategy"], RebalanceAsync),
         ["/admin/rebalance-status"] = new("GET", [], RebalanceStatusAsync),
+        ["/admin/snapshot"] = new("POST", ["name"], CreateSnapshotAsync),
+        ["/admin/snapshots"] = new("GET", [], ListSnapshotsAsync),
+        [SnapshotPath + "{name}"] = new("DELETE", [], DeleteSnapshotAsync),
+        ["/admin/restore"] = new("POST", ["snapshot", "force"], RestoreAsync),
     };
+
+    private const string SnapshotPath = "/admin/snapshots/";
+
+    /// <summary>Snapshot calls run one at a time on the leader, so "created" and "exists" answer truly.</summary>
+    private readonly SemaphoreSlim _snapshots = new(1, 1);
 
     public void Map(IEndpointRouteBuilder routes)
     {
@@ -64,7 +73,7 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
     {
         http.Response.Headers.CacheControl = "no-store";
         string path = http.Request.Path.Value?.TrimEnd('/') ?? string.Empty;
-        if (!table.TryGetValue(path, out Route? route))
+        if (!table.TryGetValue(path, out Route? route) && !(path.StartsWith(SnapshotPath, StringComparison.Ordinal) && table.TryGetValue(SnapshotPath + "{name}", out route)))
         {
             await ErrorAsync(http, 404, $"no admin call {http.Request.Method} {http.Request.Path}", $"admin calls: {string.Join(", ", table.Select(r => $"{r.Value.Method} {r.Key}"))}").ConfigureAwait(false);
             return;
@@ -428,6 +437,147 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
 
     private Task RebalanceStatusAsync(HttpContext http, AdminBody body, CancellationToken token) =>
         WriteAsync(http, 200, lifecycle.Rebalance.Snapshot(node.NodeId), Json.RebalanceStatus);
+
+    private async Task CreateSnapshotAsync(HttpContext http, AdminBody body, CancellationToken token)
+    {
+        if (await SnapshotNameAsync(http, body.String("name", out AdminError? bad), bad, "name") is not { } name)
+        {
+            return;
+        }
+
+        await WithSnapshotAsync(http, name, mustExist: false, token, async (_, existing) =>
+        {
+            if (existing is not null)
+            {
+                await WriteAsync(http, 200, new SnapshotResponse(name, "exists", Describe(existing), $"snapshot {name} already exists (taken at index {existing.Index}); nothing changed"), Json.SnapshotResponse).ConfigureAwait(false);
+                return;
+            }
+
+            await proposer.ProposeAsync(new CreateSnapshot(name, time.GetUtcNow().ToUnixTimeMilliseconds()), token).ConfigureAwait(false);
+            if (!node.Raft.Metadata.Snapshots.TryGetValue(name, out NamespaceSnapshot? created))
+            {
+                await ErrorAsync(http, 409, $"snapshot {name} was deleted as it was created", "retry").ConfigureAwait(false);
+                return;
+            }
+
+            NodeLog.SnapshotCreated(logger, name, created.Index, created.Objects, created.Bytes);
+            await WriteAsync(http, 200, new SnapshotResponse(name, "created", Describe(created), $"every bucket, object and upload as of index {created.Index}; its blobs are kept until it is deleted"), Json.SnapshotResponse).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    private async Task ListSnapshotsAsync(HttpContext http, AdminBody body, CancellationToken token)
+    {
+        await node.Raft.ReadBarrierAsync(token).ConfigureAwait(false);
+        MetadataState state = node.Raft.Metadata;
+        (long bytes, long blobs) = NamespaceSnapshot.Pinned(state, state.Snapshots.Values);
+        SnapshotInfo[] snapshots = [.. state.Snapshots.Values.OrderBy(n => n.Index).Select(n => Describe(n, state))];
+        await WriteAsync(http, 200, new SnapshotListResponse(snapshots, bytes, blobs, state.LastRestore is { } last ? new RestoreInfo(last.Snapshot, last.Index, DateTimeOffset.FromUnixTimeMilliseconds(last.RestoredUnixMs)) : null), Json.SnapshotListResponse).ConfigureAwait(false);
+    }
+
+    private async Task DeleteSnapshotAsync(HttpContext http, AdminBody body, CancellationToken token)
+    {
+        string tail = Uri.UnescapeDataString(http.Request.Path.Value!.TrimEnd('/')[SnapshotPath.Length..]);
+        if (await SnapshotNameAsync(http, tail, null, "the path's name") is not { } name)
+        {
+            return;
+        }
+
+        await WithSnapshotAsync(http, name, mustExist: true, token, async (state, doomed) =>
+        {
+            SnapshotInfo info = Describe(doomed!, state);
+            await proposer.ProposeAsync(new DeleteSnapshot(name), token).ConfigureAwait(false);
+            NodeLog.SnapshotDeleted(logger, name, info.PinnedBytes);
+            await WriteAsync(http, 200, new SnapshotResponse(name, "deleted", info, $"its {info.PinnedBytes} pinned bytes are collected (those no other snapshot keeps)"), Json.SnapshotResponse).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    private async Task RestoreAsync(HttpContext http, AdminBody body, CancellationToken token)
+    {
+        bool force = body.Bool("force", out AdminError? badForce) ?? false;
+        if (badForce is not null)
+        {
+            await WriteAsync(http, 400, badForce, Json.AdminError).ConfigureAwait(false);
+            return;
+        }
+
+        if (await SnapshotNameAsync(http, body.String("snapshot", out AdminError? bad), bad, "snapshot") is not { } name)
+        {
+            return;
+        }
+
+        await WithSnapshotAsync(http, name, mustExist: true, token, async (state, snapshot) =>
+        {
+            if (state.LastRestore is { } last && last.Snapshot == name && !force)
+            {
+                // The guide calls restore on every node in turn: the first restores, the others find it done.
+                await WriteAsync(http, 200, new RestoreResponse(name, "already_restored", last.Index, DateTimeOffset.FromUnixTimeMilliseconds(last.RestoredUnixMs), snapshot!.Objects, snapshot.Bytes, $"snapshot {name} is the last one restored (index {last.Index}); nothing changed. Objects written since stay; to set the namespace back to it again, send \"force\": true"), Json.RestoreResponse).ConfigureAwait(false);
+                return;
+            }
+
+            long expected = state.LastRestore?.Index ?? 0;
+            await proposer.ProposeAsync(new RestoreSnapshot(name, time.GetUtcNow().ToUnixTimeMilliseconds(), expected), token).ConfigureAwait(false);
+            if (node.Raft.Metadata.LastRestore is not { } done || done.Snapshot != name || done.Index <= expected)
+            {
+                await ErrorAsync(http, 409, $"snapshot {name} was not restored", "another restore or the snapshot's deletion committed first; check GET /admin/snapshots and retry").ConfigureAwait(false);
+                return;
+            }
+
+            NodeLog.SnapshotRestored(logger, name, snapshot!.Index, done.Index, snapshot.Objects);
+            await WriteAsync(http, 200, new RestoreResponse(name, "restored", done.Index, DateTimeOffset.FromUnixTimeMilliseconds(done.RestoredUnixMs), snapshot.Objects, snapshot.Bytes, $"the namespace is as it was at index {snapshot.Index}: objects written since are gone (their space is collected), ones deleted since are back"), Json.RestoreResponse).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="act"/> with the snapshot calls' lock held, on metadata confirmed with a quorum
+    /// (the read barrier: without one, nothing is proposed), given the snapshot named <paramref name="name"/>
+    /// or null; answers 404 instead when it must exist and does not.
+    /// </summary>
+    private async Task WithSnapshotAsync(HttpContext http, string name, bool mustExist, CancellationToken token, Func<MetadataState, NamespaceSnapshot?, Task> act)
+    {
+        await _snapshots.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            await node.Raft.ReadBarrierAsync(token).ConfigureAwait(false);
+            MetadataState state = node.Raft.Metadata;
+            NamespaceSnapshot? snapshot = state.Snapshots.GetValueOrDefault(name);
+            if (snapshot is null && mustExist)
+            {
+                await NoSuchSnapshotAsync(http, name, state).ConfigureAwait(false);
+                return;
+            }
+
+            await act(state, snapshot).ConfigureAwait(false);
+        }
+        finally
+        {
+            _snapshots.Release();
+        }
+    }
+
+    /// <summary>The valid snapshot name <paramref name="name"/>, or null after answering 400.</summary>
+    private static async Task<string?> SnapshotNameAsync(HttpContext http, string? name, AdminError? typeError, string field)
+    {
+        if (typeError is not null)
+        {
+            await WriteAsync(http, 400, typeError, Json.AdminError).ConfigureAwait(false);
+            return null;
+        }
+
+        string? invalid = name is null ? $"'{field}' is required" : NamespaceSnapshot.Invalid(name);
+        if (invalid is not null)
+        {
+            await ErrorAsync(http, 400, name is null ? invalid : $"'{name}' is not a snapshot name: {invalid}", "e.g. {\"name\": \"snapshot-20241201_143000\"}").ConfigureAwait(false);
+            return null;
+        }
+
+        return name;
+    }
+
+    private static Task NoSuchSnapshotAsync(HttpContext http, string name, MetadataState state) =>
+        ErrorAsync(http, 404, $"no snapshot named {name}", state.Snapshots.IsEmpty ? "there are no snapshots; POST /admin/snapshot {\"name\": ...} takes one" : $"snapshots: {string.Join(", ", state.Snapshots.Keys)}");
+
+    private static SnapshotInfo Describe(NamespaceSnapshot snapshot, MetadataState? state = null) =>
+        new(snapshot.Name, DateTimeOffset.FromUnixTimeMilliseconds(snapshot.CreatedUnixMs), snapshot.Index, snapshot.Buckets.Count, snapshot.Objects, snapshot.Bytes, state is null ? 0 : NamespaceSnapshot.Pinned(state, [snapshot]).Bytes);
 
     private static async Task<byte[]> ReadBodyAsync(HttpContext http)
     {

@@ -15,9 +15,27 @@ public sealed record RemoveNodeResponse(string NodeId, string State, bool WasUp,
 /// <summary>The answer to <c>POST /admin/maintenance</c>: the mode now in force cluster-wide.</summary>
 public sealed record MaintenanceResponse(bool Enabled, string? Reason, DateTimeOffset? Since, bool WriteEnabled);
 
+/// <summary>One snapshot: when and at which index it was taken, what it holds, and <paramref name="PinnedBytes"/> its blobs keep that the namespace no longer refers to.</summary>
+public sealed record SnapshotInfo(string Name, DateTimeOffset CreatedAt, long Index, int Buckets, long Objects, long Bytes, long PinnedBytes);
+
+/// <summary>The answer to creating (<c>created</c>, <c>exists</c>) or deleting (<c>deleted</c>) a snapshot.</summary>
+public sealed record SnapshotResponse(string Name, string Status, SnapshotInfo Snapshot, string Detail);
+
+/// <summary>The answer to <c>GET /admin/snapshots</c>: every snapshot, oldest first, what they pin together, and the last restore.</summary>
+public sealed record SnapshotListResponse(IReadOnlyList<SnapshotInfo> Snapshots, long PinnedBytes, long PinnedBlobs, RestoreInfo? LastRestore);
+
+/// <summary>A restore that happened: of which snapshot, at which index, when.</summary>
+public sealed record RestoreInfo(string Snapshot, long Index, DateTimeOffset RestoredAt);
+
+/// <summary>The answer to <c>POST /admin/restore</c>: <paramref name="Status"/> is <c>restored</c> or <c>already_restored</c>.</summary>
+public sealed record RestoreResponse(string Snapshot, string Status, long Index, DateTimeOffset RestoredAt, long Objects, long Bytes, string Detail);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(AdminError))]
 [JsonSerializable(typeof(RemoveNodeResponse))]
 [JsonSerializable(typeof(MaintenanceResponse))]
 [JsonSerializable(typeof(RebalanceStatus))]
+[JsonSerializable(typeof(SnapshotResponse))]
+[JsonSerializable(typeof(SnapshotListResponse))]
+[JsonSerializable(typeof(RestoreResponse))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

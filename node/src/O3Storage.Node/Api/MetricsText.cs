@@ -27,6 +27,8 @@ internal static class MetricsText
         Gauge(text, "o3storage_storage_used_bytes", "Bytes of live blobs on this node's device.", report.Storage.UsedSpaceBytes);
         Gauge(text, "o3storage_storage_capacity_bytes", "Capacity of this node's blob store.", report.Storage.CapacityBytes);
         Gauge(text, "o3storage_storage_free_bytes", "Free bytes of this node's blob store.", report.Storage.FreeSpaceBytes);
+        Gauge(text, "o3storage_snapshots", "Named snapshots of the namespace, cluster-wide.", report.Storage.Snapshots.Count);
+        Gauge(text, "o3storage_snapshot_pinned_bytes", "Bytes the snapshots keep that the namespace no longer refers to (each blob once, not per replica).", report.Storage.Snapshots.PinnedBytes);
         ScrubHealth scrub = report.Storage.Scrub;
         Counter(text, "o3storage_scrub_passes_total", "Scrub passes completed over every blob this node should hold.", scrub.Passes);
         Counter(text, "o3storage_scrub_checked_bytes_total", "Bytes the scrub read and verified.", scrub.CheckedBytes);

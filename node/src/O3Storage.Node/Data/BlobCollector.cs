@@ -1,5 +1,6 @@
 // Owns: deciding which of this node's blobs are garbage. A blob is live while a committed object
-// version or an uploaded part lists this node as a replica and the blob among its pieces. Garbage
+// version or an uploaded part, current or kept by a snapshot, lists this node as a replica and the
+// blob among its pieces. Garbage
 // comes in two kinds: released blobs (live at the last scan, not now: the object was deleted or
 // overwritten) go after a short delay, so reads that started before the change can finish; orphans
 // (never seen live: a write whose commit never happened, or a replica dropped mid-write) go only after
@@ -15,24 +16,41 @@ internal sealed class BlobCollector(TimeSpan orphanGrace, TimeSpan releaseDelay)
     private readonly Dictionary<BlobId, (DateTimeOffset Due, ulong Sequence)> _due = [];
     private HashSet<BlobId> _liveAtLastScan = [];
 
-    /// <summary>The blobs <paramref name="nodeId"/> must keep: those of the versions and parts that list it as a replica.</summary>
+    /// <summary>
+    /// The blobs <paramref name="nodeId"/> must keep: those of the versions and parts that list it as a
+    /// replica, in the namespace and in every snapshot of it (a snapshot's bucket still shared with the
+    /// namespace is not walked twice).
+    /// </summary>
     public static HashSet<BlobId> LiveOn(MetadataState state, string nodeId)
     {
         var live = new HashSet<BlobId>();
         foreach (BucketState bucket in state.Buckets.Values)
         {
-            foreach (ObjectVersion version in bucket.Objects)
-            {
-                Add(live, version.Replicas, version.Blobs, nodeId);
-            }
+            AddBucket(live, bucket, nodeId);
+        }
 
-            foreach (UploadedPart part in bucket.Uploads.Values.SelectMany(u => u.Parts.Values))
+        foreach (BucketState bucket in state.Snapshots.Values.SelectMany(s => s.Buckets.Values))
+        {
+            if (!state.Buckets.TryGetValue(bucket.Info.Name, out BucketState? now) || !ReferenceEquals(now, bucket))
             {
-                Add(live, part.Replicas, part.Blobs, nodeId);
+                AddBucket(live, bucket, nodeId);
             }
         }
 
         return live;
+    }
+
+    private static void AddBucket(HashSet<BlobId> live, BucketState bucket, string nodeId)
+    {
+        foreach (ObjectVersion version in bucket.Objects)
+        {
+            Add(live, version.Replicas, version.Blobs, nodeId);
+        }
+
+        foreach (UploadedPart part in bucket.Uploads.Values.SelectMany(u => u.Parts.Values))
+        {
+            Add(live, part.Replicas, part.Blobs, nodeId);
+        }
     }
 
     /// <summary>

@@ -161,6 +161,15 @@ internal static partial class NodeLog
     [LoggerMessage(2019, LogLevel.Information, "maintenance mode {State}{Reason}")]
     public static partial void MaintenanceChanged(ILogger logger, string state, string reason);
 
+    [LoggerMessage(2030, LogLevel.Information, "snapshot {Name} created at index {Index}: {Objects} objects, {Bytes} bytes")]
+    public static partial void SnapshotCreated(ILogger logger, string name, long index, long objects, long bytes);
+
+    [LoggerMessage(2031, LogLevel.Information, "snapshot {Name} deleted: {PinnedBytes} bytes it pinned are released")]
+    public static partial void SnapshotDeleted(ILogger logger, string name, long pinnedBytes);
+
+    [LoggerMessage(2032, LogLevel.Warning, "snapshot {Name} (index {SnapshotIndex}) restored at index {Index}: the namespace is back to its {Objects} objects")]
+    public static partial void SnapshotRestored(ILogger logger, string name, long snapshotIndex, long index, long objects);
+
     [LoggerMessage(4003, LogLevel.Warning, "admin calls (/admin/*) are open to anyone who can reach {Endpoint}: no key file; create api-keys.txt with an admin key to require it")]
     public static partial void AdminOpen(ILogger logger, string endpoint);
 }
