@@ -113,4 +113,22 @@ public sealed class ReplicaPlannerTests
         var move = new ReplicaMove("b", state.FindObject("b", "k")!, [Node(1)], [Node(2), Node(3)], [Node(1), Node(2), Node(3)], MoveReason.Rebalance);
         Assert.Equal([Node(1), Node(4), Node(3)], move.WithoutDrops([Node(3)]).ToArray());
     }
+
+    [Fact]
+    public void AfterANewIncarnation_ReplicasOnNodesNotJoinedAgain_StayListed_SoTheyKeepTheirCopiesWhenTheyJoin()
+    {
+        // Node 1 started a new cluster from its data (a restore, or one side of a split): 2 and 3 are not members yet.
+        MetadataState state = PutMany(Members(3), 60);
+        state = state.Apply(new RefoundCluster(Guid.NewGuid(), Node(1), 0), state.LastAppliedIndex + 1);
+        Assert.Equal([Node(1)], state.Members.Keys);
+
+        (MetadataState alone, _) = Converge(state, Live());
+        Assert.All(alone.Buckets["b"].Objects, v => Assert.Equal([Node(1), Node(2), Node(3)], v.Replicas.Order()));
+        Assert.Equal(0, ReplicaPlanner.Survey(alone, Live()).UnderReplicated); // one member: one copy is all it can have
+
+        // Node 2 joins again: its copies count at once, nothing is copied to it.
+        MetadataState joined = Add(alone, 2);
+        Assert.Empty(ReplicaPlanner.Plan(joined, Live(), 1000));
+        Assert.Equal(60, joined.ObjectsByReplica[Node(2)]);
+    }
 }

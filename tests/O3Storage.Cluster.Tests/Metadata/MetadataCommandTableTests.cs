@@ -53,6 +53,7 @@ public sealed class MetadataCommandTableTests
             { "CompleteMultipartUpload", withParts, new CompleteMultipartUpload("b", "u1", s_version) },
             { "AbortMultipartUpload", withUpload, new AbortMultipartUpload("b", "u1") },
             { "SetReplicas", withObject, new SetReplicas("b", "k", objectVersion, ["n3:8080"]) },
+            { "RefoundCluster", Given(new AddMember("n1:8080", "n1:8090", Guid.NewGuid()), new AddMember("n2:8080", "n2:8090", Guid.NewGuid())), new RefoundCluster(Guid.NewGuid(), "n1:8080", 9) },
             { "CreateSnapshot", withObject, new CreateSnapshot("nightly", 9) },
             { "DeleteSnapshot", Given(new CreateSnapshot("nightly", 9)), new DeleteSnapshot("nightly") },
             { "RestoreSnapshot", Given(new CreateBucket("b", 1), new CreateSnapshot("empty", 2), new PutObject("b", s_version)), new RestoreSnapshot("empty", 9, 0) },

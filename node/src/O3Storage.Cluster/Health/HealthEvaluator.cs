@@ -86,6 +86,7 @@ public static class HealthEvaluator
             metadata.LastAppliedIndex,
             members)
         {
+            ClusterUuid = metadata.Settings is null ? null : metadata.IncarnationId,
             Maintenance = metadata.Maintenance is { } mode ? new MaintenanceHealth(true, mode.Reason, DateTimeOffset.FromUnixTimeMilliseconds(mode.SinceUnixMs)) : MaintenanceHealth.Off,
             RaftLog = inputs.RaftLog,
             RemovedNodes = [.. metadata.Removed.Values.OrderByDescending(r => r.RemovedAtIndex).Select(r => new RemovedHealth(r.NodeId, r.RemovedUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.RemovedUnixMs)))],

@@ -55,6 +55,12 @@ public sealed record ClusterHealth(
     long AppliedIndex,
     IReadOnlyList<MemberHealth> Members)
 {
+    /// <summary>
+    /// This cluster's identity: one per bootstrap. A cluster started anew from existing data (disaster
+    /// recovery, a split) gets a new one while <see cref="ClusterId"/> (the name from cluster.json) stays.
+    /// </summary>
+    public Guid? ClusterUuid { get; init; }
+
     /// <summary>Cluster maintenance mode: writes refused everywhere while it is on.</summary>
     public MaintenanceHealth Maintenance { get; init; } = MaintenanceHealth.Off;
 

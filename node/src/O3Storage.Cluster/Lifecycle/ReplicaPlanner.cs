@@ -58,9 +58,13 @@ public static class ReplicaPlanner
         }
 
         bool complete = target.All(t => holders.Contains(t) || copyTo.Contains(t));
+        // Replicas on nodes that are not members (of an earlier incarnation of the cluster, not joined
+        // again yet, or across a split) stay listed: they cost nothing here, and a node that joins again
+        // keeps the copies it holds instead of receiving them anew.
+        ImmutableArray<string> elsewhere = [.. version.Replicas.Where(r => !state.Members.ContainsKey(r))];
         ImmutableArray<string> replicas = complete
-            ? [.. target, .. holders.Where(h => !target.Contains(h) && !live.IsUp(h) && !live.IsDead(h))]
-            : [.. holders, .. copyTo];
+            ? [.. target, .. holders.Where(h => !target.Contains(h) && !live.IsUp(h) && !live.IsDead(h)), .. elsewhere]
+            : [.. holders, .. copyTo, .. elsewhere];
         if (copyTo.IsEmpty && replicas.Length == version.Replicas.Length && replicas.All(version.Replicas.Contains))
         {
             return null;

@@ -38,6 +38,7 @@ public static class MetadataCodec
         CreateSnapshot = 17,
         DeleteSnapshot = 18,
         RestoreSnapshot = 19,
+        RefoundCluster = 20,
     }
 
     public static byte[] Encode(MetadataCommand command)
@@ -70,6 +71,12 @@ public static class MetadataCodec
             case SetMaintenance set:
                 writer.WriteUInt16((ushort)CommandKind.SetMaintenance);
                 WriteMaintenance(writer, set.Mode);
+                break;
+            case RefoundCluster refound:
+                writer.WriteUInt16((ushort)CommandKind.RefoundCluster);
+                writer.WriteGuid(refound.IncarnationId);
+                writer.WriteString(refound.NodeId);
+                writer.WriteInt64(refound.UnixMs);
                 break;
             case CreateSnapshot create:
                 writer.WriteUInt16((ushort)CommandKind.CreateSnapshot);
@@ -187,6 +194,7 @@ public static class MetadataCodec
             CommandKind.RemoveMember => new RemoveMember(reader.ReadString(), reader.IsEmpty ? 0 : reader.ReadInt64()),
             CommandKind.SetMemberState => new SetMemberState(reader.ReadString(), ReadMemberState(ref reader)),
             CommandKind.SetMaintenance => new SetMaintenance(ReadMaintenance(ref reader)),
+            CommandKind.RefoundCluster => new RefoundCluster(reader.ReadGuid(), reader.ReadString(), reader.ReadInt64()),
             CommandKind.CreateSnapshot => new CreateSnapshot(reader.ReadString(), reader.ReadInt64()),
             CommandKind.DeleteSnapshot => new DeleteSnapshot(reader.ReadString()),
             CommandKind.RestoreSnapshot => new RestoreSnapshot(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()),

@@ -101,3 +101,11 @@ public sealed record DeleteSnapshot(string Name) : MetadataCommand;
 /// no-op when the snapshot is gone.
 /// </summary>
 public sealed record RestoreSnapshot(string Name, long RequestedUnixMs, long ExpectedLastRestoreIndex) : MetadataCommand;
+
+/// <summary>
+/// Makes this cluster a new incarnation of the one whose log it carries (<c>--bootstrap</c> on a node with
+/// state, when no member of its cluster answered): the members are <paramref name="NodeId"/> alone, the
+/// others join again with <c>--peers</c>; objects, buckets and snapshots stay, their replica lists too,
+/// so a node that joins again keeps the copies it holds.
+/// </summary>
+public sealed record RefoundCluster(Guid IncarnationId, string NodeId, long UnixMs) : MetadataCommand;

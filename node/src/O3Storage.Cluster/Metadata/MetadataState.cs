@@ -109,6 +109,12 @@ public sealed record MetadataState
                 : Skip(index),
             SetMemberState set => With(index, Members.TryGetValue(set.NodeId, out MemberRecord? member) ? Members.SetItem(set.NodeId, member with { State = set.State }) : Members, Buckets),
             SetMaintenance set => this with { LastAppliedIndex = index, Maintenance = set.Mode },
+            RefoundCluster refound => this with
+            {
+                LastAppliedIndex = index,
+                IncarnationId = refound.IncarnationId,
+                Members = Members.RemoveRange(Members.Keys.Where(id => id != refound.NodeId)),
+            },
             CreateSnapshot create => Snapshots.ContainsKey(create.Name)
                 ? Skip(index)
                 : this with { LastAppliedIndex = index, Snapshots = Snapshots.Add(create.Name, new NamespaceSnapshot(create.Name, create.CreatedUnixMs, index, Buckets)) },

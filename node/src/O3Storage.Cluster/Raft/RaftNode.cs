@@ -110,6 +110,35 @@ public sealed class RaftNode : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The metadata this node's log has committed, read without joining Raft (no network, no vote): what a
+    /// <c>--bootstrap</c> on a directory with state decides from (which members to ask whether its cluster
+    /// lives on). Null when the log cannot be read (damaged: the normal start handles that).
+    /// </summary>
+    public static async Task<MetadataState?> ReadCommittedAsync(RaftNodeOptions options, CancellationToken token)
+    {
+        bool checksums = RaftLogFormat.Prepare(options.RaftDirectory, options.FsyncDirectory);
+        var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)));
+        try
+        {
+            await stateMachine.RestoreAsync(token).ConfigureAwait(false);
+            await using var wal = new WriteAheadLog(
+                new WriteAheadLog.Options
+                {
+                    Location = RaftNodeOptions.WalDirectory(options.RaftDirectory),
+                    ChunkSize = options.WalChunkSizeBytes,
+                    HashAlgorithm = checksums ? RaftLogFormat.Hash : WriteAheadLog.IntegrityHashAlgorithm.None,
+                },
+                stateMachine);
+            await wal.InitializeAsync(token).ConfigureAwait(false);
+            return stateMachine.State;
+        }
+        catch (Exception e) when (e is WriteAheadLog.HashMismatchException or WriteAheadLog.MissingPageException or IntegrityException or MetadataFormatException)
+        {
+            return null;
+        }
+    }
+
     private static async Task<RaftNode> OpenAsync(RaftNodeOptions options, ILoggerFactory loggerFactory, bool checksums, RaftLogHealth? damage, CancellationToken token)
     {
         Directory.CreateDirectory(RaftNodeOptions.WalDirectory(options.RaftDirectory));

@@ -115,10 +115,15 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
     private Task PingAsync(HttpContext http)
     {
         // A caller this cluster removed (same id and identity) is told so: a node that was down when it was removed learns it here.
-        bool callerRemoved = http.Request.Query["from"].ToString() is { Length: > 0 } from
-            && Guid.TryParse(http.Request.Query["uuid"], out Guid uuid)
-            && node.Raft.Metadata.Removed.TryGetValue(from, out RemovedMember? removed) && removed.Uuid == uuid;
-        var answer = new PingResponse(node.NodeId, node.Raft.Role.ToWireName(), node.Raft.Term, node.LeaderNodeId(), node.Raft.Metadata.Settings?.ClusterId, callerRemoved);
+        MetadataState state = node.Raft.Metadata;
+        string? from = http.Request.Query["from"].ToString() is { Length: > 0 } named ? named : null;
+        Guid uuid = Guid.TryParse(http.Request.Query["uuid"], out Guid parsed) ? parsed : Guid.Empty;
+        bool callerRemoved = from is not null && uuid != Guid.Empty && state.Removed.TryGetValue(from, out RemovedMember? removed) && removed.Uuid == uuid;
+        // A node of an earlier incarnation of this cluster (restored from a backup, or on the other side of
+        // a split) learns here that it is not a member, and joins anew (NodeHost).
+        bool settled = !node.Refounding;
+        bool? callerIsMember = from is null || !settled ? null : state.Members.TryGetValue(from, out MemberRecord? member) && (uuid == Guid.Empty || member.Uuid == uuid);
+        var answer = new PingResponse(node.NodeId, settled ? node.Raft.Role.ToWireName() : PingResponse.RefoundingRole, node.Raft.Term, node.LeaderNodeId(), state.Settings?.ClusterId, callerRemoved, state.Settings is null || !settled ? null : state.IncarnationId, callerIsMember);
         return http.Response.WriteAsJsonAsync(answer, InternalJsonContext.Default.PingResponse, cancellationToken: http.RequestAborted);
     }
 

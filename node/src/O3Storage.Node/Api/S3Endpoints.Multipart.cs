@@ -194,7 +194,7 @@ internal sealed partial class S3Endpoints
         try
         {
             await using Stream sink = target.AsStream(leaveOpen: true);
-            await data.Reader.CopyAsync(version, offset, count, data.ReadOrder(version), () => Task.CompletedTask, sink, bad => data.Report(bucket, version.Key, bad), token).ConfigureAwait(false);
+            await data.Reader.CopyAsync(version, offset, count, data.ReadOrder(node.Raft.Metadata, version), () => Task.CompletedTask, sink, bad => data.Report(bucket, version.Key, bad), token).ConfigureAwait(false);
             await target.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception e)

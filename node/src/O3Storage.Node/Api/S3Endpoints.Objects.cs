@@ -211,7 +211,7 @@ internal sealed partial class S3Endpoints
                 version,
                 offset,
                 count,
-                data.ReadOrder(version),
+                data.ReadOrder(node.Raft.Metadata, version),
                 () => http.Response.StartAsync(http.RequestAborted),
                 http.Response.Body,
                 bad => data.Report(route.Bucket, route.Key, bad),

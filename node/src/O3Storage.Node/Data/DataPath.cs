@@ -50,9 +50,15 @@ internal sealed class DataPath
     /// </summary>
     public PlacementPlan Place(MetadataState state, string bucket, string key) => ObjectPlacement.Place(state, bucket, key, _placeable);
 
-    /// <summary>The replicas to read from: this node first when it holds one (no network), then the others in placement order.</summary>
-    public IReadOnlyList<string> ReadOrder(ObjectVersion version) =>
-        version.Replicas.Contains(_selfNodeId) ? [_selfNodeId, .. version.Replicas.Where(r => r != _selfNodeId)] : version.Replicas;
+    /// <summary>
+    /// The replicas to read from: this node first when it holds one (no network), then the other members
+    /// in placement order. A replica on a node that is not a member (an earlier incarnation's, or across a
+    /// split) is never asked: the clusters do not talk to each other.
+    /// </summary>
+    public IReadOnlyList<string> ReadOrder(MetadataState state, ObjectVersion version) =>
+        version.Replicas.Contains(_selfNodeId)
+            ? [_selfNodeId, .. version.Replicas.Where(r => r != _selfNodeId && state.Members.ContainsKey(r))]
+            : [.. version.Replicas.Where(state.Members.ContainsKey)];
 
     /// <summary>A replica failed to serve a blob it should hold: logged, and queued for the repair loop to rewrite.</summary>
     public void Report(string bucket, string key, BadReplica bad)

@@ -17,8 +17,17 @@ internal static partial class NodeLog
     [LoggerMessage(1004, LogLevel.Information, "stopped after handing over in {ElapsedMs} ms")]
     public static partial void Stopped(ILogger logger, long elapsedMs);
 
-    [LoggerMessage(1005, LogLevel.Warning, "--bootstrap ignored: --data already holds the state of a cluster member; resuming with it")]
-    public static partial void BootstrapIgnored(ILogger logger);
+    [LoggerMessage(1005, LogLevel.Warning, "--bootstrap ignored: --data holds the state of a member of cluster {ClusterId} and {Reason}; resuming as its member (to start a new cluster from this data, stop every other member first)")]
+    public static partial void BootstrapIgnored(ILogger logger, string clusterId, string reason);
+
+    [LoggerMessage(1030, LogLevel.Warning, "--bootstrap on existing state: no member of cluster {ClusterId} (incarnation {Incarnation}) answered as one within {Seconds} s ({Detail}); starting a new cluster from this node's data ({Objects} objects in {Buckets} buckets, {Snapshots} snapshots). The other nodes join it with --peers {NodeId}; their copies count again once they have")]
+    public static partial void Refounding(ILogger logger, string clusterId, Guid incarnation, double seconds, string detail, long objects, int buckets, int snapshots, string nodeId);
+
+    [LoggerMessage(1031, LogLevel.Information, "new cluster {ClusterId} (incarnation {Incarnation}) started from this node's data; the previous Raft membership is kept in {Aside}")]
+    public static partial void Refounded(ILogger logger, string clusterId, Guid incarnation, string aside);
+
+    [LoggerMessage(1032, LogLevel.Warning, "--data holds the state of another cluster than {Peer}'s ({Detail}): joining {Peer}'s cluster as a new member, keeping this node's blobs (its copies count again once the cluster adds it); the old Raft state is kept in {Aside}")]
+    public static partial void JoiningAnew(ILogger logger, string peer, string detail, string aside);
 
     [LoggerMessage(1006, LogLevel.Warning, "removing state of an interrupted join from {Directory}")]
     public static partial void RemovingInterruptedJoin(ILogger logger, string directory);

@@ -17,11 +17,16 @@ internal sealed class DataDirectory : IDisposable
     /// <summary>The outermost directory this run created for --data (the data directory or a missing parent); null when it existed.</summary>
     private readonly string? _createdRoot;
 
+    private readonly bool _identityBefore;
+    private readonly bool _deviceBefore;
+
     private DataDirectory(string path, FileStream lockFile, string? createdRoot)
     {
         FullPath = path;
         _lock = lockFile;
         _createdRoot = createdRoot;
+        _identityBefore = File.Exists(IdentityFile);
+        _deviceBefore = File.Exists(DefaultDevicePath);
     }
 
     public string FullPath { get; }
@@ -128,12 +133,47 @@ internal sealed class DataDirectory : IDisposable
 
     public void MarkMember() => AtomicFile.Write(MembershipMarker, "member\n"u8);
 
-    /// <summary>Removes what this run created, for a fresh node whose bootstrap or join failed.</summary>
+    /// <summary>
+    /// Moves <paramref name="what"/> (the Raft directory, or its membership file) to
+    /// <c>superseded/NAME-TIME</c> in this directory, where it is kept (small: metadata only) until
+    /// deleted by hand; returns where. After it the identity and the blob store are never removed as
+    /// "fresh": they hold the node's data.
+    /// </summary>
+    public string Supersede(string what)
+    {
+        string aside = Path.Combine(FullPath, "superseded", $"{Path.GetFileName(what)}-{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}");
+        Directory.CreateDirectory(Path.GetDirectoryName(aside)!);
+        if (Directory.Exists(what))
+        {
+            Directory.Move(what, aside);
+        }
+        else
+        {
+            File.Move(what, aside);
+        }
+
+        Interop.Libc.FsyncDirectory(Path.GetDirectoryName(aside)!);
+        Interop.Libc.FsyncDirectory(Path.GetDirectoryName(what)!);
+        return aside;
+    }
+
+    /// <summary>
+    /// Removes what this run created, for a fresh node whose bootstrap or join failed. An identity or a
+    /// blob store that was there before this run (a node joining anew with the data it holds) stays.
+    /// </summary>
     public void RemoveFreshState()
     {
         TryDelete(() => Directory.Delete(RaftDirectory, recursive: true));
-        TryDelete(() => File.Delete(IdentityFile));
-        TryDelete(() => File.Delete(DefaultDevicePath));
+        if (!_identityBefore)
+        {
+            TryDelete(() => File.Delete(IdentityFile));
+        }
+
+        if (!_deviceBefore)
+        {
+            TryDelete(() => File.Delete(DefaultDevicePath));
+        }
+
         Cleanup(FullPath, _createdRoot);
         _lock.Dispose();
     }

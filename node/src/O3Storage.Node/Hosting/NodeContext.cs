@@ -36,6 +36,13 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
 
     public string NodeId => options.NodeId;
 
+    /// <summary>
+    /// True while this node is starting a new cluster from its data and has not committed the new
+    /// incarnation yet: its metadata still names the old members, so a ping is answered without saying
+    /// who is a member (a node waiting on it asks again).
+    /// </summary>
+    public bool Refounding { get; set; }
+
     public string Version => version;
 
     public TimeSpan Uptime => uptime.Elapsed;

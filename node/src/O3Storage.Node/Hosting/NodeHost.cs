@@ -138,6 +138,14 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 options = await DiscoverAsync(discoveryLoop, logger, systemd, shutdown.Token).ConfigureAwait(false);
             }
 
+            if (member && !options.Bootstrap && options.Peers.Count > 0 && await BelongsElsewhereAsync(peerClient, uuid, systemd, logger, shutdown.Token).ConfigureAwait(false) is { } elsewhere)
+            {
+                // Restored from a backup of an earlier incarnation, or across a split: join the cluster --peers names anew.
+                string aside = data.Supersede(data.RaftDirectory);
+                NodeLog.JoiningAnew(logger, elsewhere.Peer, elsewhere.Detail, aside);
+                member = false;
+            }
+
             if (!member && !options.Bootstrap && options.Peers.Count == 0)
             {
                 throw new StartupException($"--data {options.DataDirectory} holds no cluster state: give --bootstrap to start a new cluster or --peers to join one");
@@ -183,6 +191,15 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             }
         }
 
+        var raftOptions = new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap) { FsyncDirectory = Interop.Libc.FsyncDirectory, ApplyTrace = applyTrace };
+        string? refoundedAside = null;
+        if (member && options.Bootstrap && await ShouldRefoundAsync(raftOptions, peerClient, uuid, systemd, logger, shutdown.Token).ConfigureAwait(false))
+        {
+            // A membership of this node alone: it elects itself, and commits the new incarnation below.
+            refoundedAside = data.Supersede(RaftNodeOptions.MembersFile(data.RaftDirectory));
+            raftOptions = raftOptions with { ColdStart = true };
+        }
+
         NodeIdentity identity;
         NodeStorage? storage = null;
         RaftNode raft;
@@ -191,7 +208,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             identity = NodeIdentityStore.LoadOrCreate(data.IdentityFile, options.NodeId, options.Cluster.ToString());
             storage = NodeStorage.Open(options, data, identity, logger);
             raft = await RaftNode.StartAsync(
-                new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap) { FsyncDirectory = Interop.Libc.FsyncDirectory, ApplyTrace = applyTrace },
+                raftOptions,
                 loggerFactory,
                 shutdown.Token).ConfigureAwait(false);
             data.MakeNamesDurable();
@@ -221,7 +238,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         _alive = () => !raft.StateMachine.Faulted.IsCompleted;
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
         var lifecycle = new NodeLifecycle(TimeProvider.System, options.DeadNodeGrace);
-        var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime, _hardware, lifecycle);
+        var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime, _hardware, lifecycle) { Refounding = refoundedAside is not null };
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
         var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys));
         var dataPath = new DataPath(
@@ -263,9 +280,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
                 data.MarkMember();
             }
-            else if (options.Bootstrap)
+            else if (refoundedAside is not null)
             {
-                NodeLog.BootstrapIgnored(logger);
+                await RefoundAsync(node, refoundedAside, logger, shutdown.Token).ConfigureAwait(false);
             }
         }
         catch (Exception)
@@ -600,6 +617,150 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         NodeLog.Bootstrapped(logger, options.Settings.ClusterId);
+    }
+
+    /// <summary>How long a --bootstrap on existing state waits for a member of its cluster to answer before it starts a new one.</summary>
+    private static readonly TimeSpan s_refoundProbe = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Whether a --bootstrap on a directory with state starts a new cluster from it: only when no other
+    /// member of its cluster answers as one (same incarnation) within <see cref="s_refoundProbe"/>. A member
+    /// that answers at all (quorum or not: a cluster coming back from a power cut answers before it has a
+    /// leader) means the cluster lives on, and this node resumes as its member: a unit file that still says
+    /// --bootstrap must never split a cluster. A member that answers as part of another incarnation (it
+    /// was started anew, as in a split) does not count.
+    /// </summary>
+    private async Task<bool> ShouldRefoundAsync(RaftNodeOptions raftOptions, PeerClient client, Guid uuid, SystemdNotifier systemd, ILogger logger, CancellationToken token)
+    {
+        MetadataState? state = await RaftNode.ReadCommittedAsync(raftOptions, token).ConfigureAwait(false);
+        if (state?.Settings is not { } settings)
+        {
+            NodeLog.BootstrapIgnored(logger, "?", "its log cannot be read before Raft starts (see the log check below)");
+            return false;
+        }
+
+        string[] others = [.. state.Members.Keys.Where(id => id != options.NodeId)];
+        if (others.Length == 0)
+        {
+            NodeLog.BootstrapIgnored(logger, settings.ClusterId, "this node is its only member");
+            return false;
+        }
+
+        Say(systemd, "starting", $"--bootstrap on existing state: asking {string.Join(", ", others)} whether cluster {settings.ClusterId} runs (up to {s_refoundProbe.TotalSeconds:0} s)");
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            foreach (string other in others.Where(o => !seen.TryGetValue(o, out string? what) || !what.StartsWith("of incarnation", StringComparison.Ordinal)))
+            {
+                try
+                {
+                    PingResponse answer = await client.PingAsync(other, token, (options.NodeId, uuid)).ConfigureAwait(false);
+                    if (answer.Role == PingResponse.RefoundingRole)
+                    {
+                        seen[other] = "starting a new cluster of its own";
+                        continue;
+                    }
+
+                    if (answer.Incarnation is not { } incarnation || incarnation == state.IncarnationId)
+                    {
+                        NodeLog.BootstrapIgnored(logger, settings.ClusterId, $"its member {other} answers ({answer.Role}, term {answer.Term})");
+                        return false;
+                    }
+
+                    seen[other] = $"of incarnation {incarnation} now";
+                }
+                catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException || (e is OperationCanceledException && !token.IsCancellationRequested))
+                {
+                    seen[other] = e is HttpRequestException { StatusCode: { } status } ? $"answers {(int)status}, not yet as a member (starting)" : PeerClient.Describe(e);
+                }
+            }
+
+            // Every other member answered as part of a new incarnation: no need to wait out the probe.
+            if (others.All(o => seen[o].StartsWith("of incarnation", StringComparison.Ordinal)) || stopwatch.Elapsed >= s_refoundProbe)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
+        }
+
+        NodeLog.Refounding(logger, settings.ClusterId, state.IncarnationId, Math.Round(stopwatch.Elapsed.TotalSeconds, 1), string.Join("; ", others.Select(o => $"{o}: {seen[o]}")), state.Buckets.Values.Sum(b => (long)b.Objects.Count), state.Buckets.Count, state.Snapshots.Count, options.NodeId);
+        return true;
+    }
+
+    /// <summary>Commits the new incarnation from this node, now the only member, and its own member record.</summary>
+    private async Task RefoundAsync(NodeContext node, string aside, ILogger logger, CancellationToken token)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+        deadline.CancelAfter(s_bootstrapTimeout);
+        Guid incarnation = Guid.NewGuid();
+        try
+        {
+            await node.Raft.WaitForLeaderAsync(s_bootstrapTimeout, deadline.Token).ConfigureAwait(false);
+            await node.Raft.ReplicateAsync(new RefoundCluster(incarnation, node.NodeId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), deadline.Token).ConfigureAwait(false);
+            await node.Raft.AddMemberAsync(node.NodeId, node.Raft.ClusterEndPoint, node.Identity.Uuid, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException && !token.IsCancellationRequested)
+        {
+            throw new StartupException($"starting a new cluster from existing state did not complete within {s_bootstrapTimeout.TotalSeconds:0} s; start the node again with --bootstrap to retry");
+        }
+
+        node.Refounding = false;
+        NodeLog.Refounded(logger, node.Raft.Metadata.Settings?.ClusterId ?? "?", incarnation, aside);
+    }
+
+    /// <summary>How long a member started with --peers waits for peers that refuse connections before it resumes, as any restart does.</summary>
+    private static readonly TimeSpan s_peersDownWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// For a member started with --peers: the peer and why, when a peer says this node is not a member of
+    /// its cluster (its state is of an earlier incarnation, restored from a backup, or of the other side of
+    /// a split); null when a peer knows it as a member, or every peer refuses connections for a few seconds
+    /// (resume, as any restart does). A peer that is still starting (its cluster being started anew from
+    /// its data, say) is waited for, up to --join-timeout.
+    /// </summary>
+    private async Task<(string Peer, string Detail)?> BelongsElsewhereAsync(PeerClient client, Guid uuid, SystemdNotifier systemd, ILogger logger, CancellationToken token)
+    {
+        Say(systemd, "starting", $"asking {string.Join(", ", options.Peers)} whether this node is a member of their cluster");
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            bool starting = false;
+            foreach (NodeAddress peer in options.Peers)
+            {
+                try
+                {
+                    PingResponse answer = await client.PingAsync(peer.ToString(), token, (options.NodeId, uuid)).ConfigureAwait(false);
+                    if (answer.CallerIsMember == true)
+                    {
+                        return null;
+                    }
+
+                    if (answer.CallerIsMember == false && answer.Incarnation is { } incarnation)
+                    {
+                        return (peer.ToString(), $"{peer} runs cluster {answer.ClusterId} incarnation {incarnation}, which has no member {options.NodeId}");
+                    }
+
+                    starting = true; // an older build, or a cluster not initialized yet: ask again
+                }
+                catch (HttpRequestException e) when (e.StatusCode is not null)
+                {
+                    starting = true; // it answers, but does not serve yet
+                }
+                catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException || (e is OperationCanceledException && !token.IsCancellationRequested))
+                {
+                    NodeLog.JoinAttemptFailed(logger, peer.ToString(), PeerClient.Describe(e));
+                }
+            }
+
+            if (stopwatch.Elapsed >= options.JoinTimeout || (!starting && stopwatch.Elapsed >= s_peersDownWait))
+            {
+                return null;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
+        }
     }
 
     private async Task JoinAsync(NodeContext node, PeerClient client, ILogger logger, CancellationToken deadline, CancellationToken token)

@@ -65,7 +65,7 @@ internal sealed class RepairLoop(NodeContext node, DataPath data, TimeSpan inter
 
             try
             {
-                await data.Repairer.HealAsync(report.Bad, data.ReadOrder(version), token).ConfigureAwait(false);
+                await data.Repairer.HealAsync(report.Bad, data.ReadOrder(node.Raft.Metadata, version), token).ConfigureAwait(false);
                 NodeLog.ReplicaHealed(logger, new Storage.BlobId(report.Bad.Blob.BlobId).ToString(), report.Bucket, report.Key, report.Bad.NodeId);
             }
             catch (Exception e) when (e is ReplicaException or ObjectUnreadableException)

@@ -4,7 +4,13 @@ namespace O3Storage.Node.Transport;
 
 /// <summary>Answer to <c>GET /internal/ping</c>: who answers, and what it thinks of the cluster.</summary>
 /// <param name="CallerRemoved">The caller (named in the query) is a node this cluster removed: it must stop serving.</param>
-public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId, bool CallerRemoved = false);
+/// <param name="Incarnation">Which bootstrap of the cluster this node belongs to (null from builds before it was sent, or before the cluster is initialized).</param>
+/// <param name="CallerIsMember">Whether the caller (named in the query, with its uuid) is a member of this node's cluster; null when the caller gave no name.</param>
+public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId, bool CallerRemoved = false, Guid? Incarnation = null, bool? CallerIsMember = null)
+{
+    /// <summary>The role a node gives while it starts a new cluster from its data (it no longer speaks for its old one).</summary>
+    public const string RefoundingRole = "refounding";
+}
 
 /// <summary>Body of <c>POST /internal/join</c>: a new node asks to be added.</summary>
 /// <param name="TokenProof">Proof of the join token (<c>JoinToken.JoinProof</c>) when the node has an o3storage.txt; a member with a token refuses a join without it.</param>

@@ -1,0 +1,189 @@
+using System.Text.Json;
+using O3Storage.Integration.Tests.Harness;
+using Xunit.Abstractions;
+
+namespace O3Storage.Integration.Tests;
+
+/// <summary>
+/// The guide's "Disaster Recovery" and "Cluster Splitting" on real nodes with 500 objects, every one checked
+/// by SHA-256 through every node: a backup taken as cluster-backup.sh takes it (every node stopped, each
+/// data directory in a tar.gz), Scenario 2 as written (restore all three, --bootstrap the first, --peers
+/// the others), the split, and the guard against a stale --bootstrap splitting a live cluster.
+/// </summary>
+public sealed class DisasterRecoveryTests(ITestOutputHelper output)
+{
+    private static async Task StopAsync(TestCluster cluster, params int[] nodes)
+    {
+        foreach (int node in nodes)
+        {
+            cluster.Process(node).Terminate();
+        }
+
+        foreach (int node in nodes)
+        {
+            await cluster.Process(node).WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private async Task ShellAsync(string script)
+    {
+        (int exit, _) = await GuideShell.RunAsync(script, output);
+        Assert.Equal(0, exit);
+    }
+
+    private static async Task<JsonElement> ClusterAsync(TestCluster cluster, int node) =>
+        (await cluster.HealthAsync(node)).GetProperty("cluster");
+
+    private static async Task<long> UsedBytesAsync(TestCluster cluster, int node) =>
+        (await cluster.HealthAsync(node)).GetProperty("storage").GetProperty("used_space_bytes").GetInt64();
+
+    private static async Task<Guid> UuidAsync(TestCluster cluster, int node) =>
+        (await ClusterAsync(cluster, node)).GetProperty("cluster_uuid").GetGuid();
+
+    /// <summary>Waits until <paramref name="nodes"/> serve as one cluster of exactly them, with no object under-replicated; returns its uuid.</summary>
+    private static async Task<Guid> WaitForOneClusterAsync(TestCluster cluster, int[] nodes)
+    {
+        Guid uuid = Guid.Empty;
+        await cluster.WaitUntilAsync($"{string.Join(",", nodes)} form one cluster of {nodes.Length} with nothing under-replicated", async () =>
+        {
+            var uuids = new HashSet<Guid>();
+            foreach (int node in nodes)
+            {
+                if (await cluster.TryHealthAsync(node) is not { Status: System.Net.HttpStatusCode.OK } health)
+                {
+                    return false;
+                }
+
+                JsonElement state = health.Body.GetProperty("cluster");
+                if (state.GetProperty("total_nodes").GetInt32() != nodes.Length || state.GetProperty("active_nodes").GetInt32() != nodes.Length
+                    || health.Body.GetProperty("storage").GetProperty("under_replicated_objects").GetInt64() != 0
+                    || state.GetProperty("cluster_uuid").ValueKind != JsonValueKind.String)
+                {
+                    return false;
+                }
+
+                uuids.Add(state.GetProperty("cluster_uuid").GetGuid());
+            }
+
+            uuid = uuids.Single();
+            return uuids.Count == 1;
+        }, TimeSpan.FromMinutes(2));
+        return uuid;
+    }
+
+    private static readonly int[] s_all = [1, 2, 3];
+
+    /// <summary>A cluster of three on <paramref name="subnet"/> holding the 500 objects of a seeded workload, and its uuid.</summary>
+    private async Task<(TestCluster Cluster, Workload Work, Guid Uuid)> SeededAsync(int subnet)
+    {
+        TestCluster cluster = await TestCluster.StartAsync(subnet, 3, output);
+        var work = new Workload(cluster);
+        await work.SeedAsync(s_all);
+        return (cluster, work, await UuidAsync(cluster, 1));
+    }
+
+    [Fact]
+    public async Task Scenario2_BackupRestoredOnAllThree_BootstrapOne_PeersTheOthers_EveryObjectBack_OneNewCluster()
+    {
+        (TestCluster cluster, Workload work, Guid original) = await SeededAsync(71);
+        using TestCluster owned = cluster;
+        int[] all = s_all;
+        var atBackup = work.Acknowledged.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        long[] usedAtBackup = await Task.WhenAll(all.Select(n => UsedBytesAsync(cluster, n)));
+
+        // cluster-backup.sh: stop every node, tar each data directory as the guide does, start them again.
+        await StopAsync(cluster, all);
+        string backup = Path.Combine(cluster.Root, "backup");
+        foreach (int node in all)
+        {
+            await ShellAsync($"mkdir -p {backup} && tar -czf {backup}/node-{node}-data.tar.gz {cluster.DataDirectory(node)}");
+        }
+
+        foreach (int node in all)
+        {
+            cluster.Start(node);
+        }
+
+        await cluster.WaitForActiveNodesAsync(all, 3);
+
+        // Life goes on after the backup, then a majority of the boards fails: those writes are lost with them.
+        await cluster.WaitForAgreedLeaderAsync(all);
+        for (int i = 0; i < 20; i++)
+        {
+            int n = i;
+            await cluster.WaitUntilAsync("a write after the backup is acknowledged", () => work.WriteAsync(all[n % 3], $"after-backup/{n:D2}", 1500, 50_000 + n));
+        }
+
+        cluster.KillAtOnce([2, 3]);
+        await StopAsync(cluster, 1);
+
+        // Scenario 2 as written: restore all three, --bootstrap the first, --peers it on the others.
+        foreach (int node in all)
+        {
+            await ShellAsync($"rm -rf {cluster.DataDirectory(node)}/* && tar -xzf {backup}/node-{node}-data.tar.gz -C /");
+        }
+
+        NodeProcess first = cluster.Bootstrap(1);
+        await cluster.WaitUntilAsync("node 1 serves a new cluster", async () =>
+            await cluster.TryHealthAsync(1) is { Status: System.Net.HttpStatusCode.OK } health
+            && health.Body.GetProperty("cluster").GetProperty("cluster_uuid") is { ValueKind: JsonValueKind.String } uuid && uuid.GetGuid() != original);
+        cluster.Join(2, cluster.Ip(1));
+        cluster.Join(3, cluster.Ip(1));
+
+        Guid renewed = await WaitForOneClusterAsync(cluster, all);
+        Assert.NotEqual(original, renewed);
+        work.ExpectExactly(atBackup);
+        await work.VerifyAsync(all);
+        await work.VerifyAbsentAsync(Enumerable.Range(0, 20).Select(i => $"after-backup/{i:D2}"), all);
+        Assert.Contains("starting a new cluster from this node's data (500 objects in 1 buckets", first.Stdout);
+        Assert.Contains("joining 127.71.0.1:8080's cluster as a new member, keeping this node's blobs", cluster.Process(2).Stdout);
+        // The joining nodes' copies counted again: nothing was copied to them.
+        Assert.Equal(usedAtBackup, await Task.WhenAll(all.Select(n => UsedBytesAsync(cluster, n))));
+    }
+
+    [Fact]
+    public async Task StaleBootstrap_OnARestartWhileTheClusterRuns_ResumesAndSaysWhy_NoSplit()
+    {
+        (TestCluster cluster, Workload work, Guid original) = await SeededAsync(72);
+        using TestCluster owned = cluster;
+        int[] all = s_all;
+
+        // A unit file that still says --bootstrap: node 1 restarts with it while 2 and 3 run.
+        await StopAsync(cluster, 1);
+        NodeProcess restarted = cluster.Bootstrap(1);
+        Assert.Equal(original, await WaitForOneClusterAsync(cluster, all));
+        Assert.Contains("--bootstrap ignored: --data holds the state of a member of cluster o3storage and its member", restarted.Stdout);
+        Assert.DoesNotContain("starting a new cluster", restarted.Stdout);
+        Assert.True(await work.WriteAsync(1, "after-restart", 4000, 7));
+        await work.VerifyAsync(all);
+    }
+
+    [Fact]
+    public async Task Split_TheGuidesProcedure_TwoClusters_DifferentUuids_EachServesItsObjects_NoCrossTalk()
+    {
+        (TestCluster cluster, Workload work, Guid original) = await SeededAsync(73);
+        using TestCluster owned = cluster;
+        int[] all = s_all;
+
+        // "Stop all nodes", then Cluster A (1 with --bootstrap, 2 with --peers 1) and Cluster B (3 with --bootstrap), at once.
+        await StopAsync(cluster, all);
+        cluster.Bootstrap(1);
+        cluster.Join(2, cluster.Ip(1));
+        cluster.Bootstrap(3);
+
+        Guid a = await WaitForOneClusterAsync(cluster, [1, 2]);
+        Guid b = await WaitForOneClusterAsync(cluster, [3]);
+        Assert.Equal(3, new HashSet<Guid> { original, a, b }.Count);
+
+        // Every object was on all three (replication factor 3): each cluster serves all of them.
+        await work.VerifyAsync(all);
+
+        // What one cluster writes, the other never sees.
+        Assert.True(await work.WriteAsync(1, "split/on-a", 3000, 1));
+        Assert.True(await work.WriteAsync(3, "split/on-b", 3000, 2));
+        await work.VerifyAbsentAsync(["split/on-a"], [3]);
+        await work.VerifyAbsentAsync(["split/on-b"], [1, 2]);
+        Assert.Equal(2, (await ClusterAsync(cluster, 2)).GetProperty("total_nodes").GetInt32());
+        Assert.Equal(1, (await ClusterAsync(cluster, 3)).GetProperty("total_nodes").GetInt32());
+    }
+}
