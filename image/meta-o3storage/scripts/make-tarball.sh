@@ -19,6 +19,7 @@ trap 'rm -rf "$stage"' EXIT
 chmod 0755 "$stage" # the tarball's root becomes the package root: never 0700
 install -D -m 0755 "$binary" "$stage/opt/o3storage/o3storage"
 install -D -m 0755 "$rootfs/opt/o3storage/compact-storage.sh" "$stage/opt/o3storage/compact-storage.sh"
+install -D -m 0755 "$rootfs/opt/o3storage/restore-cluster-from-backup.sh" "$stage/opt/o3storage/restore-cluster-from-backup.sh"
 for unit in o3storage.service o3storage-firstboot.service; do
   install -D -m 0644 "$rootfs/usr/lib/systemd/system/$unit" "$stage/usr/lib/systemd/system/$unit"
 done

@@ -10,9 +10,10 @@ namespace O3Storage.Integration.Tests.Harness;
 /// </summary>
 internal static partial class GuideShell
 {
-    /// <summary>The guide's addresses mapped onto <paramref name="cluster"/>: 192.168.1.10N is node N.</summary>
+    /// <summary>The guide's addresses mapped onto <paramref name="cluster"/>: 192.168.1.10N is node N, and so is 192.168.1.10$i with i = N.</summary>
     public static string Localize(string text, TestCluster cluster) =>
-        GuideAddress().Replace(text, match => cluster.Ip(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
+        GuideAddress().Replace(text, match => cluster.Ip(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .Replace("192.168.1.10$", cluster.Ip(0)[..^1] + "$", StringComparison.Ordinal);
 
     /// <summary>A guide script, localized, its endless loop bounded to <paramref name="rounds"/> rounds of at most a second's sleep, and its mail replaced by printing.</summary>
     public static string Script(string name, TestCluster cluster, int rounds)

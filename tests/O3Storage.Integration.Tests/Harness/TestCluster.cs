@@ -101,6 +101,9 @@ internal sealed class TestCluster : IDisposable
     /// <summary>The most recently started process of <paramref name="node"/>.</summary>
     public NodeProcess Process(int node) => _current[node];
 
+    /// <summary>The process of <paramref name="node"/> while it runs, else null.</summary>
+    public NodeProcess? TryProcess(int node) => _current.TryGetValue(node, out NodeProcess? process) && !process.HasExited ? process : null;
+
     /// <summary>kill -9.</summary>
     public void Kill(int node) => _current[node].Kill();
 
