@@ -7,7 +7,7 @@ ARM64_BINARY := artifacts/linux-arm64/o3storage
 # Defined before the rules that depend on it: make expands prerequisites as it reads them.
 POWERCUT_FS  := artifacts/powercut-fs/powercut-fs
 
-.PHONY: help deps powercut-fs build lint publish publish-arm64 image yocto-tarball test test-unit test-integration test-lifecycle test-power-cut test-power-cut-long chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
+.PHONY: help deps powercut-fs build lint publish publish-arm64 publish-next-level-test image yocto-tarball test test-unit test-integration test-lifecycle test-power-cut test-power-cut-long chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
 IMAGE_DIR    := artifacts/image
 IMAGE_CACHE  := .image-cache
 
@@ -44,6 +44,10 @@ publish: deps
 publish-arm64: deps
 	@tools/publish.sh linux-arm64
 
+# The "N+1" build the rolling-update test updates to (one metadata level more, a test-only record kind).
+publish-next-level-test: deps
+	@tools/publish-next-level-test.sh
+
 # The OS image: a cached Debian base (about 10 minutes the first time), the overlay and the node.
 image: publish-arm64
 	@image/build-image.sh $(ARM64_BINARY) $(IMAGE_DIR) $(IMAGE_CACHE)
@@ -52,7 +56,7 @@ yocto-tarball: publish-arm64
 	@image/meta-o3storage/scripts/make-tarball.sh $(ARM64_BINARY)
 
 # One build at a time: this machine has two cores.
-test: build lint publish publish-arm64 $(POWERCUT_FS) image
+test: build lint publish publish-next-level-test publish-arm64 $(POWERCUT_FS) image
 	@tools/test.sh unit integration lifecycle chaos firstboot arm64 layer image
 
 test-unit: build
@@ -65,7 +69,7 @@ $(POWERCUT_FS): chaos/powercut-fs/powercut-fs.c | deps
 
 powercut-fs: $(POWERCUT_FS)
 
-test-integration: build publish $(POWERCUT_FS)
+test-integration: build publish publish-next-level-test $(POWERCUT_FS)
 	@tools/test.sh integration
 
 # The guide's long cluster procedures (scale up and down, replace, remove the leader, drain), ~3 min.
@@ -109,6 +113,7 @@ bench: publish
 	python3 bench/storage_bench.py
 	python3 bench/object_bench.py
 	python3 bench/rebalance_bench.py
+	python3 bench/snapshot_bench.py
 
 # Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes).
 bench-image: image

@@ -8,7 +8,11 @@ namespace O3Storage.Node;
 
 public static class Program
 {
+#if O3STORAGE_NEXT_LEVEL_TEST
+    public static string Version => ThisAssembly.AssemblyInformationalVersion + ".next-level-test";
+#else
     public static string Version => ThisAssembly.AssemblyInformationalVersion;
+#endif
 
     public static async Task<int> Main(string[] args)
     {

@@ -1,4 +1,5 @@
 using O3Storage.Cluster.Membership;
+using O3Storage.Cluster.Metadata;
 
 namespace O3Storage.Cluster.Tests.Membership;
 
@@ -22,5 +23,33 @@ public sealed class PeerTableTests
         time.Advance(TimeSpan.FromMinutes(1));
         Assert.True(peers.IsDownLongerThan("gone:1", grace));
         Assert.True(peers.Liveness(members, "self:1", grace).IsDead("gone:1"));
+    }
+
+    [Fact]
+    public void LevelToCommit_IsTheLowestEveryMemberReads_OnlyWhenAllAnswer_AndAboveTheCommittedOne()
+    {
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
+        var peers = new PeerTable(time, TimeSpan.FromSeconds(2));
+        MetadataState state = MetadataState.Empty;
+        foreach (string id in new[] { "a:1", "b:1", "c:1" })
+        {
+            state = state.Apply(new AddMember(id, id + "0", Guid.NewGuid()), state.LastAppliedIndex + 1);
+        }
+
+        Assert.Null(peers.LevelToCommit(state, "a:1", 3)); // b and c never answered
+        peers.RecordContact("b:1", "follower", 1, "N+1", 3);
+        peers.RecordContact("c:1", "follower", 1, "N", 2);
+        Assert.Equal(2, peers.LevelToCommit(state, "a:1", 3)); // c still runs N
+        state = state.Apply(new SetClusterLevel(2), state.LastAppliedIndex + 1);
+        Assert.Null(peers.LevelToCommit(state, "a:1", 3));
+
+        peers.RecordContact("c:1", "follower", 1, "N+1", 3);
+        Assert.Equal(3, peers.LevelToCommit(state, "a:1", 3));
+        time.Advance(TimeSpan.FromSeconds(3)); // c stopped answering: it may be changing builds again
+        peers.RecordContact("b:1", "follower", 1, "N+1", 3);
+        Assert.Null(peers.LevelToCommit(state, "a:1", 3));
+
+        state = state.Apply(new SetClusterLevel(1), state.LastAppliedIndex + 1);
+        Assert.Equal(2, state.ClusterLevel); // never lowered
     }
 }

@@ -54,6 +54,7 @@ public sealed class MetadataCommandTableTests
             { "AbortMultipartUpload", withUpload, new AbortMultipartUpload("b", "u1") },
             { "SetReplicas", withObject, new SetReplicas("b", "k", objectVersion, ["n3:8080"]) },
             { "RefoundCluster", Given(new AddMember("n1:8080", "n1:8090", Guid.NewGuid()), new AddMember("n2:8080", "n2:8090", Guid.NewGuid())), new RefoundCluster(Guid.NewGuid(), "n1:8080", 9) },
+            { "SetClusterLevel", MetadataState.Empty, new SetClusterLevel(2) },
             { "CreateSnapshot", withObject, new CreateSnapshot("nightly", 9) },
             { "DeleteSnapshot", Given(new CreateSnapshot("nightly", 9)), new DeleteSnapshot("nightly") },
             { "RestoreSnapshot", Given(new CreateBucket("b", 1), new CreateSnapshot("empty", 2), new PutObject("b", s_version)), new RestoreSnapshot("empty", 9, 0) },
@@ -87,5 +88,20 @@ public sealed class MetadataCommandTableTests
         byte[] applied = MetadataCodec.EncodeSnapshot(given.Apply(command, index));
         Assert.Equal(applied, MetadataCodec.EncodeSnapshot(given.Apply(decoded, index)));
         Assert.NotEqual(MetadataCodec.EncodeSnapshot(given.Skip(index)), applied); // it took effect
+    }
+
+    [Fact]
+    public void EveryCommandKind_IsOfALevelThisBuildReads_AndTheGateHoldsBackWhatTheClusterHasNotReached()
+    {
+        Assert.All(Rows(), row => Assert.InRange(MetadataCodec.LevelOf((MetadataCommand)row[2]), 1, MetadataCodec.Level));
+        Assert.Equal(1, MetadataCodec.LevelOf(new PutObject("b", s_version)));
+        Assert.Equal(2, MetadataCodec.LevelOf(new CreateSnapshot("s", 1)));
+
+        MetadataState older = MetadataState.Empty; // a cluster whose members have not all said they read level 2
+        Assert.True(MetadataLevelException.Allows(older, new PutObject("b", s_version)));
+        Assert.False(MetadataLevelException.Allows(older, new CreateSnapshot("s", 1)));
+        Assert.True(MetadataLevelException.Allows(older, new SetClusterLevel(2))); // the raise itself
+        Assert.True(MetadataLevelException.Allows(Given(new SetClusterLevel(2)), new CreateSnapshot("s", 1)));
+        Assert.Equal(2, MetadataCodec.DecodeSnapshot(MetadataCodec.EncodeSnapshot(Given(new SetClusterLevel(2)))).ClusterLevel);
     }
 }

@@ -6,7 +6,8 @@ namespace O3Storage.Integration.Tests.Harness;
 /// <summary>
 /// Runs the guide's admin-machine scripts (ssh, scp and systemctl against each node) on a test cluster,
 /// as written but for addresses and the backup root: the shims in Harness/fleet put each ssh command in a
-/// mount namespace where /opt/o3storage/data is that node's data directory, and hand `systemctl
+/// mount namespace where /opt/o3storage is that node's (its binary, which it runs when started) and
+/// /opt/o3storage/data its data directory, and hand `systemctl
 /// stop|start o3storage` and `./o3storage ARGS` to this class, which acts on the node's process while the
 /// script waits. Bounded like every tool the tests run.
 /// </summary>
@@ -37,8 +38,17 @@ internal sealed class FleetShell
         for (int node = 1; node <= nodes; node++)
         {
             File.WriteAllText(Path.Combine(_fleet, "hosts", cluster.Ip(node)), node.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            // The node's /opt/o3storage: the binary it runs (a copy it may replace, as a rolling update does).
+            string opt = Path.Combine(_fleet, $"opt-{node}");
+            Directory.CreateDirectory(Path.Combine(opt, "data"));
+            File.Copy(NodeBinary.Path, Path.Combine(opt, "o3storage"), overwrite: true);
+            cluster.Binaries[node] = Path.Combine(opt, "o3storage");
         }
     }
+
+    /// <summary>Called before each request is carried out, with the node and the request's verb (stop, start, run).</summary>
+    public Func<int, string, Task>? Observe { get; set; }
 
     /// <summary>Where the guide's /backup/o3storage is.</summary>
     public string BackupRoot { get; }
@@ -89,6 +99,11 @@ internal sealed class FleetShell
         {
             int node = int.Parse(Path.GetFileName(request).Split('.')[0], System.Globalization.CultureInfo.InvariantCulture);
             string[] words = File.ReadAllLines(request);
+            if (Observe is { } observe)
+            {
+                await observe(node, words[0]);
+            }
+
             switch (words[0])
             {
                 case "stop" when _cluster.TryProcess(node) is { } running:

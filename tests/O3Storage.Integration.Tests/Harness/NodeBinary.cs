@@ -7,6 +7,12 @@ internal static class NodeBinary
 
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
+    /// <summary>The "N+1" build of the rolling-update test (make publish-next-level-test).</summary>
+    public static string NextLevelPath =>
+        System.IO.Path.Combine(RepositoryRoot, "artifacts", "next-level-test", "o3storage") is var path && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"no next-level test build at {path}: run 'make publish-next-level-test'");
+
     private static string Locate()
     {
         string? fromEnvironment = Environment.GetEnvironmentVariable("O3STORAGE_BINARY");

@@ -47,9 +47,10 @@ internal sealed partial class NodeProcess : IDisposable
         }
     }
 
-    public static NodeProcess Start(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="binary">The o3storage to run; the published one by default.</param>
+    public static NodeProcess Start(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? binary = null)
     {
-        var info = new ProcessStartInfo(NodeBinary.Path)
+        var info = new ProcessStartInfo(binary ?? NodeBinary.Path)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -92,11 +92,15 @@ internal sealed class TestCluster : IDisposable
         NodeProcess process = NodeProcess.Start(
             $"node-{node}",
             ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), "--device-size", DeviceSize, .. board, .. args],
-            environment);
+            environment,
+            Binaries.GetValueOrDefault(node));
         _processes.Add(process);
         _current[node] = process;
         return process;
     }
+
+    /// <summary>The o3storage each node runs when started from now on, where it is not the published one (a rolling update).</summary>
+    public Dictionary<int, string> Binaries { get; } = [];
 
     /// <summary>The most recently started process of <paramref name="node"/>.</summary>
     public NodeProcess Process(int node) => _current[node];

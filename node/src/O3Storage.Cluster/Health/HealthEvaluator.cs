@@ -43,7 +43,7 @@ public static class HealthEvaluator
             bool draining = metadata.Members.TryGetValue(id, out MemberRecord? record) && record.State == MemberState.Draining;
             if (self)
             {
-                members.Add(new MemberHealth(id, endPoint, inputs.Role.ToWireName(), true, now, 0, true) { State = draining ? "draining" : "active" });
+                members.Add(new MemberHealth(id, endPoint, inputs.Role.ToWireName(), true, now, 0, true) { State = draining ? "draining" : "active", Version = inputs.Version, MetadataLevel = MetadataCodec.Level });
                 continue;
             }
 
@@ -54,6 +54,8 @@ public static class HealthEvaluator
             {
                 State = draining ? "draining" : reachable ? "active" : "down",
                 DownSince = reachable ? null : contact?.LastContact,
+                Version = contact?.Version,
+                MetadataLevel = contact?.MetadataLevel,
             });
         }
 
@@ -87,6 +89,7 @@ public static class HealthEvaluator
             members)
         {
             ClusterUuid = metadata.Settings is null ? null : metadata.IncarnationId,
+            MetadataLevel = metadata.ClusterLevel,
             Maintenance = metadata.Maintenance is { } mode ? new MaintenanceHealth(true, mode.Reason, DateTimeOffset.FromUnixTimeMilliseconds(mode.SinceUnixMs)) : MaintenanceHealth.Off,
             RaftLog = inputs.RaftLog,
             RemovedNodes = [.. metadata.Removed.Values.OrderByDescending(r => r.RemovedAtIndex).Select(r => new RemovedHealth(r.NodeId, r.RemovedUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.RemovedUnixMs)))],

@@ -61,6 +61,12 @@ public sealed record ClusterHealth(
     /// </summary>
     public Guid? ClusterUuid { get; init; }
 
+    /// <summary>
+    /// The metadata level the cluster writes: the lowest its members read, raised once every member
+    /// answers with a higher one (each member's is in <see cref="Members"/>). What a rolling update waits for.
+    /// </summary>
+    public int MetadataLevel { get; init; } = 1;
+
     /// <summary>Cluster maintenance mode: writes refused everywhere while it is on.</summary>
     public MaintenanceHealth Maintenance { get; init; } = MaintenanceHealth.Off;
 
@@ -111,6 +117,11 @@ public sealed record MemberHealth(
 
     /// <summary>Since when a down member has not answered (as far as this node saw); null while it answers.</summary>
     public DateTimeOffset? DownSince { get; init; }
+
+    /// <summary>The member's build, as it last said (null: never heard from); with the metadata level it reads.</summary>
+    public string? Version { get; init; }
+
+    public int? MetadataLevel { get; init; }
 }
 
 /// <summary>This node's blob store: what it holds and how much room is left.</summary>

@@ -4,8 +4,8 @@ using System.Collections.Concurrent;
 
 namespace O3Storage.Cluster.Membership;
 
-/// <summary>The last successful probe of one peer, and what the peer said about itself.</summary>
-public sealed record PeerContact(DateTimeOffset LastContact, string Role, long Term);
+/// <summary>The last successful probe of one peer, and what the peer said about itself (its build's version and metadata level too).</summary>
+public sealed record PeerContact(DateTimeOffset LastContact, string Role, long Term, string? Version = null, int MetadataLevel = 1);
 
 public sealed class PeerTable(TimeProvider time, TimeSpan reachableWindow)
 {
@@ -19,8 +19,29 @@ public sealed class PeerTable(TimeProvider time, TimeSpan reachableWindow)
 
     public TimeSpan ReachableWindow => reachableWindow;
 
-    public void RecordContact(string nodeId, string role, long term) =>
-        _contacts[nodeId] = new PeerContact(time.GetUtcNow(), role, term);
+    public void RecordContact(string nodeId, string role, long term, string? version = null, int metadataLevel = 1) =>
+        _contacts[nodeId] = new PeerContact(time.GetUtcNow(), role, term, version, metadataLevel);
+
+    /// <summary>
+    /// The metadata level to commit now: the lowest any member of <paramref name="state"/> reads, when
+    /// every other member answers now and that is above the committed level; else null. A member that
+    /// does not answer may be changing its build (a rolling update): the level waits for it.
+    /// </summary>
+    public int? LevelToCommit(Metadata.MetadataState state, string selfNodeId, int selfLevel)
+    {
+        int lowest = selfLevel;
+        foreach (string id in state.Members.Keys.Where(id => id != selfNodeId))
+        {
+            if (!IsReachable(id) || !_contacts.TryGetValue(id, out PeerContact? contact))
+            {
+                return null;
+            }
+
+            lowest = Math.Min(lowest, contact.MetadataLevel);
+        }
+
+        return lowest > state.ClusterLevel ? lowest : null;
+    }
 
     public PeerContact? Find(string nodeId) => _contacts.GetValueOrDefault(nodeId);
 

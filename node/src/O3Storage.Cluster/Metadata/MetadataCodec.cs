@@ -1,7 +1,7 @@
 // Owns: the binary encoding of metadata commands (Raft log payloads) and of the state snapshot
 // (version 2 adds buckets and objects, version 3 multipart uploads, version 4 member states, removed
-// members and maintenance mode, version 5 named snapshots of the namespace and the last restore; older
-// snapshots still load).
+// members and maintenance mode, version 5 named snapshots of the namespace and the last restore,
+// version 6 the cluster's metadata level; older snapshots still load).
 // Assumes: nothing about the transport; bytes in, typed values out.
 // Faults: a record from a newer format version, an unknown command kind, or a truncated record is a
 // MetadataFormatException naming what was seen, never a partial apply.
@@ -14,8 +14,21 @@ public static class MetadataCodec
     /// <summary>The record format this build writes and the newest it reads.</summary>
     public const byte RecordFormatVersion = 1;
 
+    /// <summary>
+    /// The metadata level this build reads and writes: every command kind belongs to a level
+    /// (<see cref="LevelOf"/>), and the cluster commits a kind only once its committed level
+    /// (<see cref="MetadataState.ClusterLevel"/>) reaches the kind's, which happens when every member
+    /// says it reads that level. Level 1: what builds before levels existed write (kinds 1-16); level 2:
+    /// snapshots, restore, a new incarnation, and the level itself (kinds 17-21).
+    /// </summary>
+#if O3STORAGE_NEXT_LEVEL_TEST
+    public const int Level = 3;
+#else
+    public const int Level = 2;
+#endif
+
     private const uint SnapshotMagic = 0x534D_334F; // "O3MS" little-endian
-    private const byte SnapshotFormatVersion = 5;
+    private const byte SnapshotFormatVersion = 6;
 
     private enum CommandKind : ushort
     {
@@ -39,7 +52,22 @@ public static class MetadataCodec
         DeleteSnapshot = 18,
         RestoreSnapshot = 19,
         RefoundCluster = 20,
+        SetClusterLevel = 21,
+#if O3STORAGE_NEXT_LEVEL_TEST
+        TestNote = 90,
+#endif
     }
+
+    /// <summary>The metadata level a member must read for <paramref name="command"/> to be committed (a batch: its highest).</summary>
+    public static int LevelOf(MetadataCommand command) => command switch
+    {
+        Batch batch => batch.Commands.Select(LevelOf).DefaultIfEmpty(1).Max(),
+        CreateSnapshot or DeleteSnapshot or RestoreSnapshot or RefoundCluster or SetClusterLevel => 2,
+#if O3STORAGE_NEXT_LEVEL_TEST
+        TestNote => 3,
+#endif
+        _ => 1,
+    };
 
     public static byte[] Encode(MetadataCommand command)
     {
@@ -72,6 +100,16 @@ public static class MetadataCodec
                 writer.WriteUInt16((ushort)CommandKind.SetMaintenance);
                 WriteMaintenance(writer, set.Mode);
                 break;
+            case SetClusterLevel level:
+                writer.WriteUInt16((ushort)CommandKind.SetClusterLevel);
+                writer.WriteInt32(level.Level);
+                break;
+#if O3STORAGE_NEXT_LEVEL_TEST
+            case TestNote note:
+                writer.WriteUInt16((ushort)CommandKind.TestNote);
+                writer.WriteString(note.Text);
+                break;
+#endif
             case RefoundCluster refound:
                 writer.WriteUInt16((ushort)CommandKind.RefoundCluster);
                 writer.WriteGuid(refound.IncarnationId);
@@ -194,6 +232,10 @@ public static class MetadataCodec
             CommandKind.RemoveMember => new RemoveMember(reader.ReadString(), reader.IsEmpty ? 0 : reader.ReadInt64()),
             CommandKind.SetMemberState => new SetMemberState(reader.ReadString(), ReadMemberState(ref reader)),
             CommandKind.SetMaintenance => new SetMaintenance(ReadMaintenance(ref reader)),
+            CommandKind.SetClusterLevel => new SetClusterLevel(reader.ReadInt32()),
+#if O3STORAGE_NEXT_LEVEL_TEST
+            CommandKind.TestNote => new TestNote(reader.ReadString()),
+#endif
             CommandKind.RefoundCluster => new RefoundCluster(reader.ReadGuid(), reader.ReadString(), reader.ReadInt64()),
             CommandKind.CreateSnapshot => new CreateSnapshot(reader.ReadString(), reader.ReadInt64()),
             CommandKind.DeleteSnapshot => new DeleteSnapshot(reader.ReadString()),
@@ -272,6 +314,7 @@ public static class MetadataCodec
             writer.WriteInt64(restore.RestoredUnixMs);
         }
 
+        writer.WriteInt32(state.ClusterLevel);
         return writer.ToArray();
     }
 
@@ -379,12 +422,13 @@ public static class MetadataCodec
         }
 
         SnapshotRestore? lastRestore = version >= 5 && reader.ReadByte() == 1 ? new SnapshotRestore(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()) : null;
+        int clusterLevel = version >= 6 ? reader.ReadInt32() : 1;
         if (!reader.IsEmpty)
         {
             throw new MetadataFormatException("metadata snapshot has trailing bytes");
         }
 
-        return MetadataState.Create(lastApplied, incarnation, settings, members, buckets, removedMembers, maintenance, snapshots, lastRestore);
+        return MetadataState.Create(lastApplied, incarnation, settings, members, buckets, removedMembers, maintenance, snapshots, lastRestore, clusterLevel);
     }
 
     private static MemberState ReadMemberState(ref BinaryRecordReader reader)

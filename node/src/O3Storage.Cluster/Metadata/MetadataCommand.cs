@@ -109,3 +109,15 @@ public sealed record RestoreSnapshot(string Name, long RequestedUnixMs, long Exp
 /// so a node that joins again keeps the copies it holds.
 /// </summary>
 public sealed record RefoundCluster(Guid IncarnationId, string NodeId, long UnixMs) : MetadataCommand;
+
+/// <summary>
+/// Raises the cluster's metadata level (never lowers it): committed by the leader once every member
+/// says it reads <paramref name="Level"/>; from then on commands of that level may be committed, and a
+/// node whose build reads less may not join.
+/// </summary>
+public sealed record SetClusterLevel(int Level) : MetadataCommand;
+
+#if O3STORAGE_NEXT_LEVEL_TEST
+/// <summary>Test-only (the "N+1" build of the rolling-update test): a record of level 3 that changes nothing.</summary>
+public sealed record TestNote(string Text) : MetadataCommand;
+#endif

@@ -47,7 +47,10 @@ public sealed record MetadataState
     /// <summary>The last restore of a snapshot, or null when there was none.</summary>
     public SnapshotRestore? LastRestore { get; private init; }
 
-    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null, IEnumerable<RemovedMember>? removed = null, MaintenanceMode? maintenance = null, IEnumerable<NamespaceSnapshot>? snapshots = null, SnapshotRestore? lastRestore = null)
+    /// <summary>The metadata level every member reads (<see cref="MetadataCodec.Level"/>): commands above it are not committed yet.</summary>
+    public int ClusterLevel { get; private init; } = 1;
+
+    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null, IEnumerable<RemovedMember>? removed = null, MaintenanceMode? maintenance = null, IEnumerable<NamespaceSnapshot>? snapshots = null, SnapshotRestore? lastRestore = null, int clusterLevel = 1)
     {
         ImmutableSortedDictionary<string, BucketState> all = BucketMap(buckets ?? []);
         return new MetadataState
@@ -62,6 +65,7 @@ public sealed record MetadataState
             Maintenance = maintenance,
             Snapshots = Empty.Snapshots.AddRange((snapshots ?? []).Select(n => KeyValuePair.Create(n.Name, n))),
             LastRestore = lastRestore,
+            ClusterLevel = clusterLevel,
         };
     }
 
@@ -109,6 +113,10 @@ public sealed record MetadataState
                 : Skip(index),
             SetMemberState set => With(index, Members.TryGetValue(set.NodeId, out MemberRecord? member) ? Members.SetItem(set.NodeId, member with { State = set.State }) : Members, Buckets),
             SetMaintenance set => this with { LastAppliedIndex = index, Maintenance = set.Mode },
+            SetClusterLevel level => this with { LastAppliedIndex = index, ClusterLevel = Math.Max(ClusterLevel, level.Level) },
+#if O3STORAGE_NEXT_LEVEL_TEST
+            TestNote => Skip(index),
+#endif
             RefoundCluster refound => this with
             {
                 LastAppliedIndex = index,

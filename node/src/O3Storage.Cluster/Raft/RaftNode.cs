@@ -238,8 +238,14 @@ public sealed class RaftNode : IAsyncDisposable
     /// <summary>Commits <paramref name="command"/> through the leader; returns once it is applied here.</summary>
     /// <exception cref="NotLeaderException">This node is not the leader: nothing was appended, so proposing it through the leader is safe.</exception>
     /// <exception cref="CommitOutcomeUnknownException">The leadership ended after the command was appended: it may yet be committed.</exception>
+    /// <exception cref="MetadataLevelException">The command is of a metadata level the cluster has not reached: nothing was appended.</exception>
     public async Task ReplicateAsync(MetadataCommand command, CancellationToken token)
     {
+        if (!MetadataLevelException.Allows(Metadata, command))
+        {
+            throw new MetadataLevelException(command, Metadata.ClusterLevel);
+        }
+
         byte[] payload = MetadataCodec.Encode(command);
         try
         {

@@ -134,6 +134,12 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
         {
             await route.Handle(http, parsed, deadline.Token).ConfigureAwait(false);
         }
+        catch (MetadataLevelException e) when (!http.Response.HasStarted)
+        {
+            string members = string.Join(", ", node.Raft.Metadata.Members.Keys.Select(id =>
+                $"{id} level {(id == node.NodeId ? MetadataCodec.Level : node.Peers.Find(id)?.MetadataLevel)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}"));
+            await ErrorAsync(http, 409, e.Message, $"members and the metadata level they read: {members}; /health .cluster.metadata_level rises once every member runs the new release").ConfigureAwait(false);
+        }
         catch (Exception e) when (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted
             && e is OperationCanceledException or ProposeException or MembershipChangeException or CommitOutcomeUnknownException or DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException)
         {

@@ -123,7 +123,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         // a split) learns here that it is not a member, and joins anew (NodeHost).
         bool settled = !node.Refounding;
         bool? callerIsMember = from is null || !settled ? null : state.Members.TryGetValue(from, out MemberRecord? member) && (uuid == Guid.Empty || member.Uuid == uuid);
-        var answer = new PingResponse(node.NodeId, settled ? node.Raft.Role.ToWireName() : PingResponse.RefoundingRole, node.Raft.Term, node.LeaderNodeId(), state.Settings?.ClusterId, callerRemoved, state.Settings is null || !settled ? null : state.IncarnationId, callerIsMember);
+        var answer = new PingResponse(node.NodeId, settled ? node.Raft.Role.ToWireName() : PingResponse.RefoundingRole, node.Raft.Term, node.LeaderNodeId(), state.Settings?.ClusterId, callerRemoved, state.Settings is null || !settled ? null : state.IncarnationId, callerIsMember, node.Version, MetadataCodec.Level);
         return http.Response.WriteAsJsonAsync(answer, InternalJsonContext.Default.PingResponse, cancellationToken: http.RequestAborted);
     }
 
@@ -177,6 +177,15 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         if (node.Options.BootConfig is { IsOpen: false } && !fromItself && !forwardedByMember)
         {
             string reason = $"{node.NodeId} refuses {request.NodeId}: the request came from {caller}, neither the joining node's own address nor a member's";
+            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
+            return;
+        }
+
+        // A build that cannot read what the cluster writes would stop (exit 70) on its first such record.
+        if ((request.MetadataLevel ?? 1) < node.Raft.Metadata.ClusterLevel)
+        {
+            string reason = $"{node.NodeId} refuses {request.NodeId}: its build reads metadata level {request.MetadataLevel ?? 1}, and the cluster writes level {node.Raft.Metadata.ClusterLevel}; install the release the members run";
             NodeLog.JoinRefused(logger, request.NodeId, reason);
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;

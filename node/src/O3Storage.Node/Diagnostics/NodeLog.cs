@@ -170,6 +170,17 @@ internal static partial class NodeLog
     [LoggerMessage(2019, LogLevel.Information, "maintenance mode {State}{Reason}")]
     public static partial void MaintenanceChanged(ILogger logger, string state, string reason);
 
+#if O3STORAGE_NEXT_LEVEL_TEST
+    [LoggerMessage(9001, LogLevel.Warning, "test record of metadata level 3 held back: the cluster is at level {Level}")]
+    public static partial void TestNoteGated(ILogger logger, int level);
+
+    [LoggerMessage(9002, LogLevel.Warning, "test record of metadata level 3 committed at index {Index}")]
+    public static partial void TestNoteCommitted(ILogger logger, long index);
+
+#endif
+    [LoggerMessage(2033, LogLevel.Information, "cluster metadata level {Level} in force from index {Index}: every member reads it")]
+    public static partial void ClusterLevelRaised(ILogger logger, int level, long index);
+
     [LoggerMessage(2030, LogLevel.Information, "snapshot {Name} created at index {Index}: {Objects} objects, {Bytes} bytes")]
     public static partial void SnapshotCreated(ILogger logger, string name, long index, long objects, long bytes);
 

@@ -51,7 +51,8 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
         NodeId,
         options.Cluster.ToString(),
         identity.Uuid,
-        options.BootConfig is { } config ? Provisioning.JoinToken.JoinProof(config.JoinToken, NodeId, options.Cluster.ToString(), identity.Uuid) : null);
+        options.BootConfig is { } config ? Provisioning.JoinToken.JoinProof(config.JoinToken, NodeId, options.Cluster.ToString(), identity.Uuid) : null,
+        MetadataCodec.Level);
 
     /// <summary>The leader's API address (its node id), when a leader is known and has a member record.</summary>
     public string? LeaderNodeId() => raft.LeaderNodeId(NodeId);

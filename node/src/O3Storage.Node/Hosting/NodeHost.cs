@@ -333,6 +333,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         Task placement = new PlacementLoop(node.NodeId, raft, peers, lifecycle, dataPath, options.RebalanceBytesPerSecond, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
         // As a member the node keeps advertising itself, so a board added later finds the cluster.
         Task advertiser = discoveryLoop?.AdvertiseMemberAsync(DiscoveryLoop.DefaultMemberInterval, message => NodeLog.MdnsWarning(logger, message), asMember.Token) ?? Task.CompletedTask;
+#if O3STORAGE_NEXT_LEVEL_TEST
+        _ = NextLevelTestNote.RunAsync(node, logger, asMember.Token);
+#endif
         Task stopped = Task.Delay(Timeout.Infinite, shutdown.Token);
         Task first = await Task.WhenAny(stopped, raft.StateMachine.Faulted, lifecycle.Removed).ConfigureAwait(false);
         if (first == lifecycle.Removed)

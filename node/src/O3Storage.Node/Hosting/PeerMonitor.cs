@@ -34,6 +34,13 @@ internal sealed class PeerMonitor(NodeContext node, PeerClient client, ILogger l
                 node.Peers.Retain(memberIds);
                 await Task.WhenAll(memberIds.Where(id => id != node.NodeId).Select(id => ProbeAsync(id, token))).ConfigureAwait(false);
 
+                if (node.Raft.IsLeader && node.Peers.LevelToCommit(node.Raft.Metadata, node.NodeId, MetadataCodec.Level) is { } level)
+                {
+                    // Every member reads it now (etcd's cluster version): commands of that level may be committed from here on.
+                    await node.Raft.ReplicateAsync(new SetClusterLevel(level), token).ConfigureAwait(false);
+                    NodeLog.ClusterLevelRaised(logger, level, node.Raft.Metadata.LastAppliedIndex);
+                }
+
                 if (node.Raft.IsMember && !node.Lifecycle.IsRemoved && !metadata.Members.ContainsKey(node.NodeId) && DateTimeOffset.UtcNow - lastRepair > s_recordRepairInterval)
                 {
                     lastRepair = DateTimeOffset.UtcNow;
@@ -56,7 +63,7 @@ internal sealed class PeerMonitor(NodeContext node, PeerClient client, ILogger l
             PingResponse answer = await client.PingAsync(nodeId, token, (node.NodeId, node.Identity.Uuid)).ConfigureAwait(false);
             if (answer.NodeId == nodeId)
             {
-                node.Peers.RecordContact(nodeId, answer.Role, answer.Term);
+                node.Peers.RecordContact(nodeId, answer.Role, answer.Term, answer.Version, answer.MetadataLevel ?? 1);
             }
 
             if (answer.CallerRemoved)

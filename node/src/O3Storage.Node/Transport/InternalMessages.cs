@@ -6,7 +6,8 @@ namespace O3Storage.Node.Transport;
 /// <param name="CallerRemoved">The caller (named in the query) is a node this cluster removed: it must stop serving.</param>
 /// <param name="Incarnation">Which bootstrap of the cluster this node belongs to (null from builds before it was sent, or before the cluster is initialized).</param>
 /// <param name="CallerIsMember">Whether the caller (named in the query, with its uuid) is a member of this node's cluster; null when the caller gave no name.</param>
-public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId, bool CallerRemoved = false, Guid? Incarnation = null, bool? CallerIsMember = null)
+/// <param name="Version">The build of the node that answers, and the metadata level it reads (null: a build before levels, level 1).</param>
+public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId, bool CallerRemoved = false, Guid? Incarnation = null, bool? CallerIsMember = null, string? Version = null, int? MetadataLevel = null)
 {
     /// <summary>The role a node gives while it starts a new cluster from its data (it no longer speaks for its old one).</summary>
     public const string RefoundingRole = "refounding";
@@ -14,7 +15,8 @@ public sealed record PingResponse(string NodeId, string Role, long Term, string?
 
 /// <summary>Body of <c>POST /internal/join</c>: a new node asks to be added.</summary>
 /// <param name="TokenProof">Proof of the join token (<c>JoinToken.JoinProof</c>) when the node has an o3storage.txt; a member with a token refuses a join without it.</param>
-public sealed record JoinRequest(string NodeId, string ClusterEndpoint, Guid Uuid, string? TokenProof = null);
+/// <param name="MetadataLevel">The metadata level the joining build reads (null: a build before levels, level 1); below the cluster's, the join is refused.</param>
+public sealed record JoinRequest(string NodeId, string ClusterEndpoint, Guid Uuid, string? TokenProof = null, int? MetadataLevel = null);
 
 public sealed record JoinResponse(string? ClusterId, string Leader);
 
