@@ -15,7 +15,7 @@ if [ ! -d "$src/.git" ] && [ ! -f "$src/.git" ]; then
   git -C "$root" worktree add --detach "$src" HEAD >/dev/null
 fi
 # The tree as it is, uncommitted and new files included (not what .gitignore leaves out).
-git -C "$src" checkout --detach --quiet "$(git -C "$root" rev-parse HEAD)"
+git -C "$src" checkout --detach --force --quiet "$(git -C "$root" rev-parse HEAD)"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$src"
 if ! dotnet publish "$src/node/src/O3Storage.Node/O3Storage.Node.csproj" -c Release -r linux-x64 -o "$out" \
     -p:O3StorageNextLevelTest=true -nologo -clp:NoSummary > "$log" 2>&1; then
