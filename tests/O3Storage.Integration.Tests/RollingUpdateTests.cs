@@ -50,7 +50,9 @@ public sealed class RollingUpdateTests(ITestOutputHelper output)
                 up = [.. up.Where(n => n != node)];
                 if (node == 1)
                 {
-                    levelWhenTheLastNodeStopped = (await ClusterAsync(cluster, 2)).GetProperty("metadata_level").GetInt32();
+                    JsonElement state = await ClusterAsync(cluster, 2);
+                    levelWhenTheLastNodeStopped = state.GetProperty("metadata_level").GetInt32();
+                    output.WriteLine($"before node 1's update: metadata_level {levelWhenTheLastNodeStopped}, members {string.Join(", ", state.GetProperty("members").EnumerateArray().Select(m => $"{m.GetProperty("id")} {m.GetProperty("version")} level {m.GetProperty("metadata_level")}"))}");
                 }
             }
             else
