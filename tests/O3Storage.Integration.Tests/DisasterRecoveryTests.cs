@@ -236,4 +236,65 @@ public sealed class DisasterRecoveryTests(ITestOutputHelper output)
         Assert.Equal(2, (await ClusterAsync(cluster, 2)).GetProperty("total_nodes").GetInt32());
         Assert.Equal(1, (await ClusterAsync(cluster, 3)).GetProperty("total_nodes").GetInt32());
     }
+
+    [Fact]
+    public async Task Split_FiveNodes_TheSmallerSideReportsWhatItLacksAsUnderReplicated_AndSaysWhyItCannotServeIt()
+    {
+        using TestCluster cluster = await TestCluster.StartAsync(76, 5, output);
+        int[] five = [1, 2, 3, 4, 5];
+        var work = new Workload(cluster);
+        await work.SeedAsync(five);
+
+        // Cluster A: 1 and 2; cluster B: 3, 4 and 5. Every object has three replicas among five nodes,
+        // so B holds a copy of each; A lacks the ones placed on 3, 4 and 5 alone.
+        await StopAsync(cluster, five);
+        cluster.Bootstrap(1);
+        cluster.Join(2, cluster.Ip(1));
+        cluster.Bootstrap(3);
+        cluster.Join(4, cluster.Ip(3));
+        cluster.Join(5, cluster.Ip(3));
+
+        Guid b = await WaitForOneClusterAsync(cluster, [3, 4, 5]);
+        await work.VerifyAsync([3, 4, 5]);
+
+        // A repairs what it holds one copy of; what it holds none of stays under-replicated, and a read of it
+        // is a 503 that says why.
+        var unreadable = new List<string>();
+        long under = -1;
+        await cluster.WaitUntilAsync("cluster A's under-replicated count settles on the objects it cannot read", async () =>
+        {
+            if (await cluster.TryHealthAsync(1) is not { Status: System.Net.HttpStatusCode.OK, Body: var health }
+                || health.GetProperty("cluster").GetProperty("total_nodes").GetInt32() != 2 || health.GetProperty("cluster").GetProperty("active_nodes").GetInt32() != 2)
+            {
+                return false;
+            }
+
+            under = health.GetProperty("storage").GetProperty("under_replicated_objects").GetInt64();
+            unreadable.Clear();
+            foreach (string key in work.Acknowledged.Keys)
+            {
+                using HttpResponseMessage answer = await s_http.GetAsync($"http://{cluster.NodeId(1)}/{work.Bucket}/{key}", HttpCompletionOption.ResponseHeadersRead);
+                if (answer.StatusCode != System.Net.HttpStatusCode.OK)
+                {
+                    Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+                    Assert.Contains("no member of this cluster holds a replica", await answer.Content.ReadAsStringAsync());
+                    unreadable.Add(key);
+                }
+            }
+
+            return under == unreadable.Count;
+        }, TimeSpan.FromMinutes(2));
+        output.WriteLine($"cluster A lacks {unreadable.Count} of {work.Acknowledged.Count} objects");
+        Assert.InRange(unreadable.Count, 1, work.Acknowledged.Count - 1);
+        Guid a = await UuidAsync(cluster, 2);
+        Assert.NotEqual(a, b);
+        Assert.Equal(a, await UuidAsync(cluster, 1));
+
+        // What A can read, it reads whole, through both of its nodes.
+        var readable = work.Acknowledged.Where(p => !unreadable.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        work.ExpectExactly(readable);
+        await work.VerifyAsync([1, 2]);
+    }
+
+    private static readonly HttpClient s_http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
 }

@@ -132,6 +132,6 @@ internal sealed class ObjectReader(IBlobReplicas replicas)
             report(new BadReplica(node, blob, problem));
         }
 
-        throw new ObjectUnreadableException($"no replica could serve blob {new BlobId(blob.BlobId)} ({(problems.Count == 0 ? "it has no replicas" : string.Join("; ", problems))})");
+        throw new ObjectUnreadableException($"no replica could serve blob {new BlobId(blob.BlobId)} ({(problems.Count == 0 ? "no member of this cluster holds a replica" : string.Join("; ", problems))})");
     }
 }
