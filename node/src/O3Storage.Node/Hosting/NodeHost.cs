@@ -130,6 +130,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         using var joinDeadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
         using var peerClient = new PeerClient(options.Api.Ip);
         using ApplyTrace? applyTrace = ApplyTrace.FromEnvironment(); // test harnesses only (docs/reliability.md)
+        var probe = new IncarnationProbe((nodeId, token) => peerClient.PingAsync(nodeId, token, (options.NodeId, uuid)));
         try
         {
             await startupServer.StartAsync(shutdown.Token).ConfigureAwait(false);
@@ -138,7 +139,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 options = await DiscoverAsync(discoveryLoop, logger, systemd, shutdown.Token).ConfigureAwait(false);
             }
 
-            if (member && !options.Bootstrap && options.Peers.Count > 0 && await BelongsElsewhereAsync(peerClient, uuid, systemd, logger, shutdown.Token).ConfigureAwait(false) is { } elsewhere)
+            if (member && !options.Bootstrap && options.Peers.Count > 0 && await BelongsElsewhereAsync(probe, systemd, logger, shutdown.Token).ConfigureAwait(false) is { } elsewhere)
             {
                 // Restored from a backup of an earlier incarnation, or across a split: join the cluster --peers names anew.
                 string aside = data.Supersede(data.RaftDirectory);
@@ -193,7 +194,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         var raftOptions = new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap) { FsyncDirectory = Interop.Libc.FsyncDirectory, ApplyTrace = applyTrace };
         string? refoundedAside = null;
-        if (member && options.Bootstrap && await ShouldRefoundAsync(raftOptions, peerClient, uuid, systemd, logger, shutdown.Token).ConfigureAwait(false))
+        if (member && options.Bootstrap && await ShouldRefoundAsync(raftOptions, probe, systemd, logger, shutdown.Token).ConfigureAwait(false))
         {
             // A membership of this node alone: it elects itself, and commits the new incarnation below.
             refoundedAside = data.Supersede(RaftNodeOptions.MembersFile(data.RaftDirectory));
@@ -622,18 +623,15 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         NodeLog.Bootstrapped(logger, options.Settings.ClusterId);
     }
 
-    /// <summary>How long a --bootstrap on existing state waits for a member of its cluster to answer before it starts a new one.</summary>
-    private static readonly TimeSpan s_refoundProbe = TimeSpan.FromSeconds(15);
+    /// <summary>For a member started with --peers: the peer that no longer knows it, and why (<see cref="IncarnationProbe"/>); null to resume.</summary>
+    private Task<(string Peer, string Detail)?> BelongsElsewhereAsync(IncarnationProbe probe, SystemdNotifier systemd, ILogger logger, CancellationToken token)
+    {
+        Say(systemd, "starting", $"asking {string.Join(", ", options.Peers)} whether this node is a member of their cluster");
+        return probe.BelongsElsewhereAsync(options.Peers, options.NodeId, options.JoinTimeout, (peer, error) => NodeLog.JoinAttemptFailed(logger, peer, error), token);
+    }
 
-    /// <summary>
-    /// Whether a --bootstrap on a directory with state starts a new cluster from it: only when no other
-    /// member of its cluster answers as one (same incarnation) within <see cref="s_refoundProbe"/>. A member
-    /// that answers at all (quorum or not: a cluster coming back from a power cut answers before it has a
-    /// leader) means the cluster lives on, and this node resumes as its member: a unit file that still says
-    /// --bootstrap must never split a cluster. A member that answers as part of another incarnation (it
-    /// was started anew, as in a split) does not count.
-    /// </summary>
-    private async Task<bool> ShouldRefoundAsync(RaftNodeOptions raftOptions, PeerClient client, Guid uuid, SystemdNotifier systemd, ILogger logger, CancellationToken token)
+    /// <summary>Whether this --bootstrap on existing state starts a new cluster from it (<see cref="IncarnationProbe"/>); says which in the log.</summary>
+    private async Task<bool> ShouldRefoundAsync(RaftNodeOptions raftOptions, IncarnationProbe probe, SystemdNotifier systemd, ILogger logger, CancellationToken token)
     {
         MetadataState? state = await RaftNode.ReadCommittedAsync(raftOptions, token).ConfigureAwait(false);
         if (state?.Settings is not { } settings)
@@ -642,53 +640,15 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             return false;
         }
 
-        string[] others = [.. state.Members.Keys.Where(id => id != options.NodeId)];
-        if (others.Length == 0)
+        Say(systemd, "starting", $"--bootstrap on existing state: asking the other members whether cluster {settings.ClusterId} runs (up to {IncarnationProbe.RefoundProbe.TotalSeconds:0} s)");
+        RefoundVerdict verdict = await probe.ShouldRefoundAsync(state, options.NodeId, token).ConfigureAwait(false);
+        if (!verdict.Refound)
         {
-            NodeLog.BootstrapIgnored(logger, settings.ClusterId, "this node is its only member");
+            NodeLog.BootstrapIgnored(logger, settings.ClusterId, verdict.Detail);
             return false;
         }
 
-        Say(systemd, "starting", $"--bootstrap on existing state: asking {string.Join(", ", others)} whether cluster {settings.ClusterId} runs (up to {s_refoundProbe.TotalSeconds:0} s)");
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            foreach (string other in others.Where(o => !seen.TryGetValue(o, out string? what) || !what.StartsWith("of incarnation", StringComparison.Ordinal)))
-            {
-                try
-                {
-                    PingResponse answer = await client.PingAsync(other, token, (options.NodeId, uuid)).ConfigureAwait(false);
-                    if (answer.Role == PingResponse.RefoundingRole)
-                    {
-                        seen[other] = "starting a new cluster of its own";
-                        continue;
-                    }
-
-                    if (answer.Incarnation is not { } incarnation || incarnation == state.IncarnationId)
-                    {
-                        NodeLog.BootstrapIgnored(logger, settings.ClusterId, $"its member {other} answers ({answer.Role}, term {answer.Term})");
-                        return false;
-                    }
-
-                    seen[other] = $"of incarnation {incarnation} now";
-                }
-                catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException || (e is OperationCanceledException && !token.IsCancellationRequested))
-                {
-                    seen[other] = e is HttpRequestException { StatusCode: { } status } ? $"answers {(int)status}, not yet as a member (starting)" : PeerClient.Describe(e);
-                }
-            }
-
-            // Every other member answered as part of a new incarnation: no need to wait out the probe.
-            if (others.All(o => seen[o].StartsWith("of incarnation", StringComparison.Ordinal)) || stopwatch.Elapsed >= s_refoundProbe)
-            {
-                break;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
-        }
-
-        NodeLog.Refounding(logger, settings.ClusterId, state.IncarnationId, Math.Round(stopwatch.Elapsed.TotalSeconds, 1), string.Join("; ", others.Select(o => $"{o}: {seen[o]}")), state.Buckets.Values.Sum(b => (long)b.Objects.Count), state.Buckets.Count, state.Snapshots.Count, options.NodeId);
+        NodeLog.Refounding(logger, settings.ClusterId, state.IncarnationId, Math.Round(verdict.Took.TotalSeconds, 1), verdict.Detail, state.Buckets.Values.Sum(b => (long)b.Objects.Count), state.Buckets.Count, state.Snapshots.Count, options.NodeId);
         return true;
     }
 
@@ -711,59 +671,6 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         node.Refounding = false;
         NodeLog.Refounded(logger, node.Raft.Metadata.Settings?.ClusterId ?? "?", incarnation, aside);
-    }
-
-    /// <summary>How long a member started with --peers waits for peers that refuse connections before it resumes, as any restart does.</summary>
-    private static readonly TimeSpan s_peersDownWait = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// For a member started with --peers: the peer and why, when a peer says this node is not a member of
-    /// its cluster (its state is of an earlier incarnation, restored from a backup, or of the other side of
-    /// a split); null when a peer knows it as a member, or every peer refuses connections for a few seconds
-    /// (resume, as any restart does). A peer that is still starting (its cluster being started anew from
-    /// its data, say) is waited for, up to --join-timeout.
-    /// </summary>
-    private async Task<(string Peer, string Detail)?> BelongsElsewhereAsync(PeerClient client, Guid uuid, SystemdNotifier systemd, ILogger logger, CancellationToken token)
-    {
-        Say(systemd, "starting", $"asking {string.Join(", ", options.Peers)} whether this node is a member of their cluster");
-        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            bool starting = false;
-            foreach (NodeAddress peer in options.Peers)
-            {
-                try
-                {
-                    PingResponse answer = await client.PingAsync(peer.ToString(), token, (options.NodeId, uuid)).ConfigureAwait(false);
-                    if (answer.CallerIsMember == true)
-                    {
-                        return null;
-                    }
-
-                    if (answer.CallerIsMember == false && answer.Incarnation is { } incarnation)
-                    {
-                        return (peer.ToString(), $"{peer} runs cluster {answer.ClusterId} incarnation {incarnation}, which has no member {options.NodeId}");
-                    }
-
-                    starting = true; // an older build, or a cluster not initialized yet: ask again
-                }
-                catch (HttpRequestException e) when (e.StatusCode is not null)
-                {
-                    starting = true; // it answers, but does not serve yet
-                }
-                catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException || (e is OperationCanceledException && !token.IsCancellationRequested))
-                {
-                    NodeLog.JoinAttemptFailed(logger, peer.ToString(), PeerClient.Describe(e));
-                }
-            }
-
-            if (stopwatch.Elapsed >= options.JoinTimeout || (!starting && stopwatch.Elapsed >= s_peersDownWait))
-            {
-                return null;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(500), token).ConfigureAwait(false);
-        }
     }
 
     private async Task JoinAsync(NodeContext node, PeerClient client, ILogger logger, CancellationToken deadline, CancellationToken token)
