@@ -97,7 +97,7 @@ public sealed class RollingUpdateTests(ITestOutputHelper output)
         Assert.All(all, n => Assert.False(cluster.Process(n).HasExited, $"node {n} exited: {cluster.Process(n).Stdout}"));
         JsonElement members = (await ClusterAsync(cluster, 2)).GetProperty("members");
         Assert.All(members.EnumerateArray(), m => Assert.EndsWith(".next-level-test", m.GetProperty("version").GetString()));
-        output.WriteLine($"load during the update: {work.Writes} writes, {work.Reads} reads, {work.ReadFailures.Count} failed reads");
+        output.WriteLine($"load during the update: {work.Writes} writes, {work.RefusedWrites} refused (each retried as the next key), {work.Reads} reads, {work.ReadFailures.Count} failed reads");
         Assert.True(work.ReadFailures.Count == 0, $"reads failed during the update: {string.Join("; ", work.ReadFailures.Take(10))}");
         Assert.True(work.Reads > 0);
         await work.VerifyAsync(all);

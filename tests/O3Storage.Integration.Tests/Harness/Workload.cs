@@ -22,6 +22,7 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
     private readonly ConcurrentQueue<string> _readFailures = new();
     private int _reads;
     private int _writes;
+    private int _refusedWrites;
 
     /// <summary>Every key the cluster acknowledged, with the SHA-256 of what was written.</summary>
     public IReadOnlyDictionary<string, byte[]> Acknowledged => _acknowledged;
@@ -34,6 +35,9 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
     private string? LastError { get; set; }
 
     public int Writes => _writes;
+
+    /// <summary>Writes of the write loop a node answered with an error (a 503 during a leader change, say); not acknowledged.</summary>
+    public int RefusedWrites => _refusedWrites;
 
     public string Bucket => bucket;
 
@@ -180,8 +184,14 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
             try
             {
                 // A write may fail during the operation (a leader change answers 503): it is just not acknowledged.
-                await PutAsync(up[i % up.Count], key, Bytes(2048 + (i % 4096), 100_000 + i), token);
-                Interlocked.Increment(ref _writes);
+                if (await PutAsync(up[i % up.Count], key, Bytes(2048 + (i % 4096), 100_000 + i), token))
+                {
+                    Interlocked.Increment(ref _writes);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _refusedWrites);
+                }
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
