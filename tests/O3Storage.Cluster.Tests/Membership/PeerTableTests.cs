@@ -52,4 +52,22 @@ public sealed class PeerTableTests
         state = state.Apply(new SetClusterLevel(1), state.LastAppliedIndex + 1);
         Assert.Equal(2, state.ClusterLevel); // never lowered
     }
+
+    [Fact]
+    public void AMemberAddedLater_CountsAsDownOnlySinceItWasAdded_NotSinceTheTableBegan()
+    {
+        var time = new ManualTimeProvider(new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero));
+        var peers = new PeerTable(time, TimeSpan.FromSeconds(2));
+        TimeSpan grace = TimeSpan.FromSeconds(3);
+        peers.Retain(new HashSet<string> { "self:1", "old:1" });
+        time.Advance(TimeSpan.FromMinutes(10));
+
+        // Just joined: the leader has not probed it yet, and must not take it for a dead member (autopilot would remove it).
+        string[] members = ["self:1", "old:1", "new:1"];
+        Assert.False(peers.Liveness(members, "self:1", grace).IsDead("new:1"));
+        Assert.True(peers.Liveness(members, "self:1", grace).IsDead("old:1"));
+        peers.Retain(new HashSet<string>(members));
+        time.Advance(TimeSpan.FromSeconds(4));
+        Assert.True(peers.IsDownLongerThan("new:1", grace)); // and when it never answers, the grace runs from its joining
+    }
 }

@@ -17,6 +17,13 @@ public sealed class PeerTable(TimeProvider time, TimeSpan reachableWindow)
     /// <summary>When this table began: a member never heard from counts as down since then (a restarted leader waits a full grace before giving anyone up).</summary>
     private readonly DateTimeOffset _started = time.GetUtcNow();
 
+    /// <summary>
+    /// When each member was first seen as one (<see cref="Retain"/>): a member added later and never heard
+    /// from yet counts as down only since it was added, so a node that has just joined is never taken for
+    /// a dead one (autopilot would remove it before its first probe).
+    /// </summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _known = new(StringComparer.Ordinal);
+
     public TimeSpan ReachableWindow => reachableWindow;
 
     public void RecordContact(string nodeId, string role, long term, string? version = null, int metadataLevel = 1) =>
@@ -68,14 +75,30 @@ public sealed class PeerTable(TimeProvider time, TimeSpan reachableWindow)
     public bool IsDownLongerThan(string nodeId, TimeSpan grace) =>
         DownSince(nodeId) is { } since && time.GetUtcNow() - since >= grace;
 
-    /// <summary>When an unreachable member was last heard from (or when this table began, if never); null while it is reachable.</summary>
+    /// <summary>When an unreachable member was last heard from (or, if never, since it is known as a member); null while it is reachable.</summary>
     private DateTimeOffset? DownSince(string nodeId) =>
         IsReachable(nodeId) ? null
-            : _contacts.TryGetValue(nodeId, out PeerContact? contact) && contact.LastContact > _started ? contact.LastContact : _started;
+            : _contacts.TryGetValue(nodeId, out PeerContact? contact) && contact.LastContact > _started ? contact.LastContact
+            : KnownSince(nodeId);
 
-    /// <summary>Forgets peers that are no longer members, so a removed node does not linger in the view.</summary>
+    /// <summary>Since when <paramref name="nodeId"/> is known as a member: the table's start for those of the first <see cref="Retain"/> (or before any), else when it was first asked about or retained.</summary>
+    private DateTimeOffset KnownSince(string nodeId) =>
+        _known.IsEmpty ? _started : _known.GetOrAdd(nodeId, _ => time.GetUtcNow());
+
+    /// <summary>Forgets peers that are no longer members, so a removed node does not linger in the view; starts the clock of new ones.</summary>
     public void Retain(IReadOnlySet<string> nodeIds)
     {
+        DateTimeOffset since = _known.IsEmpty ? _started : time.GetUtcNow();
+        foreach (string nodeId in nodeIds)
+        {
+            _known.TryAdd(nodeId, since);
+        }
+
+        foreach (string nodeId in _known.Keys.Where(id => !nodeIds.Contains(id)))
+        {
+            _known.TryRemove(nodeId, out _);
+        }
+
         foreach (string nodeId in _contacts.Keys)
         {
             if (!nodeIds.Contains(nodeId))
