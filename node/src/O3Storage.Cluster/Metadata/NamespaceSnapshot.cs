@@ -74,22 +74,14 @@ public sealed class NamespaceSnapshot
         HashSet<UInt128>? current = null;
         var pinned = new HashSet<UInt128>();
         long bytes = 0;
-        foreach (NamespaceSnapshot snapshot in snapshots)
+        foreach (BucketState bucket in UnsharedBuckets(state, snapshots))
         {
-            foreach (BucketState bucket in snapshot.Buckets.Values)
+            current ??= BlobIds(state.Buckets);
+            foreach (BlobRef blob in Blobs(bucket))
             {
-                if (state.Buckets.TryGetValue(bucket.Info.Name, out BucketState? now) && ReferenceEquals(now, bucket))
+                if (!current.Contains(blob.BlobId) && pinned.Add(blob.BlobId))
                 {
-                    continue;
-                }
-
-                current ??= BlobIds(state.Buckets);
-                foreach (BlobRef blob in Blobs(bucket))
-                {
-                    if (!current.Contains(blob.BlobId) && pinned.Add(blob.BlobId))
-                    {
-                        bytes += blob.LengthBytes;
-                    }
+                    bytes += blob.LengthBytes;
                 }
             }
         }
@@ -98,8 +90,17 @@ public sealed class NamespaceSnapshot
     }
 
     /// <summary>Every blob of a bucket's object versions and of its uploads' parts.</summary>
-    public static IEnumerable<BlobRef> Blobs(BucketState bucket) =>
-        bucket.Objects.SelectMany(v => v.Blobs).Concat(bucket.Uploads.Values.SelectMany(u => u.Parts.Values).SelectMany(p => p.Blobs));
+    public static IEnumerable<BlobRef> Blobs(BucketState bucket) => Holdings(bucket).SelectMany(h => h.Blobs);
+
+    /// <summary>What a bucket stores: each object version's and each uploaded part's blobs, with the replicas that hold them.</summary>
+    public static IEnumerable<(System.Collections.Immutable.ImmutableArray<BlobRef> Blobs, System.Collections.Immutable.ImmutableArray<string> Replicas)> Holdings(BucketState bucket) =>
+        bucket.Objects.Select(v => (v.Blobs, v.Replicas))
+            .Concat(bucket.Uploads.Values.SelectMany(u => u.Parts.Values).Select(p => (p.Blobs, p.Replicas)));
+
+    /// <summary>The buckets of <paramref name="snapshots"/> the namespace of <paramref name="state"/> does not share (the same bucket, unchanged since, is skipped).</summary>
+    public static IEnumerable<BucketState> UnsharedBuckets(MetadataState state, IEnumerable<NamespaceSnapshot> snapshots) =>
+        snapshots.SelectMany(s => s.Buckets.Values)
+            .Where(bucket => !state.Buckets.TryGetValue(bucket.Info.Name, out BucketState? now) || !ReferenceEquals(now, bucket));
 
     private static HashSet<UInt128> BlobIds(ImmutableSortedDictionary<string, BucketState> buckets) =>
         buckets.Values.SelectMany(Blobs).Select(b => b.BlobId).ToHashSet();

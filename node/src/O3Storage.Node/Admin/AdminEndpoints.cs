@@ -52,11 +52,12 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
         ["/admin/rebalance-status"] = new("GET", [], RebalanceStatusAsync),
         ["/admin/snapshot"] = new("POST", ["name"], CreateSnapshotAsync),
         ["/admin/snapshots"] = new("GET", [], ListSnapshotsAsync),
-        [SnapshotPath + "{name}"] = new("DELETE", [], DeleteSnapshotAsync),
+        [SnapshotPath + NameSegment] = new("DELETE", [], DeleteSnapshotAsync),
         ["/admin/restore"] = new("POST", ["snapshot", "force"], RestoreAsync),
     };
 
     private const string SnapshotPath = "/admin/snapshots/";
+    private const string NameSegment = "{name}";
 
     /// <summary>Snapshot calls run one at a time on the leader, so "created" and "exists" answer truly.</summary>
     private readonly SemaphoreSlim _snapshots = new(1, 1);
@@ -73,7 +74,10 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
     {
         http.Response.Headers.CacheControl = "no-store";
         string path = http.Request.Path.Value?.TrimEnd('/') ?? string.Empty;
-        if (!table.TryGetValue(path, out Route? route) && !(path.StartsWith(SnapshotPath, StringComparison.Ordinal) && table.TryGetValue(SnapshotPath + "{name}", out route)))
+        // A route ending in {name} takes whatever follows its prefix as the name, which its handler validates (DELETE /admin/snapshots/NAME).
+        Route? route = table.GetValueOrDefault(path)
+            ?? table.FirstOrDefault(r => r.Key.EndsWith(NameSegment, StringComparison.Ordinal) && path.StartsWith(r.Key[..^NameSegment.Length], StringComparison.Ordinal)).Value;
+        if (route is null)
         {
             await ErrorAsync(http, 404, $"no admin call {http.Request.Method} {http.Request.Path}", $"admin calls: {string.Join(", ", table.Select(r => $"{r.Value.Method} {r.Key}"))}").ConfigureAwait(false);
             return;

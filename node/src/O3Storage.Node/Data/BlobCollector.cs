@@ -24,33 +24,15 @@ internal sealed class BlobCollector(TimeSpan orphanGrace, TimeSpan releaseDelay)
     public static HashSet<BlobId> LiveOn(MetadataState state, string nodeId)
     {
         var live = new HashSet<BlobId>();
-        foreach (BucketState bucket in state.Buckets.Values)
+        foreach (BucketState bucket in state.Buckets.Values.Concat(NamespaceSnapshot.UnsharedBuckets(state, state.Snapshots.Values)))
         {
-            AddBucket(live, bucket, nodeId);
-        }
-
-        foreach (BucketState bucket in state.Snapshots.Values.SelectMany(s => s.Buckets.Values))
-        {
-            if (!state.Buckets.TryGetValue(bucket.Info.Name, out BucketState? now) || !ReferenceEquals(now, bucket))
+            foreach ((System.Collections.Immutable.ImmutableArray<BlobRef> blobs, System.Collections.Immutable.ImmutableArray<string> replicas) in NamespaceSnapshot.Holdings(bucket))
             {
-                AddBucket(live, bucket, nodeId);
+                Add(live, replicas, blobs, nodeId);
             }
         }
 
         return live;
-    }
-
-    private static void AddBucket(HashSet<BlobId> live, BucketState bucket, string nodeId)
-    {
-        foreach (ObjectVersion version in bucket.Objects)
-        {
-            Add(live, version.Replicas, version.Blobs, nodeId);
-        }
-
-        foreach (UploadedPart part in bucket.Uploads.Values.SelectMany(u => u.Parts.Values))
-        {
-            Add(live, part.Replicas, part.Blobs, nodeId);
-        }
     }
 
     /// <summary>
