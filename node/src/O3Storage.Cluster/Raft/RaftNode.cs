@@ -162,6 +162,20 @@ public sealed class RaftNode : IAsyncDisposable
             wal.RefuseVotes();
         }
         var configurationStorage = new EndPointConfigurationStorage(RaftNodeOptions.MembersFile(options.RaftDirectory));
+        long lastIndex = ((DotNext.IO.Log.IAuditTrail)wal).LastEntryIndex;
+        if (options.ColdStart && lastIndex > 0 && damage is null)
+        {
+            // A new cluster from this log (RefoundCluster): this node alone, as of the log's last index.
+            // DotNext's own cold start stores it as of index 0, and its log, replaying the old memberships
+            // it holds once Raft gives it the storage, then makes the node a follower of its old members
+            // again, unable to elect itself; whether it did depended on how far the replay had got first.
+            if (!await configurationStorage.StoreSoleMemberAsync(options.ClusterEndPoint, lastIndex, token).ConfigureAwait(false))
+            {
+                await wal.DisposeAsync().ConfigureAwait(false);
+                throw new InvalidOperationException($"{RaftNodeOptions.MembersFile(options.RaftDirectory)}: a membership as of index {lastIndex} or later is stored already; a new cluster starts from a log without one");
+            }
+        }
+
         var configuration = new RaftCluster.TcpConfiguration(options.ClusterEndPoint)
         {
             LowerElectionTimeout = (int)options.LowerElectionTimeout.TotalMilliseconds,
