@@ -166,6 +166,16 @@ public sealed class CommandLineParserTests
     }
 
     [Fact]
+    public void Certificates_DefaultToTheGuidesDirectory_OrComeFromCerts()
+    {
+        NodeOptions defaults = Run("--ip", "10.0.0.1", "--bootstrap");
+        Assert.Equal(("/opt/o3storage/certs", false), (defaults.CertificatesDirectory, defaults.CertificatesExplicit));
+        NodeOptions set = Run("--ip", "10.0.0.1", "--bootstrap", "--certs", "/etc/o3/certs");
+        Assert.Equal(("/etc/o3/certs", true), (set.CertificatesDirectory, set.CertificatesExplicit));
+        Assert.Contains("--certs", Error("--ip", "10.0.0.1", "--bootstrap", "--certs"));
+    }
+
+    [Fact]
     public void ApiKeys_DefaultToTheGuidePath_AndKeysSubcommandTakesAPath()
     {
         NodeOptions defaults = Run("--ip", "10.0.0.1", "--bootstrap");

@@ -1,12 +1,15 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using Microsoft.Extensions.Logging.Abstractions;
 using O3Storage.Cluster.Health;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
+using O3Storage.Cluster.Security;
+using O3Storage.Cluster.Tests.Security;
 
 namespace O3Storage.Cluster.Tests.Raft;
 
@@ -127,6 +130,80 @@ public sealed class RaftNodeTests : IDisposable
         Assert.Equal(uuid, second.Metadata.Members["127.0.0.1:1"].Uuid);
         Assert.True(second.Metadata.LastAppliedIndex >= appliedBeforeStop, $"applied {second.Metadata.LastAppliedIndex} < {appliedBeforeStop} before restart");
         Assert.Equal([endPoint], second.ConfigurationMembers);
+    }
+
+    /// <summary>
+    /// Mutual TLS on the Raft port: members with certificates of the cluster's CA form a cluster and
+    /// replicate; a node with another CA's certificate is never caught up or added (both ends refuse the
+    /// handshake, and the leader says why); a stranger speaking plain TCP is cut off at the handshake and
+    /// changes nothing.
+    /// </summary>
+    [Fact]
+    public async Task MutualTls_MembersOfTheCa_Replicate_AnotherCasNodeIsNeverAdded_PlainTcpIsCutOff()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using X509Certificate2 authority = TestCertificates.Authority("o3 raft CA");
+        using X509Certificate2 stranger = TestCertificates.Authority("stranger CA");
+        var refusals = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        RaftNodeOptions Options(string name, IPEndPoint endPoint, bool coldStart, X509Certificate2 ca) =>
+            new(Path.Combine(_directory, name), endPoint, coldStart)
+            {
+                Trust = new ClusterTrust(ca, TestCertificates.Node(ca, endPoint.Address.ToString()), TimeProvider.System),
+                TlsRefused = (dialled, reason) => refusals.Enqueue($"{name} {(dialled is null ? "from" : $"to {dialled}")}: {reason}"),
+            };
+
+        IPEndPoint first = FreeLoopbackEndPoint();
+        IPEndPoint second = FreeLoopbackEndPoint();
+        IPEndPoint rogue = FreeLoopbackEndPoint();
+        await using RaftNode leader = await RaftNode.StartAsync(Options("1", first, coldStart: true, authority), NullLoggerFactory.Instance, timeout.Token);
+        await leader.WaitForLeaderAsync(TimeSpan.FromSeconds(10), timeout.Token);
+        await leader.ReplicateAsync(new InitializeCluster(new ClusterSettings("tls-test", 2, ConsistencyLevel.Eventual), Guid.NewGuid()), timeout.Token);
+        await leader.AddMemberAsync("127.0.0.1:1", first, Guid.NewGuid(), timeout.Token);
+        await using RaftNode follower = await RaftNode.StartAsync(Options("2", second, coldStart: false, authority), NullLoggerFactory.Instance, timeout.Token);
+        await leader.AddMemberAsync("127.0.0.1:2", second, Guid.NewGuid(), timeout.Token);
+        await leader.ReplicateAsync(new CreateBucket("over-tls", 7), timeout.Token);
+        await follower.WaitForLeaderAsync(TimeSpan.FromSeconds(10), timeout.Token);
+        await follower.ReadBarrierAsync(timeout.Token);
+        Assert.True(follower.Metadata.Buckets.ContainsKey("over-tls"));
+        Assert.Empty(refusals);
+        long term = leader.Term;
+
+        // Another CA's node: never caught up, never a member.
+        await using (RaftNode outsider = await RaftNode.StartAsync(Options("3", rogue, coldStart: false, stranger), NullLoggerFactory.Instance, timeout.Token))
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            attempt.CancelAfter(TimeSpan.FromSeconds(10));
+            MembershipChangeException refused = await Assert.ThrowsAsync<MembershipChangeException>(() => leader.AddMemberAsync("127.0.0.1:3", rogue, Guid.NewGuid(), attempt.Token));
+            Assert.Contains($"its Raft port was refused: its certificate (CN=127.0.0.1, issued by CN=stranger CA", refused.Message, StringComparison.Ordinal);
+            Assert.Null(outsider.Metadata.Settings);
+        }
+
+        Assert.DoesNotContain(rogue, leader.ConfigurationMembers);
+        Assert.Contains(refusals, r => r.StartsWith($"1 to {rogue}: its certificate (CN=127.0.0.1, issued by CN=stranger CA", StringComparison.Ordinal) && r.Contains("is not issued by this cluster's CA (CN=o3 raft CA)", StringComparison.Ordinal));
+
+        // Plain TCP with bytes that are not a TLS handshake: the connection is closed, nothing changes.
+        using (var plain = new TcpClient())
+        {
+            await plain.ConnectAsync(first, timeout.Token);
+            NetworkStream stream = plain.GetStream();
+            await stream.WriteAsync(new byte[] { 0x01, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x00, 0x00 }, timeout.Token);
+            var buffer = new byte[64];
+            using var read = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            read.CancelAfter(TimeSpan.FromSeconds(10));
+            try
+            {
+                Assert.Equal(0, await stream.ReadAsync(buffer, read.Token));
+            }
+            catch (IOException)
+            {
+                // reset instead of closed: cut off all the same
+            }
+        }
+
+        await leader.ReplicateAsync(new CreateBucket("after-the-strangers", 7), timeout.Token);
+        Assert.True(leader.IsLeader);
+        Assert.Equal(term, leader.Term);
+        Assert.Equal(new HashSet<IPEndPoint> { first, second }, leader.ConfigurationMembers.ToHashSet());
     }
 
     /// <summary>

@@ -38,6 +38,19 @@ public sealed record HardwareHealth(string Board, string Led, string LedDriver, 
 public sealed record AuthHealth(bool Enabled, string? KeyFile, int Keys)
 {
     public static AuthHealth Off { get; } = new(false, null, 0);
+
+    /// <summary>How nodes talk to each other: mutual TLS with the cluster's certificates, or plain (off).</summary>
+    public PeerTlsHealth PeerTls { get; init; } = PeerTlsHealth.Off;
+}
+
+/// <summary>
+/// Mutual TLS between nodes: <paramref name="Mode"/> is <c>mutual</c> (Raft only takes peers with a
+/// certificate of <paramref name="Authority"/>) or <c>off</c>; <paramref name="Certificate"/> is what this
+/// node presents, and when it expires.
+/// </summary>
+public sealed record PeerTlsHealth(string Mode, string? Certificate, string? Authority, DateTimeOffset? Expires)
+{
+    public static PeerTlsHealth Off { get; } = new("off", null, null, null);
 }
 
 public sealed record ClusterHealth(

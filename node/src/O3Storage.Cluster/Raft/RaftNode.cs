@@ -23,12 +23,14 @@ public sealed class RaftNode : IAsyncDisposable
     private readonly RaftNodeOptions _options;
     private readonly CoalescedBarrier _barrier;
     private readonly CancellationTokenSource _lifetime = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<EndPoint, string> _refusedPeers;
     private Task _recovery = Task.CompletedTask;
     private int _stopped;
 
-    private RaftNode(RaftNodeOptions options, RaftCluster cluster, DurableWriteAheadLog wal, MetadataStateMachine stateMachine, EndPointConfigurationStorage configurationStorage)
+    private RaftNode(RaftNodeOptions options, RaftCluster cluster, DurableWriteAheadLog wal, MetadataStateMachine stateMachine, EndPointConfigurationStorage configurationStorage, System.Collections.Concurrent.ConcurrentDictionary<EndPoint, string> refusedPeers)
     {
         _options = options;
+        _refusedPeers = refusedPeers;
         _cluster = cluster;
         _barrier = new CoalescedBarrier(BarrierThroughElectionsAsync, TimeSpan.FromSeconds(5));
         _wal = wal;
@@ -59,6 +61,9 @@ public sealed class RaftNode : IAsyncDisposable
             : leader == ClusterEndPoint.ToString() ? selfNodeId
             : Metadata.FindByClusterEndPoint(leader)?.NodeId;
     }
+
+    /// <summary>The certificates Raft's mutual TLS uses; null: plain TCP.</summary>
+    public Security.ClusterTrust? Trust => _options.Trust;
 
     /// <summary>True while this node grants no vote (its log was found damaged and it has not caught up yet).</summary>
     public bool RefusesVotes => _wal.RefusesVotes;
@@ -176,6 +181,18 @@ public sealed class RaftNode : IAsyncDisposable
             }
         }
 
+        // The last refusal of each peer this node dialled: a join that fails on it says why.
+        var refusedPeers = new System.Collections.Concurrent.ConcurrentDictionary<EndPoint, string>();
+        void Refused(EndPoint? dialled, string reason)
+        {
+            if (dialled is not null)
+            {
+                refusedPeers[dialled] = reason;
+            }
+
+            options.TlsRefused?.Invoke(dialled, reason);
+        }
+
         var configuration = new RaftCluster.TcpConfiguration(options.ClusterEndPoint)
         {
             LowerElectionTimeout = (int)options.LowerElectionTimeout.TotalMilliseconds,
@@ -192,10 +209,11 @@ public sealed class RaftNode : IAsyncDisposable
             HeartbeatThreshold = 0.25,
             ConfigurationStorage = configurationStorage,
             LoggerFactory = loggerFactory,
+            SslOptions = options.Trust is { } trust ? new RaftSslOptions(trust, Refused) : null,
         };
 
         var cluster = new RaftCluster(configuration) { AuditTrail = wal };
-        var node = new RaftNode(options, cluster, wal, stateMachine, configurationStorage)
+        var node = new RaftNode(options, cluster, wal, stateMachine, configurationStorage, refusedPeers)
         {
             LogHealth = damage ?? new RaftLogHealth(checksums, RaftLogHealth.Ok, checksums ? null : "this log was created before checksums; it gets them when the node is next wiped and rejoined", null, null),
         };
@@ -341,9 +359,12 @@ public sealed class RaftNode : IAsyncDisposable
 
             if (!ConfigurationMembers.Contains(clusterEndPoint))
             {
+                _refusedPeers.TryRemove(clusterEndPoint, out _);
                 if (!await _cluster.AddMemberAsync(clusterEndPoint, token).ConfigureAwait(false))
                 {
-                    throw new MembershipChangeException($"the cluster did not accept {nodeId} ({clusterEndPoint}): it did not catch up with the log or the change could not be committed");
+                    throw new MembershipChangeException(_refusedPeers.TryGetValue(clusterEndPoint, out string? refused)
+                        ? $"the cluster did not accept {nodeId} ({clusterEndPoint}): its Raft port was refused: {refused}"
+                        : $"the cluster did not accept {nodeId} ({clusterEndPoint}): it did not catch up with the log or the change could not be committed");
                 }
             }
 

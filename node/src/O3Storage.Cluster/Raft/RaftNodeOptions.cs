@@ -28,6 +28,12 @@ public sealed record RaftNodeOptions(string RaftDirectory, IPEndPoint ClusterEnd
     /// <summary>Records every applied entry (the chaos harness's divergence check); null: none. Owned by the caller.</summary>
     public ApplyTrace? ApplyTrace { get; init; }
 
+    /// <summary>Mutual TLS on the Raft port with this cluster's certificates; null: plain TCP (no certificates configured).</summary>
+    public Security.ClusterTrust? Trust { get; init; }
+
+    /// <summary>Told why a Raft peer's certificate was refused: the endpoint this node dialled, or null for a peer that connected.</summary>
+    public Action<EndPoint?, string>? TlsRefused { get; init; }
+
     public static string WalDirectory(string raftDirectory) => Path.Combine(raftDirectory, "wal");
 
     public static string SnapshotDirectory(string raftDirectory) => Path.Combine(raftDirectory, "snapshots");

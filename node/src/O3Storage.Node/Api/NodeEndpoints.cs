@@ -97,7 +97,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
     private Task HealthAsync(HttpContext http)
     {
         (HealthReport report, int status) = node.Lifecycle.IsRemoved
-            ? HealthEvaluator.Removed(node.NodeId, node.Identity.Uuid, node.Version, node.Uptime, node.Lifecycle.Removed.Result, NodeContext.DescribeAuth(node.Options, node.Keys), node.CaptureHardware())
+            ? HealthEvaluator.Removed(node.NodeId, node.Identity.Uuid, node.Version, node.Uptime, node.Lifecycle.Removed.Result, NodeContext.DescribeAuth(node.Options, node.Keys, node.Raft.Trust), node.CaptureHardware())
             : HealthEvaluator.Evaluate(node.CaptureHealthInputs(), node.Peers, time.GetUtcNow());
         http.Response.StatusCode = status;
         http.Response.Headers.CacheControl = "no-store";

@@ -61,6 +61,9 @@ public static class CommandLineParser
           --api-keys PATH      role:key lines (admin, read-write, read-only), mode 600
                                (default /opt/o3storage/api-keys.txt; if that file does
                                not exist, authentication is off)
+          --certs DIR          ca-cert.pem and this node's *-cert.pem (CN = its IP) and
+                               *-key.pem: mutual TLS between nodes on the Raft port
+                               (default /opt/o3storage/certs; no .pem files there: off)
           --cluster-port PORT  Raft and node-to-node port (default PORT + 10)
           --config FILE        cluster.json: cluster_id, nodes, replication_factor,
                                consistency_level; without --bootstrap/--peers the node
@@ -84,7 +87,7 @@ public static class CommandLineParser
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--orphan-grace", "--dead-node-grace", "--rebalance-rate", "--scrub-rate", "--scrub-interval", "--log-file", "--boot-config", "--board", "--hardware-root"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--certs", "--orphan-grace", "--dead-node-grace", "--rebalance-rate", "--scrub-rate", "--scrub-interval", "--log-file", "--boot-config", "--board", "--hardware-root"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
@@ -431,6 +434,8 @@ public static class CommandLineParser
             CompactionBytesPerSecond = compactionRate,
             ApiKeysPath = values.TryGetValue("--api-keys", out string? keysPath) ? Path.GetFullPath(keysPath) : NodeOptions.DefaultApiKeysPath,
             ApiKeysExplicit = keysPath is not null,
+            CertificatesDirectory = values.TryGetValue("--certs", out string? certs) ? Path.GetFullPath(certs) : NodeOptions.DefaultCertificatesDirectory,
+            CertificatesExplicit = certs is not null,
         });
     }
 

@@ -106,5 +106,13 @@ public sealed record NodeOptions
     /// <summary>--api-keys was given: then a missing file is an error, not "authentication off".</summary>
     public bool ApiKeysExplicit { get; init; }
 
+    public const string DefaultCertificatesDirectory = "/opt/o3storage/certs";
+
+    /// <summary>The guide's certificate directory. No .pem files at the default path: peer TLS is off.</summary>
+    public string CertificatesDirectory { get; init; } = DefaultCertificatesDirectory;
+
+    /// <summary>--certs was given: then a directory without certificates is an error, not "peer TLS off".</summary>
+    public bool CertificatesExplicit { get; init; }
+
     public string NodeId => Api.ToString();
 }

@@ -192,4 +192,16 @@ internal static partial class NodeLog
 
     [LoggerMessage(4003, LogLevel.Warning, "admin calls (/admin/*) are open to anyone who can reach {Endpoint}: no key file; create api-keys.txt with an admin key to require it")]
     public static partial void AdminOpen(ILogger logger, string endpoint);
+
+    [LoggerMessage(4004, LogLevel.Warning, "PEER TLS IS OFF: no certificates in {Directory}; anyone who reaches {ClusterEndpoint} can send Raft messages. Put the guide's ca-cert.pem, node-N-cert.pem and node-N-key.pem there (docs/security.md) or pass --certs")]
+    public static partial void PeerTlsOff(ILogger logger, string directory, string clusterEndpoint);
+
+    [LoggerMessage(4005, LogLevel.Information, "mutual TLS between nodes on {ClusterEndpoint}: this node presents {Certificate} ({File}); peers must present a certificate of CA {Authority}")]
+    public static partial void PeerTlsOn(ILogger logger, string clusterEndpoint, string certificate, string file, string authority);
+
+    [LoggerMessage(4006, LogLevel.Warning, "refused a Raft connection {Direction}: {Reason}{Repeats}")]
+    public static partial void PeerRefused(ILogger logger, string direction, string reason, string repeats);
+
+    [LoggerMessage(4007, LogLevel.Warning, "certificates: {Warning}")]
+    public static partial void CertificateWarning(ILogger logger, string warning);
 }

@@ -4,6 +4,7 @@ using O3Storage.Cluster.Lifecycle;
 using O3Storage.Cluster.Membership;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
+using O3Storage.Cluster.Security;
 using O3Storage.Firmware;
 using O3Storage.Node.Api;
 using O3Storage.Node.Auth;
@@ -73,7 +74,7 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             metadata,
             // Objects: the committed versions this node is a replica of (blobs are 4 MiB pieces, not objects); bytes: what its device holds.
             storage.Health() with { TotalObjects = metadata.ObjectsByReplica.GetValueOrDefault(NodeId), UnderReplicatedObjects = lifecycle.Survey?.UnderReplicated ?? 0 },
-            DescribeAuth(options, keys),
+            DescribeAuth(options, keys, raft.Trust),
             CaptureHardware())
         {
             Rebalance = DescribeRebalance(),
@@ -98,8 +99,11 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
     public HardwareHealth CaptureHardware() => DescribeHardware(hardware);
 
     /// <summary>Authentication as /health shows it, serving or not: off without a key file.</summary>
-    public static AuthHealth DescribeAuth(NodeOptions options, ApiKeys? keys) =>
-        keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count);
+    public static AuthHealth DescribeAuth(NodeOptions options, ApiKeys? keys, ClusterTrust? trust) =>
+        (keys is null ? AuthHealth.Off : new AuthHealth(true, options.ApiKeysPath, keys.Keys.Count)) with
+        {
+            PeerTls = trust is null ? PeerTlsHealth.Off : new PeerTlsHealth("mutual", trust.Own.Subject, trust.Authority.Subject, new DateTimeOffset(trust.Own.NotAfter.ToUniversalTime(), TimeSpan.Zero)),
+        };
 
     /// <summary>The board as /health shows it, serving or not.</summary>
     public static HardwareHealth DescribeHardware(HardwareMonitor hardware)

@@ -11,6 +11,7 @@ using O3Storage.Cluster.Health;
 using O3Storage.Cluster.Membership;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
+using O3Storage.Cluster.Security;
 using O3Storage.Firmware;
 using O3Storage.Firmware.Boards;
 using O3Storage.Firmware.Status;
@@ -101,6 +102,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         PortProbe.EnsureBindable(options.Api.ToEndPoint(), "--port");
         PortProbe.EnsureBindable(options.Cluster.ToEndPoint(), "--cluster-port");
         ApiKeys? keys = LoadApiKeys(options, logger);
+        using NodeCertificates? certificates = LoadCertificates(options, logger);
+        ClusterTrust? trust = certificates?.Trust;
+        var refusals = new RepeatFilter(TimeProvider.System, TimeSpan.FromMinutes(1));
 
         bool member = DataDirectory.HasMembership(options.DataDirectory);
         if (DataDirectory.ReadRemoved(options.DataDirectory) is { } removed)
@@ -118,7 +122,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         using DataDirectory data = DataDirectory.Open(options.DataDirectory);
 
         // Until the serving endpoints take the port, /health says what the node waits for (503).
-        AuthHealth auth = NodeContext.DescribeAuth(options, keys);
+        AuthHealth auth = NodeContext.DescribeAuth(options, keys, trust);
         Guid uuid = NodeIdentityStore.PeekUuid(data.IdentityFile);
         await using var startupServer = new StartupServer(options.Api.ToEndPoint(), () => StartingReport(uuid, auth), loggerFactory);
 
@@ -192,7 +196,20 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             }
         }
 
-        var raftOptions = new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap) { FsyncDirectory = Interop.Libc.FsyncDirectory, ApplyTrace = applyTrace };
+        var raftOptions = new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap)
+        {
+            FsyncDirectory = Interop.Libc.FsyncDirectory,
+            ApplyTrace = applyTrace,
+            Trust = trust,
+            TlsRefused = (dialled, reason) =>
+            {
+                string direction = dialled is null ? "from a peer" : $"to {dialled}";
+                if (refusals.Pass($"{direction} {reason}", out int held))
+                {
+                    NodeLog.PeerRefused(logger, direction, reason, held == 0 ? "" : $" (and {held} times more in the last minute)");
+                }
+            },
+        };
         string? refoundedAside = null;
         if (member && options.Bootstrap && await ShouldRefoundAsync(raftOptions, probe, systemd, logger, shutdown.Token).ConfigureAwait(false))
         {
@@ -558,6 +575,38 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
     }
 
     /// <summary>The key file, or null (authentication off) when the default path has none; a refused file stops the start.</summary>
+    private static NodeCertificates? LoadCertificates(NodeOptions options, ILogger logger)
+    {
+        NodeCertificates? certificates;
+        try
+        {
+            certificates = NodeCertificates.Load(options.CertificatesDirectory, options.Api.Ip, TimeProvider.System);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new StartupException($"--certs {options.CertificatesDirectory}: {e.Message}");
+        }
+
+        if (certificates is null)
+        {
+            if (options.CertificatesExplicit)
+            {
+                throw new StartupException($"--certs {options.CertificatesDirectory}: no .pem files there (ca-cert.pem, node-N-cert.pem and node-N-key.pem)");
+            }
+
+            NodeLog.PeerTlsOff(logger, options.CertificatesDirectory, options.Cluster.ToString());
+            return null;
+        }
+
+        NodeLog.PeerTlsOn(logger, options.Cluster.ToString(), ClusterTrust.Describe(certificates.Trust.Own), certificates.CertificateFile, certificates.Trust.Authority.Subject);
+        foreach (string warning in certificates.Warnings)
+        {
+            NodeLog.CertificateWarning(logger, warning);
+        }
+
+        return certificates;
+    }
+
     private static ApiKeys? LoadApiKeys(NodeOptions options, ILogger logger)
     {
         if (!File.Exists(options.ApiKeysPath) && !options.ApiKeysExplicit)

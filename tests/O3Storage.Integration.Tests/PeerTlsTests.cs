@@ -1,0 +1,87 @@
+using O3Storage.Integration.Tests.Harness;
+using Xunit.Abstractions;
+
+namespace O3Storage.Integration.Tests;
+
+/// <summary>
+/// The guide's "Generate Cluster Certificates" run as written (addresses changed), each node given its own
+/// three files as "Deploy Certificates" does: the nodes talk Raft over mutual TLS, and a node whose
+/// certificate comes from another CA is never added, with a log line on the leader that says why.
+/// </summary>
+public sealed class PeerTlsTests(ITestOutputHelper output)
+{
+    private const int Subnet = 77;
+
+    /// <summary>The guide's certificate lines in <paramref name="directory"/>; the CA's prompts answered with their defaults.</summary>
+    private async Task GenerateAsync(TestCluster cluster, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        string script = GuideShell.Localize(File.ReadAllText(Path.Combine(NodeBinary.RepositoryRoot, "tests", "guide", "generate-certificates.sh")), cluster);
+        File.WriteAllText(Path.Combine(directory, "generate-certificates.sh"), script);
+        (int exit, string printed) = await GuideShell.RunAsync($"cd '{directory}' && yes '' | bash generate-certificates.sh", output);
+        Assert.True(exit == 0, printed);
+    }
+
+    /// <summary>"Deploy Certificates": node N's directory gets ca-cert.pem, node-N-cert.pem and node-N-key.pem, mode 600.</summary>
+    private static string Deploy(string generated, string root, int node)
+    {
+        string certs = Path.Combine(root, $"certs-{node}");
+        Directory.CreateDirectory(certs);
+        foreach (string file in new[] { "ca-cert.pem", $"node-{node}-cert.pem", $"node-{node}-key.pem" })
+        {
+            File.Copy(Path.Combine(generated, file), Path.Combine(certs, file));
+            File.SetUnixFileMode(Path.Combine(certs, file), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return certs;
+    }
+
+    [Fact]
+    public async Task TheGuidesCertificates_TheClusterRunsOnMutualTls_ANodeOfAnotherCaIsRefused_AndTheLeaderSaysWhy()
+    {
+        using var cluster = new TestCluster(Subnet, output);
+        string generated = Path.Combine(cluster.Root, "generated");
+        await GenerateAsync(cluster, generated);
+
+        cluster.Bootstrap(1, "--certs", Deploy(generated, cluster.Root, 1));
+        await cluster.WaitForActiveNodesAsync([1], 1);
+        cluster.Join(2, cluster.Peers(1), "--certs", Deploy(generated, cluster.Root, 2));
+        cluster.Join(3, cluster.Peers(1), "--certs", Deploy(generated, cluster.Root, 3));
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+
+        foreach (int node in new[] { 1, 2, 3 })
+        {
+            System.Text.Json.JsonElement tls = (await cluster.HealthAsync(node)).GetProperty("auth").GetProperty("peer_tls");
+            Assert.Equal("mutual", tls.GetProperty("mode").GetString());
+            Assert.Equal($"CN={cluster.Ip(node)}", tls.GetProperty("certificate").GetString());
+            Assert.Equal("O=Internet Widgits Pty Ltd, S=Some-State, C=AU", tls.GetProperty("authority").GetString());
+            Assert.Contains($"mutual TLS between nodes on {cluster.Ip(node)}:8090: this node presents CN={cluster.Ip(node)}", cluster.Process(node).Stdout, StringComparison.Ordinal);
+        }
+
+        var work = new Workload(cluster, "tls");
+        await work.SeedAsync([1, 2, 3], count: 60);
+        await work.VerifyAsync([1, 2, 3]);
+
+        // Node 4 with the guide's commands run again elsewhere: a certificate of another CA, CN = its address.
+        string other = Path.Combine(cluster.Root, "other-ca");
+        await GenerateAsync(cluster, other);
+        string otherCerts = Path.Combine(cluster.Root, "certs-4");
+        Directory.CreateDirectory(otherCerts);
+        File.Copy(Path.Combine(other, "ca-cert.pem"), Path.Combine(otherCerts, "ca-cert.pem"));
+        // Its own certificate for 127.77.0.4, from the other CA, made as the guide's loop makes node certificates.
+        (int made, string madePrinted) = await GuideShell.RunAsync(
+            $"cd '{other}' && openssl genrsa -out node-4-key.pem 2048 && openssl req -new -key node-4-key.pem -out node-4.csr -subj /CN={cluster.Ip(4)} && openssl x509 -req -days 365 -in node-4.csr -CA ca-cert.pem -CAkey ca-key.pem -out node-4-cert.pem -CAcreateserial && cp node-4-cert.pem node-4-key.pem '{otherCerts}/' && chmod 600 '{otherCerts}'/*.pem",
+            output);
+        Assert.True(made == 0, madePrinted);
+
+        NodeProcess outsider = cluster.Join(4, cluster.Peers(1), "--certs", otherCerts, "--join-timeout", "15");
+        Assert.NotEqual(0, await outsider.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"could not add {cluster.NodeId(4)}: the cluster did not accept {cluster.NodeId(4)} ({cluster.Ip(4)}:8090): its Raft port was refused: its certificate (CN={cluster.Ip(4)}", outsider.Stderr, StringComparison.Ordinal);
+        string leader = cluster.Process(1).Stdout;
+        Assert.Contains($"refused a Raft connection to {cluster.Ip(4)}:8090: its certificate (CN={cluster.Ip(4)}, issued by O=Internet Widgits Pty Ltd, S=Some-State, C=AU", leader, StringComparison.Ordinal);
+        // Both CAs have openssl's default name: the line says it is another key.
+        Assert.Contains("is signed by a different CA with the same name as this cluster's CA (O=Internet Widgits Pty Ltd, S=Some-State, C=AU)", leader, StringComparison.Ordinal);
+        Assert.Equal(3, (await cluster.HealthAsync(1)).GetProperty("cluster").GetProperty("total_nodes").GetInt32());
+        await work.VerifyAsync([1, 2, 3]);
+    }
+}
