@@ -94,6 +94,14 @@ public sealed class SigV4Tests
         Assert.Equal("SignatureDoesNotMatch", wrongSecret!.Code);
 
         Assert.Equal("AuthorizationHeaderMalformed", Refused(Request("GET", "/test.txt", "", ("Host", "h"), ("x-amz-date", "20130524T000000Z"), ("Authorization", "AWS4-HMAC-SHA256 Credential=x"))).Code);
+
+        // Not a digest (it was a 500 once the body arrived): refused before anything is read.
+        foreach (string notADigest in new[] { new string('z', 64), EmptySha256[..63], EmptySha256 + "0", "unsigned-payload" })
+        {
+            SigV4Error malformed = Refused(Request("GET", "/test.txt", "", [.. headers.Select(h => h.Item1 == "x-amz-content-sha256" ? (h.Item1, notADigest) : h)]));
+            Assert.Equal(("InvalidArgument", 400), (malformed.Code, malformed.Status));
+            Assert.Contains($"not '{notADigest}'", malformed.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class NodeCertificatesTests : IDisposable
     {
         key ??= RSA.Create(2048);
         var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using X509Certificate2 certificate = request.Create(authority, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(365), RandomNumberGenerator.GetBytes(8));
+        using X509Certificate2 certificate = request.Create(authority, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(300), RandomNumberGenerator.GetBytes(8));
         File.WriteAllText(Path.Combine(_directory, $"{file}-cert.pem"), certificate.ExportCertificatePem());
         string keyPath = Path.Combine(_directory, $"{file}-key.pem");
         File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());

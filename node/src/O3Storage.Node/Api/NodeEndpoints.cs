@@ -127,18 +127,34 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         return http.Response.WriteAsJsonAsync(answer, InternalJsonContext.Default.PingResponse, cancellationToken: http.RequestAborted);
     }
 
+    /// <summary>The request body, or null once it passes <paramref name="limit"/> bytes (the rest is not read).</summary>
+    private static async Task<byte[]?> ReadAtMostAsync(HttpContext http, int limit)
+    {
+        byte[] buffer = new byte[limit + 1];
+        int total = 0;
+        int read;
+        while (total <= limit && (read = await http.Request.Body.ReadAsync(buffer.AsMemory(total), http.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            total += read;
+        }
+
+        return total > limit ? null : buffer[..total];
+    }
+
     private async Task JoinAsync(HttpContext http)
     {
         JoinRequest? request;
         try
         {
-            if (http.Request.ContentLength is > JoinBodyBytesMax)
+            // Read whole but bounded, a chunked body too (it has no Content-Length to check first).
+            byte[]? body = http.Request.ContentLength is > JoinBodyBytesMax ? null : await ReadAtMostAsync(http, JoinBodyBytesMax).ConfigureAwait(false);
+            if (body is null)
             {
                 await WriteErrorAsync(http, HttpStatusCode.RequestEntityTooLarge, $"join request larger than {JoinBodyBytesMax} bytes").ConfigureAwait(false);
                 return;
             }
 
-            request = await JsonSerializer.DeserializeAsync(http.Request.Body, InternalJsonContext.Default.JoinRequest, http.RequestAborted).ConfigureAwait(false);
+            request = JsonSerializer.Deserialize(body, InternalJsonContext.Default.JoinRequest);
         }
         catch (JsonException e)
         {

@@ -29,6 +29,17 @@ internal sealed partial class S3Endpoints
     private const int DeleteObjectsKeysMax = 1000;
     private const int DeleteObjectsBodyBytesMax = 2 << 20;
 
+    /// <summary>GetObject's response header overrides: query parameter, header it sets.</summary>
+    private static readonly (string Parameter, string Header)[] s_responseOverrides =
+    [
+        ("response-content-type", "Content-Type"),
+        ("response-content-language", "Content-Language"),
+        ("response-expires", "Expires"),
+        ("response-cache-control", "Cache-Control"),
+        ("response-content-disposition", "Content-Disposition"),
+        ("response-content-encoding", "Content-Encoding"),
+    ];
+
     private async Task<S3Error?> PutObjectAsync(HttpContext http, S3Route route, SigV4Context? signature, CancellationToken token)
     {
         if (S3Names.CheckKey(route.Key) is { } badKey)
@@ -182,15 +193,25 @@ internal sealed partial class S3Endpoints
             (offset, count, partial) = (rangeOffset, rangeCount, true);
         }
 
-        http.Response.ContentType = http.Request.Query["response-content-type"].FirstOrDefault() ?? version.ContentType;
-        if (http.Request.Query["response-content-disposition"].FirstOrDefault() is { } disposition)
+        // S3's response-* overrides become headers of this response (a presigned URL's way to set them).
+        foreach ((string parameter, string header) in s_responseOverrides)
         {
-            headers.ContentDisposition = disposition;
+            if (http.Request.Query[parameter].FirstOrDefault() is not { } value)
+            {
+                continue;
+            }
+
+            if (value.Any(c => (c < ' ' && c != '\t') || c >= '\x7f'))
+            {
+                return S3Error.InvalidArgument($"{parameter} may hold only printable ASCII characters: it becomes the response's {header} header");
+            }
+
+            headers[header] = value;
         }
 
-        if (http.Request.Query["response-cache-control"].FirstOrDefault() is { } cacheControl)
+        if (http.Request.Query["response-content-type"].Count == 0)
         {
-            headers.CacheControl = cacheControl;
+            http.Response.ContentType = version.ContentType;
         }
 
         http.Response.ContentLength = count;

@@ -131,6 +131,14 @@ public static class SigV4
 
     private static SigV4Context? Check(SigV4Request request, ApiKeys keys, string credential, string signedHeaders, string signature, string amzDate, string contentSha256, bool presigned, out SigV4Error? error)
     {
+        // A digest the body is later checked against must be one: a signed "zz..." was a 500 when the body was stored.
+        if (contentSha256 != SigV4Context.UnsignedPayload && !contentSha256.StartsWith("STREAMING-", StringComparison.Ordinal)
+            && !(contentSha256.Length == 64 && contentSha256.All(char.IsAsciiHexDigit)))
+        {
+            error = new SigV4Error("InvalidArgument", 400, $"x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* mode, or the body's SHA-256 as 64 hex digits, not '{(contentSha256.Length > 80 ? contentSha256[..80] + "..." : contentSha256)}'");
+            return null;
+        }
+
         string[] scopeParts = credential.Split('/');
         if (scopeParts.Length != 5 || scopeParts[4] != "aws4_request" || scopeParts[3] != "s3" || scopeParts[1] != amzDate[..8])
         {
