@@ -207,7 +207,7 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
         try
         {
             await RelayAsync(http, await peers.ForwardAdminAsync(
-                leader, new HttpMethod(http.Request.Method), http.Request.Path + http.Request.QueryString, body, InternalAuth.Bearer(node.Keys), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
+                leader, new HttpMethod(http.Request.Method), http.Request.Path + http.Request.QueryString, body, InternalAuth.Bearer(node.Keys, node.Raft.Trust), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
         {
@@ -320,7 +320,7 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
     {
         try
         {
-            return await peers.ForwardAdminAsync(leader, new HttpMethod(method), path, body, InternalAuth.Bearer(node.Keys), token).ConfigureAwait(false);
+            return await peers.ForwardAdminAsync(leader, new HttpMethod(method), path, body, InternalAuth.Bearer(node.Keys, node.Raft.Trust), token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
         {

@@ -1,10 +1,12 @@
 // Owns: who may call the node-to-node endpoints that change state (/internal/propose, /internal/blobs):
-// a cluster member (by source address: nodes call from their --ip) that, with authentication on,
-// presents the cluster's admin key as a bearer token. Joins are the exception and have their own rules.
+// a cluster member (by source address: nodes call from their --ip) that, with certificates, calls over
+// TLS with one of the cluster's, or else, with authentication on, presents the cluster's admin key as a
+// bearer token. Joins are the exception and have their own rules.
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using O3Storage.Cluster;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Cluster.Security;
 using O3Storage.Node.Auth;
 using O3Storage.Node.Hosting;
 
@@ -12,8 +14,12 @@ namespace O3Storage.Node.Api;
 
 internal static class InternalAuth
 {
-    /// <summary>The key internal calls carry when authentication is on: the file's first admin key (every node holds the same file).</summary>
-    public static string? Bearer(ApiKeys? keys) => keys?.Keys.FirstOrDefault(k => k.IsAdmin)?.Secret;
+    /// <summary>
+    /// The key internal calls carry when authentication is on and the nodes have no certificates: the
+    /// file's first admin key (every node holds the same file). With certificates, none: a member proves
+    /// itself with its certificate, and no user's key ever leaves the node.
+    /// </summary>
+    public static string? Bearer(ApiKeys? keys, ClusterTrust? trust) => trust is not null ? null : keys?.Keys.FirstOrDefault(k => k.IsAdmin)?.Secret;
 
     /// <summary>How long a node the cluster removed may still fetch blobs: reads it began as a member finish instead of failing.</summary>
     public static readonly TimeSpan RemovedReadGrace = TimeSpan.FromMinutes(1);
@@ -37,6 +43,13 @@ internal static class InternalAuth
         if (!fromMember)
         {
             return false;
+        }
+
+        if (node.Raft.Trust is not null)
+        {
+            // Over TLS, with a certificate of this cluster naming the address it calls from (checked in
+            // the handshake, OptionalTls): a plain connection, or one without a certificate, is not a member's.
+            return http.Connection.ClientCertificate is not null;
         }
 
         if (node.Keys is null)

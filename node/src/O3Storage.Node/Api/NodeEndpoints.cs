@@ -171,6 +171,16 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
             return;
         }
 
+        // A cluster on certificates admits only nodes with one of them (the key is the proof; the handshake
+        // checked it names the caller's address), or a member passing a join on.
+        if (node.Raft.Trust is not null && http.Connection.ClientCertificate is null)
+        {
+            string reason = $"{node.NodeId} refuses {request.NodeId}: this cluster's nodes talk over TLS with certificates of its CA; a joining node needs ca-cert.pem and a certificate naming its address, with its key, in /opt/o3storage/certs (or --certs)";
+            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
+            return;
+        }
+
         // A node whose o3storage.txt sets a join token admits only nodes that prove it; the joiner is told why.
         // The open token (no join_token) is no secret, so then anyone may join, as the guide's --peers does.
         if (node.Options.BootConfig is { IsOpen: false } bootConfig && !Provisioning.JoinToken.VerifiesJoin(bootConfig.JoinToken, request.NodeId, request.ClusterEndpoint, request.Uuid, request.TokenProof))

@@ -199,7 +199,7 @@ internal static partial class NodeLog
     [LoggerMessage(4005, LogLevel.Information, "mutual TLS between nodes on {ClusterEndpoint}: this node presents {Certificate} ({File}); peers must present a certificate of CA {Authority}")]
     public static partial void PeerTlsOn(ILogger logger, string clusterEndpoint, string certificate, string file, string authority);
 
-    [LoggerMessage(4006, LogLevel.Warning, "refused a Raft connection {Direction}: {Reason}{Repeats}")]
+    [LoggerMessage(4006, LogLevel.Warning, "refused a connection {Direction}: {Reason}{Repeats}")]
     public static partial void PeerRefused(ILogger logger, string direction, string reason, string repeats);
 
     [LoggerMessage(4007, LogLevel.Warning, "certificates: {Warning}")]

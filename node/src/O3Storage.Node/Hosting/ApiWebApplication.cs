@@ -12,7 +12,8 @@ namespace O3Storage.Node.Hosting;
 
 internal static class ApiWebApplication
 {
-    public static WebApplication Build(IPEndPoint endPoint, ILoggerFactory loggerFactory, Action<KestrelServerLimits>? limits = null)
+    /// <param name="tls">TLS beside plain HTTP on the port, with the cluster's certificate; null: plain only.</param>
+    public static WebApplication Build(IPEndPoint endPoint, ILoggerFactory loggerFactory, Transport.OptionalTls? tls, Action<KestrelServerLimits>? limits = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -25,7 +26,13 @@ internal static class ApiWebApplication
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(endPoint);
+            kestrel.Listen(endPoint, listen =>
+            {
+                if (tls is not null)
+                {
+                    listen.Use(tls.Wrap);
+                }
+            });
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             limits?.Invoke(kestrel.Limits);
         });

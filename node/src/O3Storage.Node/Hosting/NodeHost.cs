@@ -105,6 +105,15 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         using NodeCertificates? certificates = LoadCertificates(options, logger);
         ClusterTrust? trust = certificates?.Trust;
         var refusals = new RepeatFilter(TimeProvider.System, TimeSpan.FromMinutes(1));
+        void Refused(string direction, string reason)
+        {
+            if (refusals.Pass($"{direction} {reason}", out int held))
+            {
+                NodeLog.PeerRefused(logger, direction, reason, held == 0 ? "" : $" (and {held} times more in the last minute)");
+            }
+        }
+
+        OptionalTls? tls = trust is null ? null : new OptionalTls(trust, (from, reason) => Refused($"on the API port from {(from as System.Net.IPEndPoint)?.Address}", reason));
 
         bool member = DataDirectory.HasMembership(options.DataDirectory);
         if (DataDirectory.ReadRemoved(options.DataDirectory) is { } removed)
@@ -124,7 +133,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         // Until the serving endpoints take the port, /health says what the node waits for (503).
         AuthHealth auth = NodeContext.DescribeAuth(options, keys, trust);
         Guid uuid = NodeIdentityStore.PeekUuid(data.IdentityFile);
-        await using var startupServer = new StartupServer(options.Api.ToEndPoint(), () => StartingReport(uuid, auth), loggerFactory);
+        await using var startupServer = new StartupServer(options.Api.ToEndPoint(), () => StartingReport(uuid, auth), loggerFactory, tls);
 
         // Connected on first use and again after avahi restarts; a member never waits for it to start.
         using IPeerDiscovery? discovery = options.Discover ? new ReconnectingPeerDiscovery(token => ConnectDiscoveryAsync(logger, token)) : null;
@@ -132,7 +141,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // One deadline for the whole join, from the first ping to being a member.
         using var joinDeadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
-        using var peerClient = new PeerClient(options.Api.Ip);
+        using var peerClient = new PeerClient(options.Api.Ip, trust, (called, reason) => Refused($"to node {called}", reason));
         using ApplyTrace? applyTrace = ApplyTrace.FromEnvironment(); // test harnesses only (docs/reliability.md)
         var probe = new IncarnationProbe((nodeId, token) => peerClient.PingAsync(nodeId, token, (options.NodeId, uuid)));
         try
@@ -201,14 +210,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             FsyncDirectory = Interop.Libc.FsyncDirectory,
             ApplyTrace = applyTrace,
             Trust = trust,
-            TlsRefused = (dialled, reason) =>
-            {
-                string direction = dialled is null ? "from a peer" : $"to {dialled}";
-                if (refusals.Pass($"{direction} {reason}", out int held))
-                {
-                    NodeLog.PeerRefused(logger, direction, reason, held == 0 ? "" : $" (and {held} times more in the last minute)");
-                }
-            },
+            TlsRefused = (dialled, reason) => Refused(dialled is null ? "from a Raft peer" : $"to Raft peer {dialled}", reason),
         };
         string? refoundedAside = null;
         if (member && options.Bootstrap && await ShouldRefoundAsync(raftOptions, probe, systemd, logger, shutdown.Token).ConfigureAwait(false))
@@ -258,10 +260,10 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         var lifecycle = new NodeLifecycle(TimeProvider.System, options.DeadNodeGrace);
         var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime, _hardware, lifecycle) { Refounding = refoundedAside is not null };
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
-        var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys));
+        var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys, trust));
         var dataPath = new DataPath(
             node.NodeId,
-            new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(keys)),
+            new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(keys, trust)),
             placeable: id => id == node.NodeId || !peers.IsDownLongerThan(id, options.DeadNodeGrace),
             commit: (command, token) => proposer.ProposeAsync(command, token),
             commitDeadline: options.OrphanGrace / 2,
@@ -271,7 +273,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             NodeLog.AdminOpen(logger, options.Api.ToString());
         }
 
-        WebApplication app = BuildWebApplication(node, peerClient, proposer, dataPath, loggerFactory, logger);
+        WebApplication app = BuildWebApplication(node, peerClient, proposer, dataPath, tls, loggerFactory, logger);
         try
         {
             // The serving endpoints take the port over from the starting ones.
@@ -774,9 +776,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
     }
 
-    private WebApplication BuildWebApplication(NodeContext node, PeerClient peerClient, MetadataProposer proposer, DataPath data, ILoggerFactory loggerFactory, ILogger logger)
+    private WebApplication BuildWebApplication(NodeContext node, PeerClient peerClient, MetadataProposer proposer, DataPath data, OptionalTls? tls, ILoggerFactory loggerFactory, ILogger logger)
     {
-        WebApplication app = ApiWebApplication.Build(options.Api.ToEndPoint(), loggerFactory, limits =>
+        WebApplication app = ApiWebApplication.Build(options.Api.ToEndPoint(), loggerFactory, tls, limits =>
         {
             limits.MaxRequestBodySize = null; // PutObject bounds its own body (5 GiB), streamed in chunks
             limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(30));

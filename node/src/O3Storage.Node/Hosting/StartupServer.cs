@@ -26,11 +26,11 @@ internal sealed class StartupServer : IAsyncDisposable
     private bool _disposed;
 
     /// <summary>Builds the server for <paramref name="endPoint"/> (nothing is bound until <see cref="StartAsync"/>); it answers from <paramref name="report"/>, evaluated per request.</summary>
-    public StartupServer(IPEndPoint endPoint, Func<HealthReport> report, ILoggerFactory loggerFactory)
+    public StartupServer(IPEndPoint endPoint, Func<HealthReport> report, ILoggerFactory loggerFactory, Transport.OptionalTls? tls = null)
     {
         _endPoint = endPoint;
         _report = report;
-        _app = ApiWebApplication.Build(endPoint, loggerFactory);
+        _app = ApiWebApplication.Build(endPoint, loggerFactory, tls);
         _app.Run(AnswerAsync);
     }
 

@@ -1,14 +1,21 @@
-// Owns: node-to-node HTTP calls on the API port (ping, join, propose). Every call is bounded by a timeout.
+// Owns: node-to-node HTTP calls on the API port (ping, join, propose, blobs, forwarded admin calls), over
+// TLS with this node's certificate when the cluster has certificates. Every call is bounded by a timeout.
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Security;
 using System.Text.Json;
 using O3Storage.Cluster;
+using O3Storage.Cluster.Security;
 
 namespace O3Storage.Node.Transport;
 
 /// <param name="localAddress">This node's --ip: calls leave from it, so members recognize each other by source address.</param>
-internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
+/// <param name="trust">The cluster's certificates: then every call goes over TLS presenting this node's, and the node called must present one naming its address.</param>
+/// <param name="refused">Told why a node called was refused (the address called, the reason).</param>
+internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? trust = null, Action<string, string>? refused = null) : IDisposable
 {
+    private readonly string _scheme = trust is null ? "http" : "https";
+
     public static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan JoinCallTimeout = TimeSpan.FromSeconds(15);
 
@@ -21,6 +28,29 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
         UseProxy = false,
         AllowAutoRedirect = false,
+        SslOptions = trust is null ? new SslClientAuthenticationOptions() : new SslClientAuthenticationOptions
+        {
+            ClientCertificateContext = SslStreamCertificateContext.Create(trust.Own, additionalCertificates: null, offline: true),
+            EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls13 | System.Security.Authentication.SslProtocols.Tls12,
+            CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            // The node called must present a certificate naming the address called (the TLS target host).
+            RemoteCertificateValidationCallback = (sender, certificate, _, _) =>
+            {
+                string host = (sender switch
+                {
+                    SslStream ssl => ssl.TargetHostName,
+                    HttpRequestMessage request => request.RequestUri?.Host,
+                    _ => null,
+                } ?? "").Trim('[', ']');
+                string? refusal = IPAddress.TryParse(host, out IPAddress? called) ? trust.Refusal(certificate, called) : "the address called is unknown";
+                if (refusal is not null)
+                {
+                    refused?.Invoke(host, refusal);
+                }
+
+                return refusal is null;
+            },
+        },
         ConnectCallback = localAddress is null ? null : async (context, token) =>
         {
             var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
@@ -47,7 +77,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(PingTimeout);
         string query = caller is { } self ? $"?from={Uri.EscapeDataString(self.NodeId)}&uuid={self.Uuid}" : string.Empty;
-        return await _http.GetFromJsonAsync($"http://{nodeId}/internal/ping{query}", InternalJsonContext.Default.PingResponse, timeout.Token).ConfigureAwait(false)
+        return await _http.GetFromJsonAsync($"{_scheme}://{nodeId}/internal/ping{query}", InternalJsonContext.Default.PingResponse, timeout.Token).ConfigureAwait(false)
             ?? throw new HttpRequestException($"{nodeId} answered ping with null");
     }
 
@@ -56,7 +86,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(JoinCallTimeout);
-        using var message = new HttpRequestMessage(HttpMethod.Post, $"http://{nodeId}/internal/join")
+        using var message = new HttpRequestMessage(HttpMethod.Post, $"{_scheme}://{nodeId}/internal/join")
         {
             Content = JsonContent.Create(request, InternalJsonContext.Default.JoinRequest),
         };
@@ -89,7 +119,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(JoinCallTimeout);
-        using var message = new HttpRequestMessage(HttpMethod.Post, $"http://{nodeId}/internal/propose") { Content = new ByteArrayContent(command) };
+        using var message = new HttpRequestMessage(HttpMethod.Post, $"{_scheme}://{nodeId}/internal/propose") { Content = new ByteArrayContent(command) };
         if (forwarded)
         {
             message.Headers.Add(ForwardedHeader, "1");
@@ -126,7 +156,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(AdminCallTimeout);
-        using var message = new HttpRequestMessage(method, $"http://{nodeId}{pathAndQuery}");
+        using var message = new HttpRequestMessage(method, $"{_scheme}://{nodeId}{pathAndQuery}");
         if (method != HttpMethod.Get)
         {
             message.Content = new ByteArrayContent(body);
@@ -201,9 +231,9 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
         }
     }
 
-    private static HttpRequestMessage BlobRequest(HttpMethod method, string nodeId, Storage.BlobId id, string? bearer)
+    private HttpRequestMessage BlobRequest(HttpMethod method, string nodeId, Storage.BlobId id, string? bearer)
     {
-        var message = new HttpRequestMessage(method, $"http://{nodeId}/internal/blobs/{id}");
+        var message = new HttpRequestMessage(method, $"{_scheme}://{nodeId}/internal/blobs/{id}");
         if (bearer is not null)
         {
             message.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
@@ -291,6 +321,8 @@ internal sealed class PeerClient(IPAddress? localAddress = null) : IDisposable
     public static string Describe(Exception e) => e switch
     {
         HttpRequestException { InnerException: System.Net.Sockets.SocketException socket } => socket.Message,
+        HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException tls } => $"TLS refused: {tls.Message}",
+        HttpRequestException { InnerException: IOException io } when e.Message.Contains("SSL", StringComparison.Ordinal) => $"TLS refused by the node called (its log says why): {io.Message}",
         HttpRequestException http => http.Message,
         OperationCanceledException => "timed out",
         _ => e.Message,
