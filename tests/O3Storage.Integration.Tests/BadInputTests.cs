@@ -237,6 +237,12 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
                 Assert.True(auth.GetProperty("enabled").GetBoolean());
                 Assert.Equal(3, auth.GetProperty("keys").GetInt32());
                 Assert.Contains("authentication on: 3 keys", node.Stdout);
+                // /health answers while the first bootstrap is still committing: stop it only once it says it serves (a member by then).
+                for (var waited = System.Diagnostics.Stopwatch.StartNew(); !node.Stdout.Contains("serving on http://", StringComparison.Ordinal) && waited.Elapsed < TestCluster.WaitTimeout;)
+                {
+                    await Task.Delay(50);
+                }
+
                 node.Terminate();
                 Assert.Equal(0, await node.WaitForExitAsync(s_exitTimeout));
             }

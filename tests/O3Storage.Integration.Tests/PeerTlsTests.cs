@@ -118,6 +118,24 @@ public sealed class PeerTlsTests(ITestOutputHelper output)
             Assert.Equal("mutual", System.Text.Json.JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("auth").GetProperty("peer_tls").GetProperty("mode").GetString());
         }
 
+        // A connection that sends nothing is closed (Kestrel's own timeouts start only after the TLS-or-plain choice).
+        using (var idle = new System.Net.Sockets.TcpClient())
+        {
+            await idle.ConnectAsync(System.Net.IPAddress.Parse(cluster.Ip(1)), 8080);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                Assert.Equal(0, await idle.GetStream().ReadAsync(new byte[1], wait.Token));
+            }
+            catch (IOException)
+            {
+                // reset instead of closed: dropped all the same
+            }
+
+            output.WriteLine($"an idle connection was dropped after {stopwatch.Elapsed.TotalSeconds:0.0} s");
+        }
+
         await work.VerifyAsync([1, 2, 3]);
     }
 }

@@ -576,7 +576,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         return hardware;
     }
 
-    /// <summary>The key file, or null (authentication off) when the default path has none; a refused file stops the start.</summary>
+    /// <summary>This node's certificates, or null (peer TLS off) when the default directory has none; files that do not fit together stop the start.</summary>
     private static NodeCertificates? LoadCertificates(NodeOptions options, ILogger logger)
     {
         NodeCertificates? certificates;
@@ -609,6 +609,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         return certificates;
     }
 
+    /// <summary>The key file, or null (authentication off) when the default path has none; a refused file stops the start.</summary>
     private static ApiKeys? LoadApiKeys(NodeOptions options, ILogger logger)
     {
         if (!File.Exists(options.ApiKeysPath) && !options.ApiKeysExplicit)

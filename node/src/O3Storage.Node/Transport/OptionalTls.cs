@@ -3,6 +3,7 @@
 // handshake record (0x16) is taken through TLS with the cluster's certificate, and any other is plain.
 // Over TLS a client may present a certificate (members do, for internal calls): one that is not the
 // cluster's, or does not name the address it connects from, is refused in the handshake.
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
@@ -17,7 +18,7 @@ namespace O3Storage.Node.Transport;
 /// <param name="refused">Told why a client's certificate was refused (the client's address, the reason).</param>
 internal sealed class OptionalTls(ClusterTrust trust, Action<EndPoint?, string> refused)
 {
-    /// <summary>A handshake that takes longer is dropped: a stranger cannot hold connections open with a slow one.</summary>
+    /// <summary>A first byte or a handshake that takes longer is dropped: a stranger cannot hold connections open doing nothing.</summary>
     public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
     private const byte HandshakeRecord = 0x16;
@@ -28,8 +29,22 @@ internal sealed class OptionalTls(ClusterTrust trust, Action<EndPoint?, string> 
     private async Task OnConnectionAsync(ConnectionContext context, ConnectionDelegate next)
     {
         PipeReader input = context.Transport.Input;
-        ReadResult first = await input.ReadAsync(context.ConnectionClosed).ConfigureAwait(false);
-        bool isTls = !first.Buffer.IsEmpty && first.Buffer.FirstSpan[0] == HandshakeRecord;
+        ReadResult first;
+        using (var firstByte = CancellationTokenSource.CreateLinkedTokenSource(context.ConnectionClosed))
+        {
+            // Kestrel's own timeouts start after this middleware: a connection that sends nothing is dropped here.
+            firstByte.CancelAfter(HandshakeTimeout);
+            try
+            {
+                first = await input.ReadAsync(firstByte.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        bool isTls = !first.Buffer.IsEmpty && first.Buffer.Slice(0, 1).ToArray()[0] == HandshakeRecord;
         input.AdvanceTo(first.Buffer.Start); // nothing consumed: the first byte stays for whoever reads next
         if (!isTls)
         {
