@@ -15,21 +15,18 @@ namespace O3Storage.Cluster.Raft;
 /// <param name="refused">Told why a peer was refused, and whether it was one this node dialled (its endpoint) or one that connected (null).</param>
 internal sealed class RaftSslOptions : SslOptions
 {
-    private static readonly SslProtocols s_protocols = SslProtocols.Tls13 | SslProtocols.Tls12;
     private readonly ClusterTrust _trust;
-    private readonly SslStreamCertificateContext _own;
     private readonly Action<EndPoint?, string> _refused;
 
     public RaftSslOptions(ClusterTrust trust, Action<EndPoint?, string> refused)
     {
         _trust = trust;
         _refused = refused;
-        _own = SslStreamCertificateContext.Create(trust.Own, additionalCertificates: null, offline: true);
         ServerOptions = new SslServerAuthenticationOptions
         {
-            ServerCertificateContext = _own,
+            ServerCertificateContext = trust.OwnContext,
             ClientCertificateRequired = true,
-            EnabledSslProtocols = s_protocols,
+            EnabledSslProtocols = ClusterTrust.Protocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             RemoteCertificateValidationCallback = (_, certificate, _, _) => Accept(certificate, dialled: null),
         };
@@ -41,8 +38,8 @@ internal sealed class RaftSslOptions : SslOptions
         return new SslClientAuthenticationOptions
         {
             TargetHost = address?.ToString() ?? serverAddress.ToString(),
-            ClientCertificateContext = _own,
-            EnabledSslProtocols = s_protocols,
+            ClientCertificateContext = _trust.OwnContext,
+            EnabledSslProtocols = ClusterTrust.Protocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             RemoteCertificateValidationCallback = (_, certificate, _, _) => Accept(certificate, serverAddress),
         };

@@ -2,6 +2,8 @@
 // CA itself never, naming the address the peer was reached at), and this node's own certificate for
 // presenting. Pure apart from the clock it is given; no files and no sockets (NodeCertificates loads them).
 using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
 namespace O3Storage.Cluster.Security;
@@ -22,6 +24,7 @@ public sealed class ClusterTrust : IDisposable
         Authority = authority;
         Own = own;
         _time = time;
+        OwnContext = SslStreamCertificateContext.Create(own, additionalCertificates: null, offline: true);
         if (Refusal(own, expected: null) is { } refused)
         {
             throw new ArgumentException($"this node's own certificate is refused: {refused}", nameof(own));
@@ -33,6 +36,12 @@ public sealed class ClusterTrust : IDisposable
 
     /// <summary>This node's certificate, with its private key: what it presents to peers.</summary>
     public X509Certificate2 Own { get; }
+
+    /// <summary><see cref="Own"/> as every TLS end of this node presents it (Raft, the API port, calls to peers), made once.</summary>
+    public SslStreamCertificateContext OwnContext { get; }
+
+    /// <summary>The TLS versions nodes speak, on every path.</summary>
+    public const SslProtocols Protocols = SslProtocols.Tls13 | SslProtocols.Tls12;
 
     /// <summary>
     /// Why <paramref name="presented"/> is not a certificate of this cluster's for a peer reached at

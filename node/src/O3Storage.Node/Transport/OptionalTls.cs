@@ -22,7 +22,6 @@ internal sealed class OptionalTls(ClusterTrust trust, Action<EndPoint?, string> 
     public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
     private const byte HandshakeRecord = 0x16;
-    private readonly SslStreamCertificateContext _own = SslStreamCertificateContext.Create(trust.Own, additionalCertificates: null, offline: true);
 
     public ConnectionDelegate Wrap(ConnectionDelegate next) => context => OnConnectionAsync(context, next);
 
@@ -63,10 +62,10 @@ internal sealed class OptionalTls(ClusterTrust trust, Action<EndPoint?, string> 
                 await ssl.AuthenticateAsServerAsync(
                     new SslServerAuthenticationOptions
                     {
-                        ServerCertificateContext = _own,
+                        ServerCertificateContext = trust.OwnContext,
                         // Asked for, not required: S3 clients over HTTPS have none; internal calls check for one.
                         ClientCertificateRequired = true,
-                        EnabledSslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
+                        EnabledSslProtocols = ClusterTrust.Protocols,
                         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                         RemoteCertificateValidationCallback = (_, certificate, _, _) => Accept(certificate, client, context.RemoteEndPoint),
                     },

@@ -30,8 +30,8 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
         AllowAutoRedirect = false,
         SslOptions = trust is null ? new SslClientAuthenticationOptions() : new SslClientAuthenticationOptions
         {
-            ClientCertificateContext = SslStreamCertificateContext.Create(trust.Own, additionalCertificates: null, offline: true),
-            EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls13 | System.Security.Authentication.SslProtocols.Tls12,
+            ClientCertificateContext = trust.OwnContext,
+            EnabledSslProtocols = ClusterTrust.Protocols,
             CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
             // The node called must present a certificate naming the address called (the TLS target host).
             RemoteCertificateValidationCallback = (sender, certificate, _, _) =>
