@@ -176,6 +176,16 @@ public sealed class CommandLineParserTests
     }
 
     [Fact]
+    public void JoinTokenFile_DefaultsBesideTheKeys_OrComesFromTheFlag()
+    {
+        NodeOptions defaults = Run("--ip", "10.0.0.2", "--peers", "10.0.0.1");
+        Assert.Equal(("/opt/o3storage/join-token", false), (defaults.JoinTokenFile, defaults.JoinTokenExplicit));
+        NodeOptions set = Run("--ip", "10.0.0.2", "--peers", "10.0.0.1", "--join-token-file", "/etc/o3/token");
+        Assert.Equal(("/etc/o3/token", true), (set.JoinTokenFile, set.JoinTokenExplicit));
+        Assert.Contains("--join-token-file", Error("--ip", "10.0.0.2", "--peers", "10.0.0.1", "--join-token-file"));
+    }
+
+    [Fact]
     public void ApiKeys_DefaultToTheGuidePath_AndKeysSubcommandTakesAPath()
     {
         NodeOptions defaults = Run("--ip", "10.0.0.1", "--bootstrap");

@@ -7,7 +7,7 @@ public sealed class AdvertTxtTests
     [Fact]
     public void Advert_RoundTrips_ThroughTxt()
     {
-        PeerAdvert advert = JoinToken.Sign("tok-123456789", new PeerAdvert("198.18.0.2:8080", "shop", PeerState.Discovering, null, "198.18.0.1:8080"));
+        PeerAdvert advert = TestSecrets.Sign("tok-123456789", new PeerAdvert("198.18.0.2:8080", "shop", PeerState.Discovering, null, "198.18.0.1:8080"));
         IReadOnlyList<string> txt = AdvertTxt.Encode(advert, "0.1.80");
         Assert.Equal("txtvers=1", txt[0]);
         Assert.Contains("version=0.1.80", txt);

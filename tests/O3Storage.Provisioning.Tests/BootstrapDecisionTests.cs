@@ -7,10 +7,10 @@ public sealed class BootstrapDecisionTests
     private const string Token = "token-1";
 
     private static PeerAdvert Advert(string nodeId, PeerState state = PeerState.Discovering, string? vote = null, string cluster = "home", string token = Token) =>
-        JoinToken.Sign(token, new PeerAdvert(nodeId, cluster, state, null, vote));
+        TestSecrets.Sign(token, new PeerAdvert(nodeId, cluster, state, null, vote));
 
     private static Decision Decide(string self, int expected, params PeerAdvert[] visible) =>
-        BootstrapDecision.Decide(Advert(self), Token, hasMembership: false, expected, visible, vote: null);
+        BootstrapDecision.Decide(Advert(self), TestSecrets.Of(Token, "home"), hasMembership: false, expected, visible, vote: null);
 
     /// <summary>Boards 198.18.0.1 .. .N of cluster "home", all powered on in round 0.</summary>
     private static LanSimulation PowerOn(int seed, double visibility, int boards, int expected)
@@ -27,7 +27,7 @@ public sealed class BootstrapDecisionTests
     [Fact]
     public void AMember_Resumes_WhateverItSees()
     {
-        Decision decision = BootstrapDecision.Decide(Advert("10.0.0.1:8080"), Token, hasMembership: true, 3, [], vote: null);
+        Decision decision = BootstrapDecision.Decide(Advert("10.0.0.1:8080"), TestSecrets.Of(Token, "home"), hasMembership: true, 3, [], vote: null);
         Assert.IsType<Decision.Resume>(decision);
     }
 
@@ -46,7 +46,7 @@ public sealed class BootstrapDecisionTests
         Assert.Equal("10.0.0.2:8080", first.Vote);
 
         // A lower node appears, or the voted one vanishes: the vote stays.
-        Decision later = BootstrapDecision.Decide(Advert("10.0.0.3:8080"), Token, false, 3, [Advert("10.0.0.1:8080"), Advert("10.0.0.4:8080")], first.Vote);
+        Decision later = BootstrapDecision.Decide(Advert("10.0.0.3:8080"), TestSecrets.Of(Token, "home"), false, 3, [Advert("10.0.0.1:8080"), Advert("10.0.0.4:8080")], first.Vote);
         Assert.Equal("10.0.0.2:8080", Assert.IsType<Decision.Wait>(later).Vote);
         Assert.Equal("waiting for 10.0.0.2:8080 to bootstrap cluster 'home'", ((Decision.Wait)later).Reason);
     }
@@ -60,7 +60,7 @@ public sealed class BootstrapDecisionTests
         Assert.IsType<Decision.Bootstrap>(Decide("10.0.0.1:8080", 3, Advert("10.0.0.2:8080", vote: "10.0.0.1:8080"), Advert("10.0.0.3:8080", vote: "10.0.0.1:8080")));
 
         // Having voted for another node, it never bootstraps itself.
-        Decision voted = BootstrapDecision.Decide(Advert("10.0.0.1:8080"), Token, false, 3, [Advert("10.0.0.2:8080", vote: "10.0.0.1:8080"), Advert("10.0.0.3:8080", vote: "10.0.0.1:8080")], vote: "10.0.0.0:8080");
+        Decision voted = BootstrapDecision.Decide(Advert("10.0.0.1:8080"), TestSecrets.Of(Token, "home"), false, 3, [Advert("10.0.0.2:8080", vote: "10.0.0.1:8080"), Advert("10.0.0.3:8080", vote: "10.0.0.1:8080")], vote: "10.0.0.0:8080");
         Assert.IsType<Decision.Wait>(voted);
     }
 
@@ -97,8 +97,8 @@ public sealed class BootstrapDecisionTests
     public void ACopiedProof_DoesNotVouchForAnotherNodeId()
     {
         PeerAdvert copied = Advert("10.0.0.1:8080", PeerState.Member) with { NodeId = "10.0.0.66:8080" };
-        Assert.False(JoinToken.Verifies(Token, copied));
-        Assert.True(JoinToken.Verifies(Token, Advert("10.0.0.1:8080")));
+        Assert.False(TestSecrets.Of(Token, "home").VerifiesAdvert(copied));
+        Assert.True(TestSecrets.Of(Token, "home").VerifiesAdvert(Advert("10.0.0.1:8080")));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class BootstrapDecisionTests
         foreach (PeerAdvert[] view in new[] { new[] { staleTwo, votedTwo }, [votedTwo, staleTwo] })
         {
             PeerAdvert[] withThird = [.. view, Advert("10.0.0.3:8080", vote: "10.0.0.1:8080")];
-            Assert.IsType<Decision.Bootstrap>(BootstrapDecision.Decide(Advert("10.0.0.1:8080"), Token, false, 3, withThird, vote: "10.0.0.1:8080"));
+            Assert.IsType<Decision.Bootstrap>(BootstrapDecision.Decide(Advert("10.0.0.1:8080"), TestSecrets.Of(Token, "home"), false, 3, withThird, vote: "10.0.0.1:8080"));
         }
     }
 

@@ -48,7 +48,7 @@ public sealed class DiscoveryLoopTests
     }
 
     private static DiscoveryLoop Loop(SharedLan lan, string nodeId) =>
-        new(new LanPort(lan), nodeId, s_config, TimeProvider.System, TimeSpan.FromMilliseconds(2));
+        new(new LanPort(lan), nodeId, s_config, TestSecrets.Of(s_config.JoinToken, s_config.ClusterName), TimeProvider.System, TimeSpan.FromMilliseconds(2));
 
     [Fact]
     public async Task ThreeBoards_OneBootstraps_TheOthersJoinIt_AfterItIsAMember()
@@ -84,8 +84,8 @@ public sealed class DiscoveryLoopTests
     public async Task AVote_IsPersisted_BeforeItIsAdvertised()
     {
         var lan = new SharedLan();
-        lan.Set(JoinToken.Sign(s_config.JoinToken, new PeerAdvert("198.18.0.1:8080", "home", PeerState.Discovering, null)));
-        lan.Set(JoinToken.Sign(s_config.JoinToken, new PeerAdvert("198.18.0.2:8080", "home", PeerState.Discovering, null)));
+        lan.Set(TestSecrets.Sign(s_config.JoinToken, new PeerAdvert("198.18.0.1:8080", "home", PeerState.Discovering, null)));
+        lan.Set(TestSecrets.Sign(s_config.JoinToken, new PeerAdvert("198.18.0.2:8080", "home", PeerState.Discovering, null)));
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         int advertsWhenPersisted = -1;
         Task<Decision> run = Loop(lan, "198.18.0.3:8080").DecideAsync(
@@ -105,7 +105,7 @@ public sealed class DiscoveryLoopTests
             await Task.Delay(5, stop.Token);
         }
 
-        lan.Set(JoinToken.Sign(s_config.JoinToken, new PeerAdvert("198.18.0.1:8080", "home", PeerState.Member, null)));
+        lan.Set(TestSecrets.Sign(s_config.JoinToken, new PeerAdvert("198.18.0.1:8080", "home", PeerState.Member, null)));
         Assert.Equal(["198.18.0.1:8080"], Assert.IsType<Decision.Join>(await run).Members);
         Assert.Contains(lan.Log.Skip(advertsWhenPersisted), line => line == "198.18.0.3:8080 Discovering vote=198.18.0.1:8080");
     }
@@ -115,7 +115,7 @@ public sealed class DiscoveryLoopTests
     {
         // It voted for board 1 before restarting; now it sees boards 2 and 3 only (board 1 is off).
         var lan = new SharedLan();
-        lan.Set(JoinToken.Sign(s_config.JoinToken, new PeerAdvert("198.18.0.2:8080", "home", PeerState.Discovering, null)));
+        lan.Set(TestSecrets.Sign(s_config.JoinToken, new PeerAdvert("198.18.0.2:8080", "home", PeerState.Discovering, null)));
         using var stop = new CancellationTokenSource();
         var reports = new List<string>();
         bool persisted = false;
@@ -139,8 +139,8 @@ public sealed class DiscoveryLoopTests
         var flaky = new FlakyPort(new LanPort(lan), failures: 3);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var reports = new List<string>();
-        lan.Set(JoinToken.Sign(s_config.JoinToken, new PeerAdvert("198.18.0.1:8080", "home", PeerState.Member, null)));
-        var loop = new DiscoveryLoop(flaky, "198.18.0.2:8080", s_config, TimeProvider.System, TimeSpan.FromMilliseconds(2));
+        lan.Set(TestSecrets.Sign(s_config.JoinToken, new PeerAdvert("198.18.0.1:8080", "home", PeerState.Member, null)));
+        var loop = new DiscoveryLoop(flaky, "198.18.0.2:8080", s_config, TestSecrets.Of(s_config.JoinToken, s_config.ClusterName), TimeProvider.System, TimeSpan.FromMilliseconds(2));
         Decision decision = await loop.DecideAsync(null, _ => { }, reports.Add, stop.Token);
         Assert.IsType<Decision.Join>(decision);
         Assert.Equal(["mDNS: avahi AddService: org.freedesktop.Avahi.Error: down"], reports);

@@ -54,7 +54,7 @@ internal sealed class LanSimulation(int seed, double visibility)
             }
 
             List<PeerAdvert> view = [.. board.Cache.Values, adverts[board]];
-            Decision decision = BootstrapDecision.Decide(board.Advert(), board.Token, board.IsMember, board.Expected, view, board.Vote);
+            Decision decision = BootstrapDecision.Decide(board.Advert(), TestSecrets.Of(board.Token, board.Cluster), board.IsMember, board.Expected, view, board.Vote);
             board.Last = decision;
             switch (decision)
             {
@@ -127,7 +127,7 @@ internal sealed class LanSimulation(int seed, double visibility)
 
         public Decision? Last { get; set; }
 
-        public PeerAdvert Advert() => JoinToken.Sign(Token, new PeerAdvert(
+        public PeerAdvert Advert() => TestSecrets.Sign(Token, new PeerAdvert(
             NodeId,
             Cluster,
             IsMember ? PeerState.Member : PeerState.Discovering,

@@ -37,15 +37,15 @@ public abstract record Decision
 public static class BootstrapDecision
 {
     /// <param name="self">This node's own advert (its id and cluster name; its state is ignored).</param>
-    /// <param name="token">The cluster's join token, from o3storage.txt.</param>
+    /// <param name="secret">The cluster's join token, from o3storage.txt.</param>
     /// <param name="hasMembership">The data directory holds cluster state (it bootstrapped or joined before).</param>
     /// <param name="expectedNodes">How many boards form the cluster at first (o3storage.txt), at least 1.</param>
     /// <param name="visible">Every advert mDNS shows now, of any cluster, possibly including this node's own.</param>
     /// <param name="vote">The vote this node already gave (the last <see cref="Decision.Wait.Vote"/>), or null.</param>
-    public static Decision Decide(PeerAdvert self, string token, bool hasMembership, int expectedNodes, IEnumerable<PeerAdvert> visible, string? vote)
+    public static Decision Decide(PeerAdvert self, ClusterSecret secret, bool hasMembership, int expectedNodes, IEnumerable<PeerAdvert> visible, string? vote)
     {
         ArgumentNullException.ThrowIfNull(self);
-        ArgumentException.ThrowIfNullOrEmpty(token);
+        ArgumentNullException.ThrowIfNull(secret);
         ArgumentNullException.ThrowIfNull(visible);
         ArgumentOutOfRangeException.ThrowIfLessThan(expectedNodes, 1);
         if (hasMembership)
@@ -58,7 +58,7 @@ public static class BootstrapDecision
         // up to its TTL), so the advert's name says nothing. A node's state only moves forward
         // (discovering, then voted, since votes are final, then member), so the furthest one is current.
         List<PeerAdvert> peers = visible
-            .Where(p => p.ClusterName == self.ClusterName && p.NodeId != self.NodeId && JoinToken.Verifies(token, p))
+            .Where(p => p.ClusterName == self.ClusterName && p.NodeId != self.NodeId && secret.VerifiesAdvert(p))
             .GroupBy(p => p.NodeId, StringComparer.Ordinal)
             .Select(g => g.MaxBy(Progress)!)
             .ToList();
@@ -73,7 +73,7 @@ public static class BootstrapDecision
         if (vote is null && discovering.Count < expectedNodes)
         {
             int otherToken = visible
-                .Where(p => p.ClusterName == self.ClusterName && p.NodeId != self.NodeId && !JoinToken.Verifies(token, p))
+                .Where(p => p.ClusterName == self.ClusterName && p.NodeId != self.NodeId && !secret.VerifiesAdvert(p))
                 .Select(p => p.NodeId)
                 .Distinct(StringComparer.Ordinal)
                 .Count();

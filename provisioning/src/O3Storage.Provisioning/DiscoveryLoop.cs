@@ -17,21 +17,24 @@ public sealed class DiscoveryLoop
     private readonly IPeerDiscovery _lan;
     private readonly PeerAdvert _self;
     private readonly BootConfig _config;
+    private readonly ClusterSecret _secret;
     private readonly TimeProvider _time;
     private readonly TimeSpan _roundInterval;
 
     /// <param name="nodeId">This node's id (<c>ip:port</c>).</param>
-    public DiscoveryLoop(IPeerDiscovery lan, string nodeId, BootConfig config, TimeProvider time, TimeSpan roundInterval)
+    /// <param name="secret">The join token of <paramref name="config"/>, derived once (<see cref="ClusterSecret.FromToken"/>).</param>
+    public DiscoveryLoop(IPeerDiscovery lan, string nodeId, BootConfig config, ClusterSecret secret, TimeProvider time, TimeSpan roundInterval)
     {
         _lan = lan;
         _config = config;
+        _secret = secret;
         _time = time;
         _roundInterval = roundInterval;
         _self = new PeerAdvert(nodeId, config.ClusterName, PeerState.Discovering, TokenProof: null);
     }
 
     /// <summary>This node as a member advertises itself.</summary>
-    public PeerAdvert MemberAdvert => JoinToken.Sign(_config.JoinToken, _self with { State = PeerState.Member });
+    public PeerAdvert MemberAdvert => _secret.Sign(_self with { State = PeerState.Member });
 
     /// <summary>
     /// Rounds of advertise-look-decide until the node should bootstrap or join.
@@ -48,9 +51,9 @@ public sealed class DiscoveryLoop
             round?.Invoke();
             try
             {
-                await _lan.AdvertiseAsync(JoinToken.Sign(_config.JoinToken, _self with { BootstrapVote = vote }), token).ConfigureAwait(false);
+                await _lan.AdvertiseAsync(_secret.Sign(_self with { BootstrapVote = vote }), token).ConfigureAwait(false);
                 IReadOnlyList<PeerAdvert> visible = await _lan.LookAsync(token).ConfigureAwait(false);
-                Decision decision = BootstrapDecision.Decide(_self, _config.JoinToken, hasMembership: false, _config.ExpectedNodes, visible, vote);
+                Decision decision = BootstrapDecision.Decide(_self, _secret, hasMembership: false, _config.ExpectedNodes, visible, vote);
                 if (decision is Decision.Bootstrap && vote != _self.NodeId)
                 {
                     // Everyone else already voted for this node, so it never had to wait: its own vote is recorded all the same.

@@ -4,7 +4,7 @@ namespace O3Storage.Provisioning;
 /// <param name="NodeId">The node's <c>ip:port</c>, as it will be known in the cluster.</param>
 /// <param name="ClusterName">The cluster this node belongs to or wants to form (from o3storage.txt).</param>
 /// <param name="State">Where the node is in provisioning.</param>
-/// <param name="TokenProof">Proof, over the whole advert, that the node holds the cluster's join token (<see cref="JoinToken.Proof"/>).</param>
+/// <param name="TokenProof">Proof, over the whole advert, that the node holds the cluster's join token (<see cref="ClusterSecret.AdvertProof"/>).</param>
 /// <param name="BootstrapVote">While discovering: the node id this node would let bootstrap; null otherwise.</param>
 public sealed record PeerAdvert(string NodeId, string ClusterName, PeerState State, string? TokenProof, string? BootstrapVote = null);
 

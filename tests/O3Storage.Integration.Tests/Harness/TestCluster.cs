@@ -29,9 +29,17 @@ internal sealed class TestCluster : IDisposable
         _subnet = subnet;
         _output = output;
         Root = Directory.CreateTempSubdirectory("o3-it-").FullName;
+        JoinTokenFile = Path.Combine(Root, "join-token");
+        File.WriteAllText(JoinTokenFile, $"o3t1-it-{Guid.NewGuid():N}\n");
     }
 
     public string Root { get; }
+
+    /// <summary>
+    /// The cluster's join token, given to every node started from now on as the operator would copy it
+    /// (--join-token-file); null: none given (a node must find its own, as a bootstrap does).
+    /// </summary>
+    public string? JoinTokenFile { get; set; }
 
     /// <summary>Each node's blob device (--device-size) for nodes started from now on.</summary>
     public string DeviceSize { get; set; } = "300M";
@@ -89,9 +97,10 @@ internal sealed class TestCluster : IDisposable
     {
         // No board unless a test asks for one: on an ARM machine the tests must not take over its real LED.
         string[] board = args.Contains("--board") || args.Contains("--hardware-root") ? [] : ["--board", "none"];
+        string[] token = JoinTokenFile is null || args.Contains("--join-token-file") || args.Contains("--boot-config") ? [] : ["--join-token-file", JoinTokenFile];
         NodeProcess process = NodeProcess.Start(
             $"node-{node}",
-            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), "--device-size", DeviceSize, .. board, .. args],
+            ["--ip", Ip(node), "--port", ApiPort.ToString(), "--data", DataDirectory(node), "--device-size", DeviceSize, .. board, .. token, .. args],
             environment,
             Binaries.GetValueOrDefault(node));
         _processes.Add(process);

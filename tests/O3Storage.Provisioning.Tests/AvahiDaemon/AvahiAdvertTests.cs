@@ -35,12 +35,12 @@ public sealed class AvahiAdvertTests(PrivateAvahiLan lan) : IClassFixture<Privat
         for (int i = 0; i < 20; i++)
         {
             PeerAdvert advert = i % 2 == 0 ? discovering : discovering with { BootstrapVote = $"198.18.0.{1 + (i / 2)}:8080" };
-            await discovery.AdvertiseAsync(JoinToken.Sign(Token, advert), timeout.Token);
+            await discovery.AdvertiseAsync(TestSecrets.Sign(Token, advert), timeout.Token);
             await Task.Delay(random.Next(40, 300), timeout.Token);
         }
 
         // Then a member, re-asserted as the node does, until the peer sees it (or the bound).
-        PeerAdvert member = JoinToken.Sign(Token, discovering with { State = PeerState.Member });
+        PeerAdvert member = TestSecrets.Sign(Token, discovering with { State = PeerState.Member });
         IReadOnlyList<(string Name, IReadOnlyList<string> Txt)> seen = [];
         bool sawMember = await EventuallyAsync(async () =>
         {
@@ -72,7 +72,7 @@ public sealed class AvahiAdvertTests(PrivateAvahiLan lan) : IClassFixture<Privat
             using AvahiPeerDiscovery discovery = await AvahiPeerDiscovery.StartAsync(lan.BusAddress(1), 8080, "test", warnings.Enqueue, timeout.Token);
             // Another node id than the other test's, whose advert may still be in host 2's cache.
             const string nodeId = "198.18.0.1:8081";
-            PeerAdvert member = JoinToken.Sign(Token, new PeerAdvert(nodeId, "home", PeerState.Member, null));
+            PeerAdvert member = TestSecrets.Sign(Token, new PeerAdvert(nodeId, "home", PeerState.Member, null));
             IReadOnlyList<(string Name, IReadOnlyList<string> Txt)> seen = [];
             bool found = await EventuallyAsync(async () =>
             {

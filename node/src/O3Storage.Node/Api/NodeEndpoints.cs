@@ -123,12 +123,13 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         // a split) learns here that it is not a member, and joins anew (NodeHost).
         bool settled = !node.Refounding;
         bool? callerIsMember = from is null || !settled ? null : state.Members.TryGetValue(from, out MemberRecord? member) && (uuid == Guid.Empty || member.Uuid == uuid);
-        var answer = new PingResponse(node.NodeId, settled ? node.Raft.Role.ToWireName() : PingResponse.RefoundingRole, node.Raft.Term, node.LeaderNodeId(), state.Settings?.ClusterId, callerRemoved, state.Settings is null || !settled ? null : state.IncarnationId, callerIsMember, node.Version, MetadataCodec.Level);
+        var answer = new PingResponse(node.NodeId, settled ? node.Raft.Role.ToWireName() : PingResponse.RefoundingRole, node.Raft.Term, node.LeaderNodeId(), state.Settings?.ClusterId, callerRemoved, state.Settings is null || !settled ? null : state.IncarnationId, callerIsMember, node.Version, MetadataCodec.Level,
+            node.Raft.Trust is null ? null : node.AuthorityDirectory is null ? PingResponse.OperatorCertificates : PingResponse.ClusterCa);
         return http.Response.WriteAsJsonAsync(answer, InternalJsonContext.Default.PingResponse, cancellationToken: http.RequestAborted);
     }
 
     /// <summary>The request body, or null once it passes <paramref name="limit"/> bytes (the rest is not read).</summary>
-    private static async Task<byte[]?> ReadAtMostAsync(HttpContext http, int limit)
+    internal static async Task<byte[]?> ReadAtMostAsync(HttpContext http, int limit)
     {
         byte[] buffer = new byte[limit + 1];
         int total = 0;
@@ -175,7 +176,9 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         // checked it names the caller's address), or a member passing a join on.
         if (node.Raft.Trust is not null && http.Connection.ClientCertificate is null)
         {
-            string reason = $"{node.NodeId} refuses {request.NodeId}: this cluster's nodes talk over TLS with certificates of its CA; a joining node needs ca-cert.pem and a certificate naming its address, with its key, in /opt/o3storage/certs (or --certs)";
+            string reason = node.AuthorityDirectory is null
+                ? $"{node.NodeId} refuses {request.NodeId}: this cluster's nodes talk over TLS with certificates of its CA; a joining node needs ca-cert.pem and a certificate naming its address, with its key, in /opt/o3storage/certs (or --certs)"
+                : $"{node.NodeId} refuses {request.NodeId}: this cluster's nodes talk over TLS with certificates of its own CA; a joining node gets one by proving the join token first (--join-token-file)";
             NodeLog.JoinRefused(logger, request.NodeId, reason);
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;
@@ -183,7 +186,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
 
         // A node whose o3storage.txt sets a join token admits only nodes that prove it; the joiner is told why.
         // The open token (no join_token) is no secret, so then anyone may join, as the guide's --peers does.
-        if (node.Options.BootConfig is { IsOpen: false } bootConfig && !Provisioning.JoinToken.VerifiesJoin(bootConfig.JoinToken, request.NodeId, request.ClusterEndpoint, request.Uuid, request.TokenProof))
+        if (node.Options.BootConfig is { IsOpen: false } bootConfig && node.Secret?.VerifiesJoin(request.NodeId, request.ClusterEndpoint, request.Uuid, request.TokenProof) != true)
         {
             string reason = request.TokenProof is null
                 ? $"{node.NodeId} refuses {request.NodeId}: this cluster (cluster_name {bootConfig.ClusterName}) requires its join token; start the node with the cluster's o3storage.txt (--boot-config)"

@@ -63,7 +63,12 @@ public static class CommandLineParser
                                not exist, authentication is off)
           --certs DIR          ca-cert.pem and this node's *-cert.pem (CN = its IP) and
                                *-key.pem: mutual TLS between nodes on the Raft port
-                               (default /opt/o3storage/certs; no .pem files there: off)
+                               (default /opt/o3storage/certs; no .pem files there: the
+                               cluster's own CA, made at bootstrap, given to joiners)
+          --join-token-file FILE
+                               the cluster's join token (default /opt/o3storage/join-token):
+                               a joining node proves it to get the cluster's CA; a
+                               bootstrap without it makes one (in DATA/certs/join-token)
           --cluster-port PORT  Raft and node-to-node port (default PORT + 10)
           --config FILE        cluster.json: cluster_id, nodes, replication_factor,
                                consistency_level; without --bootstrap/--peers the node
@@ -87,7 +92,7 @@ public static class CommandLineParser
         """;
 
     private static readonly HashSet<string> s_valueFlags =
-        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--certs", "--orphan-grace", "--dead-node-grace", "--rebalance-rate", "--scrub-rate", "--scrub-interval", "--log-file", "--boot-config", "--board", "--hardware-root"];
+        ["--ip", "--port", "--peers", "--data", "--cluster-port", "--config", "--join-timeout", "--log-level", "--device", "--device-size", "--compaction-rate", "--api-keys", "--certs", "--join-token-file", "--orphan-grace", "--dead-node-grace", "--rebalance-rate", "--scrub-rate", "--scrub-interval", "--log-file", "--boot-config", "--board", "--hardware-root"];
 
     public static ParseResult Parse(IReadOnlyList<string> args)
     {
@@ -436,6 +441,8 @@ public static class CommandLineParser
             ApiKeysExplicit = keysPath is not null,
             CertificatesDirectory = values.TryGetValue("--certs", out string? certs) ? Path.GetFullPath(certs) : NodeOptions.DefaultCertificatesDirectory,
             CertificatesExplicit = certs is not null,
+            JoinTokenFile = values.TryGetValue("--join-token-file", out string? tokenFile) ? Path.GetFullPath(tokenFile) : NodeOptions.DefaultJoinTokenFile,
+            JoinTokenExplicit = tokenFile is not null,
         });
     }
 

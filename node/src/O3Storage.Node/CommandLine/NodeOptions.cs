@@ -114,5 +114,17 @@ public sealed record NodeOptions
     /// <summary>--certs was given: then a directory without certificates is an error, not "peer TLS off".</summary>
     public bool CertificatesExplicit { get; init; }
 
+    public const string DefaultJoinTokenFile = "/opt/o3storage/join-token";
+
+    /// <summary>
+    /// The cluster's join token for a node without o3storage.txt: a joining node proves it to get the
+    /// cluster CA; a bootstrapping node uses it instead of making one. Missing at the default path: a
+    /// bootstrap makes a token, a join without the operator's certificates is refused.
+    /// </summary>
+    public string JoinTokenFile { get; init; } = DefaultJoinTokenFile;
+
+    /// <summary>--join-token-file was given: then a missing file is an error.</summary>
+    public bool JoinTokenExplicit { get; init; }
+
     public string NodeId => Api.ToString();
 }

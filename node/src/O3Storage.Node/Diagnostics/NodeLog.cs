@@ -204,4 +204,16 @@ internal static partial class NodeLog
 
     [LoggerMessage(4007, LogLevel.Warning, "certificates: {Warning}")]
     public static partial void CertificateWarning(ILogger logger, string warning);
+
+    [LoggerMessage(4008, LogLevel.Information, "enrolled {NodeId}: it proved the join token and was given the cluster CA")]
+    public static partial void Enrolled(ILogger logger, string nodeId);
+
+    [LoggerMessage(4009, LogLevel.Information, "mutual TLS between nodes with this cluster's own CA ({Authority}, in {Directory}); a joining node proves the join token to get it")]
+    public static partial void ClusterAuthorityInUse(ILogger logger, string authority, string directory);
+
+    [LoggerMessage(4010, LogLevel.Warning, "JOIN TOKEN: nodes joining this cluster with --peers must prove its join token; it is in {File} (readable by this node's user only). Copy it to /opt/o3storage/join-token on each node that joins (or pass --join-token-file) before starting it")]
+    public static partial void JoinTokenMade(ILogger logger, string file);
+
+    [LoggerMessage(4011, LogLevel.Warning, "{Peer} has no cluster CA to give ({Reason}); this node joins without one, as the cluster's members run")]
+    public static partial void EnrolmentUnavailable(ILogger logger, string peer, string reason);
 }

@@ -19,6 +19,7 @@ internal sealed class DataDirectory : IDisposable
 
     private readonly bool _identityBefore;
     private readonly bool _deviceBefore;
+    private readonly bool _certificatesBefore;
 
     private DataDirectory(string path, FileStream lockFile, string? createdRoot)
     {
@@ -27,6 +28,7 @@ internal sealed class DataDirectory : IDisposable
         _createdRoot = createdRoot;
         _identityBefore = File.Exists(IdentityFile);
         _deviceBefore = File.Exists(DefaultDevicePath);
+        _certificatesBefore = Directory.Exists(CertificatesDirectory);
     }
 
     public string FullPath { get; }
@@ -50,6 +52,9 @@ internal sealed class DataDirectory : IDisposable
     }
 
     public string IdentityFile => Path.Combine(FullPath, "node.json");
+
+    /// <summary>The cluster CA this node made (bootstrap) or was given (enrolment), its certificate, and the join token (ClusterAuthority).</summary>
+    public string CertificatesDirectory => Path.Combine(FullPath, "certs");
 
     /// <summary>Where blobs live unless --device names a partition or file.</summary>
     public string DefaultDevicePath => Path.Combine(FullPath, "blobs.dev");
@@ -174,8 +179,7 @@ internal sealed class DataDirectory : IDisposable
             TryDelete(() => File.Delete(DefaultDevicePath));
         }
 
-        Cleanup(FullPath, _createdRoot);
-        _lock.Dispose();
+        Abandon();
     }
 
     /// <summary>
@@ -185,6 +189,11 @@ internal sealed class DataDirectory : IDisposable
     /// </summary>
     public void Abandon()
     {
+        if (!_certificatesBefore)
+        {
+            TryDelete(() => Directory.Delete(CertificatesDirectory, recursive: true));
+        }
+
         Cleanup(FullPath, _createdRoot);
         _lock.Dispose();
     }

@@ -37,6 +37,12 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
 
     public string NodeId => options.NodeId;
 
+    /// <summary>The cluster's join token, derived: adverts, joins and enrolments are proved with it; null when this node knows none (the guide's certificates).</summary>
+    public Provisioning.ClusterSecret? Secret { get; init; }
+
+    /// <summary>Where this node keeps the cluster CA it made or was given (null: the operator's certificates, or none).</summary>
+    public string? AuthorityDirectory { get; init; }
+
     /// <summary>
     /// True while this node is starting a new cluster from its data and has not committed the new
     /// incarnation yet: its metadata still names the old members, so a ping is answered without saying
@@ -52,7 +58,7 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
         NodeId,
         options.Cluster.ToString(),
         identity.Uuid,
-        options.BootConfig is { } config ? Provisioning.JoinToken.JoinProof(config.JoinToken, NodeId, options.Cluster.ToString(), identity.Uuid) : null,
+        options.BootConfig is not null ? Secret?.JoinProof(NodeId, options.Cluster.ToString(), identity.Uuid) : null,
         MetadataCodec.Level);
 
     /// <summary>The leader's API address (its node id), when a leader is known and has a member record.</summary>

@@ -102,8 +102,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         PortProbe.EnsureBindable(options.Api.ToEndPoint(), "--port");
         PortProbe.EnsureBindable(options.Cluster.ToEndPoint(), "--cluster-port");
         ApiKeys? keys = LoadApiKeys(options, logger);
-        using NodeCertificates? certificates = LoadCertificates(options, logger);
-        ClusterTrust? trust = certificates?.Trust;
+        using var certificates = new CertificateSlot(LoadCertificates(options, logger));
         var refusals = new RepeatFilter(TimeProvider.System, TimeSpan.FromMinutes(1));
         void Refused(string direction, string reason)
         {
@@ -113,7 +112,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             }
         }
 
-        OptionalTls? tls = trust is null ? null : new OptionalTls(trust, (from, reason) => Refused($"on the API port from {(from as System.Net.IPEndPoint)?.Address}", reason));
+        OptionalTls? Tls(ClusterTrust? trust) => trust is null ? null : new OptionalTls(trust, (from, reason) => Refused($"on the API port from {(from as System.Net.IPEndPoint)?.Address}", reason));
+        PeerClient Peers(ClusterTrust? trust) => new(options.Api.Ip, trust, (called, reason) => Refused($"to node {called}", reason));
 
         bool member = DataDirectory.HasMembership(options.DataDirectory);
         if (DataDirectory.ReadRemoved(options.DataDirectory) is { } removed)
@@ -129,6 +129,17 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // Locked before anything is written to it, the bootstrap vote included.
         using DataDirectory data = DataDirectory.Open(options.DataDirectory);
+        string? authorityDirectory = null;
+        if (certificates.Current is null && LoadClusterAuthority(data, options) is { } own)
+        {
+            certificates.Current = own;
+            authorityDirectory = data.CertificatesDirectory;
+        }
+
+        string? token = ReadJoinToken(options, data);
+        ClusterSecret? secret = token is null ? null : ClusterSecret.FromToken(token, options.BootConfig?.ClusterName ?? "");
+        ClusterTrust? trust = certificates.Current?.Trust;
+        OptionalTls? tls = Tls(trust);
 
         // Until the serving endpoints take the port, /health says what the node waits for (503).
         AuthHealth auth = NodeContext.DescribeAuth(options, keys, trust);
@@ -137,13 +148,13 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // Connected on first use and again after avahi restarts; a member never waits for it to start.
         using IPeerDiscovery? discovery = options.Discover ? new ReconnectingPeerDiscovery(token => ConnectDiscoveryAsync(logger, token)) : null;
-        DiscoveryLoop? discoveryLoop = discovery is null ? null : new DiscoveryLoop(discovery, options.NodeId, options.BootConfig!, TimeProvider.System, DiscoveryLoop.DefaultRoundInterval);
+        DiscoveryLoop? discoveryLoop = discovery is null ? null : new DiscoveryLoop(discovery, options.NodeId, options.BootConfig!, secret!, TimeProvider.System, DiscoveryLoop.DefaultRoundInterval);
 
         // One deadline for the whole join, from the first ping to being a member.
         using var joinDeadline = CancellationTokenSource.CreateLinkedTokenSource(shutdown.Token);
-        using var peerClient = new PeerClient(options.Api.Ip, trust, (called, reason) => Refused($"to node {called}", reason));
+        using PeerClient startingPeers = Peers(trust);
         using ApplyTrace? applyTrace = ApplyTrace.FromEnvironment(); // test harnesses only (docs/reliability.md)
-        var probe = new IncarnationProbe((nodeId, token) => peerClient.PingAsync(nodeId, token, (options.NodeId, uuid)));
+        var probe = new IncarnationProbe((nodeId, token) => startingPeers.PingAsync(nodeId, token, (options.NodeId, uuid)));
         try
         {
             await startupServer.StartAsync(shutdown.Token).ConfigureAwait(false);
@@ -172,14 +183,40 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 Say(systemd, "joining", $"joining through {string.Join(", ", options.Peers)}");
 
                 // Before writing anything: a node that cannot reach any peer has nothing to join.
+                (NodeAddress Peer, PingResponse Answer) reachable;
                 try
                 {
-                    await peerClient.FindReachablePeerAsync(options.Peers, options.JoinTimeout, joinDeadline.Token, shutdown.Token).ConfigureAwait(false);
+                    reachable = await startingPeers.FindReachablePeerAsync(options.Peers, options.JoinTimeout, joinDeadline.Token, shutdown.Token).ConfigureAwait(false);
                 }
                 catch (PeersUnreachableException e)
                 {
                     throw new StartupException(e.Message);
                 }
+
+                if (certificates.Current is null && await EnrolAsync(reachable.Peer, reachable.Answer, data, uuid, token, secret, logger, joinDeadline.Token).ConfigureAwait(false))
+                {
+                    certificates.Current = LoadClusterAuthority(data, options);
+                    authorityDirectory = data.CertificatesDirectory;
+                }
+            }
+            else if (!member && options.Bootstrap && certificates.Current is null)
+            {
+                // A new cluster gets its own CA; a --bootstrap without a token makes one for joiners to prove.
+                ClusterAuthority.Create(data.CertificatesDirectory, options.Api.Ip);
+                if (options.BootConfig is null)
+                {
+                    if (token is null)
+                    {
+                        token = ClusterSecret.GenerateToken();
+                        secret = ClusterSecret.FromToken(token, "");
+                        NodeLog.JoinTokenMade(logger, Path.Combine(data.CertificatesDirectory, ClusterAuthority.TokenFile));
+                    }
+
+                    ClusterAuthority.WriteToken(data.CertificatesDirectory, token);
+                }
+
+                certificates.Current = LoadClusterAuthority(data, options);
+                authorityDirectory = data.CertificatesDirectory;
             }
         }
         catch (Exception) when (!member)
@@ -187,6 +224,20 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             data.Abandon();
             throw;
         }
+
+        trust = certificates.Current?.Trust;
+        if (trust is null)
+        {
+            NodeLog.PeerTlsOff(logger, options.CertificatesDirectory, options.Cluster.ToString());
+        }
+        else if (authorityDirectory is not null)
+        {
+            NodeLog.ClusterAuthorityInUse(logger, trust.Authority.Subject, authorityDirectory);
+        }
+
+        // Enrolled or bootstrapped just now: the serving endpoints and calls to peers use the new certificates.
+        tls = Tls(trust);
+        using PeerClient peerClient = ReferenceEquals(trust, startingPeers.Trust) ? startingPeers : Peers(trust);
 
         Say(systemd, "starting", "opening the blob store and Raft");
         bool resumingJoin = false;
@@ -258,7 +309,12 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         _alive = () => !raft.StateMachine.Faulted.IsCompleted;
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
         var lifecycle = new NodeLifecycle(TimeProvider.System, options.DeadNodeGrace);
-        var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime, _hardware, lifecycle) { Refounding = refoundedAside is not null };
+        var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime, _hardware, lifecycle)
+        {
+            Refounding = refoundedAside is not null,
+            Secret = secret,
+            AuthorityDirectory = authorityDirectory,
+        };
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
         var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys, trust));
         var dataPath = new DataPath(
@@ -596,7 +652,6 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 throw new StartupException($"--certs {options.CertificatesDirectory}: no .pem files there (ca-cert.pem, node-N-cert.pem and node-N-key.pem)");
             }
 
-            NodeLog.PeerTlsOff(logger, options.CertificatesDirectory, options.Cluster.ToString());
             return null;
         }
 
@@ -607,6 +662,109 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         return certificates;
+    }
+
+    /// <summary>The cluster CA this node made or was given (DATA/certs), with its own certificate (issued anew if its address changed); null when there is none.</summary>
+    private static NodeCertificates? LoadClusterAuthority(DataDirectory data, NodeOptions options)
+    {
+        try
+        {
+            ClusterAuthority.IssueIfMissing(data.CertificatesDirectory, options.Api.Ip);
+            return NodeCertificates.Load(data.CertificatesDirectory, options.Api.Ip, TimeProvider.System);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new StartupException($"--data {options.DataDirectory}: the cluster CA in {data.CertificatesDirectory}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The cluster's join token: o3storage.txt's, else the join token file's (--join-token-file), else the
+    /// one this node keeps from its bootstrap or enrolment; null when there is none.
+    /// </summary>
+    private static string? ReadJoinToken(NodeOptions options, DataDirectory data)
+    {
+        if (options.BootConfig is { } config)
+        {
+            return config.JoinToken;
+        }
+
+        if (File.Exists(options.JoinTokenFile))
+        {
+            string token;
+            try
+            {
+                token = File.ReadAllText(options.JoinTokenFile).Trim();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StartupException($"--join-token-file {options.JoinTokenFile}: {e.Message}");
+            }
+
+            return token.Length >= BootConfig.JoinTokenLengthMin && !token.Any(char.IsWhiteSpace)
+                ? token
+                : throw new StartupException($"--join-token-file {options.JoinTokenFile}: a join token is one line of at least {BootConfig.JoinTokenLengthMin} characters without spaces (a member keeps its cluster's in DATA/certs/join-token)");
+        }
+
+        return options.JoinTokenExplicit
+            ? throw new StartupException($"--join-token-file {options.JoinTokenFile} does not exist")
+            : ClusterAuthority.ReadToken(data.CertificatesDirectory);
+    }
+
+    /// <summary>
+    /// Gets the cluster CA from <paramref name="peer"/> when its cluster has one (true), proving the join
+    /// token; false when the cluster has none (a cluster from before them). A refusal stops the start.
+    /// </summary>
+    private async Task<bool> EnrolAsync(NodeAddress peer, PingResponse answer, DataDirectory data, Guid uuid, string? joinToken, ClusterSecret? secret, ILogger logger, CancellationToken token)
+    {
+        switch (answer.Certificates)
+        {
+            case null:
+                NodeLog.EnrolmentUnavailable(logger, peer.ToString(), "its cluster runs without certificates");
+                return false;
+            case PingResponse.OperatorCertificates:
+                throw new StartupException($"{peer}'s cluster uses certificates its operator made: put ca-cert.pem and this node's certificate (CN={options.Api.Ip}) and key in {options.CertificatesDirectory} (docs/security.md)");
+        }
+
+        if (secret is null || joinToken is null)
+        {
+            throw new StartupException($"{peer}'s cluster admits nodes that prove its join token, and this node has none: copy DATA/certs/join-token from a member (e.g. /opt/o3storage/data/certs/join-token on {peer.Ip}) to {options.JoinTokenFile}, or pass --join-token-file");
+        }
+
+        EnrolmentClient.Outcome outcome;
+        try
+        {
+            outcome = await EnrolmentClient.EnrollAsync(options.Api.Ip, peer.ToString(), options.NodeId, uuid, secret, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
+        {
+            throw new StartupException($"enrolment with {peer} failed: {PeerClient.Describe(e)}");
+        }
+
+        switch (outcome)
+        {
+            case EnrolmentClient.Outcome.Enrolled enrolled:
+                try
+                {
+                    ClusterAuthority.Adopt(data.CertificatesDirectory, enrolled.Authority.Certificate, enrolled.Authority.Key, options.Api.Ip);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new StartupException($"enrolment with {peer}: {e.Message}");
+                }
+
+                if (options.BootConfig is null)
+                {
+                    ClusterAuthority.WriteToken(data.CertificatesDirectory, joinToken);
+                }
+
+                return true;
+            case EnrolmentClient.Outcome.NoAuthority none:
+                NodeLog.EnrolmentUnavailable(logger, peer.ToString(), none.Reason);
+                return false;
+            default:
+                throw new StartupException($"enrolment with {peer} refused: {((EnrolmentClient.Outcome.Refused)outcome).Reason}");
+        }
     }
 
     /// <summary>The key file, or null (authentication off) when the default path has none; a refused file stops the start.</summary>
@@ -785,6 +943,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(30));
         });
         new NodeEndpoints(node, peerClient, proposer, TimeProvider.System, logger).Map(app);
+        new EnrollEndpoints(node, new EnrollChallenges(TimeProvider.System), logger).Map(app);
         new AdminEndpoints(node, node.Lifecycle, proposer, peerClient, TimeProvider.System, logger).Map(app);
         new BlobEndpoints(node, node.Storage.Writer).Map(app);
         new S3Endpoints(node, proposer, data, TimeProvider.System).Map(app);
@@ -832,5 +991,21 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 logging.AddProvider(new LogFileProvider(file, TimeProvider.System));
             }
         });
+    }
+
+    /// <summary>This node's certificates, owned: the operator's from the start, or the cluster CA's once made or given.</summary>
+    private sealed class CertificateSlot(NodeCertificates? current) : IDisposable
+    {
+        public NodeCertificates? Current
+        {
+            get => current;
+            set
+            {
+                current?.Dispose();
+                current = value;
+            }
+        }
+
+        public void Dispose() => current?.Dispose();
     }
 }

@@ -7,8 +7,12 @@ namespace O3Storage.Node.Transport;
 /// <param name="Incarnation">Which bootstrap of the cluster this node belongs to (null from builds before it was sent, or before the cluster is initialized).</param>
 /// <param name="CallerIsMember">Whether the caller (named in the query, with its uuid) is a member of this node's cluster; null when the caller gave no name.</param>
 /// <param name="Version">The build of the node that answers, and the metadata level it reads (null: a build before levels, level 1).</param>
-public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId, bool CallerRemoved = false, Guid? Incarnation = null, bool? CallerIsMember = null, string? Version = null, int? MetadataLevel = null)
+/// <param name="Certificates">How the cluster's nodes get certificates: <see cref="ClusterCa"/> (a joining node enrols), <see cref="OperatorCertificates"/> (the guide's), or null (none: a cluster from before them).</param>
+public sealed record PingResponse(string NodeId, string Role, long Term, string? Leader, string? ClusterId, bool CallerRemoved = false, Guid? Incarnation = null, bool? CallerIsMember = null, string? Version = null, int? MetadataLevel = null, string? Certificates = null)
 {
+    public const string ClusterCa = "cluster-ca";
+    public const string OperatorCertificates = "operator";
+
     /// <summary>The role a node gives while it starts a new cluster from its data (it no longer speaks for its old one).</summary>
     public const string RefoundingRole = "refounding";
 }
@@ -20,6 +24,19 @@ public sealed record JoinRequest(string NodeId, string ClusterEndpoint, Guid Uui
 
 public sealed record JoinResponse(string? ClusterId, string Leader);
 
+/// <summary>Answer to <c>POST /internal/enroll/challenge</c>: a one-use value the enrolment's proof must include.</summary>
+public sealed record EnrollChallenge(string Challenge);
+
+/// <summary>Body of <c>POST /internal/enroll</c>: a node proves the join token (<c>ClusterSecret.EnrollProof</c>) to get the cluster CA.</summary>
+/// <param name="Uuid">The node's identity when it has one already (a join resumed), else empty: bound into the proof either way.</param>
+public sealed record EnrollRequest(string NodeId, Guid Uuid, string Challenge, string Proof);
+
+/// <summary>Answer to <c>POST /internal/enroll</c>: the cluster CA (<see cref="EnrolledAuthority"/>, JSON), sealed with the join token, bound to the request's proof.</summary>
+public sealed record EnrollResponse(string Sealed);
+
+/// <summary>What an enrolment seals: the cluster CA's certificate and key, PEM.</summary>
+public sealed record EnrolledAuthority(string Certificate, string Key);
+
 public sealed record ErrorResponse(string Error);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
@@ -27,4 +44,8 @@ public sealed record ErrorResponse(string Error);
 [JsonSerializable(typeof(JoinRequest))]
 [JsonSerializable(typeof(JoinResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(EnrollChallenge))]
+[JsonSerializable(typeof(EnrollRequest))]
+[JsonSerializable(typeof(EnrollResponse))]
+[JsonSerializable(typeof(EnrolledAuthority))]
 internal sealed partial class InternalJsonContext : JsonSerializerContext;

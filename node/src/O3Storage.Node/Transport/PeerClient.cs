@@ -16,6 +16,9 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
 {
     private readonly string _scheme = trust is null ? "http" : "https";
 
+    /// <summary>The certificates calls are made with (null: plain HTTP).</summary>
+    public ClusterTrust? Trust => trust;
+
     public static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan JoinCallTimeout = TimeSpan.FromSeconds(15);
 
@@ -42,7 +45,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
                     HttpRequestMessage request => request.RequestUri?.Host,
                     _ => null,
                 } ?? "").Trim('[', ']');
-                string? refusal = IPAddress.TryParse(host, out IPAddress? called) ? trust.Refusal(certificate, called) : "the address called is unknown";
+                string? refusal = IPAddress.TryParse(host, out IPAddress? called) ? trust!.Refusal(certificate, called) : "the address called is unknown";
                 if (refusal is not null)
                 {
                     refused?.Invoke(host, refusal);
@@ -51,21 +54,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
                 return refusal is null;
             },
         },
-        ConnectCallback = localAddress is null ? null : async (context, token) =>
-        {
-            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                socket.Bind(new IPEndPoint(localAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? localAddress : localAddress.MapToIPv6(), 0));
-                await socket.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);
-                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
+        ConnectCallback = ConnectFrom(localAddress),
     })
     {
         Timeout = Timeout.InfiniteTimeSpan,
@@ -317,6 +306,24 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
             }
         }
     }
+
+    /// <summary>Connections that leave from <paramref name="localAddress"/> (null: the system's choice), without Nagle's delay.</summary>
+    internal static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? ConnectFrom(IPAddress? localAddress) =>
+        localAddress is null ? null : async (context, token) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(localAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? localAddress : localAddress.MapToIPv6(), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, token).ConfigureAwait(false);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        };
 
     public static string Describe(Exception e) => e switch
     {
