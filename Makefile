@@ -7,7 +7,7 @@ ARM64_BINARY := artifacts/linux-arm64/o3storage
 # Defined before the rules that depend on it: make expands prerequisites as it reads them.
 POWERCUT_FS  := artifacts/powercut-fs/powercut-fs
 
-.PHONY: help deps powercut-fs build lint publish publish-arm64 publish-next-level-test image yocto-tarball test test-unit test-integration test-lifecycle test-power-cut test-power-cut-long chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
+.PHONY: help deps powercut-fs build lint publish publish-arm64 publish-next-level-test image yocto-tarball test test-unit fuzz test-integration test-lifecycle test-power-cut test-power-cut-long chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
 IMAGE_DIR    := artifacts/image
 IMAGE_CACHE  := .image-cache
 
@@ -22,6 +22,7 @@ help:
 	@echo "make test-lifecycle the guide's long cluster procedures on real nodes (~2 min; part of make test)"
 	@echo "make test-power-cut whole-cluster power cuts under 16 writers: kill -9 and powercut-fs, three seeds each (~1.5 min; in make test)"
 	@echo "make test-power-cut-long  power-cut rounds of 64 x 4 KiB, 8 x 1 MiB, 2 x 64 MiB writers (O3_POWERCUT_ROUNDS=50)"
+	@echo "make fuzz           fuzz every network and boot-partition parser, 30 s each (~6 min; 1 s each in make test)"
 	@echo "make chaos          100 seeded chaos runs with the linearizability checker (~45 min; 3 are in make test)"
 	@echo "make test-firstboot boards in network namespaces find each other over real avahi"
 	@echo "make yocto-tarball  the tarball meta-o3storage's recipe installs"
@@ -69,6 +70,11 @@ $(POWERCUT_FS): chaos/powercut-fs/powercut-fs.c | deps
 
 powercut-fs: $(POWERCUT_FS)
 
+# Property-based fuzzing of every parser facing the network or the boot partition: 30 s per target
+# (O3_FUZZ_SECONDS to change), about 6 minutes; make test runs each for 1 s.
+fuzz: build
+	@tools/test.sh fuzz
+
 test-integration: build publish publish-next-level-test $(POWERCUT_FS)
 	@tools/test.sh integration
 
@@ -105,7 +111,7 @@ run: publish
 clean-run:
 	rm -rf .run
 
-# Cluster (vs etcd), storage (vs fio, including a 1M-blob recovery), objects, rebalancing: about 20 minutes.
+# Cluster (vs etcd), storage (vs fio, including a 1M-blob recovery), objects, rebalancing, snapshots, TLS: about 30 minutes.
 bench: publish
 	dotnet build bench/StorageBench -c Release -nologo -clp:NoSummary
 	dotnet build bench/LoadGen -c Release -nologo -clp:NoSummary
@@ -114,6 +120,7 @@ bench: publish
 	python3 bench/object_bench.py
 	python3 bench/rebalance_bench.py
 	python3 bench/snapshot_bench.py
+	bench/tls_bench.sh
 
 # Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes).
 bench-image: image

@@ -74,6 +74,15 @@ def kill(process, sig=signal.SIGKILL):
             process.wait()
 
 
+def join_token_file(root):
+    """The cluster's join token in root (made once), as an operator copies it to each node."""
+    path = os.path.join(root, "join-token")
+    if not os.path.exists(path):
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("o3t1-" + os.urandom(16).hex() + "\n")
+    return path
+
+
 class O3Cluster:
     name = "o3storage"
 
@@ -86,7 +95,7 @@ class O3Cluster:
     def args(self, i):
         ip = self.ips[i]
         role = ["--bootstrap"] if i == 0 else ["--peers", self.ips[0]]
-        return [O3, "--ip", ip, "--port", "8080", "--data", os.path.join(self.root, f"n{i}")] + role
+        return [O3, "--ip", ip, "--port", "8080", "--data", os.path.join(self.root, f"n{i}"), "--join-token-file", join_token_file(self.root)] + role
 
     def healthy(self, i):
         status, _ = http(f"http://{self.ips[i]}:8080/health", timeout=0.5)

@@ -7,15 +7,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 revision=${1:-af98a3e}
 rounds=${2:-3}
-source_dir=$root/.bench/baseline-src
-binary=$root/.bench/baseline-$(git -C "$root" rev-parse --short "$revision")
-if [ ! -x "$binary" ]; then
-  rm -rf "$source_dir"
-  git -C "$root" worktree prune
-  git -C "$root" worktree add --detach "$source_dir" "$revision" >/dev/null
-  (cd "$source_dir" && tools/publish.sh linux-x64 >/dev/null)
-  cp "$source_dir/artifacts/linux-x64/o3storage" "$binary"
-  git -C "$root" worktree remove --force "$source_dir"
-fi
+binary=$("$root/bench/build-baseline.sh" "$revision")
 echo "baseline: $("$binary" --version 2>/dev/null || echo "$revision") at $binary"
 exec python3 "$root/bench/object_bench.py" --rounds "$rounds" --baseline "$binary" --small-only

@@ -61,7 +61,18 @@ class O3Baseline(O3Objects):
         self.ips = [f"127.0.83.{n}" for n in (1, 2, 3)]
 
     def args(self, i):
-        return [self.binary] + super().args(i)[1:]
+        args = [self.binary] + super().args(i)[1:]
+        if not self.takes_token():
+            # A release before join tokens: its nodes join without one.
+            at = args.index("--join-token-file")
+            del args[at:at + 2]
+        return args
+
+    def takes_token(self):
+        if not hasattr(self, "_takes_token"):
+            usage = subprocess.run([self.binary, "--help"], capture_output=True, text=True, timeout=30)
+            self._takes_token = "--join-token-file" in usage.stdout + usage.stderr
+        return self._takes_token
 
 
 class EtcdObjects(cluster_bench.EtcdCluster):
@@ -69,9 +80,9 @@ class EtcdObjects(cluster_bench.EtcdCluster):
         return ",".join(f"http://{ip}:2379" for ip in self.ips)
 
 
-def load(target, endpoints, op, size, clients, keys, seconds, once=False):
+def load(target, endpoints, op, size, clients, keys, seconds, once=False, extra=()):
     args = ["dotnet", LOADGEN, "--target", target, "--endpoints", endpoints, "--op", op, "--size", str(size),
-            "--clients", str(clients), "--keys", str(keys), "--seconds", str(seconds)]
+            "--clients", str(clients), "--keys", str(keys), "--seconds", str(seconds), *extra]
     if once:
         args += ["--once", "1"]
     out = subprocess.run(args, check=True, capture_output=True, text=True, timeout=seconds + 600).stdout

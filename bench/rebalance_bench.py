@@ -40,6 +40,7 @@ def start(i, rate, log):
     args = [cluster_bench.O3, "--ip", IPS[i], "--port", "8080", "--data", os.path.join(WORK, f"n{i}"),
             "--device-size", "3G", "--log-level", "warning", "--rebalance-rate", rate]
     args += ["--bootstrap"] if i == 0 else ["--peers", IPS[0]]
+    args += ["--join-token-file", cluster_bench.join_token_file(WORK)]
     return cluster_bench.spawn(args, log)
 
 

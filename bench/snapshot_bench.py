@@ -38,6 +38,7 @@ def start(i, log):
     args = [cluster_bench.O3, "--ip", IPS[i], "--port", "8080", "--data", os.path.join(WORK, f"n{i}"),
             "--device-size", "2G", "--log-level", "warning"]
     args += ["--bootstrap"] if i == 0 else ["--peers", IPS[0]]
+    args += ["--join-token-file", cluster_bench.join_token_file(WORK)]
     return cluster_bench.spawn(args, log)
 
 

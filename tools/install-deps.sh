@@ -13,6 +13,7 @@ packages=(
   bmap-tools qemu-system-arm u-boot-qemu ipxe-qemu                    # its .bmap, and booting it (make test-image)
   avahi-daemon avahi-utils dbus util-linux                            # first boot over real mDNS (make test-firstboot)
   nftables                                                            # partitions in the chaos suite (make chaos)
+  tcpdump                                                             # captures showing nothing secret crosses the LAN in clear
   fuse3 libfuse3-dev pkg-config gcc                                   # the power-cut file system (tests/powercut)
 )
 

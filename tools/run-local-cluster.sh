@@ -20,9 +20,14 @@ stop() {
 }
 trap stop INT TERM
 
+# The cluster's join token, as an operator copies it to each board (docs/security.md).
+if [ ! -s "$state/join-token" ]; then
+  (umask 077 && echo "o3t1-$(openssl rand -hex 16)" > "$state/join-token")
+fi
+
 start() {
   local n=$1; shift
-  "$binary" --ip "127.0.0.$n" --port "$port" --data "$state/node-$n" "$@" >> "$state/node-$n.log" 2>&1 &
+  "$binary" --ip "127.0.0.$n" --port "$port" --data "$state/node-$n" --join-token-file "$state/join-token" "$@" >> "$state/node-$n.log" 2>&1 &
   pids+=($!)
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suites in order and prints one closing line: "total: N passed, N failed".
-# Usage: tools/test.sh [unit] [integration] [lifecycle] [power-cut] [power-cut-long] [chaos] [chaos-long] [firstboot] [arm64] [layer] [image]
+# Usage: tools/test.sh [unit] [fuzz] [integration] [lifecycle] [power-cut] [power-cut-long] [chaos] [chaos-long] [firstboot] [arm64] [layer] [image]
 # (default: all; lifecycle is the guide's cluster procedures, also alone as make test-lifecycle)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +41,11 @@ for suite in "${suites[@]}"; do
       run_dotnet_tests tests/O3Storage.Provisioning.Tests
       run_dotnet_tests tests/O3Storage.Firmware.Tests
       run_dotnet_tests tests/O3Storage.Chaos.Tests
+      ;;
+    fuzz)
+      # Every parser that faces the network or the boot partition, O3_FUZZ_SECONDS each (unit runs them for 1 s).
+      O3_FUZZ_SECONDS=${O3_FUZZ_SECONDS:-30} run_dotnet_tests tests/O3Storage.Node.Tests --filter Category=Fuzz
+      O3_FUZZ_SECONDS=${O3_FUZZ_SECONDS:-30} run_dotnet_tests tests/O3Storage.Storage.Tests --filter Category=Fuzz
       ;;
     integration)
       # Leftovers of an interrupted run would hold the test addresses; only test nodes (their data

@@ -2,13 +2,14 @@
 // of /BUCKET/KEY) and etcd (its HTTP gateway, /v3/kv/put and /v3/kv/range, values base64 in JSON as
 // the gateway requires), so the two systems are measured by one yardstick.
 //   o3-loadgen --target o3|etcd --endpoints http://a,http://b --op put|get --clients 64
-//              --size 4096 --keys 10000 --seconds 10 [--bucket bench]
+//              --size 4096 --keys 10000 --seconds 10 [--bucket bench] [--ca ca-cert.pem]
 // Each client takes the next endpoint round-robin and the next key; the run stops after --seconds
 // (or after --keys operations with --once). Prints one JSON line: ops, seconds, ops_per_s,
 // mib_per_s, p50_ms, p99_ms, errors (non-2xx or failed), first_error.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 var options = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -27,7 +28,22 @@ double seconds = double.Parse(options.GetValueOrDefault("seconds", "10"), Cultur
 bool once = options.GetValueOrDefault("once") == "1"; // each key exactly once, then stop
 string bucket = options.GetValueOrDefault("bucket", "bench");
 
-using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
+// https:// endpoints are checked against --ca (the cluster's CA), as the aws CLI's --ca-bundle does.
+X509Certificate2? authority = options.TryGetValue("ca", out string? caFile) ? X509Certificate2.CreateFromPem(File.ReadAllText(caFile)) : null;
+var handler = new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) };
+if (authority is not null)
+{
+    handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return certificate is not null && chain.Build(new X509Certificate2(certificate));
+    };
+}
+
+using var http = new HttpClient(handler)
 {
     Timeout = TimeSpan.FromMinutes(5),
 };

@@ -1,8 +1,12 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Amazon.S3;
+using Amazon.S3.Model;
 using O3Storage.Integration.Tests.Harness;
 using Xunit.Abstractions;
 
@@ -96,7 +100,7 @@ public sealed class ClusterCaTests(ITestOutputHelper output)
         {
             SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, _) => (memberCertificate = SHA256.HashData(certificate!.GetRawCertData())) is not null },
         });
-        byte[] key = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(token), "o3storage-join-token:v2:"u8, 600_000, HashAlgorithmName.SHA256, 32);
+        byte[] key = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(token), "o3storage-join-token:v2:o3storage"u8, 600_000, HashAlgorithmName.SHA256, 32);
         string Proof(string challenge, byte[] certificate) => Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"o3storage-enroll:v1:{challenge}:{nodeId}:{uuid:D}:{Convert.ToHexStringLower(certificate)}")));
         async Task<string> ChallengeAsync()
         {
@@ -146,5 +150,70 @@ public sealed class ClusterCaTests(ITestOutputHelper output)
 
         JsonElement health = await cluster.HealthAsync(1);
         Assert.Equal(1, health.GetProperty("cluster").GetProperty("active_nodes").GetInt32());
+    }
+
+    [Fact]
+    public async Task ACapture_OfTheLan_ShowsNoObjectByteKeyOrSignature_BetweenNodesNorToAnHttpsClient()
+    {
+        using var keys = new KeyFile();
+        using TestCluster cluster = await TestCluster.StartAsync(Subnet, 3, output, "--api-keys", keys.Path);
+        using AmazonS3Client s3 = KeyFile.Client(cluster, 1, keys.Admin);
+        await s3.PutBucketAsync("capture");
+        string pcap = Path.Combine(cluster.Root, "lan.pcap");
+        using Process tcpdump = Process.Start(new ProcessStartInfo("tcpdump", ["-i", "lo", "-U", "-s", "0", "-w", pcap, "net", $"{cluster.Ip(0)}/24"]) { RedirectStandardError = true })!;
+        string? listening = await tcpdump.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("listening on lo", listening, StringComparison.Ordinal);
+
+        // An HTTPS client that trusts the cluster's CA (as the aws CLI does with --ca-bundle), presigned URLs.
+        using X509Certificate2 authority = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(cluster.DataDirectory(1), "certs", "ca-cert.pem")));
+        using var https = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions =
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.Add(authority);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return certificate is not null && chain.Build(new X509Certificate2(certificate));
+                },
+            },
+        });
+        string Presign(HttpVerb verb, string key, int node) =>
+            s3.GetPreSignedURL(new GetPreSignedUrlRequest { BucketName = "capture", Key = key, Verb = verb, Expires = DateTime.UtcNow.AddMinutes(10), Protocol = Protocol.HTTP })
+                .Replace($"http://{cluster.Ip(1)}", $"https://{cluster.Ip(node)}", StringComparison.Ordinal);
+
+        string secretMarker = $"SECRET-OBJECT-{Guid.NewGuid():N}";
+        byte[] secret = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(secretMarker + "\n", 4000)));
+        string put = Presign(HttpVerb.PUT, "secret", 1);
+        using (HttpResponseMessage written = await https.PutAsync(put, new ByteArrayContent(secret)))
+        {
+            Assert.Equal(HttpStatusCode.OK, written.StatusCode);
+        }
+
+        // Read back through another node, which fetches what it lacks from its peers over TLS.
+        Assert.Equal(secret, await https.GetByteArrayAsync(Presign(HttpVerb.GET, "secret", 2)));
+        Assert.Equal(secret, await https.GetByteArrayAsync(Presign(HttpVerb.GET, "secret", 3)));
+
+        // The control: the same over plain HTTP is seen, so the capture would have shown it.
+        string plainMarker = $"PLAIN-OBJECT-{Guid.NewGuid():N}";
+        using (var plain = new HttpClient())
+        using (HttpResponseMessage written = await plain.PutAsync(Presign(HttpVerb.PUT, "plain", 1).Replace("https://", "http://", StringComparison.Ordinal), new ByteArrayContent(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(plainMarker + "\n", 100))))))
+        {
+            Assert.Equal(HttpStatusCode.OK, written.StatusCode);
+        }
+
+        await Task.Delay(500); // replication to the other holders finishes in the background
+        Process.Start("kill", ["-INT", tcpdump.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        Assert.True(tcpdump.WaitForExit(30_000));
+        string captured = Encoding.Latin1.GetString(File.ReadAllBytes(pcap));
+        output.WriteLine($"captured {captured.Length} bytes");
+
+        Assert.Contains(plainMarker, captured, StringComparison.Ordinal);
+        Assert.DoesNotContain(secretMarker, captured, StringComparison.Ordinal);
+        Assert.DoesNotContain(System.Web.HttpUtility.ParseQueryString(new Uri(put).Query)["X-Amz-Signature"]!, captured, StringComparison.Ordinal);
+        Assert.DoesNotContain(keys.Admin, captured, StringComparison.Ordinal);
+        Assert.True(captured.Length > 3 * secret.Length, "the object crossed the LAN at least three times (to two holders, and back to the client), encrypted");
     }
 }

@@ -5,7 +5,7 @@ namespace O3Storage.Integration.Tests;
 
 /// <summary>
 /// A cluster whose o3storage.txt sets a join token, joined by hand (--peers) as the guide does: the
-/// right token gets in; a wrong token, or none, is refused at once with the reason (exit 1), and
+/// right token gets in; a wrong token, or none, is refused at enrolment with the reason (exit 1), and
 /// what the refused node wrote is removed so a corrected start begins clean.
 /// </summary>
 public sealed class JoinTokenTests(ITestOutputHelper output)
@@ -28,12 +28,15 @@ public sealed class JoinTokenTests(ITestOutputHelper output)
 
         NodeProcess withWrong = cluster.Join(2, cluster.Peers(1), "--boot-config", wrong);
         Assert.Equal(1, await withWrong.WaitForExitAsync(TestCluster.WaitTimeout));
-        Assert.Contains($"the cluster refused this node: {cluster.NodeId(1)} refuses {cluster.NodeId(2)}: wrong join token", withWrong.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"enrolment with {cluster.NodeId(1)} refused: {cluster.NodeId(1)} refuses to enrol {cluster.NodeId(2)}: wrong join token", withWrong.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(cluster.DataDirectory(2), "raft")), "a refused node keeps no Raft state");
 
+        cluster.JoinTokenFile = null;
         NodeProcess withNone = cluster.Join(3, cluster.Peers(1));
         Assert.Equal(1, await withNone.WaitForExitAsync(TestCluster.WaitTimeout));
-        Assert.Contains("this cluster (cluster_name shop) requires its join token", withNone.Stderr, StringComparison.Ordinal);
+        Assert.Contains("cluster admits nodes that prove its join token, and this node has none", withNone.Stderr, StringComparison.Ordinal);
+        Assert.Contains("for a cluster formed at first boot, give its o3storage.txt with --boot-config", withNone.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(cluster.DataDirectory(3), "certs")), "a refused node keeps no certificates");
 
         // The same board with the right o3storage.txt joins.
         cluster.Join(2, cluster.Peers(1), "--boot-config", right);
@@ -48,6 +51,7 @@ public sealed class JoinTokenTests(ITestOutputHelper output)
         string open = Path.Combine(cluster.Root, "open.txt");
         await File.WriteAllTextAsync(open, "# every setting at its default: the open cluster\n");
         NodeProcess first = cluster.Bootstrap(1, "--boot-config", open);
+        cluster.JoinTokenFile = null; // the guide's plain line, nothing given: the open token is tried
         cluster.Join(2, cluster.Peers(1));
         await cluster.WaitForActiveNodesAsync([1, 2], 2);
         Assert.Contains("sets no join_token: any board on this network with a default card can join cluster 'o3storage'", first.Stdout, StringComparison.Ordinal);

@@ -160,6 +160,14 @@ def main():
         check(joins == 2, f"the two others joined (saw {joins})")
         check("this node bootstraps cluster" in logs[0], "the lowest node id (198.18.0.1) bootstrapped")
         check(all("sets no join_token" not in t for t in logs), "no open-token warning with a join_token set")
+        # Nothing typed but the card's join token: the boards talk over mutual TLS with the CA the bootstrap made.
+        tls = [((b.health() or {}).get("auth") or {}).get("peer_tls") or {} for b in boards[:3]]
+        authorities = {t.get("authority") for t in tls}
+        check(all(t.get("mode") == "mutual" for t in tls), f"every board runs mutual TLS between nodes (saw {[t.get('mode') for t in tls]})")
+        check(len(authorities) == 1 and str(next(iter(authorities))).startswith("CN=o3storage cluster CA "),
+              f"all three use the one cluster CA the bootstrap board made (saw {authorities})")
+        enrolments = sum(t.count("enrolled 198.18.0.") for t in logs)
+        check(enrolments == 2, f"the two joining boards each proved the token once to get the CA (saw {enrolments} enrolments)")
         def leds():
             return sorted(str(((b.health() or {}).get("hardware") or {}).get("led")) for b in boards[:3])
         # The LED follows /health within half a second, and peers count as reachable after their first ping.

@@ -21,7 +21,7 @@ public sealed class ClusterSecret
 
     private ClusterSecret(byte[] key) => _key = key;
 
-    /// <summary>The secret of <paramref name="token"/> in cluster <paramref name="clusterName"/> (empty for a cluster started with --bootstrap).</summary>
+    /// <summary>The secret of <paramref name="token"/> in cluster <paramref name="clusterName"/> (o3storage.txt's cluster_name; the default name for a cluster started with --bootstrap).</summary>
     public static ClusterSecret FromToken(string token, string clusterName)
     {
         ArgumentException.ThrowIfNullOrEmpty(token);

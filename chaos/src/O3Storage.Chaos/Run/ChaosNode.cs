@@ -5,7 +5,7 @@ using System.Diagnostics;
 
 namespace O3Storage.Chaos.Run;
 
-internal sealed class ChaosNode(int number, string ns, string ip, string binary, string dataDirectory, string logDirectory) : IDisposable
+internal sealed class ChaosNode(int number, string ns, string ip, string binary, string dataDirectory, string logDirectory, string joinTokenFile) : IDisposable
 {
     private Process? _process;
     private int _starts;
@@ -37,7 +37,7 @@ internal sealed class ChaosNode(int number, string ns, string ip, string binary,
             RedirectStandardError = true,
             Environment = { ["O3STORAGE_APPLY_TRACE"] = ApplyTrace },
         };
-        foreach (string arg in (string[])["netns", "exec", ns, binary, "--ip", ip, "--port", "8080", "--data", dataDirectory, "--device-size", "300M", "--board", "none", .. roleArgs])
+        foreach (string arg in (string[])["netns", "exec", ns, binary, "--ip", ip, "--port", "8080", "--data", dataDirectory, "--device-size", "300M", "--board", "none", "--join-token-file", joinTokenFile, .. roleArgs])
         {
             info.ArgumentList.Add(arg);
         }

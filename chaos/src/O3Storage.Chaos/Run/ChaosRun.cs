@@ -36,6 +36,8 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
         string directory = Path.Combine(options.OutputDirectory, $"seed-{seed}");
         Directory.CreateDirectory(directory);
         string data = Directory.CreateTempSubdirectory("o3-chaos-").FullName;
+        string joinToken = Path.Combine(data, "join-token"); // the cluster's token, as an operator copies it to each node
+        await File.WriteAllTextAsync(joinToken, $"o3t1-chaos-{seed}-{Guid.NewGuid():N}\n").ConfigureAwait(false);
         List<Fault> schedule = Schedule.Make(seed, options.Nodes, (int)options.Duration.TotalMilliseconds, options.Faults);
         await File.WriteAllLinesAsync(Path.Combine(directory, "schedule.txt"), schedule.Select(f => f.ToString())).ConfigureAwait(false);
         bool keepLogs = true;
@@ -43,7 +45,7 @@ internal sealed class ChaosRun(RunOptions options, int seed, ChaosLan lan)
         {
             for (int n = 1; n <= options.Nodes; n++)
             {
-                _nodes.Add(new ChaosNode(n, lan.NodeNamespace(n), ChaosLan.Ip(n), options.Binary, Path.Combine(data, $"node-{n}"), directory));
+                _nodes.Add(new ChaosNode(n, lan.NodeNamespace(n), ChaosLan.Ip(n), options.Binary, Path.Combine(data, $"node-{n}"), directory, joinToken));
                 if (options.CutsPower)
                 {
                     _disks.Add(new PowerCutDisk(options.PowerCutFs, _nodes[^1].DataDirectory, (seed * 10) + n));

@@ -69,6 +69,12 @@ internal sealed class AdminBody
                 error = new AdminError("the body is not valid JSON", $"{e.Message.Split(" Path:")[0]} e.g. {Example(known)}");
                 return null;
             }
+            catch (InvalidOperationException e) when (e.InnerException is DecoderFallbackException)
+            {
+                // A string that is not UTF-8 passes the reader and fails when it is read: a 500 until the fuzzer found it.
+                error = new AdminError("the body is not valid JSON", $"a string in it is not UTF-8; e.g. {Example(known)}");
+                return null;
+            }
         }
 
         foreach (string name in fields.Keys)

@@ -137,7 +137,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         string? token = ReadJoinToken(options, data);
-        ClusterSecret? secret = token is null ? null : ClusterSecret.FromToken(token, options.BootConfig?.ClusterName ?? "");
+        ClusterSecret? secret = token is null ? null : ClusterSecret.FromToken(token, options.BootConfig?.ClusterName ?? BootConfig.DefaultClusterName);
         ClusterTrust? trust = certificates.Current?.Trust;
         OptionalTls? tls = Tls(trust);
 
@@ -193,8 +193,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                     throw new StartupException(e.Message);
                 }
 
-                if (certificates.Current is null && await EnrolAsync(reachable.Peer, reachable.Answer, data, uuid, token, secret, logger, joinDeadline.Token).ConfigureAwait(false))
+                if (certificates.Current is null && await EnrolAsync(reachable.Peer, reachable.Answer, data, uuid, token, secret, logger, joinDeadline.Token).ConfigureAwait(false) is { } enrolled)
                 {
+                    secret = enrolled;
                     certificates.Current = LoadClusterAuthority(data, options);
                     authorityDirectory = data.CertificatesDirectory;
                 }
@@ -208,7 +209,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                     if (token is null)
                     {
                         token = ClusterSecret.GenerateToken();
-                        secret = ClusterSecret.FromToken(token, "");
+                        secret = ClusterSecret.FromToken(token, BootConfig.DefaultClusterName);
                         NodeLog.JoinTokenMade(logger, Path.Combine(data.CertificatesDirectory, ClusterAuthority.TokenFile));
                     }
 
@@ -712,29 +713,34 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
     }
 
     /// <summary>
-    /// Gets the cluster CA from <paramref name="peer"/> when its cluster has one (true), proving the join
-    /// token; false when the cluster has none (a cluster from before them). A refusal stops the start.
+    /// Gets the cluster CA from <paramref name="peer"/> when its cluster has one, proving the join token,
+    /// and returns the token's secret; null when the cluster has none (a cluster from before them). A
+    /// refusal stops the start.
     /// </summary>
-    private async Task<bool> EnrolAsync(NodeAddress peer, PingResponse answer, DataDirectory data, Guid uuid, string? joinToken, ClusterSecret? secret, ILogger logger, CancellationToken token)
+    private async Task<ClusterSecret?> EnrolAsync(NodeAddress peer, PingResponse answer, DataDirectory data, Guid uuid, string? joinToken, ClusterSecret? secret, ILogger logger, CancellationToken token)
     {
         switch (answer.Certificates)
         {
             case null:
                 NodeLog.EnrolmentUnavailable(logger, peer.ToString(), "its cluster runs without certificates");
-                return false;
+                return null;
             case PingResponse.OperatorCertificates:
                 throw new StartupException($"{peer}'s cluster uses certificates its operator made: put ca-cert.pem and this node's certificate (CN={options.Api.Ip}) and key in {options.CertificatesDirectory} (docs/security.md)");
         }
 
-        if (secret is null || joinToken is null)
+        // No token: the open one, which a cluster formed at first boot from a default card admits (anyone may join it).
+        string noToken = $"{peer}'s cluster admits nodes that prove its join token, and this node has none: copy DATA/certs/join-token from a member (e.g. /opt/o3storage/data/certs/join-token on {peer.Ip}) to {options.JoinTokenFile}, or pass --join-token-file; for a cluster formed at first boot, give its o3storage.txt with --boot-config";
+        bool open = secret is null || joinToken is null;
+        if (open)
         {
-            throw new StartupException($"{peer}'s cluster admits nodes that prove its join token, and this node has none: copy DATA/certs/join-token from a member (e.g. /opt/o3storage/data/certs/join-token on {peer.Ip}) to {options.JoinTokenFile}, or pass --join-token-file");
+            joinToken = BootConfig.OpenJoinToken;
+            secret = ClusterSecret.FromToken(joinToken, BootConfig.DefaultClusterName);
         }
 
         EnrolmentClient.Outcome outcome;
         try
         {
-            outcome = await EnrolmentClient.EnrollAsync(options.Api.Ip, peer.ToString(), options.NodeId, uuid, secret, token).ConfigureAwait(false);
+            outcome = await EnrolmentClient.EnrollAsync(options.Api.Ip, peer.ToString(), options.NodeId, uuid, secret!, token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
         {
@@ -755,15 +761,15 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
                 if (options.BootConfig is null)
                 {
-                    ClusterAuthority.WriteToken(data.CertificatesDirectory, joinToken);
+                    ClusterAuthority.WriteToken(data.CertificatesDirectory, joinToken!);
                 }
 
-                return true;
+                return secret;
             case EnrolmentClient.Outcome.NoAuthority none:
                 NodeLog.EnrolmentUnavailable(logger, peer.ToString(), none.Reason);
-                return false;
+                return null;
             default:
-                throw new StartupException($"enrolment with {peer} refused: {((EnrolmentClient.Outcome.Refused)outcome).Reason}");
+                throw new StartupException(open ? noToken : $"enrolment with {peer} refused: {((EnrolmentClient.Outcome.Refused)outcome).Reason}");
         }
     }
 
