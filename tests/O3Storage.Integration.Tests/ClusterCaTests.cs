@@ -160,7 +160,7 @@ public sealed class ClusterCaTests(ITestOutputHelper output)
         using AmazonS3Client s3 = KeyFile.Client(cluster, 1, keys.Admin);
         await s3.PutBucketAsync("capture");
         string pcap = Path.Combine(cluster.Root, "lan.pcap");
-        using Process tcpdump = Process.Start(new ProcessStartInfo("tcpdump", ["-i", "lo", "-U", "-s", "0", "-w", pcap, "net", $"{cluster.Ip(0)}/24"]) { RedirectStandardError = true })!;
+        using Process tcpdump = Process.Start(new ProcessStartInfo("tcpdump", ["-i", "lo", "--immediate-mode", "-U", "-s", "0", "-w", pcap, "net", $"{cluster.Ip(0)}/24"]) { RedirectStandardError = true })!;
         string? listening = await tcpdump.StandardError.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Contains("listening on lo", listening, StringComparison.Ordinal);
 
@@ -180,9 +180,13 @@ public sealed class ClusterCaTests(ITestOutputHelper output)
                 },
             },
         });
-        string Presign(HttpVerb verb, string key, int node) =>
-            s3.GetPreSignedURL(new GetPreSignedUrlRequest { BucketName = "capture", Key = key, Verb = verb, Expires = DateTime.UtcNow.AddMinutes(10), Protocol = Protocol.HTTP })
-                .Replace($"http://{cluster.Ip(1)}", $"https://{cluster.Ip(node)}", StringComparison.Ordinal);
+        string Presign(HttpVerb verb, string key, int node)
+        {
+            // SigV4 signs the host, not the scheme: a URL presigned for http:// works over https://.
+            using AmazonS3Client signer = KeyFile.Client(cluster, node, keys.Admin);
+            return signer.GetPreSignedURL(new GetPreSignedUrlRequest { BucketName = "capture", Key = key, Verb = verb, Expires = DateTime.UtcNow.AddMinutes(10), Protocol = Protocol.HTTP })
+                .Replace("http://", "https://", StringComparison.Ordinal);
+        }
 
         string secretMarker = $"SECRET-OBJECT-{Guid.NewGuid():N}";
         byte[] secret = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(secretMarker + "\n", 4000)));
@@ -204,7 +208,7 @@ public sealed class ClusterCaTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, written.StatusCode);
         }
 
-        await Task.Delay(500); // replication to the other holders finishes in the background
+        await Task.Delay(1500); // replication to the other holders finishes in the background; tcpdump writes what it saw
         Process.Start("kill", ["-INT", tcpdump.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
         Assert.True(tcpdump.WaitForExit(30_000));
         string captured = Encoding.Latin1.GetString(File.ReadAllBytes(pcap));

@@ -207,6 +207,84 @@ public sealed class RaftNodeTests : IDisposable
     }
 
     /// <summary>
+    /// Rogue peers that speak DotNext's Raft protocol themselves, with a certificate of another CA and with
+    /// none (plain TCP): a candidate whose membership names the cluster's nodes asks them for votes at ever
+    /// higher terms, and a leader of its own cluster tries to append its log to a member (catching up a
+    /// node it adds, which is where an install-snapshot would go too). Every message comes after a TLS
+    /// handshake the members refuse, so none is read: the term, the membership and the metadata stay as
+    /// they were, and the refusals are reported.
+    /// </summary>
+    [Fact]
+    public async Task RogueRaftPeers_VoteRequestsAndAppendEntries_WithAnotherCaOrWithoutTls_ChangeNothing()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using X509Certificate2 authority = TestCertificates.Authority("o3 raft CA");
+        using X509Certificate2 stranger = TestCertificates.Authority("o3 raft CA"); // the same name, another key
+        var refusals = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        RaftNodeOptions Options(string name, IPEndPoint endPoint, bool coldStart, X509Certificate2? ca) =>
+            new(Path.Combine(_directory, name), endPoint, coldStart)
+            {
+                Trust = ca is null ? null : new ClusterTrust(ca, TestCertificates.Node(ca, endPoint.Address.ToString()), TimeProvider.System),
+                TlsRefused = (dialled, reason) => refusals.Enqueue($"{name} {(dialled is null ? "from" : $"to {dialled}")}: {reason}"),
+            };
+
+        IPEndPoint first = FreeLoopbackEndPoint();
+        IPEndPoint second = FreeLoopbackEndPoint();
+        await using RaftNode leader = await RaftNode.StartAsync(Options("1", first, coldStart: true, authority), NullLoggerFactory.Instance, timeout.Token);
+        await leader.WaitForLeaderAsync(TimeSpan.FromSeconds(10), timeout.Token);
+        await leader.ReplicateAsync(new InitializeCluster(new ClusterSettings("rogue-test", 2, ConsistencyLevel.Eventual), Guid.NewGuid()), timeout.Token);
+        await leader.AddMemberAsync("127.0.0.1:1", first, Guid.NewGuid(), timeout.Token);
+        await using RaftNode follower = await RaftNode.StartAsync(Options("2", second, coldStart: false, authority), NullLoggerFactory.Instance, timeout.Token);
+        await leader.AddMemberAsync("127.0.0.1:2", second, Guid.NewGuid(), timeout.Token);
+        await leader.ReplicateAsync(new CreateBucket("before-the-rogues", 7), timeout.Token);
+        long term = leader.Term;
+        MetadataState before = leader.Metadata;
+
+        foreach ((string name, X509Certificate2? ca) in new[] { ("another CA", stranger), ("no TLS", (X509Certificate2?)null) })
+        {
+            // A candidate: its membership names the cluster's two nodes and itself; it times out and asks them for votes.
+            IPEndPoint candidate = FreeLoopbackEndPoint();
+            string candidateDirectory = Path.Combine(_directory, $"candidate {name}");
+            Directory.CreateDirectory(candidateDirectory);
+            var storage = new EndPointConfigurationStorage(RaftNodeOptions.MembersFile(candidateDirectory));
+            IClusterConfiguration<EndPoint> membership = await ((IClusterConfigurationStorage<EndPoint>)storage).LoadConfigurationAsync(timeout.Token);
+            Assert.True(await ((IClusterConfigurationStorage)storage).SaveConfigurationAsync(membership.Add(candidate).Add(first).Add(second), 1, timeout.Token));
+            await using (RaftNode rogue = await RaftNode.StartAsync(Options($"candidate {name}", candidate, coldStart: false, ca), NullLoggerFactory.Instance, timeout.Token))
+            {
+                // Several election timeouts (at most 1 s each): each starts with (pre-)vote requests to both members.
+                // With pre-vote, the rogue's term only rises once a majority would vote: it never does.
+                int refusedBefore = refusals.Count;
+                await Task.Delay(TimeSpan.FromSeconds(4), timeout.Token);
+                Assert.True(ca is null || refusals.Count > refusedBefore, $"{name}: the candidate's connections were refused");
+            }
+
+            // A leader of its own cluster adding a member: it sends that member its log.
+            IPEndPoint other = FreeLoopbackEndPoint();
+            await using (RaftNode rogue = await RaftNode.StartAsync(Options($"leader {name}", other, coldStart: true, ca), NullLoggerFactory.Instance, timeout.Token))
+            {
+                await rogue.WaitForLeaderAsync(TimeSpan.FromSeconds(10), timeout.Token);
+                await rogue.ReplicateAsync(new InitializeCluster(new ClusterSettings("rogue", 1, ConsistencyLevel.Eventual), Guid.NewGuid()), timeout.Token);
+                await rogue.ReplicateAsync(new DeleteBucket("before-the-rogues"), timeout.Token);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+                attempt.CancelAfter(TimeSpan.FromSeconds(10));
+                await Assert.ThrowsAnyAsync<Exception>(() => rogue.AddMemberAsync("127.0.0.1:1", first, Guid.NewGuid(), attempt.Token));
+            }
+
+            Assert.Equal(term, leader.Term);
+            Assert.True(leader.IsLeader);
+            Assert.Equal(new HashSet<IPEndPoint> { first, second }, leader.ConfigurationMembers.ToHashSet());
+            Assert.True(leader.Metadata.Buckets.ContainsKey("before-the-rogues"), $"{name}: the rogue leader's log reached a member");
+            Assert.Equal(before.Buckets.Keys.Order(), leader.Metadata.Buckets.Keys.Order());
+        }
+
+        Assert.Contains(refusals, r => r.StartsWith("1 from: ", StringComparison.Ordinal) && r.Contains("signed by a different CA with the same name", StringComparison.Ordinal));
+        await leader.ReplicateAsync(new CreateBucket("after-the-rogues", 7), timeout.Token);
+        await follower.ReadBarrierAsync(timeout.Token);
+        Assert.True(follower.Metadata.Buckets.ContainsKey("after-the-rogues"));
+        Assert.Equal(term, follower.Term);
+    }
+
+    /// <summary>
     /// A new cluster from an existing log (a split, disaster recovery): the old membership file is moved
     /// aside and the node starts alone (ColdStart). Its log still holds the old memberships, and DotNext's log
     /// stores each one again as it applies it at start, once Raft has handed it the storage: the membership
