@@ -24,14 +24,31 @@ for package in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "installing: ${missing[*]}"
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
   sudo_cmd=(sudo)
 fi
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# OpenSSL for the arm64 binary under qemu-user (tools/smoke-arm64.sh): its TLS and the cluster CA need
+# it. Unpacked into artifacts/, not installed: a multiarch libc6:arm64 beside the cross toolchain's own
+# loader makes every arm64 program hang.
+root=$(cd "$(dirname "$0")/.." && pwd)
+arm64_ssl="$root/artifacts/arm64-openssl"
+if [ ! -e "$arm64_ssl/usr/lib/aarch64-linux-gnu/libssl.so.3" ]; then
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    "${sudo_cmd[@]}" dpkg --add-architecture arm64
+  fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  download=$(mktemp -d)
+  chmod 777 "$download"
+  (cd "$download" && apt-get download -qq libssl3:arm64)
+  mkdir -p "$arm64_ssl"
+  dpkg-deb -x "$download"/libssl3_*_arm64.deb "$arm64_ssl"
+  rm -rf "$download"
+fi

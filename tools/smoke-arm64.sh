@@ -9,7 +9,8 @@ ip=127.0.99.1
 
 run=()
 if [ "$(uname -m)" != aarch64 ]; then
-  run=(qemu-aarch64-static -L /usr/aarch64-linux-gnu)
+  # The cross toolchain's libc, and arm64 OpenSSL unpacked by tools/install-deps.sh (TLS, the cluster CA).
+  run=(env "LD_LIBRARY_PATH=$root/artifacts/arm64-openssl/usr/lib/aarch64-linux-gnu" qemu-aarch64-static -L /usr/aarch64-linux-gnu)
 fi
 
 version=$("${run[@]}" "$binary" --version)
