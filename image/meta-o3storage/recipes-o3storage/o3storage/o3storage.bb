@@ -37,10 +37,11 @@ do_install:append() {
 
 FILES:${PN} += "/opt/o3storage ${systemd_system_unitdir} /usr/lib/o3storage"
 
-# The binary is stripped native AOT: it links only against the C library at run time. The
-# first-boot script partitions, formats and creates users with these; the node finds its cluster
-# through avahi-daemon (--discover).
+# The binary is stripped native AOT: it links only against the C library at run time, and loads
+# OpenSSL (libssl3) when it starts TLS between nodes and makes or uses the cluster CA, which every
+# cluster does. The first-boot script partitions, formats and creates users with these; the node finds
+# its cluster through avahi-daemon (--discover).
 RDEPENDS:${PN} += "bash coreutils util-linux-sfdisk util-linux-partx util-linux-lsblk \
                    util-linux-findmnt util-linux-mountpoint util-linux-setpriv udev \
-                   e2fsprogs-mke2fs iproute2 openssh-keygen shadow sudo avahi-daemon"
+                   e2fsprogs-mke2fs iproute2 openssh-keygen shadow sudo avahi-daemon libssl3"
 INSANE_SKIP:${PN} += "already-stripped"
