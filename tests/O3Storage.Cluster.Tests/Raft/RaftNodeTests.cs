@@ -20,6 +20,14 @@ public sealed class RaftNodeTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    /// <summary>A node named <paramref name="name"/> with a certificate of <paramref name="ca"/> naming its address (null: no TLS), its refusals reported to <paramref name="refusals"/>.</summary>
+    private RaftNodeOptions TlsOptions(string name, IPEndPoint endPoint, bool coldStart, X509Certificate2? ca, System.Collections.Concurrent.ConcurrentQueue<string> refusals) =>
+        new(Path.Combine(_directory, name), endPoint, coldStart)
+        {
+            Trust = ca is null ? null : new ClusterTrust(ca, TestCertificates.Node(ca, endPoint.Address.ToString()), TimeProvider.System),
+            TlsRefused = (dialled, reason) => refusals.Enqueue($"{name} {(dialled is null ? "from" : $"to {dialled}")}: {reason}"),
+        };
+
     private static IPEndPoint FreeLoopbackEndPoint()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -145,12 +153,7 @@ public sealed class RaftNodeTests : IDisposable
         using X509Certificate2 authority = TestCertificates.Authority("o3 raft CA");
         using X509Certificate2 stranger = TestCertificates.Authority("stranger CA");
         var refusals = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        RaftNodeOptions Options(string name, IPEndPoint endPoint, bool coldStart, X509Certificate2 ca) =>
-            new(Path.Combine(_directory, name), endPoint, coldStart)
-            {
-                Trust = new ClusterTrust(ca, TestCertificates.Node(ca, endPoint.Address.ToString()), TimeProvider.System),
-                TlsRefused = (dialled, reason) => refusals.Enqueue($"{name} {(dialled is null ? "from" : $"to {dialled}")}: {reason}"),
-            };
+        RaftNodeOptions Options(string name, IPEndPoint endPoint, bool coldStart, X509Certificate2 ca) => TlsOptions(name, endPoint, coldStart, ca, refusals);
 
         IPEndPoint first = FreeLoopbackEndPoint();
         IPEndPoint second = FreeLoopbackEndPoint();
@@ -221,12 +224,7 @@ public sealed class RaftNodeTests : IDisposable
         using X509Certificate2 authority = TestCertificates.Authority("o3 raft CA");
         using X509Certificate2 stranger = TestCertificates.Authority("o3 raft CA"); // the same name, another key
         var refusals = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        RaftNodeOptions Options(string name, IPEndPoint endPoint, bool coldStart, X509Certificate2? ca) =>
-            new(Path.Combine(_directory, name), endPoint, coldStart)
-            {
-                Trust = ca is null ? null : new ClusterTrust(ca, TestCertificates.Node(ca, endPoint.Address.ToString()), TimeProvider.System),
-                TlsRefused = (dialled, reason) => refusals.Enqueue($"{name} {(dialled is null ? "from" : $"to {dialled}")}: {reason}"),
-            };
+        RaftNodeOptions Options(string name, IPEndPoint endPoint, bool coldStart, X509Certificate2? ca) => TlsOptions(name, endPoint, coldStart, ca, refusals);
 
         IPEndPoint first = FreeLoopbackEndPoint();
         IPEndPoint second = FreeLoopbackEndPoint();

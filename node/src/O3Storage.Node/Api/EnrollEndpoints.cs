@@ -23,6 +23,9 @@ internal sealed class EnrollEndpoints(NodeContext node, EnrollChallenges challen
 {
     private const int BodyBytesMax = 2048;
 
+    // The CA this member gives out, read once: a stranger asking for challenges does not cost disk reads.
+    private readonly Lazy<(string Certificate, string Key)?> _authority = new(() => node.AuthorityDirectory is null ? null : ClusterAuthority.Read(node.AuthorityDirectory));
+
     public void Map(IEndpointRouteBuilder routes)
     {
         routes.MapPost("/internal/enroll/challenge", (RequestDelegate)ChallengeAsync);
@@ -31,45 +34,33 @@ internal sealed class EnrollEndpoints(NodeContext node, EnrollChallenges challen
 
     private Task ChallengeAsync(HttpContext http) =>
         Unavailable() is { } reason
-            ? WriteErrorAsync(http, HttpStatusCode.Conflict, reason)
+            ? NodeEndpoints.WriteErrorAsync(http, HttpStatusCode.Conflict, reason)
             : http.Response.WriteAsJsonAsync(new EnrollChallenge(challenges.Issue()), InternalJsonContext.Default.EnrollChallenge, cancellationToken: http.RequestAborted);
 
     private async Task EnrollAsync(HttpContext http)
     {
         if (Unavailable() is { } unavailable)
         {
-            await WriteErrorAsync(http, HttpStatusCode.Conflict, unavailable).ConfigureAwait(false);
+            await NodeEndpoints.WriteErrorAsync(http, HttpStatusCode.Conflict, unavailable).ConfigureAwait(false);
             return;
         }
 
         if (http.Features.Get<ITlsConnectionFeature>() is null)
         {
-            await WriteErrorAsync(http, HttpStatusCode.BadRequest, "enrolment goes over TLS (https://): the proof is bound to the certificate this member answers with").ConfigureAwait(false);
+            await NodeEndpoints.WriteErrorAsync(http, HttpStatusCode.BadRequest, "enrolment goes over TLS (https://): the proof is bound to the certificate this member answers with").ConfigureAwait(false);
             return;
         }
 
-        EnrollRequest? request;
-        try
+        (bool read, EnrollRequest? request) = await NodeEndpoints.ReadJsonAsync(http, BodyBytesMax, InternalJsonContext.Default.EnrollRequest, "enrolment request").ConfigureAwait(false);
+        if (!read)
         {
-            byte[]? body = http.Request.ContentLength is > BodyBytesMax ? null : await NodeEndpoints.ReadAtMostAsync(http, BodyBytesMax).ConfigureAwait(false);
-            if (body is null)
-            {
-                await WriteErrorAsync(http, HttpStatusCode.RequestEntityTooLarge, $"enrolment request larger than {BodyBytesMax} bytes").ConfigureAwait(false);
-                return;
-            }
-
-            request = JsonSerializer.Deserialize(body, InternalJsonContext.Default.EnrollRequest);
-        }
-        catch (JsonException e)
-        {
-            await WriteErrorAsync(http, HttpStatusCode.BadRequest, $"enrolment request is not valid JSON: {e.Message}").ConfigureAwait(false);
             return;
         }
 
         if (request is null || request.Challenge is null || request.Proof is null
             || !NodeAddress.TryParse(request.NodeId, 0, out NodeAddress address, out _) || address.Port == 0)
         {
-            await WriteErrorAsync(http, HttpStatusCode.BadRequest, "enrolment request needs node_id (ip:port), challenge and proof").ConfigureAwait(false);
+            await NodeEndpoints.WriteErrorAsync(http, HttpStatusCode.BadRequest, "enrolment request needs node_id (ip:port), challenge and proof").ConfigureAwait(false);
             return;
         }
 
@@ -82,11 +73,11 @@ internal sealed class EnrollEndpoints(NodeContext node, EnrollChallenges challen
                 ? $"{node.NodeId} refuses to enrol {request.NodeId}: the challenge is unknown, used or expired (ask for a new one)"
                 : $"{node.NodeId} refuses to enrol {request.NodeId}: wrong join token (give the node this cluster's token: --join-token-file, or join_token in o3storage.txt)";
             NodeLog.JoinRefused(logger, request.NodeId, reason);
-            await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
+            await NodeEndpoints.WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;
         }
 
-        (string certificate, string key) = ClusterAuthority.Read(node.AuthorityDirectory!)!.Value;
+        (string certificate, string key) = _authority.Value!.Value;
         byte[] authority = JsonSerializer.SerializeToUtf8Bytes(new EnrolledAuthority(certificate, key), InternalJsonContext.Default.EnrolledAuthority);
         NodeLog.Enrolled(logger, request.NodeId);
         await http.Response.WriteAsJsonAsync(new EnrollResponse(node.Secret.Seal(authority, request.Proof)), InternalJsonContext.Default.EnrollResponse, cancellationToken: http.RequestAborted).ConfigureAwait(false);
@@ -95,13 +86,7 @@ internal sealed class EnrollEndpoints(NodeContext node, EnrollChallenges challen
     /// <summary>Why this member cannot enrol anyone, or null.</summary>
     private string? Unavailable() =>
         node.Raft.Trust is null ? $"{node.NodeId} has no cluster CA (its cluster was formed by a release before them, without certificates): join it without enrolment"
-        : node.AuthorityDirectory is null || ClusterAuthority.Read(node.AuthorityDirectory) is null ? $"{node.NodeId}'s cluster uses certificates its operator made: put ca-cert.pem and the node's certificate and key in /opt/o3storage/certs (docs/security.md)"
+        : _authority.Value is null ? $"{node.NodeId}'s cluster uses certificates its operator made: put ca-cert.pem and the node's certificate and key in /opt/o3storage/certs (docs/security.md)"
         : node.Secret is null ? $"{node.NodeId} knows no join token to check an enrolment with"
         : null;
-
-    private static Task WriteErrorAsync(HttpContext http, HttpStatusCode status, string message)
-    {
-        http.Response.StatusCode = (int)status;
-        return http.Response.WriteAsJsonAsync(new ErrorResponse(message), InternalJsonContext.Default.ErrorResponse, cancellationToken: http.RequestAborted);
-    }
 }

@@ -128,8 +128,32 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         return http.Response.WriteAsJsonAsync(answer, InternalJsonContext.Default.PingResponse, cancellationToken: http.RequestAborted);
     }
 
+    /// <summary>
+    /// A node-to-node request's JSON body, read whole but bounded (a chunked body too: it has no
+    /// Content-Length to check first). Read false: the caller was answered 413 or 400 with what is wrong.
+    /// </summary>
+    internal static async Task<(bool Read, T? Value)> ReadJsonAsync<T>(HttpContext http, int limit, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string what)
+    {
+        try
+        {
+            byte[]? body = http.Request.ContentLength > limit ? null : await ReadAtMostAsync(http, limit).ConfigureAwait(false);
+            if (body is null)
+            {
+                await WriteErrorAsync(http, HttpStatusCode.RequestEntityTooLarge, $"{what} larger than {limit} bytes").ConfigureAwait(false);
+                return (false, default);
+            }
+
+            return (true, JsonSerializer.Deserialize(body, type));
+        }
+        catch (JsonException e)
+        {
+            await WriteErrorAsync(http, HttpStatusCode.BadRequest, $"{what} is not valid JSON: {e.Message}").ConfigureAwait(false);
+            return (false, default);
+        }
+    }
+
     /// <summary>The request body, or null once it passes <paramref name="limit"/> bytes (the rest is not read).</summary>
-    internal static async Task<byte[]?> ReadAtMostAsync(HttpContext http, int limit)
+    private static async Task<byte[]?> ReadAtMostAsync(HttpContext http, int limit)
     {
         byte[] buffer = new byte[limit + 1];
         int total = 0;
@@ -144,22 +168,9 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
 
     private async Task JoinAsync(HttpContext http)
     {
-        JoinRequest? request;
-        try
+        (bool read, JoinRequest? request) = await ReadJsonAsync(http, JoinBodyBytesMax, InternalJsonContext.Default.JoinRequest, "join request").ConfigureAwait(false);
+        if (!read)
         {
-            // Read whole but bounded, a chunked body too (it has no Content-Length to check first).
-            byte[]? body = http.Request.ContentLength is > JoinBodyBytesMax ? null : await ReadAtMostAsync(http, JoinBodyBytesMax).ConfigureAwait(false);
-            if (body is null)
-            {
-                await WriteErrorAsync(http, HttpStatusCode.RequestEntityTooLarge, $"join request larger than {JoinBodyBytesMax} bytes").ConfigureAwait(false);
-                return;
-            }
-
-            request = JsonSerializer.Deserialize(body, InternalJsonContext.Default.JoinRequest);
-        }
-        catch (JsonException e)
-        {
-            await WriteErrorAsync(http, HttpStatusCode.BadRequest, $"join request is not valid JSON: {e.Message}").ConfigureAwait(false);
             return;
         }
 
@@ -271,7 +282,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         }
     }
 
-    private static Task WriteErrorAsync(HttpContext http, HttpStatusCode status, string message)
+    internal static Task WriteErrorAsync(HttpContext http, HttpStatusCode status, string message)
     {
         http.Response.StatusCode = (int)status;
         return http.Response.WriteAsJsonAsync(new ErrorResponse(message), InternalJsonContext.Default.ErrorResponse, cancellationToken: http.RequestAborted);
