@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the test suites in order and prints one closing line: "total: N passed, N failed".
+# Runs the test suites in order and closes with a "failed: …" line per failure and "total: N passed, N failed".
 # Usage: tools/test.sh [unit] [fuzz] [integration] [lifecycle] [power-cut] [power-cut-long] [chaos] [chaos-long] [firstboot] [arm64] [layer] [image]
 # (default: all; lifecycle is the guide's cluster procedures, also alone as make test-lifecycle)
 set -uo pipefail
@@ -11,6 +11,9 @@ suites=("$@")
 passed=0
 failed=0
 status=0
+failures=() # what failed, repeated beside the closing line (CI shows only the end of the output)
+
+fail() { failed=$((failed + 1)); status=1; failures+=("$1"); }
 
 run_dotnet_tests() {
   local project=$1 log
@@ -22,9 +25,11 @@ run_dotnet_tests() {
   line=$(grep -E '^(Passed|Failed)!' "$log" | tail -n 1)
   if [ -z "$line" ]; then
     echo "no test summary from $project" >&2
-    failed=$((failed + 1))
-    status=1
+    fail "$project: no test summary"
   else
+    local name
+    while IFS= read -r name; do failures+=("$project: $name"); done \
+      < <(sed -nE 's/^ +Failed ([^ ].*) \[[^]]*\]$/\1/p' "$log")
     passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")))
     failed=$((failed + $(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")))
   fi
@@ -82,7 +87,7 @@ for suite in "${suites[@]}"; do
       runs+=("--seed 1700 --runs 1 --duration 15 --faults isolate --consistency eventual --expect anomaly")
       for args in "${runs[@]}"; do
         # shellcheck disable=SC2086 # the flags are words
-        if "${chaos[@]}" $args; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+        if "${chaos[@]}" $args; then passed=$((passed + 1)); else fail "chaos $args"; fi
       done
       ;;
     firstboot)
@@ -90,11 +95,11 @@ for suite in "${suites[@]}"; do
       if python3 tests/firstboot/test_firstboot.py artifacts/linux-x64/o3storage; then
         passed=$((passed + 1))
       else
-        failed=$((failed + 1)); status=1
+        fail firstboot
       fi
       ;;
     arm64)
-      if tools/smoke-arm64.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+      if tools/smoke-arm64.sh; then passed=$((passed + 1)); else fail arm64; fi
       ;;
     layer)
       # The Yocto layer, parsed and checked (and the checker shown to catch each breakage).
@@ -102,21 +107,21 @@ for suite in "${suites[@]}"; do
         && python3 -m unittest discover -v -s tests/image; then
         passed=$((passed + 1))
       else
-        failed=$((failed + 1)); status=1
+        fail layer
       fi
       ;;
     image)
       images=(artifacts/image/o3storage-os-*-arm64.img)
       if [ ! -f "${images[0]}" ]; then
         echo "no image in artifacts/image (make image)" >&2
-        failed=$((failed + 1)); status=1
+        fail "image: none in artifacts/image"
         continue
       fi
       for step in image/check-image.sh image/test-image.sh; do
         # test-image deploys the freshly built binary with the guide's rolling update.
-        if "$step" "${images[0]}" artifacts/linux-arm64/o3storage; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+        if "$step" "${images[0]}" artifacts/linux-arm64/o3storage; then passed=$((passed + 1)); else fail "$step"; fi
       done
-      if image/test-image.sh --interrupted-first-boot "${images[0]}"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+      if image/test-image.sh --interrupted-first-boot "${images[0]}"; then passed=$((passed + 1)); else fail "image/test-image.sh --interrupted-first-boot"; fi
       # Reproducible: the same binary and cached base assemble into the same bytes.
       again=$(mktemp -d)
       if image/build-image.sh artifacts/linux-arm64/o3storage "$again" .image-cache >/dev/null \
@@ -125,7 +130,7 @@ for suite in "${suites[@]}"; do
         passed=$((passed + 1))
       else
         echo "image: a second assembly of the same inputs differs" >&2
-        failed=$((failed + 1)); status=1
+        fail "image: not reproducible"
       fi
       rm -rf "$again"
       ;;
@@ -136,5 +141,6 @@ for suite in "${suites[@]}"; do
   esac
 done
 
+for f in "${failures[@]}"; do echo "failed: $f"; done
 echo "total: $passed passed, $failed failed"
 exit $status
