@@ -1,4 +1,7 @@
+using System.Collections.Immutable;
+using O3Storage.Cluster.Metadata;
 using O3Storage.Node.Auth;
+using O3Storage.Node.Hosting;
 
 namespace O3Storage.Node.Tests;
 
@@ -59,7 +62,6 @@ public sealed class ApiKeysTests : IDisposable
     [InlineData("# comment\n\nadmin:0123456789abcdef0123:bad-id!", "line 3: access key id must be")]
     [InlineData("admin:0123456789abcdef0123\nread-only:0123456789abcdef0123", "line 2: the same key or access key id appears twice")]
     [InlineData("# only a comment\n", "holds no keys")]
-    [InlineData("read-write:0123456789abcdef0123\n", "holds no admin key")]
     public void BadLines_AreRefusedByLineNumber_WithoutEchoingKeys(string text, string expected)
     {
         Assert.Null(ApiKeys.TryParse(text, "keys.txt", out string? error));
@@ -72,5 +74,69 @@ public sealed class ApiKeysTests : IDisposable
     {
         ApiKeys keys = ApiKeys.TryParse("read-only:0123456789abcdef0123:MYKEYID\nadmin:ffffffffffffffffffffffff", "t", out _)!;
         Assert.Equal("MYKEYID", keys.Keys[0].AccessKeyId);
+    }
+
+    [Fact]
+    public void AFileWithoutAnAdminKey_IsTaken_TheClustersKeysMayHoldOne()
+    {
+        ApiKeys keys = ApiKeys.TryParse("read-write:0123456789abcdef0123\n", "keys.txt", out string? error)!;
+        Assert.Null(error);
+        Assert.False(keys.Keys.Single().IsAdmin);
+    }
+
+    [Fact]
+    public void Merge_KeepsTheFirstHolderOfAnIdOrSecret_SoNoOtherSourceWidensAKey()
+    {
+        ApiKeys local = ApiKeys.TryParse("read-only:0123456789abcdef0123\n", "local", out _)!;
+        ApiKey reader = local.Keys[0];
+        ApiKeys merged = ApiKeys.Merge(local, [
+            reader with { Role = ApiRole.Admin }, // the same key, admin on another node: not widened
+            new ApiKey(ApiRole.Admin, "another-secret-0123456789", reader.AccessKeyId), // another secret under its id
+            new ApiKey(ApiRole.ReadWrite, "writer-secret-0123456789", "O3WRITER"),
+        ])!;
+        Assert.Equal([ApiRole.ReadOnly, ApiRole.ReadWrite], merged.Keys.Select(k => k.Role));
+        Assert.Equal(ApiRole.ReadOnly, merged.FindBySecret(reader.Secret)!.Role);
+        Assert.Null(merged.FindBySecret("another-secret-0123456789"));
+        Assert.Null(ApiKeys.Merge(null, []));
+    }
+
+    [Fact]
+    public void KeyRing_HonoursItsFileAndTheClusters_AndReadsTheFileAgainWhenItChanges()
+    {
+        string path = Path.Combine(_directory, "api-keys.txt");
+        var ring = KeyRing.Started(path, null);
+        var empty = ImmutableSortedDictionary<string, ImmutableArray<ClusterKey>>.Empty.WithComparers(StringComparer.Ordinal);
+        Assert.Null(ring.Current(empty)); // no file, no cluster keys: authentication off
+        Assert.False(ring.Refresh(out _));
+
+        // The cluster's keys turn authentication on for a node without a file.
+        var cluster = empty.Add("10.0.0.2:8080", [new ClusterKey(2, "cluster-admin-0123456789", "O3CLUSTER")]);
+        Assert.Equal(ApiRole.Admin, ring.Current(cluster)!.FindByAccessKeyId("O3CLUSTER")!.Role);
+
+        // The guide's way: append, then chmod 600. Open permissions are refused and the keys before kept.
+        File.WriteAllText(path, "read-write:0123456789abcdef0123\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        Assert.False(ring.Refresh(out string? error));
+        Assert.Contains("chmod 600", error);
+        Assert.Null(ring.Local);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.True(ring.Refresh(out error));
+        Assert.Null(error);
+        Assert.Equal(2, ring.Current(cluster)!.Keys.Count);
+        Assert.False(ring.Refresh(out _)); // unchanged
+
+        // What the node commits follows the file: its keys under its id, nothing once the cluster holds them.
+        MetadataState state = MetadataState.Empty.Apply(new SetClusterLevel(MetadataCodec.Level), 1);
+        SetApiKeys due = KeySyncLoop.Due("10.0.0.1:8080", ring.Local, state)!;
+        Assert.Equal("10.0.0.1:8080", due.Source);
+        Assert.True(KeyRing.Same(KeyRing.ToCluster(ring.Local), due.Keys));
+        state = state.Apply(due, 2);
+        Assert.Null(KeySyncLoop.Due("10.0.0.1:8080", ring.Local, state));
+        Assert.Null(KeySyncLoop.Due("10.0.0.1:8080", ring.Local, MetadataState.Empty)); // a cluster not at level 3 yet: the file alone counts
+
+        File.Delete(path);
+        Assert.True(ring.Refresh(out _));
+        Assert.Null(ring.Local);
+        Assert.Empty(KeySyncLoop.Due("10.0.0.1:8080", ring.Local, state)!.Keys); // withdrawn
     }
 }

@@ -139,7 +139,7 @@ public sealed class LifecycleMetadataTests
 
         // Strings and the rest as the current writer encodes them (unchanged since version 1).
         int memberStart = 4 + 1 + 8 + 16 + 1 + 4;
-        int memberLength = snapshotOfMember.Length - memberStart - 1 /* state */ - 4 /* buckets */ - 4 /* removed */ - 1 /* maintenance */ - 4 /* snapshots */ - 1 /* last restore */ - 4 /* cluster level */;
+        int memberLength = snapshotOfMember.Length - memberStart - 1 /* state */ - 4 /* buckets */ - 4 /* removed */ - 1 /* maintenance */ - 4 /* snapshots */ - 1 /* last restore */ - 4 /* cluster level */ - 4 /* key sources */;
         writer.AddRange(snapshotOfMember.AsSpan(memberStart, memberLength).ToArray());
         writer.AddRange(BitConverter.GetBytes(0)); // no buckets
         MetadataState decoded = MetadataCodec.DecodeSnapshot(writer.ToArray());

@@ -55,6 +55,7 @@ public sealed class MetadataCommandTableTests
             { "SetReplicas", withObject, new SetReplicas("b", "k", objectVersion, ["n3:8080"]) },
             { "RefoundCluster", Given(new AddMember("n1:8080", "n1:8090", Guid.NewGuid()), new AddMember("n2:8080", "n2:8090", Guid.NewGuid())), new RefoundCluster(Guid.NewGuid(), "n1:8080", 9) },
             { "SetClusterLevel", MetadataState.Empty, new SetClusterLevel(2) },
+            { "SetApiKeys", MetadataState.Empty, new SetApiKeys("n1:8080", [new ClusterKey(2, "0123456789abcdef0123", "O3AAAA"), new ClusterKey(0, "fedcba9876543210fedc", "READER")]) },
             { "CreateSnapshot", withObject, new CreateSnapshot("nightly", 9) },
             { "DeleteSnapshot", Given(new CreateSnapshot("nightly", 9)), new DeleteSnapshot("nightly") },
             { "RestoreSnapshot", Given(new CreateBucket("b", 1), new CreateSnapshot("empty", 2), new PutObject("b", s_version)), new RestoreSnapshot("empty", 9, 0) },
@@ -96,6 +97,7 @@ public sealed class MetadataCommandTableTests
         Assert.All(Rows(), row => Assert.InRange(MetadataCodec.LevelOf((MetadataCommand)row[2]), 1, MetadataCodec.Level));
         Assert.Equal(1, MetadataCodec.LevelOf(new PutObject("b", s_version)));
         Assert.Equal(2, MetadataCodec.LevelOf(new CreateSnapshot("s", 1)));
+        Assert.Equal(3, MetadataCodec.LevelOf(new SetApiKeys("n1:8080", [])));
 
         MetadataState older = MetadataState.Empty; // a cluster whose members have not all said they read level 2
         Assert.True(MetadataLevelException.Allows(older, new PutObject("b", s_version)));

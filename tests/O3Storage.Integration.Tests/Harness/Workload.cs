@@ -218,6 +218,11 @@ internal sealed class Workload(TestCluster cluster, string bucket = "lifecycle")
                     continue; // a node the cluster removed serves nothing: like a stopped one, the client goes elsewhere
                 }
 
+                if (status == HttpStatusCode.ServiceUnavailable && !nodes().Contains(node))
+                {
+                    continue; // the scenario stopped this node while the read was in flight: 503 is S3's "try again", and the client does, elsewhere
+                }
+
                 Interlocked.Increment(ref _reads);
                 if (status != HttpStatusCode.OK || !hash!.AsSpan().SequenceEqual(_acknowledged[key]))
                 {

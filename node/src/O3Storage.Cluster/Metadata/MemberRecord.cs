@@ -23,3 +23,15 @@ public sealed record RemovedMember(string NodeId, Guid Uuid, long RemovedAtIndex
 
 /// <summary>Cluster maintenance mode: writes are refused everywhere, reads go on.</summary>
 public sealed record MaintenanceMode(string Reason, long SinceUnixMs);
+
+/// <summary>
+/// One API key as the cluster holds it (replicated to every member, which verifies S3 signatures with
+/// the secret itself). <paramref name="Role"/>: 0 read-only, 1 read-write, 2 admin.
+/// </summary>
+public sealed record ClusterKey(byte Role, string Secret, string AccessKeyId)
+{
+    /// <summary>The source of the first admin key a closed cluster makes at bootstrap (not a node id: it outlives the node).</summary>
+    public const string FirstAdminSource = "first-admin-key";
+
+    public const byte RoleMax = 2;
+}

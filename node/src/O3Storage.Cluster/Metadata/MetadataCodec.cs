@@ -1,7 +1,7 @@
 // Owns: the binary encoding of metadata commands (Raft log payloads) and of the state snapshot
 // (version 2 adds buckets and objects, version 3 multipart uploads, version 4 member states, removed
 // members and maintenance mode, version 5 named snapshots of the namespace and the last restore,
-// version 6 the cluster's metadata level; older snapshots still load).
+// version 6 the cluster's metadata level, version 7 the cluster's API keys; older snapshots still load).
 // Assumes: nothing about the transport; bytes in, typed values out.
 // Faults: a record from a newer format version, an unknown command kind, or a truncated record is a
 // MetadataFormatException naming what was seen, never a partial apply.
@@ -19,16 +19,17 @@ public static class MetadataCodec
     /// (<see cref="LevelOf"/>), and the cluster commits a kind only once its committed level
     /// (<see cref="MetadataState.ClusterLevel"/>) reaches the kind's, which happens when every member
     /// says it reads that level. Level 1: what builds before levels existed write (kinds 1-16); level 2:
-    /// snapshots, restore, a new incarnation, and the level itself (kinds 17-21).
+    /// snapshots, restore, a new incarnation, and the level itself (kinds 17-21); level 3: cluster-wide
+    /// API keys (kind 22).
     /// </summary>
 #if O3STORAGE_NEXT_LEVEL_TEST
-    public const int Level = 3;
+    public const int Level = 4;
 #else
-    public const int Level = 2;
+    public const int Level = 3;
 #endif
 
     private const uint SnapshotMagic = 0x534D_334F; // "O3MS" little-endian
-    private const byte SnapshotFormatVersion = 6;
+    private const byte SnapshotFormatVersion = 7;
 
     private enum CommandKind : ushort
     {
@@ -53,6 +54,7 @@ public static class MetadataCodec
         RestoreSnapshot = 19,
         RefoundCluster = 20,
         SetClusterLevel = 21,
+        SetApiKeys = 22,
 #if O3STORAGE_NEXT_LEVEL_TEST
         TestNote = 90,
 #endif
@@ -63,8 +65,9 @@ public static class MetadataCodec
     {
         Batch batch => batch.Commands.Select(LevelOf).DefaultIfEmpty(1).Max(),
         CreateSnapshot or DeleteSnapshot or RestoreSnapshot or RefoundCluster or SetClusterLevel => 2,
+        SetApiKeys => 3,
 #if O3STORAGE_NEXT_LEVEL_TEST
-        TestNote => 3,
+        TestNote => 4,
 #endif
         _ => 1,
     };
@@ -103,6 +106,11 @@ public static class MetadataCodec
             case SetClusterLevel level:
                 writer.WriteUInt16((ushort)CommandKind.SetClusterLevel);
                 writer.WriteInt32(level.Level);
+                break;
+            case SetApiKeys set:
+                writer.WriteUInt16((ushort)CommandKind.SetApiKeys);
+                writer.WriteString(set.Source);
+                WriteKeys(writer, set.Keys);
                 break;
 #if O3STORAGE_NEXT_LEVEL_TEST
             case TestNote note:
@@ -233,6 +241,7 @@ public static class MetadataCodec
             CommandKind.SetMemberState => new SetMemberState(reader.ReadString(), ReadMemberState(ref reader)),
             CommandKind.SetMaintenance => new SetMaintenance(ReadMaintenance(ref reader)),
             CommandKind.SetClusterLevel => new SetClusterLevel(reader.ReadInt32()),
+            CommandKind.SetApiKeys => new SetApiKeys(reader.ReadString(), ReadKeys(ref reader)),
 #if O3STORAGE_NEXT_LEVEL_TEST
             CommandKind.TestNote => new TestNote(reader.ReadString()),
 #endif
@@ -315,6 +324,13 @@ public static class MetadataCodec
         }
 
         writer.WriteInt32(state.ClusterLevel);
+        writer.WriteInt32(state.ApiKeys.Count);
+        foreach ((string source, ImmutableArray<ClusterKey> keys) in state.ApiKeys)
+        {
+            writer.WriteString(source);
+            WriteKeys(writer, keys);
+        }
+
         return writer.ToArray();
     }
 
@@ -423,12 +439,45 @@ public static class MetadataCodec
 
         SnapshotRestore? lastRestore = version >= 5 && reader.ReadByte() == 1 ? new SnapshotRestore(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()) : null;
         int clusterLevel = version >= 6 ? reader.ReadInt32() : 1;
+        var apiKeys = new List<KeyValuePair<string, ImmutableArray<ClusterKey>>>();
+        int sourceCount = version >= 7 ? ReadCount(ref reader, "key source") : 0;
+        for (int i = 0; i < sourceCount; i++)
+        {
+            apiKeys.Add(KeyValuePair.Create(reader.ReadString(), ReadKeys(ref reader)));
+        }
+
         if (!reader.IsEmpty)
         {
             throw new MetadataFormatException("metadata snapshot has trailing bytes");
         }
 
-        return MetadataState.Create(lastApplied, incarnation, settings, members, buckets, removedMembers, maintenance, snapshots, lastRestore, clusterLevel);
+        return MetadataState.Create(lastApplied, incarnation, settings, members, buckets, removedMembers, maintenance, snapshots, lastRestore, clusterLevel, apiKeys);
+    }
+
+    private static void WriteKeys(BinaryRecordWriter writer, ImmutableArray<ClusterKey> keys)
+    {
+        writer.WriteInt32(keys.IsDefault ? 0 : keys.Length);
+        foreach (ClusterKey key in keys.IsDefault ? [] : keys)
+        {
+            writer.WriteByte(key.Role);
+            writer.WriteString(key.Secret);
+            writer.WriteString(key.AccessKeyId);
+        }
+    }
+
+    private static ImmutableArray<ClusterKey> ReadKeys(ref BinaryRecordReader reader)
+    {
+        int count = ReadCount(ref reader, "key");
+        var keys = ImmutableArray.CreateBuilder<ClusterKey>(Math.Min(count, 1024));
+        for (int i = 0; i < count; i++)
+        {
+            byte role = reader.ReadByte();
+            keys.Add(role <= ClusterKey.RoleMax
+                ? new ClusterKey(role, reader.ReadString(), reader.ReadString())
+                : throw new MetadataFormatException($"metadata record holds unknown key role {role}"));
+        }
+
+        return keys.ToImmutable();
     }
 
     private static MemberState ReadMemberState(ref BinaryRecordReader reader)

@@ -117,7 +117,15 @@ public sealed record RefoundCluster(Guid IncarnationId, string NodeId, long Unix
 /// </summary>
 public sealed record SetClusterLevel(int Level) : MetadataCommand;
 
+/// <summary>
+/// Replaces the API keys <paramref name="Source"/> gives the cluster: a member's <c>api-keys.txt</c> (the
+/// source is its node id; the member proposes it whenever the file changes) or the first admin key a
+/// closed cluster made at bootstrap (<see cref="ClusterKey.FirstAdminSource"/>). Every node honours the
+/// keys of every source; an empty list withdraws the source.
+/// </summary>
+public sealed record SetApiKeys(string Source, System.Collections.Immutable.ImmutableArray<ClusterKey> Keys) : MetadataCommand;
+
 #if O3STORAGE_NEXT_LEVEL_TEST
-/// <summary>Test-only (the "N+1" build of the rolling-update test): a record of level 3 that changes nothing.</summary>
+/// <summary>Test-only (the "N+1" build of the rolling-update test): a record of the next level that changes nothing.</summary>
 public sealed record TestNote(string Text) : MetadataCommand;
 #endif

@@ -47,10 +47,13 @@ public sealed record MetadataState
     /// <summary>The last restore of a snapshot, or null when there was none.</summary>
     public SnapshotRestore? LastRestore { get; private init; }
 
+    /// <summary>The API keys each source gives the cluster (<see cref="SetApiKeys"/>), by source (a member's node id, or the first admin key's).</summary>
+    public ImmutableSortedDictionary<string, ImmutableArray<ClusterKey>> ApiKeys { get; private init; } = ImmutableSortedDictionary<string, ImmutableArray<ClusterKey>>.Empty.WithComparers(StringComparer.Ordinal);
+
     /// <summary>The metadata level every member reads (<see cref="MetadataCodec.Level"/>): commands above it are not committed yet.</summary>
     public int ClusterLevel { get; private init; } = 1;
 
-    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null, IEnumerable<RemovedMember>? removed = null, MaintenanceMode? maintenance = null, IEnumerable<NamespaceSnapshot>? snapshots = null, SnapshotRestore? lastRestore = null, int clusterLevel = 1)
+    public static MetadataState Create(long lastAppliedIndex, Guid incarnationId, ClusterSettings? settings, IEnumerable<MemberRecord> members, IEnumerable<BucketState>? buckets = null, IEnumerable<RemovedMember>? removed = null, MaintenanceMode? maintenance = null, IEnumerable<NamespaceSnapshot>? snapshots = null, SnapshotRestore? lastRestore = null, int clusterLevel = 1, IEnumerable<KeyValuePair<string, ImmutableArray<ClusterKey>>>? apiKeys = null)
     {
         ImmutableSortedDictionary<string, BucketState> all = BucketMap(buckets ?? []);
         return new MetadataState
@@ -66,6 +69,7 @@ public sealed record MetadataState
             Snapshots = Empty.Snapshots.AddRange((snapshots ?? []).Select(n => KeyValuePair.Create(n.Name, n))),
             LastRestore = lastRestore,
             ClusterLevel = clusterLevel,
+            ApiKeys = Empty.ApiKeys.AddRange(apiKeys ?? []),
         };
     }
 
@@ -108,12 +112,13 @@ public sealed record MetadataState
             InitializeCluster init => this with { LastAppliedIndex = index, IncarnationId = init.IncarnationId, Settings = init.Settings },
             AddMember add => this with { LastAppliedIndex = index, Members = AddOrReplace(add, index), Removed = Removed.Remove(add.NodeId) },
             RemoveMember remove => Members.TryGetValue(remove.NodeId, out MemberRecord? leaving)
-                ? (this with { LastAppliedIndex = index, Members = Members.Remove(remove.NodeId), Removed = Removed.SetItem(remove.NodeId, new RemovedMember(remove.NodeId, leaving.Uuid, index, remove.RemovedUnixMs)) })
+                ? (this with { LastAppliedIndex = index, Members = Members.Remove(remove.NodeId), Removed = Removed.SetItem(remove.NodeId, new RemovedMember(remove.NodeId, leaving.Uuid, index, remove.RemovedUnixMs)), ApiKeys = ApiKeys.Remove(remove.NodeId) })
                     .WithoutReplica(remove.NodeId)
                 : Skip(index),
             SetMemberState set => With(index, Members.TryGetValue(set.NodeId, out MemberRecord? member) ? Members.SetItem(set.NodeId, member with { State = set.State }) : Members, Buckets),
             SetMaintenance set => this with { LastAppliedIndex = index, Maintenance = set.Mode },
             SetClusterLevel level => this with { LastAppliedIndex = index, ClusterLevel = Math.Max(ClusterLevel, level.Level) },
+            SetApiKeys set => this with { LastAppliedIndex = index, ApiKeys = set.Keys.IsDefaultOrEmpty ? ApiKeys.Remove(set.Source) : ApiKeys.SetItem(set.Source, set.Keys) },
 #if O3STORAGE_NEXT_LEVEL_TEST
             TestNote => Skip(index),
 #endif
@@ -122,6 +127,7 @@ public sealed record MetadataState
                 LastAppliedIndex = index,
                 IncarnationId = refound.IncarnationId,
                 Members = Members.RemoveRange(Members.Keys.Where(id => id != refound.NodeId)),
+                ApiKeys = ApiKeys.RemoveRange(Members.Keys.Where(id => id != refound.NodeId)), // the others give theirs again when they join anew
             },
             CreateSnapshot create => Snapshots.ContainsKey(create.Name)
                 ? Skip(index)

@@ -71,7 +71,8 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
             return;
         }
 
-        if (!(Batch.MayHold(command) || command is Batch))
+        // SetApiKeys: a member shares its api-keys.txt (KeySyncLoop).
+        if (!(Batch.MayHold(command) || command is Batch or SetApiKeys))
         {
             await WriteErrorAsync(http, HttpStatusCode.BadRequest, $"{command.GetType().Name} cannot be proposed here").ConfigureAwait(false);
             return;

@@ -4,7 +4,8 @@
 // id is "O3" plus the first 18 hex digits (upper-case) of SHA-256 of the key, 20 characters that never
 // reveal the secret.
 // Faults: a file readable or writable by group or others is refused (the message says chmod 600); a
-// bad line is refused naming its number, never its key.
+// bad line is refused naming its number, never its key. (No admin key is needed: with certificates no
+// node proves itself with one, and the cluster's other keys may hold it; see KeyRing.)
 using System.Security.Cryptography;
 using System.Text;
 
@@ -140,14 +141,30 @@ public sealed class ApiKeys
             return null;
         }
 
-        if (!keys.Any(k => k.IsAdmin))
-        {
-            error = $"{source} holds no admin key; nodes prove themselves to each other with one (add an admin:KEY line, the same file on every node)";
-            return null;
-        }
-
         error = null;
         return new ApiKeys(keys);
+    }
+
+    /// <summary>
+    /// <paramref name="local"/>'s keys, then each of <paramref name="others"/> (in the order given) whose
+    /// access key id and secret are both new: a key that reuses another's id or secret with a different
+    /// role or pairing is left out, never allowed to widen what the first one grants. Null when there are
+    /// no keys at all (authentication off).
+    /// </summary>
+    public static ApiKeys? Merge(ApiKeys? local, IEnumerable<ApiKey> others)
+    {
+        var keys = new List<ApiKey>(local?.Keys ?? []);
+        var ids = keys.Select(k => k.AccessKeyId).ToHashSet(StringComparer.Ordinal);
+        var secrets = keys.Select(k => k.Secret).ToHashSet(StringComparer.Ordinal);
+        foreach (ApiKey key in others)
+        {
+            if (ids.Add(key.AccessKeyId) & secrets.Add(key.Secret))
+            {
+                keys.Add(key);
+            }
+        }
+
+        return keys.Count == 0 ? null : new ApiKeys(keys);
     }
 
     public ApiKey? FindByAccessKeyId(string accessKeyId) => _byAccessKeyId.GetValueOrDefault(accessKeyId);

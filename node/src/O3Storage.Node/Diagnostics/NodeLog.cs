@@ -171,10 +171,10 @@ internal static partial class NodeLog
     public static partial void MaintenanceChanged(ILogger logger, string state, string reason);
 
 #if O3STORAGE_NEXT_LEVEL_TEST
-    [LoggerMessage(9001, LogLevel.Warning, "test record of metadata level 3 held back: the cluster is at level {Level}")]
+    [LoggerMessage(9001, LogLevel.Warning, "test record of metadata level 4 held back: the cluster is at level {Level}")]
     public static partial void TestNoteGated(ILogger logger, int level);
 
-    [LoggerMessage(9002, LogLevel.Warning, "test record of metadata level 3 committed at index {Index}")]
+    [LoggerMessage(9002, LogLevel.Warning, "test record of metadata level 4 committed at index {Index}")]
     public static partial void TestNoteCommitted(ILogger logger, long index);
 
 #endif
@@ -213,6 +213,18 @@ internal static partial class NodeLog
 
     [LoggerMessage(4010, LogLevel.Warning, "JOIN TOKEN: nodes joining this cluster with --peers must prove its join token; it is in {File} (readable by this node's user only). Copy it to /opt/o3storage/join-token on each node that joins (or pass --join-token-file) before starting it")]
     public static partial void JoinTokenMade(ILogger logger, string file);
+
+    [LoggerMessage(4012, LogLevel.Information, "{Path} changed: {Keys} keys in it now")]
+    public static partial void KeysReloaded(ILogger logger, int keys, string path);
+
+    [LoggerMessage(4013, LogLevel.Warning, "{Path} changed but cannot be used; the keys read before stay in force: {Reason}")]
+    public static partial void KeysFileRefused(ILogger logger, string path, string reason);
+
+    [LoggerMessage(4014, LogLevel.Information, "shared this node's api-keys.txt with the cluster: its {Keys} keys are honoured on every node")]
+    public static partial void KeysShared(ILogger logger, int keys);
+
+    [LoggerMessage(4015, LogLevel.Warning, "could not share this node's api-keys.txt with the cluster yet (trying again every few seconds): {Reason}")]
+    public static partial void KeysNotShared(ILogger logger, string reason);
 
     [LoggerMessage(4011, LogLevel.Warning, "{Peer} has no cluster CA to give ({Reason}); this node joins without one, as the cluster's members run")]
     public static partial void EnrolmentUnavailable(ILogger logger, string peer, string reason);

@@ -14,13 +14,16 @@ using O3Storage.Node.Transport;
 namespace O3Storage.Node.Hosting;
 
 /// <summary>The running node as the HTTP handlers and background loops see it.</summary>
-internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, NodeStorage storage, PeerTable peers, ApiKeys? keys, string version, Stopwatch uptime, HardwareMonitor hardware, NodeLifecycle lifecycle)
+internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, RaftNode raft, NodeStorage storage, PeerTable peers, KeyRing keys, string version, Stopwatch uptime, HardwareMonitor hardware, NodeLifecycle lifecycle)
 {
     /// <summary>Placement survey, rebalance progress, removals, and whether this node was removed.</summary>
     public NodeLifecycle Lifecycle => lifecycle;
 
-    /// <summary>The api-keys.txt keys; null: authentication is off.</summary>
-    public ApiKeys? Keys => keys;
+    /// <summary>Every key this node honours: its api-keys.txt and the keys the cluster holds; null: authentication is off.</summary>
+    public ApiKeys? Keys => keys.Current(raft.Metadata.ApiKeys);
+
+    /// <summary>This node's api-keys.txt and the keys the cluster holds.</summary>
+    public KeyRing KeyRing => keys;
 
     public NodeOptions Options => options;
 
@@ -80,7 +83,7 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             metadata,
             // Objects: the committed versions this node is a replica of (blobs are 4 MiB pieces, not objects); bytes: what its device holds.
             storage.Health() with { TotalObjects = metadata.ObjectsByReplica.GetValueOrDefault(NodeId), UnderReplicatedObjects = lifecycle.Survey?.UnderReplicated ?? 0 },
-            DescribeAuth(options, keys, raft.Trust),
+            DescribeAuth(options, Keys, raft.Trust),
             CaptureHardware())
         {
             Rebalance = DescribeRebalance(),

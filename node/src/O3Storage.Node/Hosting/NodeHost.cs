@@ -310,7 +310,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         _alive = () => !raft.StateMachine.Faulted.IsCompleted;
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
         var lifecycle = new NodeLifecycle(TimeProvider.System, options.DeadNodeGrace);
-        var node = new NodeContext(options, identity, raft, storage, peers, keys, version, uptime, _hardware, lifecycle)
+        var node = new NodeContext(options, identity, raft, storage, peers, KeyRing.Started(options.ApiKeysPath, keys), version, uptime, _hardware, lifecycle)
         {
             Refounding = refoundedAside is not null,
             Secret = secret,
@@ -320,12 +320,12 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys, trust));
         var dataPath = new DataPath(
             node.NodeId,
-            new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(keys, trust)),
+            new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(node.Keys, trust)),
             placeable: id => id == node.NodeId || !peers.IsDownLongerThan(id, options.DeadNodeGrace),
             commit: (command, token) => proposer.ProposeAsync(command, token),
             commitDeadline: options.OrphanGrace / 2,
             logger);
-        if (keys is null)
+        if (node.Keys is null)
         {
             NodeLog.AdminOpen(logger, options.Api.ToString());
         }
@@ -407,6 +407,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             .RunAsync(() => raft.IsMember, asMember.Token);
         Task repair = new RepairLoop(node, dataPath, RepairLoop.DefaultInterval, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
         Task scrub = new ScrubLoop(node.NodeId, () => raft.Metadata, storage.Store, dataPath.Report, storage.Scrub, options.ScrubBytesPerSecond, options.ScrubInterval, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
+        Task keySync = new KeySyncLoop(node, node.KeyRing, (command, token) => proposer.ProposeAsync(command, token), TimeProvider.System, logger).RunAsync(asMember.Token);
         Task placement = new PlacementLoop(node.NodeId, raft, peers, lifecycle, dataPath, options.RebalanceBytesPerSecond, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
         // As a member the node keeps advertising itself, so a board added later finds the cluster.
         Task advertiser = discoveryLoop?.AdvertiseMemberAsync(DiscoveryLoop.DefaultMemberInterval, message => NodeLog.MdnsWarning(logger, message), asMember.Token) ?? Task.CompletedTask;
@@ -423,7 +424,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             data.MarkRemoved(reason);
             systemd.Status("removed from the cluster; wipe --data to join again");
             await asMember.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(collector, repair, scrub, placement, led, advertiser).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.WhenAll(collector, repair, scrub, placement, keySync, led, advertiser).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             // After the LED loop has stopped, so its last tick cannot paint over the fault.
             _hardware.SetStatus(NodeStatus.Fault);
             await raft.LeaveAsync(CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -452,7 +453,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
         // A step in progress finishes (it is bounded) before the store is closed below.
         await compactor.ConfigureAwait(false);
-        foreach (Task loop in new[] { collector, repair, scrub, placement, advertiser, led })
+        foreach (Task loop in new[] { collector, repair, scrub, placement, keySync, advertiser, led })
         {
             // Both end by cancellation; each is awaited, so neither touches the store after it closes.
             await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
