@@ -247,8 +247,15 @@ public sealed partial class BadInputTests(ITestOutputHelper output)
                 Assert.Equal(0, await node.WaitForExitAsync(s_exitTimeout));
             }
 
-            // Restarted on the same data without the flag: the default path has no file here, so auth is off, loudly.
+            // Restarted on the same data without the flag: the default path has no file here. The node's file
+            // was the cluster's only source of keys, so they leave the cluster within seconds, and auth is off, loudly.
             using NodeProcess open = NodeProcess.Start("keys-off", ["--ip", Ip(7), "--data", data]);
+            await WaitForHealthAsync(open, Ip(7));
+            for (var waited = System.Diagnostics.Stopwatch.StartNew(); !open.Stdout.Contains("AUTHENTICATION IS OFF", StringComparison.Ordinal) && waited.Elapsed < TestCluster.WaitTimeout;)
+            {
+                await Task.Delay(100);
+            }
+
             Assert.False((await WaitForHealthAsync(open, Ip(7))).GetProperty("auth").GetProperty("enabled").GetBoolean());
             Assert.Contains("AUTHENTICATION IS OFF", open.Stdout);
             open.Terminate();

@@ -110,4 +110,88 @@ public sealed class ClusterKeysTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.Forbidden, await PutAsync(cluster, 1, writer, "gone"));
         Assert.Equal(HttpStatusCode.OK, await PutAsync(cluster, 1, added, "after-restart"));
     }
+
+    private static readonly HttpClient s_http = new();
+
+    private static async Task<(HttpStatusCode Status, string Body)> CallAsync(HttpMethod method, string url, string? bearer)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        using HttpResponseMessage response = await s_http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task AClusterFromABootPartition_IsClosed_ItsFirstAdminKeyOnEveryMember_RetiredOnceTheOwnerHasTheirOwn()
+    {
+        using var cluster = new TestCluster(82, output);
+        string config = Path.Combine(cluster.Root, "o3storage.txt");
+        File.WriteAllText(config, "cluster_name=lab\njoin_token=lab-token-0123456789\n");
+        NodeProcess first = cluster.Bootstrap(1, "--boot-config", config);
+        await cluster.WaitForActiveNodesAsync([1], 1);
+
+        // Closed from the first request: the key is in the data directory, for the node's user alone.
+        string copy1 = Path.Combine(cluster.DataDirectory(1), "first-admin-key");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(copy1));
+        string secret = File.ReadAllText(copy1).Trim().Split(':')[1];
+        Assert.Contains($"CLOSED CLUSTER: every S3 and admin call needs a key. This cluster's first admin key (access key id {KeyFile.AccessKeyId(secret)}) is in {copy1}", first.Stdout);
+        Assert.DoesNotContain(secret, first.Stdout);
+        JsonElement auth = (await cluster.HealthAsync(1)).GetProperty("auth");
+        Assert.True(auth.GetProperty("enabled").GetBoolean());
+        string api1 = $"http://{cluster.NodeId(1)}";
+        Assert.Equal(HttpStatusCode.Forbidden, (await CallAsync(HttpMethod.Put, $"{api1}/lab", null)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await CallAsync(HttpMethod.Get, $"{api1}/admin/keys", null)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await CallAsync(HttpMethod.Put, $"{api1}/lab", secret)).Status);
+
+        // A board that joins keeps a copy, and honours the key.
+        string ownKeys = WriteKeys(Path.Combine(cluster.Root, "keys-2"), $"read-only:{Secret()}");
+        cluster.Join(2, cluster.Peers(1), "--boot-config", config, "--api-keys", ownKeys);
+        await cluster.WaitForActiveNodesAsync([1, 2], 2);
+        string copy2 = Path.Combine(cluster.DataDirectory(2), "first-admin-key");
+        await cluster.WaitUntilAsync("node 2 keeps a copy of the first admin key", () => Task.FromResult(File.Exists(copy2)));
+        Assert.Contains(secret, File.ReadAllText(copy2));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(copy2));
+        string api2 = $"http://{cluster.NodeId(2)}";
+        Assert.Equal(HttpStatusCode.OK, (await CallAsync(HttpMethod.Head, $"{api2}/lab", secret)).Status);
+
+        (HttpStatusCode listed, string keys) = await CallAsync(HttpMethod.Get, $"{api2}/admin/keys", secret);
+        Assert.Equal(HttpStatusCode.OK, listed);
+        Assert.Contains("\"first_admin_key\": \"active\"", keys);
+        Assert.DoesNotContain(secret, keys);
+
+        // Not retired while it is the only admin key.
+        string id = KeyFile.AccessKeyId(secret);
+        (HttpStatusCode refused, string why) = await CallAsync(HttpMethod.Delete, $"{api1}/admin/keys/{id}", secret);
+        Assert.Equal(HttpStatusCode.Conflict, refused);
+        Assert.Contains("the first admin key is the cluster's only admin key", why);
+
+        // The owner's own admin key, the guide's way on node 2; then the first one is retired everywhere.
+        string own = Secret();
+        File.AppendAllText(ownKeys, $"admin:{own}\n");
+        await cluster.WaitUntilAsync("node 1 honours the owner's admin key", async () => (await CallAsync(HttpMethod.Get, $"{api1}/admin/keys", own)).Status == HttpStatusCode.OK);
+        (HttpStatusCode busy, string ownKeyIsFiled) = await CallAsync(HttpMethod.Delete, $"{api1}/admin/keys/{KeyFile.AccessKeyId(own)}", own);
+        Assert.Equal(HttpStatusCode.Conflict, busy);
+        Assert.Contains($"is in api-keys.txt of {cluster.NodeId(2)}", ownKeyIsFiled);
+        Assert.Equal(HttpStatusCode.OK, (await CallAsync(HttpMethod.Delete, $"{api2}/admin/keys/{id}", own)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await CallAsync(HttpMethod.Head, $"{api1}/lab", secret)).Status); // the leader, which committed it
+        await cluster.WaitUntilAsync("node 2 applied the retirement", async () => (await CallAsync(HttpMethod.Head, $"{api2}/lab", secret)).Status == HttpStatusCode.Forbidden);
+        await cluster.WaitUntilAsync("every copy is deleted", () => Task.FromResult(!File.Exists(copy1) && !File.Exists(copy2)));
+        Assert.Contains("\"first_admin_key\": \"retired\"", (await CallAsync(HttpMethod.Get, $"{api1}/admin/keys", own)).Body);
+
+        // Never made or shared again: not at a restart, not by the node that made it.
+        cluster.Process(1).Terminate();
+        await cluster.Process(1).WaitForExitAsync(TimeSpan.FromSeconds(30));
+        cluster.Start(1, "--boot-config", config);
+        await cluster.WaitForActiveNodesAsync([1, 2], 2);
+        await Task.Delay(KeySyncInterval * 2);
+        Assert.False(File.Exists(copy1));
+        Assert.Equal(HttpStatusCode.Forbidden, (await CallAsync(HttpMethod.Head, $"{api1}/lab", secret)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await CallAsync(HttpMethod.Head, $"{api1}/lab", own)).Status);
+    }
+
+    private static readonly TimeSpan KeySyncInterval = TimeSpan.FromSeconds(2);
 }

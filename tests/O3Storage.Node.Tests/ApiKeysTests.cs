@@ -104,7 +104,7 @@ public sealed class ApiKeysTests : IDisposable
     public void KeyRing_HonoursItsFileAndTheClusters_AndReadsTheFileAgainWhenItChanges()
     {
         string path = Path.Combine(_directory, "api-keys.txt");
-        var ring = KeyRing.Started(path, null);
+        var ring = KeyRing.Started(path, null, Path.Combine(_directory, "first-admin-key"));
         var empty = ImmutableSortedDictionary<string, ImmutableArray<ClusterKey>>.Empty.WithComparers(StringComparer.Ordinal);
         Assert.Null(ring.Current(empty)); // no file, no cluster keys: authentication off
         Assert.False(ring.Refresh(out _));
@@ -138,5 +138,36 @@ public sealed class ApiKeysTests : IDisposable
         Assert.True(ring.Refresh(out _));
         Assert.Null(ring.Local);
         Assert.Empty(KeySyncLoop.Due("10.0.0.1:8080", ring.Local, state)!.Keys); // withdrawn
+    }
+
+    [Fact]
+    public void FirstAdminKey_IsSharedOnce_CopiedByEveryMember_AndItsCopyCountsOnlyUntilTheClusterHoldsIt()
+    {
+        string path = Path.Combine(_directory, FirstAdminKey.FileName);
+        string id = FirstAdminKey.Make(path);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        var ring = KeyRing.Started(Path.Combine(_directory, "api-keys.txt"), null, path);
+        ApiKey made = ring.FirstAdmin!.Keys.Single();
+        Assert.Equal((ApiRole.Admin, id), (made.Role, made.AccessKeyId));
+        var none = ImmutableSortedDictionary<string, ImmutableArray<ClusterKey>>.Empty.WithComparers(StringComparer.Ordinal);
+        Assert.Same(made, ring.Current(none)!.FindByAccessKeyId(id)); // closed before the cluster holds it
+
+        // The maker shares it, once the cluster reads level 3.
+        MetadataState state = MetadataState.Empty;
+        Assert.Equal(FirstAdminKey.Step.None, FirstAdminKey.Next(ring.FirstAdmin, true, state));
+        state = state.Apply(new SetClusterLevel(MetadataCodec.Level), 1);
+        SetApiKeys share = Assert.IsType<FirstAdminKey.Step.Share>(FirstAdminKey.Next(ring.FirstAdmin, true, state)).Command;
+        state = state.Apply(share, 2);
+        Assert.Equal(FirstAdminKey.Step.None, FirstAdminKey.Next(ring.FirstAdmin, true, state));
+
+        // Another member copies it; nobody else ever makes or shares one.
+        Assert.Equal(made.Secret, Assert.IsType<FirstAdminKey.Step.Copy>(FirstAdminKey.Next(null, false, state)).Key.Secret);
+        Assert.Equal(FirstAdminKey.Step.None, FirstAdminKey.Next(null, false, MetadataState.Empty.Apply(new SetClusterLevel(MetadataCodec.Level), 1)));
+
+        // Retired: not honoured even while the copy is still on disk, the copy deleted, never shared again.
+        state = state.Apply(new SetApiKeys(ClusterKey.FirstAdminSource, []), 3);
+        Assert.Null(ring.Current(state.ApiKeys));
+        Assert.Equal(FirstAdminKey.Step.DeleteCopy, FirstAdminKey.Next(ring.FirstAdmin, true, state));
+        Assert.Equal(FirstAdminKey.Step.None, FirstAdminKey.Next(ring.FirstAdmin, false, state));
     }
 }

@@ -121,7 +121,8 @@ public sealed record SetClusterLevel(int Level) : MetadataCommand;
 /// Replaces the API keys <paramref name="Source"/> gives the cluster: a member's <c>api-keys.txt</c> (the
 /// source is its node id; the member proposes it whenever the file changes) or the first admin key a
 /// closed cluster made at bootstrap (<see cref="ClusterKey.FirstAdminSource"/>). Every node honours the
-/// keys of every source; an empty list withdraws the source.
+/// keys of every source. An empty list stays as the source's entry: a member whose file holds no keys,
+/// or a first admin key the owner retired (never made again).
 /// </summary>
 public sealed record SetApiKeys(string Source, System.Collections.Immutable.ImmutableArray<ClusterKey> Keys) : MetadataCommand;
 

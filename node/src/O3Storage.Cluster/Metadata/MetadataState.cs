@@ -118,7 +118,7 @@ public sealed record MetadataState
             SetMemberState set => With(index, Members.TryGetValue(set.NodeId, out MemberRecord? member) ? Members.SetItem(set.NodeId, member with { State = set.State }) : Members, Buckets),
             SetMaintenance set => this with { LastAppliedIndex = index, Maintenance = set.Mode },
             SetClusterLevel level => this with { LastAppliedIndex = index, ClusterLevel = Math.Max(ClusterLevel, level.Level) },
-            SetApiKeys set => this with { LastAppliedIndex = index, ApiKeys = set.Keys.IsDefaultOrEmpty ? ApiKeys.Remove(set.Source) : ApiKeys.SetItem(set.Source, set.Keys) },
+            SetApiKeys set => this with { LastAppliedIndex = index, ApiKeys = ApiKeys.SetItem(set.Source, set.Keys.IsDefault ? [] : set.Keys) },
 #if O3STORAGE_NEXT_LEVEL_TEST
             TestNote => Skip(index),
 #endif

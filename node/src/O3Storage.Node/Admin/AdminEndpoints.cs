@@ -54,7 +54,11 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
         ["/admin/snapshots"] = new("GET", [], ListSnapshotsAsync),
         [SnapshotPath + NameSegment] = new("DELETE", [], DeleteSnapshotAsync),
         ["/admin/restore"] = new("POST", ["snapshot", "force"], RestoreAsync),
+        ["/admin/keys"] = new("GET", [], ListKeysAsync),
+        [KeysPath + NameSegment] = new("DELETE", [], RetireKeyAsync),
     };
+
+    private const string KeysPath = "/admin/keys/";
 
     private const string SnapshotPath = "/admin/snapshots/";
     private const string NameSegment = "{name}";
@@ -499,6 +503,45 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
             NodeLog.SnapshotDeleted(logger, name, info.PinnedBytes);
             await WriteAsync(http, 200, new SnapshotResponse(name, "deleted", info, $"its {info.PinnedBytes} pinned bytes are collected (those no other snapshot keeps)"), Json.SnapshotResponse).ConfigureAwait(false);
         }).ConfigureAwait(false);
+    }
+
+    private async Task ListKeysAsync(HttpContext http, AdminBody body, CancellationToken token)
+    {
+        await node.Raft.ReadBarrierAsync(token).ConfigureAwait(false);
+        MetadataState state = node.Raft.Metadata;
+        KeyInfo[] keys = [.. state.ApiKeys
+            .SelectMany(source => source.Value.Select(key => (Source: source.Key, Key: key)))
+            .GroupBy(held => held.Key.AccessKeyId, StringComparer.Ordinal)
+            .OrderBy(group => group.Key, StringComparer.Ordinal)
+            .Select(group => new KeyInfo(group.Key, ApiKeys.RoleName((ApiRole)group.Max(held => held.Key.Role)), [.. group.Select(held => held.Source)]))];
+        string firstAdmin = !state.ApiKeys.TryGetValue(ClusterKey.FirstAdminSource, out var held) ? "none" : held.IsEmpty ? "retired" : "active";
+        await WriteAsync(http, 200, new KeyListResponse(keys, firstAdmin, "keys come from each member's api-keys.txt (source: its node id) and the first admin key; every node honours them all (docs/auth.md)"), Json.KeyListResponse).ConfigureAwait(false);
+    }
+
+    /// <summary>Retires the first admin key (only it: a file's key leaves by taking it out of the file), once another admin key exists.</summary>
+    private async Task RetireKeyAsync(HttpContext http, AdminBody body, CancellationToken token)
+    {
+        string id = Uri.UnescapeDataString(http.Request.Path.Value!.TrimEnd('/')[KeysPath.Length..]);
+        await node.Raft.ReadBarrierAsync(token).ConfigureAwait(false);
+        MetadataState state = node.Raft.Metadata;
+        string[] files = [.. state.ApiKeys.Where(s => s.Key != ClusterKey.FirstAdminSource && s.Value.Any(k => k.AccessKeyId == id)).Select(s => s.Key)];
+        bool first = state.ApiKeys.TryGetValue(ClusterKey.FirstAdminSource, out var held) && held.Any(k => k.AccessKeyId == id);
+        if (!first)
+        {
+            await (files.Length > 0
+                ? ErrorAsync(http, 409, $"{id} is in api-keys.txt of {string.Join(", ", files)}", "take its line out of those files: each node reads its file again within seconds, and the key stops working everywhere")
+                : ErrorAsync(http, 404, $"the cluster holds no key {id}", "GET /admin/keys lists them")).ConfigureAwait(false);
+            return;
+        }
+
+        if (!state.ApiKeys.Any(s => s.Key != ClusterKey.FirstAdminSource && s.Value.Any(k => k.Role == (byte)ApiRole.Admin)))
+        {
+            await ErrorAsync(http, 409, "the first admin key is the cluster's only admin key", "add an admin key of your own to api-keys.txt on any node first (echo \"admin:$(openssl rand -hex 32)\" | sudo tee -a /opt/o3storage/api-keys.txt), so the cluster is never left without one").ConfigureAwait(false);
+            return;
+        }
+
+        await proposer.ProposeAsync(new SetApiKeys(ClusterKey.FirstAdminSource, []), token).ConfigureAwait(false);
+        await WriteAsync(http, 200, new KeyRetiredResponse(id, "retired", "no node honours it any more; each member deletes its copy within seconds"), Json.KeyRetiredResponse).ConfigureAwait(false);
     }
 
     private async Task RestoreAsync(HttpContext http, AdminBody body, CancellationToken token)

@@ -30,6 +30,15 @@ public sealed record RestoreInfo(string Snapshot, long Index, DateTimeOffset Res
 /// <summary>The answer to <c>POST /admin/restore</c>: <paramref name="Status"/> is <c>restored</c> or <c>already_restored</c>.</summary>
 public sealed record RestoreResponse(string Snapshot, string Status, long Index, DateTimeOffset RestoredAt, long Objects, long Bytes, string Detail);
 
+/// <summary>One key the cluster holds (never its secret), with where it comes from: members' node ids (their api-keys.txt) or <c>first-admin-key</c>.</summary>
+public sealed record KeyInfo(string AccessKeyId, string Role, IReadOnlyList<string> Sources);
+
+/// <summary>The answer to <c>GET /admin/keys</c>: every key the cluster holds, and the state of its first admin key (<c>none</c>, <c>active</c>, <c>retired</c>).</summary>
+public sealed record KeyListResponse(IReadOnlyList<KeyInfo> Keys, string FirstAdminKey, string Detail);
+
+/// <summary>The answer to <c>DELETE /admin/keys/ID</c>: <paramref name="Status"/> is <c>retired</c>.</summary>
+public sealed record KeyRetiredResponse(string AccessKeyId, string Status, string Detail);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(AdminError))]
 [JsonSerializable(typeof(RemoveNodeResponse))]
@@ -38,4 +47,6 @@ public sealed record RestoreResponse(string Snapshot, string Status, long Index,
 [JsonSerializable(typeof(SnapshotResponse))]
 [JsonSerializable(typeof(SnapshotListResponse))]
 [JsonSerializable(typeof(RestoreResponse))]
+[JsonSerializable(typeof(KeyListResponse))]
+[JsonSerializable(typeof(KeyRetiredResponse))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -226,6 +226,15 @@ internal static partial class NodeLog
     [LoggerMessage(4015, LogLevel.Warning, "could not share this node's api-keys.txt with the cluster yet (trying again every few seconds): {Reason}")]
     public static partial void KeysNotShared(ILogger logger, string reason);
 
+    [LoggerMessage(4016, LogLevel.Warning, "CLOSED CLUSTER: every S3 and admin call needs a key. This cluster's first admin key (access key id {AccessKeyId}) is in {Path} on every member, readable by the node's user only: read it with `sudo cat {Path}`, add your own keys to api-keys.txt, then retire it (docs/auth.md)")]
+    public static partial void FirstAdminKeyMade(ILogger logger, string accessKeyId, string path);
+
+    [LoggerMessage(4017, LogLevel.Information, "the cluster holds its first admin key (access key id {AccessKeyId}); every member keeps a copy in {Path}")]
+    public static partial void FirstAdminKeyShared(ILogger logger, string accessKeyId, string path);
+
+    [LoggerMessage(4018, LogLevel.Information, "the first admin key was retired; this node's copy {Path} is deleted")]
+    public static partial void FirstAdminKeyRetired(ILogger logger, string path);
+
     [LoggerMessage(4011, LogLevel.Warning, "{Peer} has no cluster CA to give ({Reason}); this node joins without one, as the cluster's members run")]
     public static partial void EnrolmentUnavailable(ILogger logger, string peer, string reason);
 }

@@ -4,6 +4,8 @@
 // of the file stops working everywhere (unless another member's file holds it too).
 // Assumes: the cluster's metadata level allows SetApiKeys (level 3): until every member runs a build
 // that reads it, each node honours its own file alone, as before.
+// It also keeps the first admin key (FirstAdminKey): shared by the node that made it, copied to every
+// member, its copies deleted once the owner retires it.
 // Faults: a failed commit (no leader, a leader change) is tried again on the next tick.
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
@@ -35,8 +37,23 @@ internal sealed class KeySyncLoop(NodeContext node, KeyRing ring, Func<MetadataC
         using var timer = new PeriodicTimer(Interval, time);
         string? refused = null;
         bool failing = false;
+        bool on = node.Keys is not null; // as the start said
         while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
         {
+            if ((node.Keys is not null) != on)
+            {
+                // The last key left the cluster, or the first came.
+                on = !on;
+                if (on)
+                {
+                    NodeLog.AuthenticationOn(logger, node.Keys?.Keys.Count ?? 0, "this node's api-keys.txt and the cluster's");
+                }
+                else
+                {
+                    NodeLog.AuthenticationOff(logger, node.Options.ApiKeysPath, node.Options.Api.ToString());
+                }
+            }
+
             if (ring.Refresh(out string? error))
             {
                 NodeLog.KeysReloaded(logger, ring.Local?.Keys.Count ?? 0, node.Options.ApiKeysPath);
@@ -48,15 +65,20 @@ internal sealed class KeySyncLoop(NodeContext node, KeyRing ring, Func<MetadataC
             }
 
             refused = error;
-            if (!node.Raft.IsMember || Due(node.NodeId, ring.Local, node.Raft.Metadata) is not { } command)
+            if (!node.Raft.IsMember)
             {
                 continue;
             }
 
             try
             {
-                await propose(command, token).ConfigureAwait(false);
-                NodeLog.KeysShared(logger, command.Keys.Length);
+                await FirstAdminKeyAsync(token).ConfigureAwait(false);
+                if (Due(node.NodeId, ring.Local, node.Raft.Metadata) is { } command)
+                {
+                    await propose(command, token).ConfigureAwait(false);
+                    NodeLog.KeysShared(logger, command.Keys.Length);
+                }
+
                 failing = false;
             }
             catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
@@ -68,6 +90,28 @@ internal sealed class KeySyncLoop(NodeContext node, KeyRing ring, Func<MetadataC
 
                 failing = true;
             }
+        }
+    }
+
+    /// <summary>Shares the first admin key this node made, keeps a copy of the cluster's, or deletes the copy of a retired one.</summary>
+    private async Task FirstAdminKeyAsync(CancellationToken token)
+    {
+        string path = FirstAdminKey.PathIn(node.Options.DataDirectory);
+        switch (FirstAdminKey.Next(ring.FirstAdmin, File.Exists(path), node.Raft.Metadata))
+        {
+            case FirstAdminKey.Step.Share share:
+                await propose(share.Command, token).ConfigureAwait(false);
+                NodeLog.FirstAdminKeyShared(logger, share.Command.Keys[0].AccessKeyId, path);
+                break;
+            case FirstAdminKey.Step.Copy copy:
+                FirstAdminKey.WriteCopy(path, copy.Key);
+                ring.RefreshFirstAdmin();
+                break;
+            case var step when step == FirstAdminKey.Step.DeleteCopy:
+                File.Delete(path);
+                ring.RefreshFirstAdmin();
+                NodeLog.FirstAdminKeyRetired(logger, path);
+                break;
         }
     }
 }

@@ -219,6 +219,13 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 certificates.Current = LoadClusterAuthority(data, options);
                 authorityDirectory = data.CertificatesDirectory;
             }
+
+            string firstAdminKey = FirstAdminKey.PathIn(options.DataDirectory);
+            if (!member && options.Bootstrap && options.BootConfig is not null && keys is null && !File.Exists(firstAdminKey))
+            {
+                // A cluster formed from a boot partition (the image) is closed from its first request on.
+                FirstAdminKey.Make(firstAdminKey);
+            }
         }
         catch (Exception) when (!member)
         {
@@ -310,7 +317,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         _alive = () => !raft.StateMachine.Faulted.IsCompleted;
         var peers = new PeerTable(TimeProvider.System, PeerTable.DefaultReachableWindow);
         var lifecycle = new NodeLifecycle(TimeProvider.System, options.DeadNodeGrace);
-        var node = new NodeContext(options, identity, raft, storage, peers, KeyRing.Started(options.ApiKeysPath, keys), version, uptime, _hardware, lifecycle)
+        var ring = KeyRing.Started(options.ApiKeysPath, keys, FirstAdminKey.PathIn(options.DataDirectory));
+        var node = new NodeContext(options, identity, raft, storage, peers, ring, version, uptime, _hardware, lifecycle)
         {
             Refounding = refoundedAside is not null,
             Secret = secret,
@@ -325,8 +333,14 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             commit: (command, token) => proposer.ProposeAsync(command, token),
             commitDeadline: options.OrphanGrace / 2,
             logger);
+        if (ring.FirstAdmin is { } firstAdmin)
+        {
+            NodeLog.FirstAdminKeyMade(logger, firstAdmin.Keys[0].AccessKeyId, FirstAdminKey.PathIn(options.DataDirectory));
+        }
+
         if (node.Keys is null)
         {
+            NodeLog.AuthenticationOff(logger, options.ApiKeysPath, options.Api.ToString());
             NodeLog.AdminOpen(logger, options.Api.ToString());
         }
 
@@ -779,8 +793,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
     {
         if (!File.Exists(options.ApiKeysPath) && !options.ApiKeysExplicit)
         {
-            NodeLog.AuthenticationOff(logger, options.ApiKeysPath, options.Api.ToString());
-            return null;
+            return null; // the cluster's keys may turn authentication on: said once they are known
         }
 
         if (!File.Exists(options.ApiKeysPath))
