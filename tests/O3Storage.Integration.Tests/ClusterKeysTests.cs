@@ -187,11 +187,11 @@ public sealed class ClusterKeysTests(ITestOutputHelper output)
         await cluster.Process(1).WaitForExitAsync(TimeSpan.FromSeconds(30));
         cluster.Start(1, "--boot-config", config);
         await cluster.WaitForActiveNodesAsync([1, 2], 2);
-        await Task.Delay(KeySyncInterval * 2);
+        await Task.Delay(s_keySyncInterval * 2);
         Assert.False(File.Exists(copy1));
         Assert.Equal(HttpStatusCode.Forbidden, (await CallAsync(HttpMethod.Head, $"{api1}/lab", secret)).Status);
         Assert.Equal(HttpStatusCode.OK, (await CallAsync(HttpMethod.Head, $"{api1}/lab", own)).Status);
     }
 
-    private static readonly TimeSpan KeySyncInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_keySyncInterval = TimeSpan.FromSeconds(2);
 }
