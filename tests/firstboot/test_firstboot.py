@@ -245,13 +245,27 @@ def main():
         total_bootstraps = sum(b.text().count("this node bootstraps cluster") for b in boards)
         check(total_bootstraps == 1, f"still exactly one bootstrap in all logs (saw {total_bootstraps})")
 
-        # 6. Data written through board 1 reads back through the late board.
+        # 6. Closed with no typing: one first admin key, a copy on every board (mode 600), nothing without it.
+        def first_key(b):
+            path = os.path.join(b.dir, "data", "first-admin-key")
+            return (open(path).read().strip().split(":")[1], oct(os.stat(path).st_mode & 0o777)) if os.path.exists(path) else (None, None)
+        wait_for(lambda: all(first_key(b)[0] for b in boards), 30)
+        copies = [first_key(b) for b in boards]
+        check(len({c[0] for c in copies}) == 1 and copies[0][0] is not None, f"every board holds the same first admin key ({sum(1 for c in copies if c[0])} copies)")
+        check(all(c[1] == "0o600" for c in copies), f"each copy is readable by the node's user only ({[c[1] for c in copies]})")
+        key = copies[0][0] or ""
+        anonymous = subprocess.run([LAN, "exec", "1", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "http://198.18.0.1:8080/firstboot"],
+                                   capture_output=True, text=True).stdout
+        check(anonymous == "403", f"a call without a key is refused ({anonymous})")
+
+        # 7. Data written through board 1 reads back through the late board.
+        bearer = f"Authorization: Bearer {key}"
         put = subprocess.run([LAN, "exec", "1", "sh", "-c",
-                              "curl -sf -X PUT http://198.18.0.1:8080/firstboot && "
-                              "printf 'hello from board 1' | curl -sf -X PUT --data-binary @- http://198.18.0.1:8080/firstboot/greeting"],
+                              f"curl -sf -H '{bearer}' -X PUT http://198.18.0.1:8080/firstboot && "
+                              f"printf 'hello from board 1' | curl -sf -H '{bearer}' -X PUT --data-binary @- http://198.18.0.1:8080/firstboot/greeting"],
                              capture_output=True, text=True)
-        check(put.returncode == 0, f"bucket and object written through board 1 ({put.stderr.strip()})")
-        got = subprocess.run([LAN, "exec", "4", "curl", "-sf", "http://198.18.0.4:8080/firstboot/greeting"],
+        check(put.returncode == 0, f"bucket and object written through board 1 with the first admin key ({put.stderr.strip()})")
+        got = subprocess.run([LAN, "exec", "4", "curl", "-sf", "-H", bearer, "http://198.18.0.4:8080/firstboot/greeting"],
                              capture_output=True, text=True).stdout
         check(got == "hello from board 1", f"the object reads back through the late board ({got!r})")
     finally:
