@@ -32,8 +32,11 @@ echo "$version" >"$rootfs/etc/o3storage-release"
 
 # Units: ours, the network (networkd + resolved; avahi is the mDNS stack), no unattended apt runs.
 systemctl --root="$rootfs" --quiet enable \
-  o3storage.service o3storage-firstboot.service systemd-networkd.service systemd-resolved.service
+  o3storage.service o3storage-firstboot.service o3storage-firewall.service systemd-networkd.service systemd-resolved.service
 systemctl --root="$rootfs" --quiet mask apt-daily.timer apt-daily-upgrade.timer
+# The firewall is o3storage-firewall.service; Debian's nftables.service (enabled by its package) would
+# flush it with an allow-everything ruleset.
+systemctl --root="$rootfs" --quiet disable nftables.service
 # systemd-firstboot would prompt on the console for a time zone and root password on the first
 # boot (machine-id uninitialized); o3storage-firstboot is the first boot here, and the zone is UTC.
 systemctl --root="$rootfs" --quiet mask systemd-firstboot.service

@@ -158,6 +158,17 @@ check "/health: board qemu-virt, LED pattern leader (console: no LED), no sensor
 check "/metrics: Prometheus text with the leader gauge" "o3storage_cluster_is_leader 1" "$(curl -s "$api/metrics" | grep '^o3storage_cluster_is_leader ')"
 uuid=$(curl -s "$api/health" | jq -r .node_uuid)
 
+echo "secure by default:"
+first_key=$(guest "sudo cat /opt/o3storage/data/first-admin-key" | cut -d: -f2)
+check "closed: a first admin key made at bootstrap (64 hex digits)" "yes" "$([[ $first_key =~ ^[0-9a-f]{64}$ ]] && echo yes)"
+check "the key file is the node user's alone" "-rw------- o3storage" "$(guest "sudo stat -c '%A %U' /opt/o3storage/data/first-admin-key")"
+check "a call without a key is refused" "403" "$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$api/anonymous")"
+check "/health: authentication on" "true" "$(curl -s "$api/health" | jq -r .auth.enabled)"
+check "the node cannot change its program or /opt/o3storage" "root:o3admin 775 root:root 755" \
+  "$(guest "stat -c '%U:%G %a' /opt/o3storage /opt/o3storage/o3storage" | paste -sd' ')"
+check "o3storage-firewall.service active, before the network" "active" "$(guest systemctl is-active o3storage-firewall)"
+check "the firewall's table is loaded" "1" "$(guest "sudo nft list tables" | grep -c -x 'table inet o3storage')"
+
 if $interrupted; then
   check "o3storage.service active after the resumed first boot" "active" "$(guest systemctl is-active o3storage)"
   check "static address from o3storage.txt: networkd file written, address not from DHCP" "yes 10.0.2.15/24 static" \
@@ -178,15 +189,16 @@ fi
 echo "data across restarts:"
 head -c 3000000 /dev/urandom >"$work/object"
 want=$(sha256sum <"$work/object" | cut -d' ' -f1)
-curl -fsS -X PUT "$api/image-test" >/dev/null || fail "create bucket"
-curl -fsS -X PUT --data-binary "@$work/object" "$api/image-test/object.bin" >/dev/null || fail "put object"
+bearer="Authorization: Bearer $first_key"
+curl -fsS -H "$bearer" -X PUT "$api/image-test" >/dev/null || fail "create bucket"
+curl -fsS -H "$bearer" -X PUT --data-binary "@$work/object" "$api/image-test/object.bin" >/dev/null || fail "put object"
 rw_key=
 object_sha() {
   if [ -n "$rw_key" ]; then
     AWS_ACCESS_KEY_ID="O3$(printf %s "$rw_key" | sha256sum | cut -c1-18 | tr a-f A-F)" AWS_SECRET_ACCESS_KEY="$rw_key" \
       AWS_DEFAULT_REGION=us-east-1 AWS_CA_BUNDLE='' /usr/bin/aws --endpoint-url "$api" s3 cp s3://image-test/object.bin - | sha256sum | cut -d' ' -f1
   else
-    curl -fsS "$api/image-test/object.bin" | sha256sum | cut -d' ' -f1
+    curl -fsS -H "$bearer" "$api/image-test/object.bin" | sha256sum | cut -d' ' -f1
   fi
 }
 check "object reads back" "$want" "$(object_sha)"
@@ -241,6 +253,7 @@ guest "sudo chown o3storage:o3storage /opt/o3storage/o3storage" || fail "rolling
 guest "sudo chmod +x /opt/o3storage/o3storage" || fail "rolling update: chmod"
 guest "sudo systemctl start o3storage" || fail "rolling update: start"
 check "rolling update: serving, 1 active node, same object" "1 $want" "$(curl -s "$api/health" | jq -r .cluster.active_nodes) $(object_sha)"
+check "rolling update: the guide's chown undone, the binary is root's again" "root:root" "$(guest "stat -c '%U:%G' /opt/o3storage/o3storage")"
 # Offline compaction: stop, compact-storage.sh, start.
 guest "sudo systemctl stop o3storage" || fail "compaction: stop"
 check "compact-storage.sh runs on the stopped node" "0" "$(guest "sudo /opt/o3storage/compact-storage.sh >/dev/null; echo \$?")"
@@ -252,10 +265,41 @@ ro_key=$(openssl rand -hex 32)
 guest "for key in admin:$admin_key read-write:$rw_key read-only:$ro_key; do echo \"\$key\" >> /opt/o3storage/api-keys.txt; done" || fail "write api-keys.txt as o3admin"
 guest "sudo chmod 600 /opt/o3storage/api-keys.txt" || fail "chmod 600 api-keys.txt"
 guest "sudo systemctl restart o3storage" || fail "restart with api-keys.txt"
-check "api-keys.txt: authentication on with 3 keys" "true 3" "$(curl -s "$api/health" | jq -r '"\(.auth.enabled) \(.auth.keys)"')"
+check "api-keys.txt: authentication on with 3 keys and the first admin key" "true 4" "$(curl -s "$api/health" | jq -r '"\(.auth.enabled) \(.auth.keys)"')"
+first_id="O3$(printf %s "$first_key" | sha256sum | cut -c1-18 | tr a-f A-F)"
+# The node shares its file with the cluster within seconds of starting; then the owner's admin key retires the first one.
+for _ in $(seq 1 30); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $admin_key" "$api/admin/keys/$first_id")" = 200 ] && break
+  sleep 1
+done
+check "the first admin key, retired with the owner's own" "403 retired false" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -H "$bearer" "$api/image-test/object.bin") $(curl -s -H "Authorization: Bearer $admin_key" "$api/admin/keys" | jq -r .first_admin_key) $(sleep 3; guest "sudo test -e /opt/o3storage/data/first-admin-key && echo true || echo false")"
 check "api-keys.txt: still readable by no one else" "-rw------- o3storage" "$(guest "stat -c '%A %U' /opt/o3storage/api-keys.txt")"
 check "api-keys.txt: an unsigned read is refused" "403" "$(curl -s -o /dev/null -w '%{http_code}' "$api/image-test/object.bin")"
 check "api-keys.txt: a signed read (aws CLI, read-write key) works" "$want" "$(object_sha)"
+
+echo "the guide's cluster-firewall.sh (this image's ufw over nftables):"
+# Its lines as each node runs them; QEMU's user network brings the host's calls from 10.0.2.2.
+guide_firewall() { # guide_firewall CLUSTER_IPS ALLOWED_CLIENTS
+  guest "
+        sudo ufw --force reset
+        for ip in \$(echo $1 | tr ',' ' '); do
+            sudo ufw allow from \$ip to any port 8080
+            sudo ufw allow from \$ip to any port 8090
+        done
+        for subnet in \$(echo $2 | tr ',' ' '); do
+            sudo ufw allow from \$subnet to any port 8080
+        done
+        sudo ufw --force enable
+  " >/dev/null
+}
+guide_firewall "10.0.2.15" "10.0.0.0/8,172.16.0.0/12" || fail "cluster-firewall.sh: clients in 10.0.0.0/8"
+check "clients in ALLOWED_CLIENTS reach the node" "200" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$api/health")"
+guide_firewall "10.0.2.15" "172.16.0.0/12" || fail "cluster-firewall.sh: clients in 172.16.0.0/12"
+check "a client outside ALLOWED_CLIENTS does not (dropped)" "000" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$api/health")"
+check "SSH still works: the script cannot lock the owner out" "active" "$(guest sudo ufw status | head -n 1 | sed 's/Status: //')"
+guest "sudo ufw --force reset" >/dev/null || fail "ufw reset"
+check "ufw reset: the node answers again" "200" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$api/health")"
 
 echo "second boot:"
 boot_id=$(guest cat /proc/sys/kernel/random/boot_id)

@@ -90,6 +90,10 @@ public sealed class ClusterCaTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.BadRequest, inPlain.StatusCode);
         Assert.Contains("enrolment goes over TLS", await inPlain.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
+        // A ping without the cluster's certificate learns how to get one, and nothing a Raft forger would want.
+        JsonElement ping = await plain.GetFromJsonAsync<JsonElement>($"http://{cluster.NodeId(1)}/internal/ping");
+        Assert.Equal(("cluster-ca", 0, JsonValueKind.Null, JsonValueKind.Null), (ping.GetProperty("certificates").GetString(), ping.GetProperty("term").GetInt64(), ping.GetProperty("leader").ValueKind, ping.GetProperty("version").ValueKind));
+
         // A plain join, from an address that is no member's, with no certificate: refused.
         using HttpResponseMessage join = await plain.PostAsJsonAsync($"http://{cluster.NodeId(1)}/internal/join", new { node_id = nodeId, cluster_endpoint = $"{cluster.Ip(2)}:8090", uuid });
         Assert.Equal(HttpStatusCode.Forbidden, join.StatusCode);
@@ -147,6 +151,17 @@ public sealed class ClusterCaTests(ITestOutputHelper output)
         {
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
         }
+
+        // A flood of refused joins under made-up node ids: each refused, the log told once a minute per caller and kind.
+        string logged = cluster.Process(1).Stdout;
+        for (int i = 0; i < 50; i++)
+        {
+            using HttpResponseMessage flooded = await plain.PostAsJsonAsync($"http://{cluster.NodeId(1)}/internal/join", new { node_id = $"{cluster.Ip(2)}:{9000 + i}", cluster_endpoint = $"{cluster.Ip(2)}:8090", uuid = Guid.NewGuid() });
+            Assert.Equal(HttpStatusCode.Forbidden, flooded.StatusCode);
+        }
+
+        string[] refusals = [.. cluster.Process(1).Stdout[logged.Length..].Split('\n').Where(line => line.Contains("[2004]", StringComparison.Ordinal))];
+        Assert.True(refusals.Length <= 1, $"{refusals.Length} log lines for 50 refusals of one kind from one caller: {string.Join(" | ", refusals)}");
 
         JsonElement health = await cluster.HealthAsync(1);
         Assert.Equal(1, health.GetProperty("cluster").GetProperty("active_nodes").GetInt32());

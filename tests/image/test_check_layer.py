@@ -70,7 +70,7 @@ class CheckLayerTests(unittest.TestCase):
         self.assert_refused("not matched by BBFILES")
 
     def test_unit_missing_from_tarball_is_refused(self):
-        self.edit("recipes-o3storage/o3storage/o3storage.bb", r"o3storage-firstboot\.service\"", 'o3storage-firstboot.service o3storage-typo.service"')
+        self.edit("recipes-o3storage/o3storage/o3storage.bb", r"o3storage-firewall\.service\"", 'o3storage-firewall.service o3storage-typo.service"')
         self.assert_refused("o3storage-typo.service, which the tarball does not contain")
 
     def test_unknown_class_is_refused(self):

@@ -20,13 +20,18 @@ chmod 0755 "$stage" # the tarball's root becomes the package root: never 0700
 install -D -m 0755 "$binary" "$stage/opt/o3storage/o3storage"
 install -D -m 0755 "$rootfs/opt/o3storage/compact-storage.sh" "$stage/opt/o3storage/compact-storage.sh"
 install -D -m 0755 "$rootfs/opt/o3storage/restore-cluster-from-backup.sh" "$stage/opt/o3storage/restore-cluster-from-backup.sh"
-for unit in o3storage.service o3storage-firstboot.service; do
+for unit in o3storage.service o3storage-firstboot.service o3storage-firewall.service; do
   install -D -m 0644 "$rootfs/usr/lib/systemd/system/$unit" "$stage/usr/lib/systemd/system/$unit"
 done
 for script in firstboot prestart; do
   install -D -m 0755 "$rootfs/usr/lib/o3storage/$script" "$stage/usr/lib/o3storage/$script"
 done
 install -D -m 0440 "$rootfs/etc/sudoers.d/o3admin" "$stage/etc/sudoers.d/o3admin"
+# The same SSH settings and firewall as the Debian image.
+install -D -m 0644 "$rootfs/etc/ssh/sshd_config.d/o3storage.conf" "$stage/etc/ssh/sshd_config.d/o3storage.conf"
+install -D -m 0644 "$rootfs/etc/o3storage/nftables.conf" "$stage/etc/o3storage/nftables.conf"
+install -D -m 0644 "$rootfs/etc/o3storage/firewall-node.nft" "$stage/etc/o3storage/firewall-node.nft"
+install -D -m 0755 "$rootfs/usr/sbin/ufw" "$stage/usr/sbin/ufw"
 install -D -m 0644 "$repo/docs/image.md" "$stage/usr/share/doc/o3storage/image.md"
 # The o3storage.txt template: on a Yocto card the user copies it to the boot partition (/boot).
 install -D -m 0644 "$rootfs/boot/firmware/o3storage.txt" "$stage/usr/share/doc/o3storage/o3storage.txt"

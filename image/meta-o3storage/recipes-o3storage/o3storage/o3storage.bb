@@ -1,6 +1,7 @@
 SUMMARY = "O3StorageOS node: a replicated, strongly consistent S3-compatible object store"
 DESCRIPTION = "The o3storage node (native AOT, linux-arm64), its systemd units \
-(o3storage.service, o3storage-firstboot.service) and first-boot script, installed from the \
+(o3storage.service, o3storage-firstboot.service, o3storage-firewall.service), first-boot script, \
+firewall rules with the ufw front-end and SSH settings of the Debian image, installed from the \
 tarball image/meta-o3storage/scripts/make-tarball.sh makes from a build of the project."
 HOMEPAGE = "https://github.com/o3storage/O3StorageOS"
 LICENSE = "CLOSED"
@@ -21,7 +22,7 @@ GROUPADD_PARAM:${PN} = "--system o3storage"
 USERADD_PARAM:${PN} = "--system --gid o3storage --home-dir /opt/o3storage --no-create-home \
                        --shell /sbin/nologin o3storage"
 
-SYSTEMD_SERVICE:${PN} = "o3storage.service o3storage-firstboot.service"
+SYSTEMD_SERVICE:${PN} = "o3storage.service o3storage-firstboot.service o3storage-firewall.service"
 SYSTEMD_AUTO_ENABLE:${PN} = "enable"
 
 # The tarball keeps the Debian image's layout (units in /usr/lib/systemd/system); a distro
@@ -35,7 +36,10 @@ do_install:append() {
     chown -R root:root ${D}
 }
 
+# /etc (the sudoers, SSH and firewall settings) and /usr/sbin (ufw) are in FILES by default.
 FILES:${PN} += "/opt/o3storage ${systemd_system_unitdir} /usr/lib/o3storage"
+# What ufw (the guide's cluster-firewall.sh) last enabled survives a package upgrade.
+CONFFILES:${PN} += "${sysconfdir}/o3storage/firewall-node.nft"
 
 # The binary is stripped native AOT: it links only against the C library at run time, and loads
 # OpenSSL (libssl3) when it starts TLS between nodes and makes or uses the cluster CA, which every
@@ -44,4 +48,6 @@ FILES:${PN} += "/opt/o3storage ${systemd_system_unitdir} /usr/lib/o3storage"
 RDEPENDS:${PN} += "bash coreutils util-linux-sfdisk util-linux-partx util-linux-lsblk \
                    util-linux-findmnt util-linux-mountpoint util-linux-setpriv udev \
                    e2fsprogs-mke2fs iproute2 openssh-keygen shadow sudo avahi-daemon libssl3"
+# The firewall (o3storage-firewall.service, and ufw over it): nftables comes from meta-networking.
+RDEPENDS:${PN} += "nftables"
 INSANE_SKIP:${PN} += "already-stripped"

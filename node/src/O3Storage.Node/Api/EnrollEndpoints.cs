@@ -72,7 +72,7 @@ internal sealed class EnrollEndpoints(NodeContext node, EnrollChallenges challen
             string reason = !fresh
                 ? $"{node.NodeId} refuses to enrol {request.NodeId}: the challenge is unknown, used or expired (ask for a new one)"
                 : $"{node.NodeId} refuses to enrol {request.NodeId}: wrong join token (give the node this cluster's token: --join-token-file, or join_token in o3storage.txt)";
-            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            NodeEndpoints.LogRefusal(node, logger, http, request.NodeId, reason);
             await NodeEndpoints.WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;
         }

@@ -124,8 +124,15 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         // a split) learns here that it is not a member, and joins anew (NodeHost).
         bool settled = !node.Refounding;
         bool? callerIsMember = from is null || !settled ? null : state.Members.TryGetValue(from, out MemberRecord? member) && (uuid == Guid.Empty || member.Uuid == uuid);
-        var answer = new PingResponse(node.NodeId, settled ? node.Raft.Role.ToWireName() : PingResponse.RefoundingRole, node.Raft.Term, node.LeaderNodeId(), state.Settings?.ClusterId, callerRemoved, state.Settings is null || !settled ? null : state.IncarnationId, callerIsMember, node.Version, MetadataCodec.Level,
-            node.Raft.Trust is null ? null : node.AuthorityDirectory is null ? PingResponse.OperatorCertificates : PingResponse.ClusterCa);
+        string? certificates = node.Raft.Trust is null ? null : node.AuthorityDirectory is null ? PingResponse.OperatorCertificates : PingResponse.ClusterCa;
+        var answer = new PingResponse(node.NodeId, settled ? node.Raft.Role.ToWireName() : PingResponse.RefoundingRole, node.Raft.Term, node.LeaderNodeId(), state.Settings?.ClusterId, callerRemoved, state.Settings is null || !settled ? null : state.IncarnationId, callerIsMember, node.Version, MetadataCodec.Level, certificates);
+        if (node.Raft.Trust is not null && http.Connection.ClientCertificate is null)
+        {
+            // Not a holder of the cluster's certificates (a joining node before enrolment, or a stranger):
+            // that the node answers and how to get certificates, nothing about its term, leader, cluster or build.
+            answer = new PingResponse(node.NodeId, settled ? node.Raft.Role.ToWireName() : PingResponse.RefoundingRole, 0, null, null, MetadataLevel: MetadataCodec.Level, Certificates: certificates);
+        }
+
         return http.Response.WriteAsJsonAsync(answer, InternalJsonContext.Default.PingResponse, cancellationToken: http.RequestAborted);
     }
 
@@ -191,7 +198,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
             string reason = node.AuthorityDirectory is null
                 ? $"{node.NodeId} refuses {request.NodeId}: this cluster's nodes talk over TLS with certificates of its CA; a joining node needs ca-cert.pem and a certificate naming its address, with its key, in /opt/o3storage/certs (or --certs)"
                 : $"{node.NodeId} refuses {request.NodeId}: this cluster's nodes talk over TLS with certificates of its own CA; a joining node gets one by proving the join token first (--join-token-file)";
-            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            LogRefusal(node, logger, http, request.NodeId, reason);
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;
         }
@@ -203,7 +210,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
             string reason = request.TokenProof is null
                 ? $"{node.NodeId} refuses {request.NodeId}: this cluster (cluster_name {bootConfig.ClusterName}) requires its join token; start the node with the cluster's o3storage.txt (--boot-config)"
                 : $"{node.NodeId} refuses {request.NodeId}: wrong join token (join_token in its o3storage.txt differs from cluster {bootConfig.ClusterName}'s)";
-            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            LogRefusal(node, logger, http, request.NodeId, reason);
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;
         }
@@ -218,7 +225,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         if (node.Options.BootConfig is { IsOpen: false } && !fromItself && !forwardedByMember)
         {
             string reason = $"{node.NodeId} refuses {request.NodeId}: the request came from {caller}, neither the joining node's own address nor a member's";
-            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            LogRefusal(node, logger, http, request.NodeId, reason);
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;
         }
@@ -227,7 +234,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         if ((request.MetadataLevel ?? 1) < node.Raft.Metadata.ClusterLevel)
         {
             string reason = $"{node.NodeId} refuses {request.NodeId}: its build reads metadata level {request.MetadataLevel ?? 1}, and the cluster writes level {node.Raft.Metadata.ClusterLevel}; install the release the members run";
-            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            LogRefusal(node, logger, http, request.NodeId, reason);
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;
         }
@@ -236,7 +243,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         if (node.Raft.Metadata.Removed.TryGetValue(nodeAddress.ToString(), out RemovedMember? removed) && removed.Uuid == request.Uuid)
         {
             string reason = $"{node.NodeId} refuses {request.NodeId}: the cluster removed that node; wipe its --data and start it again with --peers to join as a new node";
-            NodeLog.JoinRefused(logger, request.NodeId, reason);
+            LogRefusal(node, logger, http, request.NodeId, reason);
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, reason).ConfigureAwait(false);
             return;
         }
@@ -251,7 +258,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
             }
             catch (Exception e) when (e is MembershipChangeException or NotLeaderException or CommitOutcomeUnknownException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
             {
-                NodeLog.JoinRefused(logger, request.NodeId, e.Message);
+                LogRefusal(node, logger, http, request.NodeId, e.Message);
                 await WriteErrorAsync(http, HttpStatusCode.ServiceUnavailable, $"leader {node.NodeId} could not add {request.NodeId}: {e.Message}").ConfigureAwait(false);
             }
 
@@ -280,6 +287,22 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !http.RequestAborted.IsCancellationRequested)
         {
             await WriteErrorAsync(http, HttpStatusCode.ServiceUnavailable, $"leader {leader} unreachable from {node.NodeId}: {PeerClient.Describe(e)}").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Logs a refused join or enrolment at most once a minute per caller address and kind of refusal (the
+    /// node id in the reason is the caller's to choose, so it does not make a refusal new), saying how many
+    /// were held back: a stranger's flood costs the log a line a minute.
+    /// </summary>
+    internal static void LogRefusal(NodeContext node, ILogger logger, HttpContext http, string nodeId, string reason)
+    {
+        IPAddress? caller = http.Connection.RemoteIpAddress;
+        caller = caller is { IsIPv4MappedToIPv6: true } ? caller.MapToIPv4() : caller;
+        string kind = string.IsNullOrEmpty(nodeId) ? reason : reason.Replace(nodeId, "*", StringComparison.Ordinal);
+        if (node.Refusals.Pass($"{caller} {kind}", out int held))
+        {
+            NodeLog.JoinRefused(logger, nodeId, reason, held == 0 ? string.Empty : $" (and {held} times more from {caller} in the last minute)");
         }
     }
 

@@ -59,8 +59,8 @@ internal static partial class NodeLog
     [LoggerMessage(2003, LogLevel.Information, "added member {NodeId} ({ClusterEndPoint})")]
     public static partial void MemberAdded(ILogger logger, string nodeId, string clusterEndPoint);
 
-    [LoggerMessage(2004, LogLevel.Warning, "join request from {NodeId} failed: {Reason}")]
-    public static partial void JoinRefused(ILogger logger, string nodeId, string reason);
+    [LoggerMessage(2004, LogLevel.Warning, "join request from {NodeId} failed: {Reason}{Repeats}")]
+    public static partial void JoinRefused(ILogger logger, string nodeId, string reason, string repeats);
 
     [LoggerMessage(2005, LogLevel.Information, "leader is now {Leader}")]
     public static partial void LeaderChanged(ILogger logger, string leader);

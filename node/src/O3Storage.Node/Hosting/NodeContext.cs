@@ -53,6 +53,9 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
     /// </summary>
     public bool Refounding { get; set; }
 
+    /// <summary>Refused joins and enrolments, logged at most once a minute per caller and kind (NodeEndpoints.LogRefusal).</summary>
+    public Diagnostics.RepeatFilter Refusals { get; } = new(TimeProvider.System, TimeSpan.FromMinutes(1));
+
     public string Version => version;
 
     public TimeSpan Uptime => uptime.Elapsed;
