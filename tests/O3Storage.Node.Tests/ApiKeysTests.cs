@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Node.Api;
 using O3Storage.Node.Auth;
 using O3Storage.Node.Hosting;
 
@@ -169,5 +170,17 @@ public sealed class ApiKeysTests : IDisposable
         Assert.Null(ring.Current(state.ApiKeys));
         Assert.Equal(FirstAdminKey.Step.DeleteCopy, FirstAdminKey.Next(ring.FirstAdmin, true, state));
         Assert.Equal(FirstAdminKey.Step.None, FirstAdminKey.Next(ring.FirstAdmin, false, state));
+    }
+
+    [Fact]
+    public void BetweenNodes_WithCertificatesNoKeyTravels_WithoutThemTheClustersAdminKeyDoes()
+    {
+        ApiKeys keys = ApiKeys.TryParse("read-write:0123456789abcdef0123\nadmin:fedcba9876543210fedc\n", "keys", out _)!;
+        ClusterAuthority.Create(_directory, System.Net.IPAddress.Loopback);
+        using NodeCertificates certificates = NodeCertificates.Load(_directory, System.Net.IPAddress.Loopback, TimeProvider.System)!;
+
+        Assert.Null(InternalAuth.Bearer(keys, certificates.Trust)); // every cluster this release forms
+        Assert.Equal("fedcba9876543210fedc", InternalAuth.Bearer(keys, null)); // a cluster of an earlier release, without TLS
+        Assert.Null(InternalAuth.Bearer(null, null)); // authentication off
     }
 }

@@ -513,7 +513,7 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
             .SelectMany(source => source.Value.Select(key => (Source: source.Key, Key: key)))
             .GroupBy(held => held.Key.AccessKeyId, StringComparer.Ordinal)
             .OrderBy(group => group.Key, StringComparer.Ordinal)
-            .Select(group => new KeyInfo(group.Key, ApiKeys.RoleName((ApiRole)group.Max(held => held.Key.Role)), [.. group.Select(held => held.Source)]))];
+            .Select(group => new KeyInfo(group.Key, ApiKeys.RoleName((ApiRole)group.First().Key.Role), [.. group.Select(held => held.Source)]))]; // the role the first source gives it, as the nodes honour it
         string firstAdmin = !state.ApiKeys.TryGetValue(ClusterKey.FirstAdminSource, out var held) ? "none" : held.IsEmpty ? "retired" : "active";
         await WriteAsync(http, 200, new KeyListResponse(keys, firstAdmin, "keys come from each member's api-keys.txt (source: its node id) and the first admin key; every node honours them all (docs/auth.md)"), Json.KeyListResponse).ConfigureAwait(false);
     }
