@@ -90,7 +90,8 @@ public sealed class ClusterCaTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.BadRequest, inPlain.StatusCode);
         Assert.Contains("enrolment goes over TLS", await inPlain.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        // A ping without the cluster's certificate learns how to get one, and nothing a Raft forger would want.
+        // A ping without the cluster's certificate learns which cluster answers and how to get a certificate,
+        // nothing a Raft forger would want.
         JsonElement ping = await plain.GetFromJsonAsync<JsonElement>($"http://{cluster.NodeId(1)}/internal/ping");
         Assert.Equal(("cluster-ca", 0, JsonValueKind.Null, JsonValueKind.Null), (ping.GetProperty("certificates").GetString(), ping.GetProperty("term").GetInt64(), ping.GetProperty("leader").ValueKind, ping.GetProperty("version").ValueKind));
 

@@ -129,8 +129,8 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         if (node.Raft.Trust is not null && http.Connection.ClientCertificate is null)
         {
             // Not a holder of the cluster's certificates (a joining node before enrolment, or a stranger):
-            // that the node answers and how to get certificates, nothing about its term, leader, cluster or build.
-            answer = new PingResponse(node.NodeId, settled ? node.Raft.Role.ToWireName() : PingResponse.RefoundingRole, 0, null, null, MetadataLevel: MetadataCodec.Level, Certificates: certificates);
+            // which cluster answers and how to get certificates, nothing about its term, leader or build.
+            answer = answer with { Term = 0, Leader = null, Version = null, CallerRemoved = false, CallerIsMember = null };
         }
 
         return http.Response.WriteAsJsonAsync(answer, InternalJsonContext.Default.PingResponse, cancellationToken: http.RequestAborted);

@@ -28,8 +28,9 @@ internal sealed class IncarnationProbe(Func<string, CancellationToken, Task<Ping
     /// it: only when no other member answers as one of the same incarnation within <see cref="RefoundProbe"/>.
     /// A member that answers at all (quorum or not: a cluster coming back from a power cut answers before
     /// it has a leader) means the cluster lives on: a unit file that still says --bootstrap must never
-    /// split a cluster. Members that are stopped, still starting, or answer as part of another
-    /// incarnation (started anew, as in a split) do not count; when all answer as another, it need not wait.
+    /// split a cluster. Members that are stopped, still starting, hold no cluster state (joining anew),
+    /// or answer as part of another incarnation (started anew, as in a split) do not count; when all
+    /// answer as another, it need not wait.
     /// </summary>
     public async Task<RefoundVerdict> ShouldRefoundAsync(MetadataState state, string selfNodeId, CancellationToken token)
     {
@@ -52,6 +53,13 @@ internal sealed class IncarnationProbe(Func<string, CancellationToken, Task<Ping
                     if (answer.Role == PingResponse.RefoundingRole)
                     {
                         seen[other] = "starting a new cluster of its own";
+                    }
+                    else if (answer.ClusterId is null && answer.Incarnation is null)
+                    {
+                        // No cluster state at all: it set its state aside to join a cluster anew (a split's
+                        // other side, in the moment before that cluster's state reaches it). Not a member of
+                        // anything yet; asked again next round.
+                        seen[other] = "holds no cluster state (joining a cluster anew)";
                     }
                     else if (answer.Incarnation is not { } incarnation || incarnation == state.IncarnationId)
                     {
