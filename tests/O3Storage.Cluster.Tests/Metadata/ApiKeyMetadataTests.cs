@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using O3Storage.Cluster.Metadata;
+using static O3Storage.Cluster.Tests.Metadata.MetadataSteps;
 
 namespace O3Storage.Cluster.Tests.Metadata;
 
@@ -8,16 +9,6 @@ public sealed class ApiKeyMetadataTests
 {
     private static readonly ClusterKey s_admin = new(2, "admin-secret-0123456789", "O3ADMIN");
     private static readonly ClusterKey s_reader = new(0, "reader-secret-0123456789", "O3READER");
-
-    private static MetadataState Apply(MetadataState state, params MetadataCommand[] commands)
-    {
-        foreach (MetadataCommand command in commands)
-        {
-            state = state.Apply(command, state.LastAppliedIndex + 1);
-        }
-
-        return state;
-    }
 
     [Fact]
     public void ASourceIsReplacedWhole_AndAnEmptyListEmptiesIt()

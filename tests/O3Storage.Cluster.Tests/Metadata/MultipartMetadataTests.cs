@@ -1,4 +1,5 @@
 using O3Storage.Cluster.Metadata;
+using static O3Storage.Cluster.Tests.Metadata.MetadataSteps;
 
 namespace O3Storage.Cluster.Tests.Metadata;
 
@@ -13,16 +14,6 @@ public sealed class MultipartMetadataTests
 
     private static ObjectVersion Completed(string key) =>
         new(key, 0, 20, "\"x-2\"", "t", 5, [], [new BlobRef(1001, 10, 1), new BlobRef(1002, 10, 2)], ["n1:8080"]);
-
-    private static MetadataState Apply(MetadataState state, params MetadataCommand[] commands)
-    {
-        foreach (MetadataCommand command in commands)
-        {
-            state = state.Apply(command, state.LastAppliedIndex + 1);
-        }
-
-        return state;
-    }
 
     [Fact]
     public void Upload_Parts_ReplaceByNumber_CompleteMakesTheObject_AndEndsTheUpload()

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using O3Storage.Cluster.Metadata;
+using static O3Storage.Cluster.Tests.Metadata.MetadataSteps;
 
 namespace O3Storage.Cluster.Tests.Metadata;
 
@@ -16,16 +17,6 @@ public sealed class ObjectMetadataTests
         [KeyValuePair.Create("x-amz-meta-owner", "ada"), KeyValuePair.Create("x-amz-meta-ünï", "çødé")],
         size == 0 ? [] : [new BlobRef(UInt128.MaxValue - 7, size - (size / 2), 0xDEADBEEF), new BlobRef(42, size / 2, 1)],
         ["192.168.1.101:8080", "192.168.1.102:8080", "192.168.1.103:8080"]);
-
-    private static MetadataState Apply(MetadataState state, params MetadataCommand[] commands)
-    {
-        foreach (MetadataCommand command in commands)
-        {
-            state = state.Apply(command, state.LastAppliedIndex + 1);
-        }
-
-        return state;
-    }
 
     private static void AssertSame(ObjectVersion expected, ObjectVersion actual)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using O3Storage.Cluster.Metadata;
+using static O3Storage.Cluster.Tests.Metadata.MetadataSteps;
 
 namespace O3Storage.Cluster.Tests.Metadata;
 
@@ -11,16 +12,6 @@ public sealed class SnapshotMetadataTests
 
     private static ObjectVersion Version(string key, long size = 10) =>
         new(key, 0, size, "\"e\"", "text/plain", 5, [], [new BlobRef(s_nextBlob++, size, 1)], [.. s_replicas]);
-
-    private static MetadataState Apply(MetadataState state, params MetadataCommand[] commands)
-    {
-        foreach (MetadataCommand command in commands)
-        {
-            state = state.Apply(command, state.LastAppliedIndex + 1);
-        }
-
-        return state;
-    }
 
     private static MetadataState Seeded() =>
         Apply(MetadataState.Empty, new CreateBucket("b", 1), new PutObject("b", Version("keep")), new PutObject("b", Version("overwritten")), new PutObject("b", Version("deleted")), new CreateBucket("gone-later", 1));
