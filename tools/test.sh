@@ -46,6 +46,7 @@ for suite in "${suites[@]}"; do
       run_dotnet_tests tests/O3Storage.Provisioning.Tests
       run_dotnet_tests tests/O3Storage.Firmware.Tests
       run_dotnet_tests tests/O3Storage.Chaos.Tests
+      run_dotnet_tests tests/O3Storage.Ctl.Tests
       ;;
     fuzz)
       # Every parser that faces the network or the boot partition, O3_FUZZ_SECONDS each (unit runs them for 1 s).
