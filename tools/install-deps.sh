@@ -14,6 +14,7 @@ packages=(
   avahi-daemon avahi-utils dbus util-linux                            # first boot over real mDNS (make test-firstboot)
   nftables                                                            # partitions in the chaos suite (make chaos)
   tcpdump                                                             # captures showing nothing secret crosses the LAN in clear
+  tmux                                                                # o3ctl's live views driven in a real terminal (tests)
   fuse3 libfuse3-dev pkg-config gcc                                   # the power-cut file system (tests/powercut)
 )
 

@@ -62,6 +62,15 @@ public sealed class NodeApi : IDisposable
             $"give a reachable node with --endpoint or {CtlSettings.EndpointVariable} (several, comma-separated, are tried in order)");
     }
 
+    /// <summary>The leader's /health report (what the cluster has committed), or the answering node's when the leader does not answer.</summary>
+    public async Task<Health> LeaderHealthAsync(CancellationToken token)
+    {
+        (Uri answering, Health health) = await ConnectAsync(token).ConfigureAwait(false);
+        return health.Cluster?.Leader is { } leader && leader != health.NodeId
+            ? await TryHealthAsync(MemberUri(answering, leader), token).ConfigureAwait(false) ?? health
+            : health;
+    }
+
     /// <summary>A node's /health report.</summary>
     public async Task<Health> HealthAsync(Uri node, CancellationToken token)
     {

@@ -43,10 +43,10 @@ public static class AdminCommands
         return ExitCode.Ok;
     }
 
-    /// <summary>Maintenance as /health shows it (there is no GET for it).</summary>
+    /// <summary>Maintenance as the leader's /health shows it (there is no GET for it; a follower may not have applied the latest change yet).</summary>
     public static async Task<ExitCode> MaintenanceStatusAsync(CtlContext ctl, CancellationToken token)
     {
-        (_, Health health) = await ctl.Api.ConnectAsync(token).ConfigureAwait(false);
+        Health health = await ctl.Api.LeaderHealthAsync(token).ConfigureAwait(false);
         MaintenancePart mode = health.Cluster?.Maintenance ?? new MaintenancePart(false, null, null);
         if (ctl.Json)
         {
