@@ -133,4 +133,42 @@ public sealed class CtlTests(ITestOutputHelper output)
         Assert.Equal([.. left.Where(n => n != down).Select(cluster.NodeId)], Ids(after));
         Assert.Contains("is not a member", (await ctl.RefusedAsync(1, "node", "remove", cluster.NodeId(down))).GetProperty("error").GetString());
     }
+
+    [Fact]
+    public async Task O3ctl_InATerminal_RebalanceBarMovesToDone_StatusWatchShowsAJoinAndAKilledNode()
+    {
+        // Paced at 2 MiB/s, the pass that a fourth node starts (about 14 MiB) takes several seconds to watch.
+        using TestCluster cluster = await TestCluster.StartAsync(84, 3, output, "--rebalance-rate", "2M");
+        await new Workload(cluster).SeedAsync([1, 2, 3]);
+        using var ctl = new O3ctl(output, cluster.Ip(1), key: null);
+        using var terminal = new Terminal(output);
+        string run = $"env HOME={ctl.Home} O3CTL_ENDPOINT={cluster.Ip(1)} {O3ctl.Path}";
+
+        terminal.Start("watch", $"{run} status --watch --interval 1");
+        await terminal.WaitForAsync("watch", "three members", screen => screen.Contains("healthy: 3/3 members up", StringComparison.Ordinal));
+
+        cluster.Join(4, cluster.Peers(1), "--rebalance-rate", "2M");
+        await terminal.WaitForAsync("watch", "the fourth member", screen => screen.Contains("4/4 members up", StringComparison.Ordinal) && screen.Contains(cluster.NodeId(4), StringComparison.Ordinal));
+
+        // The bar: every percentage the pane showed while the pass ran, until o3ctl printed the pass done.
+        var percents = new SortedSet<int>();
+        terminal.Start("rebalance", $"{run} rebalance start --wait --interval 0.5");
+        string end = await terminal.WaitForAsync("rebalance", "the pass done", screen => screen.Contains("[exited ", StringComparison.Ordinal), screen =>
+        {
+            foreach (System.Text.RegularExpressions.Match bar in System.Text.RegularExpressions.Regex.Matches(screen, @"rebalance \d+/\d+ objects.*?(\d+)%"))
+            {
+                percents.Add(int.Parse(bar.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }, TimeSpan.FromMinutes(2));
+        output.WriteLine($"percentages shown: {string.Join(", ", percents)}\n{end}");
+        Assert.Contains("[exited 0]", end);
+        Assert.Contains("done: ", end);
+        Assert.True(percents.Count(p => p < 100) >= 2, $"the bar should move: it showed {string.Join(", ", percents)} %");
+
+        string leader = await cluster.WaitForAgreedLeaderAsync([1, 2, 3, 4]);
+        int killed = Enumerable.Range(2, 3).First(n => cluster.NodeId(n) != leader);
+        cluster.Kill(killed);
+        string screen = await terminal.WaitForAsync("watch", "the killed member", s => s.Contains("3/4 members up", StringComparison.Ordinal));
+        Assert.Contains($"{cluster.NodeId(killed)} does not answer", screen.Replace("\n", string.Empty, StringComparison.Ordinal));
+    }
 }
