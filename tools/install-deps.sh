@@ -15,6 +15,7 @@ packages=(
   nftables                                                            # partitions in the chaos suite (make chaos)
   tcpdump                                                             # captures showing nothing secret crosses the LAN in clear
   tmux                                                                # o3ctl's live views driven in a real terminal (tests)
+  prometheus                                                          # a real Prometheus scrapes a test cluster's /metrics
   fuse3 libfuse3-dev pkg-config gcc                                   # the power-cut file system (tests/powercut)
 )
 

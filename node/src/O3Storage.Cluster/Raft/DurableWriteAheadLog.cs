@@ -35,7 +35,7 @@ namespace O3Storage.Cluster.Raft;
 /// already waits for its own flush.
 /// </remarks>
 /// <param name="syncNewNames">Makes new page files' names durable (<see cref="DirectoryDurability"/>); called before every commit and acknowledgement.</param>
-public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine, Action? syncNewNames = null)
+public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMachine stateMachine, Action? syncNewNames = null, Action<TimeSpan>? flushed = null)
     : WriteAheadLog(options, stateMachine), IAuditTrail<IRaftLogEntry>, IAuditTrail, IPersistentState
 {
     private const long VotesRefused = long.MaxValue;
@@ -67,7 +67,9 @@ public sealed class DurableWriteAheadLog(WriteAheadLog.Options options, IStateMa
         }
 
         // Always, not only when something was appended: a flush with nothing new to write returns at once.
+        long flushing = System.Diagnostics.Stopwatch.GetTimestamp();
         await FlushAsync(token).ConfigureAwait(false);
+        flushed?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(flushing));
         syncNewNames?.Invoke();
     }
 

@@ -160,7 +160,8 @@ public sealed class RaftNode : IAsyncDisposable
                 HashAlgorithm = checksums ? RaftLogFormat.Hash : WriteAheadLog.IntegrityHashAlgorithm.None,
             },
             stateMachine,
-            names is null ? null : () => names.SyncNewNames());
+            names is null ? null : () => names.SyncNewNames(),
+            options.WalFlushed);
         names?.SyncNewNames(); // what opening the log created (its first pages, state, checkpoint)
         if (damage is not null)
         {

@@ -25,6 +25,9 @@ public sealed record RaftNodeOptions(string RaftDirectory, IPEndPoint ClusterEnd
     /// <summary>fsync(2) of a directory, so file creations and renames in it survive a power cut; null: skipped (tests).</summary>
     public Action<string>? FsyncDirectory { get; init; }
 
+    /// <summary>Told how long each flush of entries taken from the leader took (a metric); null: not measured.</summary>
+    public Action<TimeSpan>? WalFlushed { get; init; }
+
     /// <summary>Records every applied entry (the chaos harness's divergence check); null: none. Owned by the caller.</summary>
     public ApplyTrace? ApplyTrace { get; init; }
 

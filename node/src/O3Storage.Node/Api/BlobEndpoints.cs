@@ -76,6 +76,7 @@ internal sealed class BlobEndpoints(NodeContext node, StoreWriter writer)
         }
 
         Stream blob;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             blob = writer.Store.OpenRead(id);
@@ -97,6 +98,7 @@ internal sealed class BlobEndpoints(NodeContext node, StoreWriter writer)
             http.Response.ContentType = "application/octet-stream";
             // A checksum failure at the end throws here and cuts the response short: the reader sees a short blob.
             await blob.CopyToAsync(http.Response.Body, 1 << 20, http.RequestAborted).ConfigureAwait(false);
+            node.Metrics.BlobRead(blob.Length, started);
         }
     }
 

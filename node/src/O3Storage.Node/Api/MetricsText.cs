@@ -27,6 +27,7 @@ internal static class MetricsText
         Gauge(text, "o3storage_storage_used_bytes", "Bytes of live blobs on this node's device.", report.Storage.UsedSpaceBytes);
         Gauge(text, "o3storage_storage_capacity_bytes", "Capacity of this node's blob store.", report.Storage.CapacityBytes);
         Gauge(text, "o3storage_storage_free_bytes", "Free bytes of this node's blob store.", report.Storage.FreeSpaceBytes);
+        Gauge(text, "o3storage_storage_under_replicated_objects", "Objects on fewer live members than the replication factor asks (cluster-wide, from this node's last survey).", report.Storage.UnderReplicatedObjects);
         Gauge(text, "o3storage_snapshots", "Named snapshots of the namespace, cluster-wide.", report.Storage.Snapshots.Count);
         Gauge(text, "o3storage_snapshot_pinned_bytes", "Bytes the snapshots keep that the namespace no longer refers to (each blob once, not per replica).", report.Storage.Snapshots.PinnedBytes);
         ScrubHealth scrub = report.Storage.Scrub;

@@ -105,12 +105,14 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         return http.Response.WriteAsJsonAsync(report, HealthJson.HealthReport, cancellationToken: http.RequestAborted);
     }
 
-    private Task MetricsAsync(HttpContext http)
+    /// <summary>What /health reports as gauges (MetricsText), then the latency histograms and counters (NodeMetrics).</summary>
+    private async Task MetricsAsync(HttpContext http)
     {
         (HealthReport report, _) = HealthEvaluator.Evaluate(node.CaptureHealthInputs(), node.Peers, time.GetUtcNow());
         http.Response.ContentType = MetricsText.ContentType;
         http.Response.Headers.CacheControl = "no-store";
-        return http.Response.WriteAsync(MetricsText.Write(report), http.RequestAborted);
+        await http.Response.WriteAsync(MetricsText.Write(report), http.RequestAborted).ConfigureAwait(false);
+        await node.Metrics.ExportAsync(http.Response.Body, http.RequestAborted).ConfigureAwait(false);
     }
 
     private Task PingAsync(HttpContext http)

@@ -22,7 +22,25 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
     /// <summary>How long a request waits for the cluster (a read barrier, a commit) before answering 503: a node without quorum must not hang its clients.</summary>
     public static readonly TimeSpan ClusterWaitTimeout = TimeSpan.FromSeconds(5);
 
-    public void Map(IEndpointRouteBuilder routes) => routes.MapFallback("{**path}", (RequestDelegate)HandleAsync);
+    public void Map(IEndpointRouteBuilder routes) => routes.MapFallback("{**path}", (RequestDelegate)MeasuredAsync);
+
+    /// <summary>Where <see cref="HandleAsync"/> leaves the operation it routed to, for the latency metric.</summary>
+    private const string OperationItem = "o3storage.s3.operation";
+
+    /// <summary>Every S3 request, timed to the end of its answer, by operation and status code.</summary>
+    private async Task MeasuredAsync(HttpContext http)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await HandleAsync(http).ConfigureAwait(false);
+        }
+        finally
+        {
+            string operation = http.Items.TryGetValue(OperationItem, out object? routed) && routed is S3Operation known ? known.ToString() : nameof(S3Operation.NotImplemented);
+            node.Metrics.S3Request(operation, http.Response.StatusCode, started);
+        }
+    }
 
     private async Task HandleAsync(HttpContext http)
     {
@@ -35,6 +53,7 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
         var query = SigV4.ParseQuery(rawQuery).GroupBy(p => p.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
         var queryNames = query.Keys.ToHashSet(StringComparer.Ordinal);
         S3Route route = S3Route.Parse(http.Request.Method, path, queryNames, http.Request.Headers.ContainsKey("x-amz-copy-source"));
+        http.Items[OperationItem] = route.Operation;
 
         S3Error? error = Authorize(http, rawPath, rawQuery, route, out ApiKey? key, out SigV4Context? signature) ?? Unavailable(http, route);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);

@@ -18,7 +18,7 @@ namespace O3Storage.Node.Consensus;
 internal sealed class ProposeException(string message) : Exception(message);
 
 /// <param name="bearer">The cluster's admin key when authentication is on: the leader accepts forwarded proposals only with it.</param>
-internal sealed class MetadataProposer(RaftNode raft, string nodeId, PeerClient peers, string? bearer)
+internal sealed class MetadataProposer(RaftNode raft, string nodeId, PeerClient peers, string? bearer, Diagnostics.NodeMetrics? metrics = null)
 {
     /// <summary>At most this many commands go in one batch.</summary>
     public const int BatchCommandsMax = 256;
@@ -35,7 +35,14 @@ internal sealed class MetadataProposer(RaftNode raft, string nodeId, PeerClient 
 
     /// <summary>Commits <paramref name="command"/>, batched with whatever else this node is proposing.</summary>
     /// <param name="forwarded">This node is itself handling a forwarded proposal: commit it as it came, marked, so it is never passed on twice.</param>
-    public Task ProposeAsync(MetadataCommand command, CancellationToken token, bool forwarded = false)
+    public async Task ProposeAsync(MetadataCommand command, CancellationToken token, bool forwarded = false)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await ProposeUnmeasuredAsync(command, token, forwarded).ConfigureAwait(false);
+        metrics?.RaftCommitted(started);
+    }
+
+    private Task ProposeUnmeasuredAsync(MetadataCommand command, CancellationToken token, bool forwarded)
     {
         if (forwarded || !Batch.MayHold(command))
         {

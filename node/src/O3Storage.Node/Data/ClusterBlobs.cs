@@ -5,7 +5,7 @@ using O3Storage.Storage;
 
 namespace O3Storage.Node.Data;
 
-internal sealed class ClusterBlobs(string selfNodeId, StoreWriter writer, PeerClient peers, Func<string?> bearer) : IBlobReplicas
+internal sealed class ClusterBlobs(string selfNodeId, StoreWriter writer, PeerClient peers, Func<string?> bearer, Diagnostics.NodeMetrics? metrics = null) : IBlobReplicas
 {
     public async Task StoreAsync(string nodeId, BlobId id, ReadOnlyMemory<byte> content, uint crc32C, CancellationToken token)
     {
@@ -39,6 +39,7 @@ internal sealed class ClusterBlobs(string selfNodeId, StoreWriter writer, PeerCl
 
         try
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             await using Stream blob = writer.Store.OpenRead(id);
             if (blob.Length != destination.Length)
             {
@@ -46,6 +47,7 @@ internal sealed class ClusterBlobs(string selfNodeId, StoreWriter writer, PeerCl
             }
 
             await blob.ReadExactlyAsync(destination, token).ConfigureAwait(false);
+            metrics?.BlobRead(destination.Length, started);
         }
         catch (StorageException e)
         {

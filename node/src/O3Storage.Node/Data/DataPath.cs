@@ -72,6 +72,9 @@ internal sealed class DataPath
 
     public bool TryTakeReport(out (string Bucket, string Key, BadReplica Bad) report) => _reports.TryDequeue(out report);
 
+    /// <summary>Reports waiting for the repair loop.</summary>
+    public int ReportsPending => _reports.Count;
+
     /// <summary>
     /// The one way an object's (or a part's) bytes are written: placed on <paramref name="key"/>'s
     /// placement, streamed to its replicas, then checked against the digests the client sent and against

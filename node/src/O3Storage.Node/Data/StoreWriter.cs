@@ -15,9 +15,12 @@ internal sealed class StoreWriter : IDisposable
     private readonly BlockingCollection<Work> _queue = new();
     private readonly Thread _thread;
 
-    public StoreWriter(BlobStore store)
+    private readonly Diagnostics.NodeMetrics? _metrics;
+
+    public StoreWriter(BlobStore store, Diagnostics.NodeMetrics? metrics = null)
     {
         Store = store;
+        _metrics = metrics;
         _thread = new Thread(Run) { IsBackground = true, Name = "o3-store-writer" };
         _thread.Start();
     }
@@ -25,7 +28,13 @@ internal sealed class StoreWriter : IDisposable
     public BlobStore Store { get; }
 
     /// <summary>Stores <paramref name="content"/> as <paramref name="id"/>; durable when the task completes. The caller keeps <paramref name="content"/> unchanged until then.</summary>
-    public Task<BlobInfo> PutAsync(BlobId id, ReadOnlyMemory<byte> content) => Enqueue(new Put(id, content));
+    public async Task<BlobInfo> PutAsync(BlobId id, ReadOnlyMemory<byte> content)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        BlobInfo stored = await Enqueue(new Put(id, content)).ConfigureAwait(false);
+        _metrics?.BlobWritten(content.Length, started);
+        return stored;
+    }
 
     public Task<bool> DeleteAsync(BlobId id) => Enqueue(new Delete(id));
 

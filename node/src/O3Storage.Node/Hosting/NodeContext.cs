@@ -9,6 +9,7 @@ using O3Storage.Firmware;
 using O3Storage.Node.Api;
 using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
+using O3Storage.Node.Diagnostics;
 using O3Storage.Node.Transport;
 
 namespace O3Storage.Node.Hosting;
@@ -45,6 +46,9 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
 
     /// <summary>Where this node keeps the cluster CA it made or was given (null: the operator's certificates, or none).</summary>
     public string? AuthorityDirectory { get; init; }
+
+    /// <summary>Latency histograms and byte counters for /metrics.</summary>
+    public NodeMetrics Metrics { get; init; } = new();
 
     /// <summary>
     /// True while this node is starting a new cluster from its data and has not committed the new

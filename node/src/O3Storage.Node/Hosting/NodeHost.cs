@@ -264,9 +264,11 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             }
         }
 
+        var metrics = new NodeMetrics();
         var raftOptions = new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: !member && options.Bootstrap)
         {
             FsyncDirectory = Interop.Libc.FsyncDirectory,
+            WalFlushed = metrics.WalFlushed,
             ApplyTrace = applyTrace,
             Trust = trust,
             TlsRefused = (dialled, reason) => Refused(dialled is null ? "from a Raft peer" : $"to Raft peer {dialled}", reason),
@@ -285,7 +287,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         try
         {
             identity = NodeIdentityStore.LoadOrCreate(data.IdentityFile, options.NodeId, options.Cluster.ToString());
-            storage = NodeStorage.Open(options, data, identity, logger);
+            storage = NodeStorage.Open(options, data, identity, logger, metrics);
             raft = await RaftNode.StartAsync(
                 raftOptions,
                 loggerFactory,
@@ -323,16 +325,18 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             Refounding = refoundedAside is not null,
             Secret = secret,
             AuthorityDirectory = authorityDirectory,
+            Metrics = metrics,
         };
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
-        var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys, trust));
+        var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys, trust), metrics);
         var dataPath = new DataPath(
             node.NodeId,
-            new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(node.Keys, trust)),
+            new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(node.Keys, trust), metrics),
             placeable: id => id == node.NodeId || !peers.IsDownLongerThan(id, options.DeadNodeGrace),
             commit: (command, token) => proposer.ProposeAsync(command, token),
             commitDeadline: options.OrphanGrace / 2,
             logger);
+        metrics.Registry.AddBeforeCollectCallback(() => metrics.SetQueues(dataPath.ReportsPending, lifecycle.Rebalance.Snapshot(node.LeaderNodeId())));
         if (ring.FirstAdmin is { } firstAdmin)
         {
             NodeLog.FirstAdminKeyMade(logger, firstAdmin.Keys[0].AccessKeyId, FirstAdminKey.PathIn(options.DataDirectory));

@@ -17,11 +17,11 @@ internal sealed class NodeStorage : IDisposable
     private const int BlankProbeBytes = 8192;
     private readonly LibcBlockDevice _device;
 
-    private NodeStorage(LibcBlockDevice device, BlobStore store)
+    private NodeStorage(LibcBlockDevice device, BlobStore store, NodeMetrics metrics)
     {
         _device = device;
         Store = store;
-        Writer = new StoreWriter(store);
+        Writer = new StoreWriter(store, metrics);
     }
 
     public BlobStore Store { get; }
@@ -29,7 +29,7 @@ internal sealed class NodeStorage : IDisposable
     /// <summary>Every write to <see cref="Store"/> goes through here, on its own thread.</summary>
     public StoreWriter Writer { get; }
 
-    public static NodeStorage Open(NodeOptions options, DataDirectory data, NodeIdentity identity, ILogger logger)
+    public static NodeStorage Open(NodeOptions options, DataDirectory data, NodeIdentity identity, ILogger logger, NodeMetrics metrics)
     {
         string path = options.DevicePath ?? data.DefaultDevicePath;
         var opening = Stopwatch.StartNew();
@@ -67,7 +67,7 @@ internal sealed class NodeStorage : IDisposable
                     NodeLog.StorageDamaged(logger, path, stats.DamagedRecords);
                 }
 
-                return new NodeStorage(device, store);
+                return new NodeStorage(device, store, metrics);
             }
             catch
             {
