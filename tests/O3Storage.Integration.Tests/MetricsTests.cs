@@ -86,6 +86,29 @@ public sealed class MetricsTests(ITestOutputHelper output)
             Assert.True(written >= 3 * 6 * (5 << 20), $"blob bytes written: {written}");
             Assert.Equal(3, (await QueryAsync(listen, "o3storage_background_work_factor")).GetArrayLength());
             Assert.Equal(3, (await QueryAsync(listen, "o3storage_repair_queue_blobs == 0")).GetArrayLength());
+
+            // The Grafana dashboard in docs/: every panel's query is valid PromQL over these metrics, and
+            // all but the ones that can be empty here (no temperature sensor, no errors) find series.
+            await cluster.WaitUntilAsync("two scrapes for rates", async () =>
+                (await QueryAsync(listen, "sum(rate(o3storage_s3_requests_total[1m]))")).GetArrayLength() == 1);
+            using JsonDocument dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(NodeBinary.RepositoryRoot, "docs", "grafana", "o3storage-cluster.json")));
+            int queries = 0;
+            foreach (JsonElement panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
+            {
+                foreach (JsonElement target in panel.GetProperty("targets").EnumerateArray())
+                {
+                    string expr = target.GetProperty("expr").GetString()!.Replace("$job", "o3storage", StringComparison.Ordinal).Replace("$__rate_interval", "1m", StringComparison.Ordinal);
+                    using HttpResponseMessage answer = await s_http.GetAsync($"http://{listen}/api/v1/query?query={Uri.EscapeDataString(expr)}");
+                    string body = await answer.Content.ReadAsStringAsync();
+                    Assert.True(answer.IsSuccessStatusCode, $"panel '{panel.GetProperty("title").GetString()}': {expr} -> {body}");
+                    bool mayBeEmpty = expr.Contains("temperature", StringComparison.Ordinal) || expr.Contains("code=~", StringComparison.Ordinal);
+                    Assert.True(mayBeEmpty || JsonDocument.Parse(body).RootElement.GetProperty("data").GetProperty("result").GetArrayLength() > 0,
+                        $"panel '{panel.GetProperty("title").GetString()}' finds no series: {expr}");
+                    queries++;
+                }
+            }
+
+            output.WriteLine($"{queries} dashboard queries checked");
         }
         finally
         {
