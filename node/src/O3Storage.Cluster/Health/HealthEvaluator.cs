@@ -101,7 +101,7 @@ public static class HealthEvaluator
             storage = storage with { Snapshots = new SnapshotsHealth(metadata.Snapshots.Count, pinnedBytes, pinnedBlobs) };
         }
 
-        var report = new HealthReport(status, inputs.NodeId, inputs.NodeUuid, inputs.Version, Math.Round(inputs.Uptime.TotalSeconds, 3), cluster, storage, inputs.Auth ?? AuthHealth.Off, inputs.Hardware) { Rebalance = inputs.Rebalance };
+        var report = new HealthReport(status, inputs.NodeId, inputs.NodeUuid, inputs.Version, Math.Round(inputs.Uptime.TotalSeconds, 3), cluster, storage, inputs.Auth ?? AuthHealth.Off, inputs.Hardware) { Rebalance = inputs.Rebalance, RebalanceProgress = inputs.RebalanceProgress };
         return (report, serving ? 200 : 503);
     }
 }

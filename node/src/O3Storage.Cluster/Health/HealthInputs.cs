@@ -22,6 +22,9 @@ public sealed record HealthInputs(
     /// <summary>The one-line rebalance summary for /health.</summary>
     public string Rebalance { get; init; } = "idle";
 
+    /// <summary>The leader's rebalance pass in numbers; null on a follower (it runs none).</summary>
+    public Lifecycle.RebalanceStatus? RebalanceProgress { get; init; }
+
     /// <summary>This node's Raft log (checksums, damage found at start).</summary>
     public RaftLogHealth RaftLog { get; init; } = RaftLogHealth.Unchecked;
 }

@@ -16,6 +16,9 @@ public sealed record HealthReport(
 {
     /// <summary>One line on moving objects to where placement wants them (the leader's pass, or this node's own survey).</summary>
     public string Rebalance { get; init; } = "idle";
+
+    /// <summary>On the leader, its current or last rebalance pass in numbers (as GET /admin/rebalance-status); null on a follower.</summary>
+    public Lifecycle.RebalanceStatus? RebalanceProgress { get; init; }
 }
 
 /// <summary>

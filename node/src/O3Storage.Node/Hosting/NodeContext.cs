@@ -50,6 +50,9 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
     /// <summary>Latency histograms and byte counters for /metrics.</summary>
     public NodeMetrics Metrics { get; init; } = new();
 
+    /// <summary>The node's last log events (the dashboard's "recent events").</summary>
+    public RecentEvents Events { get; init; } = new(TimeProvider.System);
+
     /// <summary>
     /// True while this node is starting a new cluster from its data and has not committed the new
     /// incarnation yet: its metadata still names the old members, so a ping is answered without saying
@@ -94,6 +97,7 @@ internal sealed class NodeContext(NodeOptions options, NodeIdentity identity, Ra
             CaptureHardware())
         {
             Rebalance = DescribeRebalance(),
+            RebalanceProgress = raft.IsLeader ? lifecycle.Rebalance.Snapshot(NodeId) : null,
             RaftLog = raft.LogHealth,
         };
     }

@@ -51,7 +51,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             shutdown.Cancel();
         });
 
-        using ILoggerFactory loggerFactory = CreateLoggerFactory(options.LogLevel, options.LogFilePath);
+        using ILoggerFactory loggerFactory = CreateLoggerFactory(options.LogLevel, options.LogFilePath, _events);
         ILogger logger = loggerFactory.CreateLogger("o3storage");
         NodeLog.Starting(logger, version, options.NodeId, options.Cluster.ToString(), options.DataDirectory);
 
@@ -83,6 +83,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
 
     /// <summary>The board's LED and sensors, open for the whole run (the LED shows booting from the first moment).</summary>
     private HardwareMonitor _hardware = null!;
+
+    /// <summary>The node's last log events, for the dashboard.</summary>
+    private readonly RecentEvents _events = new(TimeProvider.System);
 
     /// <summary>What the systemd watchdog asks before each keep-alive; set to the metadata apply's health once Raft runs.</summary>
     private Func<bool> _alive = static () => true;
@@ -326,6 +329,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             Secret = secret,
             AuthorityDirectory = authorityDirectory,
             Metrics = metrics,
+            Events = _events,
         };
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
         var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys, trust), metrics);
@@ -970,11 +974,12 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         new EnrollEndpoints(node, new EnrollChallenges(TimeProvider.System), logger).Map(app);
         new AdminEndpoints(node, node.Lifecycle, proposer, peerClient, TimeProvider.System, logger).Map(app);
         new BlobEndpoints(node, node.Storage.Writer).Map(app);
+        new UiEndpoints(node, peerClient, TimeProvider.System).Map(app);
         new S3Endpoints(node, proposer, data, TimeProvider.System).Map(app);
         return app;
     }
 
-    private static ILoggerFactory CreateLoggerFactory(string level, string? logFilePath)
+    private static ILoggerFactory CreateLoggerFactory(string level, string? logFilePath, RecentEvents events)
     {
         // Opened before the factory, so an unwritable path is a one-line startup error.
         LogFile? file = logFilePath is null ? null : LogFile.Open(logFilePath);
@@ -1014,6 +1019,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             {
                 logging.AddProvider(new LogFileProvider(file, TimeProvider.System));
             }
+
+            logging.AddProvider(events);
         });
     }
 

@@ -70,6 +70,22 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
             ?? throw new HttpRequestException($"{nodeId} answered ping with null");
     }
 
+    /// <summary>A member's GET /health body as it came (any status: a degraded member still reports), or null when it does not answer in <paramref name="timeout"/>.</summary>
+    public async Task<string?> TryHealthJsonAsync(string nodeId, TimeSpan timeout, CancellationToken token)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            using HttpResponseMessage response = await _http.GetAsync($"{_scheme}://{nodeId}/health", deadline.Token).ConfigureAwait(false);
+            return response.Content.Headers.ContentType?.MediaType == "application/json" ? await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false) : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException && !token.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Sends a join request; returns the leader's answer or the error text the peer gave.</summary>
     public async Task<(JoinResponse? Response, HttpStatusCode Status, string? Error)> JoinAsync(string nodeId, JoinRequest request, CancellationToken token, bool forwarded = false)
     {
