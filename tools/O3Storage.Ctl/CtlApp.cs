@@ -98,6 +98,7 @@ public static class CtlApp
         root.Subcommands.Add(RebalanceCommand(io));
         root.Subcommands.Add(SnapshotCommand(io));
         root.Subcommands.Add(KeysCommand(io));
+        root.Subcommands.Add(FlashCommand(io));
         root.Subcommands.Add(CompletionCommand(io));
         return root;
     }
@@ -216,6 +217,47 @@ public static class CtlApp
         keys.Subcommands.Add(retire);
         keys.Subcommands.Add(add);
         return keys;
+    }
+
+    private static Command FlashCommand(CtlIo io)
+    {
+        var image = new Argument<string>("image") { Description = "The image (.img) make image built; its .bmap beside it is used" };
+        var device = new Argument<string>("device") { Description = "The whole card, e.g. /dev/sdb or /dev/mmcblk0 (lsblk)" };
+        var bmap = new Option<string>("--bmap") { Description = "The block map (default IMAGE.bmap; without one every block is written)", HelpName = "file" };
+        var cluster = new Option<string>("--cluster") { Description = "cluster_name in o3storage.txt", DefaultValueFactory = _ => "o3storage", HelpName = "name" };
+        var token = new Option<string>("--join-token") { Description = "join_token in o3storage.txt (default: from --token-file, made there on the first card)", HelpName = "token" };
+        var tokenFile = new Option<string>("--token-file") { Description = "Where the cluster's join token is kept for the next cards (default ./o3storage-CLUSTER.token, mode 600)", HelpName = "file" };
+        var expected = new Option<int>("--expected-nodes") { Description = "expected_nodes in o3storage.txt: how many boards form the cluster", DefaultValueFactory = _ => 3, HelpName = "n" };
+        var hostname = new Option<string>("--hostname") { Description = "hostname in o3storage.txt (per card; default o3- and the machine id)", HelpName = "name" };
+        var sshKey = new Option<string>("--ssh-key") { Description = "An SSH public key to copy to the boot partition as authorized_keys", HelpName = "file.pub" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask before erasing the device" };
+        var flash = new Command("flash", "Write an image to a card (only its mapped blocks, verified) with o3storage.txt for your cluster on its boot partition");
+        flash.Arguments.Add(image);
+        flash.Arguments.Add(device);
+        foreach (Option option in new Option[] { bmap, cluster, token, tokenFile, expected, hostname, sshKey, yes })
+        {
+            flash.Options.Add(option);
+        }
+
+        // Local work only: no cluster is asked, so no endpoint is resolved.
+        flash.SetAction(async (parse, cancel) =>
+        {
+            bool json = parse.GetValue(s_json);
+            try
+            {
+                string name = parse.GetValue(cluster)!;
+                var options = new FlashOptions(parse.GetValue(image)!, parse.GetValue(device)!, parse.GetValue(bmap), name, parse.GetValue(token),
+                    parse.GetValue(tokenFile) ?? $"o3storage-{name}.token", parse.GetValue(expected), parse.GetValue(hostname), parse.GetValue(sshKey), parse.GetValue(yes));
+                using var api = new NodeApi(new CtlSettings([new Uri("http://127.0.0.1:8080/")], null, null, []), TimeSpan.FromSeconds(1));
+                return (int)await Commands.FlashCommand.RunAsync(new CtlContext(api, io.Console, io.Output, io.Error, json), options, cancel).ConfigureAwait(false);
+            }
+            catch (CtlException e)
+            {
+                Report(io, json, e);
+                return (int)e.Code;
+            }
+        });
+        return flash;
     }
 
     private static Command CompletionCommand(CtlIo io)

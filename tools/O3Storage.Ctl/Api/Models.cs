@@ -83,6 +83,7 @@ public sealed record MemberStatus(
 [JsonSerializable(typeof(KeyRetiredAnswer))]
 [JsonSerializable(typeof(ClusterStatus))]
 [JsonSerializable(typeof(CtlError))]
+[JsonSerializable(typeof(O3Storage.Ctl.Commands.FlashResult))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class CtlJson : JsonSerializerContext;
 
