@@ -13,7 +13,6 @@ public sealed class S3NamesTests
 
     [Theory]
     [InlineData("internal", "reserved")]
-    [InlineData("ui", "reserved")]
     [InlineData("health", "reserved")]
     [InlineData("metrics", "reserved")]
     [InlineData("admin", "reserved")]

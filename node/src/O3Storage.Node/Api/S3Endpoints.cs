@@ -31,14 +31,21 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
     private async Task MeasuredAsync(HttpContext http)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        int? failed = null;
         try
         {
             await HandleAsync(http).ConfigureAwait(false);
         }
+        catch
+        {
+            // ASP.NET answers an escaped exception with a 500 (or cuts a started answer): count it so.
+            failed = StatusCodes.Status500InternalServerError;
+            throw;
+        }
         finally
         {
             string operation = http.Items.TryGetValue(OperationItem, out object? routed) && routed is S3Operation known ? known.ToString() : nameof(S3Operation.NotImplemented);
-            node.Metrics.S3Request(operation, http.Response.StatusCode, started);
+            node.Metrics.S3Request(operation, failed ?? http.Response.StatusCode, started);
         }
     }
 

@@ -88,13 +88,54 @@ internal sealed class UiEndpoints(NodeContext node, PeerClient peers, TimeProvid
     {
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.XContentTypeOptions = "nosniff";
+        byte[] body = await GatherAsync(http.RequestAborted).ConfigureAwait(false);
+        http.Response.ContentType = "application/json";
+        await http.Response.Body.WriteAsync(body, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The gathered picture, at most one gathering at a time and reused for a second: however many pages
+    /// poll (or strangers call), this node asks each member at most about once a second.
+    /// </summary>
+    private async Task<byte[]> GatherAsync(CancellationToken token)
+    {
+        if (_last is { } fresh && time.GetUtcNow() - fresh.At < s_reuse)
+        {
+            return fresh.Body;
+        }
+
+        await _gathering.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            if (_last is { } meanwhile && time.GetUtcNow() - meanwhile.At < s_reuse)
+            {
+                return meanwhile.Body;
+            }
+
+            byte[] body = await GatherNowAsync().ConfigureAwait(false);
+            _last = (time.GetUtcNow(), body);
+            return body;
+        }
+        finally
+        {
+            _gathering.Release();
+        }
+    }
+
+    private static readonly TimeSpan s_reuse = TimeSpan.FromSeconds(1);
+    private readonly SemaphoreSlim _gathering = new(1, 1);
+    private (DateTimeOffset At, byte[] Body)? _last;
+
+    private async Task<byte[]> GatherNowAsync()
+    {
         string[] ids = [.. node.Raft.Metadata.Members.Keys.Order(StringComparer.Ordinal)];
         if (ids.Length == 0)
         {
             ids = [node.NodeId];
         }
 
-        string?[] reports = await Task.WhenAll(ids.Select(id => id == node.NodeId ? Task.FromResult<string?>(OwnHealth()) : peers.TryHealthJsonAsync(id, MemberTimeout, http.RequestAborted))).ConfigureAwait(false);
+        // Not the caller's token: others may be waiting on this gathering; each member has MemberTimeout.
+        string?[] reports = await Task.WhenAll(ids.Select(id => id == node.NodeId ? Task.FromResult<string?>(OwnHealth()) : peers.TryHealthJsonAsync(id, MemberTimeout, CancellationToken.None))).ConfigureAwait(false);
         using var body = new MemoryStream();
         using (var json = new Utf8JsonWriter(body))
         {
@@ -127,8 +168,7 @@ internal sealed class UiEndpoints(NodeContext node, PeerClient peers, TimeProvid
             json.WriteEndObject();
         }
 
-        http.Response.ContentType = "application/json";
-        await http.Response.Body.WriteAsync(body.ToArray(), http.RequestAborted).ConfigureAwait(false);
+        return body.ToArray();
     }
 
     private string OwnHealth()

@@ -1,7 +1,7 @@
 // Owns: which bucket names and object keys this store accepts, and the S3 error for the others.
 // Bucket names follow S3's general-purpose rules: 3-63 characters of a-z 0-9 . -, starting and ending
 // with a letter or digit, no "..", not shaped like an IPv4 address, none of the reserved prefixes and
-// suffixes; "admin", "health", "metrics", "internal" and "ui" are taken by the node's own endpoints on the same port. Keys are 1-1024 bytes of UTF-8; unlike S3 this store also refuses a NUL character or a ".."
+// suffixes; "admin", "health", "metrics" and "internal" are taken (the dashboard's "ui" is shorter than any bucket name) by the node's own endpoints on the same port. Keys are 1-1024 bytes of UTF-8; unlike S3 this store also refuses a NUL character or a ".."
 // or "." path segment, which file-system-minded clients (and `aws s3 sync`) would turn into paths
 // outside the destination.
 using System.Net;
@@ -40,7 +40,7 @@ public static class S3Names
             _ when name.Count(c => c == '.') == 3 && IPAddress.TryParse(name, out _) => "must not be formatted as an IP address",
             _ when name.StartsWith("xn--", StringComparison.Ordinal) || name.StartsWith("sthree-", StringComparison.Ordinal) => "must not start with 'xn--' or 'sthree-'",
             _ when name.EndsWith("-s3alias", StringComparison.Ordinal) || name.EndsWith("--ol-s3", StringComparison.Ordinal) => "must not end with '-s3alias' or '--ol-s3'",
-            "admin" or "health" or "metrics" or "internal" or "ui" => "is reserved: /admin, /health, /metrics, /internal and /ui are the node's own endpoints",
+            "admin" or "health" or "metrics" or "internal" => "is reserved: /admin, /health, /metrics and /internal are the node's own endpoints",
             _ => null,
         };
         return problem is null ? null : new S3Error("InvalidBucketName", 400, $"the bucket name '{Shorten(name)}' {problem}");
