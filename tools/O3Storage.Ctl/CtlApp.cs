@@ -239,24 +239,14 @@ public static class CtlApp
             flash.Options.Add(option);
         }
 
-        // Local work only: no cluster is asked, so no endpoint is resolved.
-        flash.SetAction(async (parse, cancel) =>
+        // Local work only: no cluster is asked, so no endpoint, key or config file is resolved.
+        flash.SetAction(Run(io, (ctl, parse, cancel) =>
         {
-            bool json = parse.GetValue(s_json);
-            try
-            {
-                string name = parse.GetValue(cluster)!;
-                var options = new FlashOptions(parse.GetValue(image)!, parse.GetValue(device)!, parse.GetValue(bmap), name, parse.GetValue(token),
-                    parse.GetValue(tokenFile) ?? $"o3storage-{name}.token", parse.GetValue(expected), parse.GetValue(hostname), parse.GetValue(sshKey), parse.GetValue(yes));
-                using var api = new NodeApi(new CtlSettings([new Uri("http://127.0.0.1:8080/")], null, null, []), TimeSpan.FromSeconds(1));
-                return (int)await Commands.FlashCommand.RunAsync(new CtlContext(api, io.Console, io.Output, io.Error, json), options, cancel).ConfigureAwait(false);
-            }
-            catch (CtlException e)
-            {
-                Report(io, json, e);
-                return (int)e.Code;
-            }
-        });
+            string name = parse.GetValue(cluster)!;
+            var options = new FlashOptions(parse.GetValue(image)!, parse.GetValue(device)!, parse.GetValue(bmap), name, parse.GetValue(token),
+                parse.GetValue(tokenFile) ?? $"o3storage-{name}.token", parse.GetValue(expected), parse.GetValue(hostname), parse.GetValue(sshKey), parse.GetValue(yes));
+            return Commands.FlashCommand.RunAsync(ctl, options, cancel);
+        }, local: true));
         return flash;
     }
 
@@ -277,13 +267,14 @@ public static class CtlApp
     private static TimeSpan Seconds(double seconds) => TimeSpan.FromSeconds(Math.Clamp(seconds, 0.2, 3600));
 
     /// <summary>The one way a command runs: settings resolved, the node API made, errors reported with their exit code.</summary>
-    private static Func<ParseResult, CancellationToken, Task<int>> Run(CtlIo io, Func<CtlContext, ParseResult, CancellationToken, Task<ExitCode>> command) =>
+    /// <param name="local">The command asks no cluster (flash): no settings are resolved, so no config file can stop it.</param>
+    private static Func<ParseResult, CancellationToken, Task<int>> Run(CtlIo io, Func<CtlContext, ParseResult, CancellationToken, Task<ExitCode>> command, bool local = false) =>
         async (parse, token) =>
         {
             bool json = parse.GetValue(s_json);
             try
             {
-                CtlSettings settings = Resolve(parse, io);
+                CtlSettings settings = local ? new CtlSettings([CtlSettings.ParseEndpoint(CtlSettings.DefaultEndpoint)], null, null, []) : Resolve(parse, io);
                 foreach (string warning in settings.Warnings)
                 {
                     io.Error.WriteLine($"o3ctl: warning: {warning}");

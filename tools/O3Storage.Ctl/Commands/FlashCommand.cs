@@ -125,25 +125,7 @@ public static class FlashCommand
             for (int i = 0; i < map.Ranges.Count; i++)
             {
                 BmapRange range = map.Ranges[i];
-                long start = range.First * map.BlockSize;
-                long length = map.ByteLength(range);
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                for (long done = 0; done < length;)
-                {
-                    int count = (int)Math.Min(buffer.Length, length - done);
-                    int read = await RandomAccess.ReadAsync(image.SafeFileHandle, buffer.AsMemory(0, count), start + done, token).ConfigureAwait(false);
-                    if (read != count)
-                    {
-                        throw new CtlException(ExitCode.Usage, $"the image ends early at byte {start + done + read}", null);
-                    }
-
-                    hash.AppendData(buffer, 0, count);
-                    await RandomAccess.WriteAsync(target.SafeFileHandle, buffer.AsMemory(0, count), start + done, token).ConfigureAwait(false);
-                    done += count;
-                    advance(count);
-                }
-
-                hashes[i] = Convert.ToHexStringLower(hash.GetHashAndReset());
+                hashes[i] = await HashRangeAsync(map, range, image, buffer, advance, ExitCode.Usage, "the image", target, token).ConfigureAwait(false);
                 if (range.Sha256 is { } expected && hashes[i] != expected)
                 {
                     throw new CtlException(ExitCode.Refused, $"the image does not match its block map at blocks {range.First}-{range.Last} (a damaged download?); the card is only partly written",
@@ -163,29 +145,43 @@ public static class FlashCommand
             for (int i = 0; i < map.Ranges.Count; i++)
             {
                 BmapRange range = map.Ranges[i];
-                long start = range.First * map.BlockSize;
-                long length = map.ByteLength(range);
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                for (long done = 0; done < length;)
-                {
-                    int count = (int)Math.Min(buffer.Length, length - done);
-                    int read = await RandomAccess.ReadAsync(target.SafeFileHandle, buffer.AsMemory(0, count), start + done, token).ConfigureAwait(false);
-                    if (read != count)
-                    {
-                        throw new CtlException(ExitCode.Refused, $"the device ends early at byte {start + done + read}", null);
-                    }
-
-                    hash.AppendData(buffer, 0, count);
-                    done += count;
-                    advance(count);
-                }
-
-                if (Convert.ToHexStringLower(hash.GetHashAndReset()) != written[i])
+                if (await HashRangeAsync(map, range, target, buffer, advance, ExitCode.Refused, "the device", copyTo: null, token).ConfigureAwait(false) != written[i])
                 {
                     throw new CtlException(ExitCode.Refused, $"verification failed: blocks {range.First}-{range.Last} read back differ from what was written (a failing card?)", "try another card");
                 }
             }
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads one range of <paramref name="source"/> in chunks, copying each to <paramref name="copyTo"/>
+    /// at the same offset when given; the SHA-256 of its bytes. A short read is <paramref name="shortCode"/>.
+    /// </summary>
+    private static async Task<string> HashRangeAsync(Bmap map, BmapRange range, FileStream source, byte[] buffer, Action<long> advance, ExitCode shortCode, string sourceName, FileStream? copyTo, CancellationToken token)
+    {
+        long start = range.First * map.BlockSize;
+        long length = map.ByteLength(range);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        for (long done = 0; done < length;)
+        {
+            int count = (int)Math.Min(buffer.Length, length - done);
+            int read = await RandomAccess.ReadAsync(source.SafeFileHandle, buffer.AsMemory(0, count), start + done, token).ConfigureAwait(false);
+            if (read != count)
+            {
+                throw new CtlException(shortCode, $"{sourceName} ends early at byte {start + done + read}", null);
+            }
+
+            hash.AppendData(buffer, 0, count);
+            if (copyTo is not null)
+            {
+                await RandomAccess.WriteAsync(copyTo.SafeFileHandle, buffer.AsMemory(0, count), start + done, token).ConfigureAwait(false);
+            }
+
+            done += count;
+            advance(count);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static async Task Progress(CtlContext ctl, string what, long total, Func<Action<long>, Task> work)
