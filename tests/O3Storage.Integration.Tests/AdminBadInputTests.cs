@@ -38,6 +38,21 @@ public sealed class AdminBadInputTests(ITestOutputHelper output) : IDisposable
         await RefusedAsync(HttpStatusCode.BadRequest, "unknown strategy 'fastest'", HttpMethod.Post, $"{three}/admin/rebalance", "{\"strategy\": \"fastest\"}", admin);
         await RefusedAsync(HttpStatusCode.BadRequest, "'enabled' is required", HttpMethod.Post, $"{three}/admin/maintenance", "{\"reason\": \"x\"}", admin);
 
+        // The calls behind o3ctl backup and restore: a snapshot or bucket that is not there, a page size out of range, an import without its checks.
+        await RefusedAsync(HttpStatusCode.Forbidden, "admin key", HttpMethod.Get, $"{three}/admin/snapshots/nightly/objects?bucket=b", null, null);
+        await RefusedAsync(HttpStatusCode.NotFound, "no snapshot named nightly", HttpMethod.Get, $"{three}/admin/snapshots/nightly", null, admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "not a snapshot name", HttpMethod.Get, $"{three}/admin/snapshots/night%20ly/objects", null, admin);
+        await RefusedAsync(HttpStatusCode.MethodNotAllowed, "takes GET", HttpMethod.Post, $"{three}/admin/snapshots/nightly/objects", "{}", admin);
+        await RefusedAsync(HttpStatusCode.MethodNotAllowed, "takes DELETE, GET", HttpMethod.Put, $"{three}/admin/snapshots/nightly", "{}", admin);
+        Assert.Equal("created", (await CallAsync(HttpMethod.Post, $"{one}/admin/snapshot", "{\"name\": \"nightly\"}", admin)).Body.GetProperty("status").GetString());
+        await RefusedAsync(HttpStatusCode.BadRequest, "'bucket' is required", HttpMethod.Get, $"{three}/admin/snapshots/nightly/objects", null, admin);
+        await RefusedAsync(HttpStatusCode.NotFound, "snapshot nightly has no bucket photos", HttpMethod.Get, $"{three}/admin/snapshots/nightly/object?bucket=photos&key=a", null, admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "'bucket' is required", HttpMethod.Get, $"{three}/admin/snapshots/nightly/objects?limit=5000", null, admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "may hold only lower-case letters", HttpMethod.Post, $"{three}/admin/import/bucket", "{\"name\": \"No_Such\"}", admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "'created_at' is not a time", HttpMethod.Post, $"{three}/admin/import/bucket", "{\"name\": \"photos\", \"created_at\": \"yesterday\"}", admin);
+        await RefusedAsync(HttpStatusCode.BadRequest, "x-o3-sha256 must be", HttpMethod.Put, $"{three}/admin/import/object?bucket=photos&key=a", "bytes", admin);
+        Assert.Equal("deleted", (await CallAsync(HttpMethod.Delete, $"{one}/admin/snapshots/nightly", null, admin)).Body.GetProperty("status").GetString());
+
         // Nothing changed.
         JsonElement health = await cluster.HealthAsync(2);
         Assert.Equal(4, health.GetProperty("cluster").GetProperty("total_nodes").GetInt32());

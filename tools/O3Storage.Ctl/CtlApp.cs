@@ -98,6 +98,8 @@ public static class CtlApp
         root.Subcommands.Add(RebalanceCommand(io));
         root.Subcommands.Add(SnapshotCommand(io));
         root.Subcommands.Add(KeysCommand(io));
+        root.Subcommands.Add(BackupCommand(io));
+        root.Subcommands.Add(RestoreCommand(io));
         root.Subcommands.Add(FlashCommand(io));
         root.Subcommands.Add(CompletionCommand(io));
         return root;
@@ -217,6 +219,32 @@ public static class CtlApp
         keys.Subcommands.Add(retire);
         keys.Subcommands.Add(add);
         return keys;
+    }
+
+    private static Command BackupCommand(CtlIo io)
+    {
+        var path = new Argument<string>("path") { Description = "A new (or empty) directory, a new .tar file, or - for standard output" };
+        var snapshot = new Option<string>("--snapshot") { Description = "Read this existing snapshot (default: take one now, backup-YYYYMMDD_HHMMSS)", HelpName = "name" };
+        var keep = new Option<bool>("--keep-snapshot") { Description = "Keep the snapshot the backup took (default: deleted when the backup is done)" };
+        var backup = new Command("backup", "Copy every bucket and object of one snapshot, with their metadata, to a directory or tar archive, checked on the way (the cluster stays online)");
+        backup.Arguments.Add(path);
+        backup.Options.Add(snapshot);
+        backup.Options.Add(keep);
+        backup.SetAction(Run(io, (ctl, parse, token) => Commands.BackupCommand.BackupAsync(ctl, parse.GetValue(path)!, parse.GetValue(snapshot), parse.GetValue(keep), token)));
+        return backup;
+    }
+
+    private static Command RestoreCommand(CtlIo io)
+    {
+        var path = new Argument<string>("path") { Description = "A backup directory or .tar file o3ctl backup wrote, or - for standard input" };
+        var resume = new Option<bool>("--resume") { Description = "Go on with a restore that stopped: buckets may hold objects, and objects already there (same size and ETag) are skipped" };
+        var verifyOnly = new Option<bool>("--verify-only") { Description = "Only check the backup (whole, every SHA-256 as recorded); no cluster is asked" };
+        var restore = new Command("restore", "Restore a backup into an empty cluster: its buckets, then every object with its metadata, each checked by SHA-256 as it is stored");
+        restore.Arguments.Add(path);
+        restore.Options.Add(resume);
+        restore.Options.Add(verifyOnly);
+        restore.SetAction(Run(io, (ctl, parse, token) => Commands.BackupCommand.RestoreAsync(ctl, parse.GetValue(path)!, parse.GetValue(resume), parse.GetValue(verifyOnly), token)));
+        return restore;
     }
 
     private static Command FlashCommand(CtlIo io)

@@ -69,6 +69,24 @@ public sealed record MemberStatus(
     string Id, string Role, string State, bool Reachable, string? Status, string? Version, long? Objects, long? UsedBytes,
     long? CapacityBytes, string? Led, double? TemperatureCelsius, string? Scrub);
 
+public sealed record SnapshotContentsAnswer(SnapshotPart? Snapshot, IReadOnlyList<SnapshotBucketPart>? Buckets);
+
+public sealed record SnapshotBucketPart(string Name, DateTimeOffset CreatedAt, long Objects, long Bytes);
+
+public sealed record SnapshotObjectPart(string Key, long Size, string ETag, string? ContentType, long LastModifiedMs, IReadOnlyDictionary<string, string>? UserMetadata);
+
+public sealed record SnapshotObjectPageAnswer(IReadOnlyList<SnapshotObjectPart>? Objects, bool IsTruncated, string? NextAfter);
+
+public sealed record ImportBucketAnswer(string? Name, string? Status, long Objects);
+
+public sealed record ImportObjectAnswer(string? Bucket, string? Key, string? Status, long Size, string? ETag, string? Sha256);
+
+/// <summary>What <c>o3ctl backup</c> prints with <c>--json</c>.</summary>
+public sealed record BackupResult(string Path, string Snapshot, long SnapshotIndex, bool SnapshotDeleted, int Buckets, long Objects, long Bytes, double Seconds);
+
+/// <summary>What <c>o3ctl restore</c> prints with <c>--json</c> (<paramref name="Imported"/> is 0 with --verify-only).</summary>
+public sealed record RestoreResult(string Path, string Snapshot, bool VerifyOnly, int Buckets, long Objects, long Imported, long AlreadyThere, long Bytes, double Seconds);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
     NumberHandling = JsonNumberHandling.AllowReadingFromString, UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(Health))]
@@ -83,6 +101,12 @@ public sealed record MemberStatus(
 [JsonSerializable(typeof(KeyRetiredAnswer))]
 [JsonSerializable(typeof(ClusterStatus))]
 [JsonSerializable(typeof(CtlError))]
+[JsonSerializable(typeof(SnapshotContentsAnswer))]
+[JsonSerializable(typeof(SnapshotObjectPageAnswer))]
+[JsonSerializable(typeof(ImportBucketAnswer))]
+[JsonSerializable(typeof(ImportObjectAnswer))]
+[JsonSerializable(typeof(BackupResult))]
+[JsonSerializable(typeof(RestoreResult))]
 [JsonSerializable(typeof(O3Storage.Ctl.Commands.FlashResult))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class CtlJson : JsonSerializerContext;

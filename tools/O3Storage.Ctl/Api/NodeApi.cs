@@ -124,6 +124,52 @@ public sealed class NodeApi : IDisposable
         return (int)reply.Status is >= 200 and < 300 ? reply : throw Failure(reply, method, path);
     }
 
+    /// <summary>An admin call on <paramref name="node"/> itself (one every member serves, such as reading a snapshot); a non-2xx answer is thrown.</summary>
+    public async Task<AdminReply> CallAsync(Uri node, HttpMethod method, string path, string? json, CancellationToken token)
+    {
+        AdminReply reply = await SendAsync(node, method, path, json, token).ConfigureAwait(false);
+        return (int)reply.Status is >= 200 and < 300 ? reply : throw Failure(reply, method, path);
+    }
+
+    /// <summary>
+    /// A call on <paramref name="node"/> whose body is streamed: the response once its headers are in (the
+    /// caller reads and disposes it). Its headers come within --timeout, or, when the request carries a
+    /// body of its own (sent before any answer), the call has the whole of <paramref name="token"/>. A
+    /// non-2xx answer is thrown.
+    /// </summary>
+    public async Task<HttpResponseMessage> StreamAsync(Uri node, HttpRequestMessage request, CancellationToken token)
+    {
+        if (_settings.Key is { } key)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+
+        HttpResponseMessage response;
+        using (CancellationTokenSource deadline = request.Content is null ? Deadline(token) : CancellationTokenSource.CreateLinkedTokenSource(token))
+        {
+            try
+            {
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsUnanswered(e, token))
+            {
+                throw new CtlException(ExitCode.Unreachable, $"{Authority(node)} did not answer {request.Method} {request.RequestUri?.AbsolutePath}: {Describe(e)}", "is the node up? o3ctl status shows the members");
+            }
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            using var deadline = Deadline(token);
+            string body = await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false);
+            throw Failure(new AdminReply(response.StatusCode, body, node), request.Method, request.RequestUri?.AbsolutePath ?? string.Empty);
+        }
+    }
+
     private async Task<AdminReply> SendAsync(Uri node, HttpMethod method, string path, string? json, CancellationToken token)
     {
         using var deadline = Deadline(token);

@@ -29,7 +29,7 @@ using O3Storage.Node.Transport;
 
 namespace O3Storage.Node.Admin;
 
-internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, MetadataProposer proposer, PeerClient peers, TimeProvider time, ILogger logger)
+internal sealed partial class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, MetadataProposer proposer, PeerClient peers, O3Storage.Node.Data.DataPath data, TimeProvider time, ILogger logger)
 {
     /// <summary>How long an admin call waits for the cluster (a commit, a membership change) before a 503.</summary>
     public static readonly TimeSpan ClusterWaitTimeout = TimeSpan.FromSeconds(10);
@@ -42,21 +42,34 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 
-    private sealed record Route(string Method, string[] Fields, Func<HttpContext, AdminBody, CancellationToken, Task> Handle);
-
-    private Dictionary<string, Route> Routes() => new(StringComparer.Ordinal)
+    /// <summary>
+    /// One admin call. A <see cref="Local"/> one is served by the node asked, never passed to the leader: it
+    /// reads what every member holds (a snapshot's contents) or streams a body of any size (an import), so
+    /// its body is not buffered, and its handler is given the request's own token with no cluster deadline.
+    /// </summary>
+    private sealed record Route(string Template, string Method, string[] Fields, Func<HttpContext, AdminBody, CancellationToken, Task> Handle)
     {
-        ["/admin/remove-node"] = new("POST", ["node_id", "force"], RemoveNodeAsync),
-        ["/admin/maintenance"] = new("POST", ["enabled", "reason"], MaintenanceAsync),
-        ["/admin/rebalance"] = new("POST", ["strategy"], RebalanceAsync),
-        ["/admin/rebalance-status"] = new("GET", [], RebalanceStatusAsync),
-        ["/admin/snapshot"] = new("POST", ["name"], CreateSnapshotAsync),
-        ["/admin/snapshots"] = new("GET", [], ListSnapshotsAsync),
-        [SnapshotPath + NameSegment] = new("DELETE", [], DeleteSnapshotAsync),
-        ["/admin/restore"] = new("POST", ["snapshot", "force"], RestoreAsync),
-        ["/admin/keys"] = new("GET", [], ListKeysAsync),
-        [KeysPath + NameSegment] = new("DELETE", [], RetireKeyAsync),
-    };
+        public bool Local { get; init; }
+    }
+
+    private Route[] Routes() =>
+    [
+        new("/admin/remove-node", "POST", ["node_id", "force"], RemoveNodeAsync),
+        new("/admin/maintenance", "POST", ["enabled", "reason"], MaintenanceAsync),
+        new("/admin/rebalance", "POST", ["strategy"], RebalanceAsync),
+        new("/admin/rebalance-status", "GET", [], RebalanceStatusAsync),
+        new("/admin/snapshot", "POST", ["name"], CreateSnapshotAsync),
+        new("/admin/snapshots", "GET", [], ListSnapshotsAsync),
+        new(SnapshotPath + NameSegment, "DELETE", [], DeleteSnapshotAsync),
+        new(SnapshotPath + NameSegment, "GET", [], DescribeSnapshotAsync) { Local = true },
+        new(SnapshotPath + NameSegment + ObjectsSuffix, "GET", [], ListSnapshotObjectsAsync) { Local = true },
+        new(SnapshotPath + NameSegment + ObjectSuffix, "GET", [], ReadSnapshotObjectAsync) { Local = true },
+        new("/admin/restore", "POST", ["snapshot", "force"], RestoreAsync),
+        new("/admin/import/bucket", "POST", ["name", "created_at"], ImportBucketAsync),
+        new("/admin/import/object", "PUT", [], ImportObjectAsync) { Local = true },
+        new("/admin/keys", "GET", [], ListKeysAsync),
+        new(KeysPath + NameSegment, "DELETE", [], RetireKeyAsync),
+    ];
 
     private const string KeysPath = "/admin/keys/";
 
@@ -68,29 +81,34 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
 
     public void Map(IEndpointRouteBuilder routes)
     {
-        Dictionary<string, Route> table = Routes();
+        Route[] table = Routes();
         RequestDelegate handle = http => HandleAsync(http, table);
         routes.Map("/admin", handle);
         routes.Map("/admin/{**rest}", handle);
     }
 
-    private async Task HandleAsync(HttpContext http, Dictionary<string, Route> table)
+    private async Task HandleAsync(HttpContext http, Route[] table)
     {
         http.Response.Headers.CacheControl = "no-store";
         string path = http.Request.Path.Value?.TrimEnd('/') ?? string.Empty;
-        // A route ending in {name} takes whatever follows its prefix as the name, which its handler validates (DELETE /admin/snapshots/NAME).
-        Route? route = table.GetValueOrDefault(path)
-            ?? table.FirstOrDefault(r => r.Key.EndsWith(NameSegment, StringComparison.Ordinal) && path.StartsWith(r.Key[..^NameSegment.Length], StringComparison.Ordinal)).Value;
-        if (route is null)
+        Route[] matching = [.. table.Where(r => PathName(r.Template, path) is not null)];
+        if (matching.Length == 0)
         {
-            await ErrorAsync(http, 404, $"no admin call {http.Request.Method} {http.Request.Path}", $"admin calls: {string.Join(", ", table.Select(r => $"{r.Value.Method} {r.Key}"))}").ConfigureAwait(false);
+            await ErrorAsync(http, 404, $"no admin call {http.Request.Method} {http.Request.Path}", $"admin calls: {string.Join(", ", table.Select(r => $"{r.Method} {r.Template}"))}").ConfigureAwait(false);
             return;
         }
 
-        if (!string.Equals(http.Request.Method, route.Method, StringComparison.OrdinalIgnoreCase))
+        if (matching.FirstOrDefault(r => string.Equals(http.Request.Method, r.Method, StringComparison.OrdinalIgnoreCase)) is not { } route)
         {
-            http.Response.Headers.Allow = route.Method;
-            await ErrorAsync(http, 405, $"{path} takes {route.Method}, not {http.Request.Method}", null).ConfigureAwait(false);
+            string allowed = string.Join(", ", matching.Select(r => r.Method));
+            http.Response.Headers.Allow = allowed;
+            await ErrorAsync(http, 405, $"{path} takes {allowed}, not {http.Request.Method}", null).ConfigureAwait(false);
+            return;
+        }
+
+        if (route.Local)
+        {
+            await HandleLocalAsync(http, route).ConfigureAwait(false);
             return;
         }
 
@@ -490,7 +508,7 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
 
     private async Task DeleteSnapshotAsync(HttpContext http, AdminBody body, CancellationToken token)
     {
-        string tail = Uri.UnescapeDataString(http.Request.Path.Value!.TrimEnd('/')[SnapshotPath.Length..]);
+        string tail = PathName(SnapshotPath + NameSegment, http.Request.Path.Value!.TrimEnd('/'))!;
         if (await SnapshotNameAsync(http, tail, null, "the path's name") is not { } name)
         {
             return;
@@ -521,7 +539,7 @@ internal sealed class AdminEndpoints(NodeContext node, NodeLifecycle lifecycle, 
     /// <summary>Retires the first admin key (only it: a file's key leaves by taking it out of the file), once another admin key exists.</summary>
     private async Task RetireKeyAsync(HttpContext http, AdminBody body, CancellationToken token)
     {
-        string id = Uri.UnescapeDataString(http.Request.Path.Value!.TrimEnd('/')[KeysPath.Length..]);
+        string id = PathName(KeysPath + NameSegment, http.Request.Path.Value!.TrimEnd('/'))!;
         await node.Raft.ReadBarrierAsync(token).ConfigureAwait(false);
         MetadataState state = node.Raft.Metadata;
         string[] files = [.. state.ApiKeys.Where(s => s.Key != ClusterKey.FirstAdminSource && s.Value.Any(k => k.AccessKeyId == id)).Select(s => s.Key)];

@@ -39,6 +39,24 @@ public sealed record KeyListResponse(IReadOnlyList<KeyInfo> Keys, string FirstAd
 /// <summary>The answer to <c>DELETE /admin/keys/ID</c>: <paramref name="Status"/> is <c>retired</c>.</summary>
 public sealed record KeyRetiredResponse(string AccessKeyId, string Status, string Detail);
 
+/// <summary>The answer to <c>GET /admin/snapshots/NAME</c>: the snapshot and its buckets.</summary>
+public sealed record SnapshotContents(SnapshotInfo Snapshot, IReadOnlyList<SnapshotBucket> Buckets);
+
+/// <summary>One bucket of a snapshot: when it was made, and its objects and bytes as of the snapshot.</summary>
+public sealed record SnapshotBucket(string Name, DateTimeOffset CreatedAt, long Objects, long Bytes);
+
+/// <summary>One object of a snapshot, with what a restore needs to make it again as it was.</summary>
+public sealed record SnapshotObject(string Key, long Size, string ETag, string ContentType, DateTimeOffset LastModified, long LastModifiedMs, IReadOnlyDictionary<string, string> UserMetadata);
+
+/// <summary>The answer to <c>GET /admin/snapshots/NAME/objects?bucket=B&amp;after=K</c>: a page in key order; <paramref name="NextAfter"/> is the next page's <c>after</c>.</summary>
+public sealed record SnapshotObjectPage(string Snapshot, string Bucket, IReadOnlyList<SnapshotObject> Objects, bool IsTruncated, string? NextAfter);
+
+/// <summary>The answer to <c>POST /admin/import/bucket</c>: <paramref name="Status"/> is <c>created</c> or <c>exists</c> (with the objects it holds).</summary>
+public sealed record ImportBucketResponse(string Name, string Status, DateTimeOffset CreatedAt, long Objects);
+
+/// <summary>The answer to <c>PUT /admin/import/object</c>: <paramref name="Status"/> is <c>imported</c>, or <c>exists</c> when the same object (size and ETag) was there.</summary>
+public sealed record ImportObjectResponse(string Bucket, string Key, string Status, long Size, string ETag, string? Sha256, IReadOnlyList<string> Replicas);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(AdminError))]
 [JsonSerializable(typeof(RemoveNodeResponse))]
@@ -49,4 +67,8 @@ public sealed record KeyRetiredResponse(string AccessKeyId, string Status, strin
 [JsonSerializable(typeof(RestoreResponse))]
 [JsonSerializable(typeof(KeyListResponse))]
 [JsonSerializable(typeof(KeyRetiredResponse))]
+[JsonSerializable(typeof(SnapshotContents))]
+[JsonSerializable(typeof(SnapshotObjectPage))]
+[JsonSerializable(typeof(ImportBucketResponse))]
+[JsonSerializable(typeof(ImportObjectResponse))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -493,7 +493,7 @@ internal sealed partial class S3Endpoints
         headers.ContentType.ToString() is { Length: > 0 } type ? type : DefaultContentType;
 
     /// <summary>The x-amz-meta-* headers (names lower-cased, as S3 keeps them), at most 2 KiB in all.</summary>
-    private static S3Error? ReadUserMetadata(IHeaderDictionary headers, out ImmutableArray<KeyValuePair<string, string>> metadata)
+    internal static S3Error? ReadUserMetadata(IHeaderDictionary headers, out ImmutableArray<KeyValuePair<string, string>> metadata)
     {
         var pairs = new List<KeyValuePair<string, string>>();
         int bytes = 0;

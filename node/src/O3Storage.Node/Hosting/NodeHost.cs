@@ -972,7 +972,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         });
         new NodeEndpoints(node, peerClient, proposer, TimeProvider.System, logger).Map(app);
         new EnrollEndpoints(node, new EnrollChallenges(TimeProvider.System), logger).Map(app);
-        new AdminEndpoints(node, node.Lifecycle, proposer, peerClient, TimeProvider.System, logger).Map(app);
+        new AdminEndpoints(node, node.Lifecycle, proposer, peerClient, data, TimeProvider.System, logger).Map(app);
         new BlobEndpoints(node, node.Storage.Writer).Map(app);
         new UiEndpoints(node, peerClient, TimeProvider.System).Map(app);
         new S3Endpoints(node, proposer, data, TimeProvider.System).Map(app);
