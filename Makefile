@@ -120,6 +120,7 @@ bench: publish
 	python3 bench/object_bench.py
 	python3 bench/rebalance_bench.py
 	python3 bench/snapshot_bench.py
+	python3 bench/backup_bench.py
 	bench/tls_bench.sh
 
 # Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes).

@@ -12,7 +12,7 @@ namespace O3Storage.Integration.Tests;
 /// o3ctl backup of a cluster that a writer keeps writing to, and o3ctl restore of it into a fresh
 /// cluster: every object acknowledged before the backup began reads back byte for byte, with its ETag,
 /// content type, user metadata and date; nothing that was never written appears. Then the refusals: a
-/// damaged backup (nothing of the damaged object stored), a restore into a cluster that holds objects,
+/// damaged backup (nothing of the damaged object stored, the restore stopped), a restore into a cluster that holds objects,
 /// and a tar archive restored with --resume that adds only what the first backup did not have.
 /// </summary>
 public sealed class BackupTests(ITestOutputHelper output)
@@ -136,9 +136,11 @@ public sealed class BackupTests(ITestOutputHelper output)
             AmazonS3Exception absent = await Assert.ThrowsAsync<AmazonS3Exception>(() => s3B.GetObjectMetadataAsync(bucketOfFirst, firstKey));
             Assert.Equal(System.Net.HttpStatusCode.NotFound, absent.StatusCode);
 
-            // The backup as taken: restored whole into the (still empty) cluster.
-            JsonElement restored = await ctlB.JsonAsync(0, "restore", directory);
-            Assert.Equal((backup.GetProperty("objects").GetInt64(), 0L), (restored.GetProperty("imported").GetInt64(), restored.GetProperty("already_there").GetInt64()));
+            // The backup as taken, with --resume: the damaged restore stopped at its first object, but imports
+            // run several at a time, so a few that followed it may have landed.
+            JsonElement restored = await ctlB.JsonAsync(0, "restore", directory, "--resume");
+            Assert.Equal(backup.GetProperty("objects").GetInt64(), restored.GetProperty("imported").GetInt64() + restored.GetProperty("already_there").GetInt64());
+            Assert.InRange(restored.GetProperty("already_there").GetInt64(), 0, 8);
             await CompareAsync(s3, s3B, written.Values, before.Select(k => new Written("logs", k, acknowledged[k].Bytes, null, [])), acknowledged);
 
             // One point in time: the writer wrote its keys in order, so the backup holds the first n of them, no gaps.

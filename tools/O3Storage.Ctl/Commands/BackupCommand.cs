@@ -22,6 +22,12 @@ namespace O3Storage.Ctl.Commands;
 public static class BackupCommand
 {
     private const int PageSize = 1000;
+
+    /// <summary>Imports under way at once during a restore, each holding its object in memory.</summary>
+    private const int ImportsInFlight = 8;
+
+    /// <summary>Objects up to this size are held in memory to be imported alongside others (at most 8 × 4 MiB held).</summary>
+    private const int HeldObjectBytesMax = 4 << 20;
     private const string ImportSha256Header = "x-o3-sha256";
     private const string ImportETagHeader = "x-o3-etag";
     private const string ImportLastModifiedHeader = "x-o3-last-modified-ms";
@@ -36,6 +42,11 @@ public static class BackupCommand
         {
             AdminReply made = await ctl.Api.AdminAsync(HttpMethod.Post, "/admin/snapshot", AdminCommands.Body(("name", name)), token).ConfigureAwait(false);
             ours = CtlContext.Parse(made, CtlJson.Default.SnapshotAnswer).Status == "created";
+            if (!ours)
+            {
+                // Another backup took a snapshot of this name in the same second: it is not this moment.
+                throw new CtlException(ExitCode.Refused, $"a snapshot named {name} exists already, so it is not of this moment", "run the backup again in a second, or give --snapshot to back up that one");
+            }
         }
 
         try
@@ -130,24 +141,78 @@ public static class BackupCommand
         long bytes = 0;
         await WithProgressAsync(ctl, verifyOnly ? $"verify of {path}" : $"restore of {manifest.Snapshot.Name}", manifest.Objects, manifest.Bytes, async progress =>
         {
-            while (await NextAsync(source, token).ConfigureAwait(false) is var (meta, data))
+            // Small objects are read into memory and imported several at a time (each import waits on a
+            // commit, so one at a time leaves the cluster idle); a large one streams from the backup.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+            using var slots = new SemaphoreSlim(ImportsInFlight);
+            var inFlight = new List<Task>();
+            Exception? failed = null;
+            async Task ImportOneAsync(BackupObject meta, Stream data, bool held)
             {
-                objects++;
-                if (verifyOnly)
+                try
                 {
-                    string sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(data, token).ConfigureAwait(false));
-                    if (sha256 != meta.Sha256)
+                    if (await ImportAsync(ctl, node!, meta, data, stop.Token).ConfigureAwait(false))
                     {
-                        throw new CtlException(ExitCode.Refused, $"{path}: {meta.Bucket}/{meta.Key} ({BackupFormat.DataName(objects)}) has SHA-256 {sha256}, not the {meta.Sha256} recorded: the backup is damaged", null);
+                        Interlocked.Increment(ref imported);
                     }
                 }
-                else if (await ImportAsync(ctl, node!, meta, data, token).ConfigureAwait(false))
+                catch (Exception e)
                 {
-                    imported++;
+                    Interlocked.CompareExchange(ref failed, e, null);
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    throw;
                 }
+                finally
+                {
+                    if (held)
+                    {
+                        slots.Release();
+                    }
+                }
+            }
 
-                bytes += meta.Size;
-                progress(objects, bytes);
+            try
+            {
+                while (await NextAsync(source, stop.Token).ConfigureAwait(false) is var (meta, data))
+                {
+                    objects++;
+                    if (verifyOnly)
+                    {
+                        string sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(data, token).ConfigureAwait(false));
+                        if (sha256 != meta.Sha256)
+                        {
+                            throw new CtlException(ExitCode.Refused, $"{path}: {meta.Bucket}/{meta.Key} ({BackupFormat.DataName(objects)}) has SHA-256 {sha256}, not the {meta.Sha256} recorded: the backup is damaged", null);
+                        }
+                    }
+                    else if (meta.Size <= HeldObjectBytesMax)
+                    {
+                        byte[] held = new byte[meta.Size];
+                        await data.ReadExactlyAsync(held, stop.Token).ConfigureAwait(false);
+                        await slots.WaitAsync(stop.Token).ConfigureAwait(false);
+                        inFlight.RemoveAll(t => t.IsCompletedSuccessfully);
+                        inFlight.Add(ImportOneAsync(meta, new MemoryStream(held, writable: false), held: true));
+                    }
+                    else
+                    {
+                        await ImportOneAsync(meta, data, held: false).ConfigureAwait(false);
+                    }
+
+                    bytes += meta.Size;
+                    progress(objects, bytes);
+                }
+            }
+            catch (OperationCanceledException) when (failed is not null && !token.IsCancellationRequested)
+            {
+                // An import failed and stopped the rest: its error is the one reported, below.
+            }
+            finally
+            {
+                await Task.WhenAll(inFlight).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            if (failed is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
             }
         }).ConfigureAwait(false);
         if (objects != manifest.Objects)

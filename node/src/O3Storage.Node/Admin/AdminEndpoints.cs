@@ -1,7 +1,8 @@
 // Owns: the admin edge, /admin/*: the guide's cluster operations over JSON. Any node accepts a call; a
 // follower passes it to the leader once (marked, never passed on twice) and relays the answer, since the
 // leader alone changes membership and runs rebalancing. Handlers stay thin over pure decisions
-// (RemovalDecision, ReplicaPlanner) and commit through Raft.
+// (RemovalDecision, ReplicaPlanner) and commit through Raft. The calls behind o3ctl backup and restore
+// (AdminEndpoints.Backup.cs) are "local": served by the node asked, their bodies streamed, not relayed.
 // Who may call: without a key file anyone (as the guide shows; the node logs it at start); with one,
 // an admin key as a bearer token or a SigV4 signature. A forwarded call must come from a member
 // holding the cluster's admin key (InternalAuth).
