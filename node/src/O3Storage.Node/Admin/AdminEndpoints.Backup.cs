@@ -252,6 +252,7 @@ internal sealed partial class AdminEndpoints
         string lastModifiedText = headers[ImportLastModifiedHeader].ToString();
         long lastModified = time.GetUtcNow().ToUnixTimeMilliseconds();
         byte[]? sha256 = sha256Text.Length == 64 && sha256Text.All(char.IsAsciiHexDigit) ? Convert.FromHexString(sha256Text) : null;
+        S3Error? badMetadata = S3Endpoints.ReadUserMetadata(headers, out System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>> userMetadata);
         string? problem = bucket.Length == 0 ? "'bucket' is required"
             : S3Names.CheckKey(key) is { } badKey ? badKey.Message
             : http.Request.ContentLength is not { } ? "an import needs a Content-Length"
@@ -259,15 +260,13 @@ internal sealed partial class AdminEndpoints
             : etag.Length is < 2 or > ETagLengthMax || etag[0] != '"' || etag[^1] != '"' || etag[1..^1].Any(c => c is '"' or < ' ' or > '~') ? $"{ImportETagHeader} must be the object's ETag, quoted, as S3 shows it"
             : lastModifiedText.Length > 0 && (!long.TryParse(lastModifiedText, NumberStyles.None, CultureInfo.InvariantCulture, out lastModified) || lastModified > 253402300799999)
                 ? $"{ImportLastModifiedHeader} is milliseconds since 1970, not '{lastModifiedText}'"
-            : S3Endpoints.ReadUserMetadata(headers, out _) is { } badMetadata ? badMetadata.Message
-            : null;
+            : badMetadata?.Message;
         if (problem is not null)
         {
             await ErrorAsync(http, 400, problem, "PUT /admin/import/object?bucket=B&key=K with the bytes, Content-Length, Content-Type, x-amz-meta-*, x-o3-etag, x-o3-sha256 and x-o3-last-modified-ms (docs/o3ctl.md)").ConfigureAwait(false);
             return;
         }
 
-        _ = S3Endpoints.ReadUserMetadata(headers, out System.Collections.Immutable.ImmutableArray<KeyValuePair<string, string>> userMetadata);
         long length = http.Request.ContentLength!.Value;
         using (var barrier = CancellationTokenSource.CreateLinkedTokenSource(token))
         {
