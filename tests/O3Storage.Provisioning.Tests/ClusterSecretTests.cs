@@ -97,4 +97,38 @@ public sealed class ClusterSecretTests
         byte[] mac = HMACSHA256.HashData(stretched, Encoding.UTF8.GetBytes($"o3storage-join-request:v2:10.0.0.2:8080:10.0.0.2:8090:{s_uuid:D}"));
         Assert.Equal(Convert.ToHexStringLower(mac), Home.JoinProof("10.0.0.2:8080", "10.0.0.2:8090", s_uuid));
     }
+
+    [Fact]
+    public void Cached_StretchedOnce_ThenRead_AndStretchedAnewForAnotherTokenOrName()
+    {
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("o3-join-key-");
+        try
+        {
+            string cache = Path.Combine(directory.FullName, "join-key");
+            string proof = Home.JoinProof("10.0.0.2:8080", "10.0.0.2:8090", s_uuid);
+            Assert.True(ClusterSecret.FromToken("token-abcdefgh", "home", cache).VerifiesJoin("10.0.0.2:8080", "10.0.0.2:8090", s_uuid, proof));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(cache));
+            string[] written = File.ReadAllText(cache).Trim().Split(' ');
+            Assert.Equal(3, written.Length);
+            Assert.DoesNotContain("token-abcdefgh", File.ReadAllText(cache));
+
+            // Read, not stretched: a key changed in the file is the key the secret holds.
+            File.WriteAllText(cache, $"{written[0]} {written[1]} {new string('0', 64)}\n");
+            Assert.False(ClusterSecret.FromToken("token-abcdefgh", "home", cache).VerifiesJoin("10.0.0.2:8080", "10.0.0.2:8090", s_uuid, proof));
+
+            // Another token or cluster name is stretched anew (and replaces the file); so is a damaged file.
+            Assert.False(ClusterSecret.FromToken("token-abcdefgX", "home", cache).VerifiesJoin("10.0.0.2:8080", "10.0.0.2:8090", s_uuid, proof));
+            Assert.True(ClusterSecret.FromToken("token-abcdefgh", "home", cache).VerifiesJoin("10.0.0.2:8080", "10.0.0.2:8090", s_uuid, proof));
+            Assert.False(ClusterSecret.FromToken("token-abcdefgh", "away", cache).VerifiesJoin("10.0.0.2:8080", "10.0.0.2:8090", s_uuid, proof));
+            File.WriteAllText(cache, "garbage");
+            Assert.True(ClusterSecret.FromToken("token-abcdefgh", "home", cache).VerifiesJoin("10.0.0.2:8080", "10.0.0.2:8090", s_uuid, proof));
+
+            // A place it cannot write costs only the stretch.
+            Assert.True(ClusterSecret.FromToken("token-abcdefgh", "home", Path.Combine(directory.FullName, "missing", "join-key")).VerifiesJoin("10.0.0.2:8080", "10.0.0.2:8090", s_uuid, proof));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
 }

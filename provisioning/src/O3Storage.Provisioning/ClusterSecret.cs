@@ -11,7 +11,7 @@ namespace O3Storage.Provisioning;
 /// <summary>A join token, stretched into the key every proof of it is made with. Derive it once: it is slow on purpose.</summary>
 public sealed class ClusterSecret
 {
-    /// <summary>PBKDF2-SHA256 rounds: OWASP's 2023 figure, about a second on a Raspberry Pi 4, once per start.</summary>
+    /// <summary>PBKDF2-SHA256 rounds: OWASP's 2023 figure, about a second on a Raspberry Pi 4, once per node (the key is kept: FromToken with a cache file).</summary>
     public const int Iterations = 600_000;
 
     /// <summary>Tokens the node makes: this prefix and 32 hex digits (128 random bits).</summary>
@@ -29,6 +29,47 @@ public sealed class ClusterSecret
         byte[] salt = Encoding.UTF8.GetBytes($"o3storage-join-token:v2:{clusterName}");
         return new ClusterSecret(Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(token), salt, Iterations, HashAlgorithmName.SHA256, 32));
     }
+
+    /// <summary>
+    /// As <see cref="FromToken(string, string)"/>, kept in <paramref name="cacheFile"/> (mode 600, beside
+    /// the node's other secrets) so a node stretches its token once, not at every start: about a second
+    /// on a Pi 4 and several under emulation, on every boot's critical path. The file names the token and
+    /// cluster it was derived from by a fingerprint, so a changed token or name is stretched anew; a file
+    /// that is damaged, or cannot be read or written, only costs the stretch.
+    /// </summary>
+    public static ClusterSecret FromToken(string token, string clusterName, string cacheFile)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        ArgumentNullException.ThrowIfNull(clusterName);
+        string fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{CacheVersion}\n{clusterName}\n{token}")));
+        try
+        {
+            if (File.ReadAllText(cacheFile).Trim().Split(' ') is [CacheVersion, string cached, string key] && cached == fingerprint && key.Length == 64)
+            {
+                return new ClusterSecret(Convert.FromHexString(key));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+
+        ClusterSecret secret = FromToken(token, clusterName);
+        try
+        {
+            string partial = cacheFile + ".partial";
+            File.Delete(partial);
+            File.WriteAllText(partial, $"{CacheVersion} {fingerprint} {Convert.ToHexStringLower(secret._key)}\n");
+            File.SetUnixFileMode(partial, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Move(partial, cacheFile, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return secret;
+    }
+
+    private const string CacheVersion = "o3storage-join-key-v1";
 
     /// <summary>A new token: 128 random bits, hex, with a prefix that says what it is.</summary>
     public static string GenerateToken() => GeneratedPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));

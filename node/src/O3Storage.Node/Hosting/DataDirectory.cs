@@ -20,6 +20,7 @@ internal sealed class DataDirectory : IDisposable
     private readonly bool _identityBefore;
     private readonly bool _deviceBefore;
     private readonly bool _certificatesBefore;
+    private readonly bool _joinKeyBefore;
 
     private DataDirectory(string path, FileStream lockFile, string? createdRoot)
     {
@@ -29,6 +30,7 @@ internal sealed class DataDirectory : IDisposable
         _identityBefore = File.Exists(IdentityFile);
         _deviceBefore = File.Exists(DefaultDevicePath);
         _certificatesBefore = Directory.Exists(CertificatesDirectory);
+        _joinKeyBefore = File.Exists(JoinKeyFile);
     }
 
     public string FullPath { get; }
@@ -55,6 +57,9 @@ internal sealed class DataDirectory : IDisposable
 
     /// <summary>The cluster CA this node made (bootstrap) or was given (enrolment), its certificate, and the join token (ClusterAuthority).</summary>
     public string CertificatesDirectory => Path.Combine(FullPath, "certs");
+
+    /// <summary>The join token as stretched (ClusterSecret), kept so that a start does not stretch it again (mode 600).</summary>
+    public string JoinKeyFile => Path.Combine(FullPath, "join-key");
 
     /// <summary>Where blobs live unless --device names a partition or file.</summary>
     public string DefaultDevicePath => Path.Combine(FullPath, "blobs.dev");
@@ -192,6 +197,11 @@ internal sealed class DataDirectory : IDisposable
         if (!_certificatesBefore)
         {
             TryDelete(() => Directory.Delete(CertificatesDirectory, recursive: true));
+        }
+
+        if (!_joinKeyBefore)
+        {
+            TryDelete(() => File.Delete(JoinKeyFile));
         }
 
         Cleanup(FullPath, _createdRoot);

@@ -140,7 +140,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         string? token = ReadJoinToken(options, data);
-        ClusterSecret? secret = token is null ? null : ClusterSecret.FromToken(token, options.BootConfig?.ClusterName ?? BootConfig.DefaultClusterName);
+        ClusterSecret? secret = token is null ? null : ClusterSecret.FromToken(token, options.BootConfig?.ClusterName ?? BootConfig.DefaultClusterName, data.JoinKeyFile);
         ClusterTrust? trust = certificates.Current?.Trust;
         OptionalTls? tls = Tls(trust);
 
@@ -212,7 +212,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                     if (token is null)
                     {
                         token = ClusterSecret.GenerateToken();
-                        secret = ClusterSecret.FromToken(token, BootConfig.DefaultClusterName);
+                        secret = ClusterSecret.FromToken(token, BootConfig.DefaultClusterName, data.JoinKeyFile);
                         NodeLog.JoinTokenMade(logger, Path.Combine(data.CertificatesDirectory, ClusterAuthority.TokenFile));
                     }
 
