@@ -59,8 +59,8 @@ for unit in o3storage.service o3storage-firstboot.service systemd-networkd.servi
   check "$unit enabled" "1" "$(names /etc/systemd/system/multi-user.target.wants | grep -c -x "$unit")"
 done
 check "o3storage-firewall.service enabled (before the network)" "1" "$(names /etc/systemd/system/sysinit.target.wants | grep -c -x o3storage-firewall.service)"
-check "nft and the firewall's rules and ufw front-end present" "1 1 1" \
-  "$(names /usr/sbin | grep -c -x nft) $(names /etc/o3storage | grep -c -x nftables.conf) $(names /usr/sbin | grep -c -x ufw)"
+check "nft and the firewall's rules, local networks and ufw front-end present" "1 1 1 1" \
+  "$(names /usr/sbin | grep -c -x nft) $(names /etc/o3storage | grep -c -x nftables.conf) $(names /etc/o3storage | grep -c -x firewall-local.nft) $(names /usr/sbin | grep -c -x ufw)"
 check "avahi-daemon is the one mDNS stack (resolved's is off)" "MulticastDNS=no" "$(rootfs 'cat /etc/systemd/resolved.conf.d/o3storage.conf' | grep -x 'MulticastDNS=no')"
 check "/boot/firmware is an empty mount point on the root" "" "$(names /boot/firmware)"
 

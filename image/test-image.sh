@@ -106,12 +106,18 @@ first_boot_s=$(wait_health 900 "first boot") || exit 1
 echo "boot-to-health first-boot ${first_boot_s} s"
 wait_ssh() { local i; for i in $(seq 1 60); do guest true 2>/dev/null && return 0; sleep 2; done; die "no SSH login as o3admin"; }
 wait_ssh
+# Where the seconds went (docs/benchmarks.md): the chain to the node and the slowest units.
+boot_profile() { # boot_profile WHICH
+  echo "boot profile ($1):"
+  guest "systemd-analyze time; systemd-analyze critical-chain o3storage.service; systemd-analyze blame | head -n 12" 2>&1 | sed 's/^/  | /'
+}
+boot_profile "first boot"
 
 echo "first boot:"
 check "firstboot finished" "active success" "$(guest systemctl show -P ActiveState o3storage-firstboot) $(guest systemctl show -P Result o3storage-firstboot)"
 check "node settings written" "8080" "$(guest "sed -n 's/^O3STORAGE_PORT=//p' /etc/default/o3storage")"
 check "machine-id made on this boot" "32" "$(guest cat /etc/machine-id | tr -d '\n' | wc -c)"
-check "SSH host keys made on this boot" "yes" "$(guest 'ls /etc/ssh/ssh_host_ed25519_key.pub >/dev/null && echo yes')"
+check "SSH host keys made on this boot: Ed25519 and ECDSA, no RSA" "ssh_host_ecdsa_key.pub ssh_host_ed25519_key.pub" "$(guest 'cd /etc/ssh && ls ssh_host_*_key.pub' | paste -sd' ')"
 check "hostname from o3storage.txt" "o3-qemu-test" "$(guest hostname)"
 check "o3storage.txt copied to the node's own copy" "$(tr -d '\r' <"$work/o3storage.txt" | md5sum)" "$(guest sudo cat /etc/o3storage/o3storage.txt | tr -d '\r' | md5sum)"
 check "node settings: --discover with the copy" '"--discover --boot-config /etc/o3storage/o3storage.txt"' "$(guest "sed -n 's/^O3STORAGE_OPTIONS=//p' /etc/default/o3storage")"
@@ -314,6 +320,7 @@ down_s=$((SECONDS - rebooted))
 second_boot_s=$(wait_health 600 "second boot") || exit 1
 echo "boot-to-health second-boot ${second_boot_s}+${down_s} s (from the reboot command)"
 wait_ssh
+boot_profile "reboot"
 new_boot_id=$(guest cat /proc/sys/kernel/random/boot_id)
 check "a new boot (boot id changed)" "yes" "$([ -n "$boot_id" ] && [ -n "$new_boot_id" ] && [ "$new_boot_id" != "$boot_id" ] && echo yes)"
 check "two boots in the journal" "2" "$(guest journalctl --list-boots -q | wc -l)"

@@ -108,15 +108,43 @@ public sealed class BootConfigTests
     [InlineData("expected_nodes=100", "line 1: expected_nodes must be")]
     [InlineData("join_token=has space in it", "line 1: join_token must be")]
     [InlineData("cluster_name=-edge", "line 1: cluster_name must be")]
+    [InlineData("local_networks=100.64.0.0", "line 1: local_networks: '100.64.0.0' is not a network")]
+    [InlineData("local_networks=100.64/10", "line 1: local_networks: '100.64/10' is not a network")]
+    [InlineData("local_networks=100.64.0.0/33", "line 1: local_networks: '100.64.0.0/33' is not a network")]
+    [InlineData("local_networks=100.64.0.0/+10", "line 1: local_networks: '100.64.0.0/+10' is not a network")]
+    [InlineData("local_networks=tailnet", "line 1: local_networks: 'tailnet' is not a network")]
+    [InlineData("local_networks=0.0.0.0/0", "line 1: local_networks: '0.0.0.0/0' is too wide (a prefix length of at least 8")]
+    [InlineData("local_networks=64.0.0.0/2", "line 1: local_networks: '64.0.0.0/2' is too wide")]
+    [InlineData("local_networks=::/0", "line 1: local_networks: '::/0' is too wide (a prefix length of at least 16")]
+    [InlineData("local_networks=100.64.1.1/10", "line 1: local_networks: '100.64.1.1/10' has host bits set: the network is 100.64.0.0/10")]
+    [InlineData("local_networks=fd7a:115c:a1e0::1/48", "line 1: local_networks: 'fd7a:115c:a1e0::1/48' has host bits set")]
     public void Invalid_IsRefused(string text, string expected)
     {
         Assert.Contains(Errors(text), e => e.StartsWith(expected, StringComparison.Ordinal));
     }
 
     [Fact]
+    public void LocalNetworks_IPv4AndIPv6_InOrder()
+    {
+        BootConfig config = Parse("local_networks=100.64.0.0/10, fd7a:115c:a1e0::/48,198.18.0.0/15   # CGNAT, Tailscale, lab\n");
+        Assert.Equal(["100.64.0.0/10", "fd7a:115c:a1e0::/48", "198.18.0.0/15"], config.LocalNetworks.Select(n => n.ToString()));
+        Assert.Equal(Parse("local_networks=100.64.0.0/10,fd7a:115c:a1e0::/48,198.18.0.0/15"), config);
+        Assert.NotEqual(Parse("local_networks=100.64.0.0/10"), config);
+        Assert.Empty(BootConfig.Default.LocalNetworks);
+    }
+
+    [Fact]
+    public void LocalNetworks_AtMostSixteen()
+    {
+        string sixteen = string.Join(',', Enumerable.Range(1, 16).Select(i => $"10.{i}.0.0/16"));
+        Assert.Equal(16, Parse($"local_networks={sixteen}").LocalNetworks.Count);
+        Assert.Equal(["line 1: local_networks takes at most 16 networks, not 17"], Errors($"local_networks={sixteen},10.99.0.0/16"));
+    }
+
+    [Fact]
     public void EmptyValues_MeanDefaults()
     {
-        Assert.Equal(BootConfig.Default, Parse("cluster_name=\njoin_token=\nexpected_nodes=\nhostname=\naddress=\n"));
+        Assert.Equal(BootConfig.Default, Parse("cluster_name=\njoin_token=\nexpected_nodes=\nhostname=\naddress=\nlocal_networks=\n"));
     }
 
     [Fact]
@@ -129,7 +157,7 @@ public sealed class BootConfigTests
             string path = Path.Combine(dir, "o3storage.txt");
             File.WriteAllText(path, "expected_nodes=-1\nwhat=ever\n");
             BootConfigException e = Assert.Throws<BootConfigException>(() => BootConfig.Load(path));
-            Assert.Equal($"{path}: line 1: expected_nodes must be a whole number from 1 to 99, not '-1'; line 2: unknown setting 'what' (known: cluster_name, join_token, expected_nodes, hostname, address, gateway, dns)", e.Message);
+            Assert.Equal($"{path}: line 1: expected_nodes must be a whole number from 1 to 99, not '-1'; line 2: unknown setting 'what' (known: cluster_name, join_token, expected_nodes, hostname, address, gateway, dns, local_networks)", e.Message);
         }
         finally
         {

@@ -48,7 +48,8 @@ class FirewallTests(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.directory, ignore_errors=True)
         self.etc = os.path.join(self.directory, "o3storage")
         os.makedirs(self.etc)
-        shutil.copy(os.path.join(ROOTFS, "etc", "o3storage", "firewall-node.nft"), self.etc)
+        for name in ("firewall-node.nft", "firewall-local.nft"):
+            shutil.copy(os.path.join(ROOTFS, "etc", "o3storage", name), self.etc)
         with open(os.path.join(ROOTFS, "etc", "o3storage", "nftables.conf")) as f:
             conf = f.read().replace('include "/etc/o3storage/', f'include "{self.etc}/')
         self.conf = os.path.join(self.directory, "nftables.conf")
@@ -94,6 +95,24 @@ class FirewallTests(unittest.TestCase):
         for port in PORTS:
             self.assertFalse(self.reaches("peer", port), f"port {port} from 198.18.0.2, not a local network")
         self.assertTrue(self.reaches("board", 8080), "the board itself reaches its node (loopback)")
+
+    def test_local_networks_from_o3storage_txt_are_local(self):
+        # What the first boot writes for local_networks=10.1.0.0/16,198.18.0.0/15,fd7a:115c:a1e0::/48:
+        # 10.1.0.0/16 lies inside 10.0.0.0/8 (the set merges it rather than refusing the whole file).
+        with open(os.path.join(self.etc, "firewall-local.nft"), "w") as f:
+            f.write("add element inet o3storage local4 { 10.1.0.0/16, 198.18.0.0/15 }\n"
+                    "add element inet o3storage local6 { fd7a:115c:a1e0::/48 }\n")
+        loaded = run(*self.as_board("nft", "-f", self.conf), check=False)
+        self.assertEqual(loaded.returncode, 0, loaded.stderr)
+        for port in (22, 8080, 8090):
+            self.assertTrue(self.reaches("peer", port), f"port {port} from 198.18.0.2, now a local network")
+        self.assertFalse(self.reaches("peer", 9000), "a port no rule opens")
+        # ufw's rules still decide the node's ports; SSH stays open to the local networks.
+        for args in (["allow", "from", "198.18.0.3", "to", "any", "port", "8080"], ["--force", "enable"]):
+            self.assertEqual(self.ufw(*args).returncode, 0)
+        self.assertFalse(self.reaches("peer", 8080))
+        self.assertTrue(self.reaches("stranger", 8080))
+        self.assertTrue(self.reaches("peer", 22))
 
     def test_the_guides_cluster_firewall_opens_the_node_ports_to_what_it_names_never_ssh_to_anyone(self):
         # The lines cluster-firewall.sh runs on each node, with the peer as the cluster and as a client.

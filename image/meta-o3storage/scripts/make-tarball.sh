@@ -31,6 +31,7 @@ install -D -m 0440 "$rootfs/etc/sudoers.d/o3admin" "$stage/etc/sudoers.d/o3admin
 install -D -m 0644 "$rootfs/etc/ssh/sshd_config.d/o3storage.conf" "$stage/etc/ssh/sshd_config.d/o3storage.conf"
 install -D -m 0644 "$rootfs/etc/o3storage/nftables.conf" "$stage/etc/o3storage/nftables.conf"
 install -D -m 0644 "$rootfs/etc/o3storage/firewall-node.nft" "$stage/etc/o3storage/firewall-node.nft"
+install -D -m 0644 "$rootfs/etc/o3storage/firewall-local.nft" "$stage/etc/o3storage/firewall-local.nft"
 install -D -m 0755 "$rootfs/usr/sbin/ufw" "$stage/usr/sbin/ufw"
 install -D -m 0644 "$repo/docs/image.md" "$stage/usr/share/doc/o3storage/image.md"
 # The o3storage.txt template: on a Yocto card the user copies it to the boot partition (/boot).

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using O3Storage.Node.Auth;
 using O3Storage.Node.CommandLine;
 using O3Storage.Node.Hosting;
@@ -62,6 +63,8 @@ public static class Program
                     Console.Out.WriteLine($"O3_ADDRESS='{config.Address}'");
                     Console.Out.WriteLine($"O3_GATEWAY='{config.Address?.Gateway}'");
                     Console.Out.WriteLine($"O3_DNS='{string.Join(' ', config.Address?.Dns ?? [])}'");
+                    Console.Out.WriteLine($"O3_LOCAL_NETWORKS4='{string.Join(' ', config.LocalNetworks.Where(n => n.BaseAddress.AddressFamily == AddressFamily.InterNetwork))}'");
+                    Console.Out.WriteLine($"O3_LOCAL_NETWORKS6='{string.Join(' ', config.LocalNetworks.Where(n => n.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6))}'");
                     return 0;
                 }
                 catch (BootConfigException e)

@@ -1,5 +1,6 @@
 // Owns: o3storage.txt, the one file a user may edit on the card's FAT partition before first boot
-// (cluster name, join token, expected node count, hostname, static address), parsed and validated.
+// (cluster name, join token, expected node count, hostname, static address, extra local networks),
+// parsed and validated.
 // Assumes: the file was edited anywhere: Windows Notepad (BOM, CRLF), macOS TextEdit, nano; so
 // line endings and a byte-order mark are accepted, everything else is checked and every mistake is
 // reported with its line number, all at once, so one edit fixes the card.
@@ -12,7 +13,11 @@ using System.Text.RegularExpressions;
 namespace O3Storage.Provisioning;
 
 /// <summary>The validated content of o3storage.txt; every field has a default, so an absent file is <see cref="Default"/>.</summary>
-public sealed partial record BootConfig(string ClusterName, string? JoinTokenValue, int ExpectedNodes, string? Hostname, StaticAddress? Address)
+/// <param name="LocalNetworks">
+/// Networks the board's firewall treats as local beside the private ranges (10/8, 172.16/12,
+/// 192.168/16, link-local, fc00::/7): a LAN numbered from CGNAT space (100.64.0.0/10) or a VPN.
+/// </param>
+public sealed partial record BootConfig(string ClusterName, string? JoinTokenValue, int ExpectedNodes, string? Hostname, StaticAddress? Address, IReadOnlyList<IPNetwork> LocalNetworks)
 {
     public const string DefaultClusterName = "o3storage";
     public const int DefaultExpectedNodes = 3;
@@ -25,14 +30,29 @@ public sealed partial record BootConfig(string ClusterName, string? JoinTokenVal
     /// </summary>
     public const string OpenJoinToken = "o3storage-open-cluster";
 
-    public static BootConfig Default { get; } = new(DefaultClusterName, null, DefaultExpectedNodes, null, null);
+    /// <summary>The widest network local_networks takes: anything wider is a good part of the internet.</summary>
+    public const int LocalNetworkPrefixMinIPv4 = 8;
+
+    public const int LocalNetworkPrefixMinIPv6 = 16;
+
+    public const int LocalNetworksMax = 16;
+
+    public static BootConfig Default { get; } = new(DefaultClusterName, null, DefaultExpectedNodes, null, null, []);
 
     /// <summary>The token adverts and joins are proved with: the file's, or the open one.</summary>
     public string JoinToken => JoinTokenValue ?? OpenJoinToken;
 
     public bool IsOpen => JoinTokenValue is null;
 
-    public static readonly IReadOnlyList<string> Keys = ["cluster_name", "join_token", "expected_nodes", "hostname", "address", "gateway", "dns"];
+    /// <summary>Equal settings: the local networks compared by content, in order.</summary>
+    public bool Equals(BootConfig? other) =>
+        other is not null && ClusterName == other.ClusterName && JoinTokenValue == other.JoinTokenValue
+        && ExpectedNodes == other.ExpectedNodes && Hostname == other.Hostname && Equals(Address, other.Address)
+        && LocalNetworks.SequenceEqual(other.LocalNetworks);
+
+    public override int GetHashCode() => HashCode.Combine(ClusterName, JoinTokenValue, ExpectedNodes, Hostname, Address, LocalNetworks.Count);
+
+    public static readonly IReadOnlyList<string> Keys = ["cluster_name", "join_token", "expected_nodes", "hostname", "address", "gateway", "dns", "local_networks"];
 
     /// <summary>Parses the file's text; null with every problem (one per line, "line N: ...") in <paramref name="errors"/>.</summary>
     public static BootConfig? TryParse(string text, out IReadOnlyList<string> errors)
@@ -174,9 +194,30 @@ public sealed partial record BootConfig(string ClusterName, string? JoinTokenVal
             problems.Add($"line {orphanDns.Line}: dns needs address (without address the board uses DHCP, which gives the DNS servers)");
         }
 
+        var localNetworks = new List<IPNetwork>();
+        if (Get("local_networks") is { } networksValue)
+        {
+            foreach (string network in networksValue.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (ParseLocalNetwork(network) is { } problem)
+                {
+                    problems.Add($"line {networksValue.Line}: local_networks: {problem}");
+                }
+                else
+                {
+                    localNetworks.Add(IPNetwork.Parse(network));
+                }
+            }
+
+            if (localNetworks.Count > LocalNetworksMax)
+            {
+                problems.Add($"line {networksValue.Line}: local_networks takes at most {LocalNetworksMax} networks, not {localNetworks.Count}");
+            }
+        }
+
         // Top to bottom, as the user reads the file.
         errors = [.. problems.OrderBy(LineOf)];
-        return problems.Count == 0 ? new BootConfig(clusterName, token, expected, hostname, address) : null;
+        return problems.Count == 0 ? new BootConfig(clusterName, token, expected, hostname, address, localNetworks) : null;
 
         // An empty value means "the default", so a commented-out template and "key=" read the same.
         (string Value, int Line)? Get(string key) => values.TryGetValue(key, out var entry) && entry.Value.Length > 0 ? entry : null;
@@ -232,6 +273,29 @@ public sealed partial record BootConfig(string ClusterName, string? JoinTokenVal
         return DottedQuadPattern().IsMatch(text) && IPAddress.TryParse(text, out address) && address.AddressFamily == AddressFamily.InterNetwork;
     }
 
+    /// <summary>Null when <paramref name="text"/> is a network local_networks takes, else why not.</summary>
+    private static string? ParseLocalNetwork(string text)
+    {
+        string[] parts = text.Split('/');
+        bool v4 = parts.Length == 2 && DottedQuadPattern().IsMatch(parts[0]);
+        bool v6 = parts.Length == 2 && parts[0].Contains(':', StringComparison.Ordinal) && Ipv6Pattern().IsMatch(parts[0]);
+        if ((!v4 && !v6) || !PrefixLengthPattern().IsMatch(parts[1]) || !IPNetwork.TryParse(text, out IPNetwork network))
+        {
+            return $"'{Shorten(text)}' is not a network such as 100.64.0.0/10 or fd7a:115c:a1e0::/48 (address/prefix length)";
+        }
+
+        int widest = v4 ? LocalNetworkPrefixMinIPv4 : LocalNetworkPrefixMinIPv6;
+        if (network.PrefixLength < widest)
+        {
+            return $"'{text}' is too wide (a prefix length of at least {widest}: the firewall would let a good part of the internet in)";
+        }
+
+        // 10.1.2.3/8 would be taken as 10.0.0.0/8 by the firewall: say what is meant, so a typo in the
+        // prefix length does not open more than the user thinks.
+        return network.BaseAddress.Equals(IPAddress.Parse(parts[0])) ? null
+            : $"'{text}' has host bits set: the network is {network}";
+    }
+
     private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
 
     [GeneratedRegex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
@@ -242,4 +306,10 @@ public sealed partial record BootConfig(string ClusterName, string? JoinTokenVal
 
     [GeneratedRegex(@"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")]
     private static partial Regex DottedQuadPattern();
+
+    [GeneratedRegex("^[0-9A-Fa-f:.]{2,45}$")]
+    private static partial Regex Ipv6Pattern();
+
+    [GeneratedRegex("^[0-9]{1,3}$")]
+    private static partial Regex PrefixLengthPattern();
 }

@@ -38,8 +38,9 @@ do_install:append() {
 
 # /etc (the sudoers, SSH and firewall settings) and /usr/sbin (ufw) are in FILES by default.
 FILES:${PN} += "/opt/o3storage ${systemd_system_unitdir} /usr/lib/o3storage"
-# What ufw (the guide's cluster-firewall.sh) last enabled survives a package upgrade.
-CONFFILES:${PN} += "${sysconfdir}/o3storage/firewall-node.nft"
+# What ufw (the guide's cluster-firewall.sh) last enabled, and the first boot's local_networks,
+# survive a package upgrade.
+CONFFILES:${PN} += "${sysconfdir}/o3storage/firewall-node.nft ${sysconfdir}/o3storage/firewall-local.nft"
 
 # The binary is stripped native AOT: it links only against the C library at run time, and loads
 # OpenSSL (libssl3) when it starts TLS between nodes and makes or uses the cluster CA, which every
