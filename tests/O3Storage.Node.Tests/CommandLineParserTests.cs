@@ -220,6 +220,16 @@ public sealed class CommandLineParserTests
     }
 
     [Fact]
+    public void Discover_WaitsMinutesToJoin_UnlessToldOtherwise()
+    {
+        // A board that found its cluster keeps joining for minutes: one busy with its own start (or a member
+        // that has just bootstrapped) on a small board took more than the guide's 30 s in make test-fleet.
+        Assert.Equal(TimeSpan.FromMinutes(5), Run("--ip", "10.0.0.5", "--discover").JoinTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), Run("--ip", "10.0.0.5", "--peers", "10.0.0.1").JoinTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(45), Run("--ip", "10.0.0.5", "--discover", "--join-timeout", "45s").JoinTimeout);
+    }
+
+    [Fact]
     public void Discover_UsesTheDefaultBootConfig_UnlessAFileIsGiven()
     {
         NodeOptions options = Run("--ip", "10.0.0.5", "--discover");

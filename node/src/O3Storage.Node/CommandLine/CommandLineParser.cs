@@ -74,7 +74,7 @@ public static class CommandLineParser
                                consistency_level; without --bootstrap/--peers the node
                                with role "leader" bootstraps and the others join it
           --join-timeout SECS  how long a new node tries to reach and join its peers
-                               (default 30; also accepts 500ms, 2s)
+                               (default 30, 300 with --discover; also 500ms, 2s)
           --log-level LEVEL    debug, info, warning or error (default info)
           --log-file PATH      also append the log to PATH (kept under 10 MiB: the
                                previous 10 MiB move to PATH.1); stdout gets it anyway
@@ -318,7 +318,9 @@ public static class CommandLineParser
             }
         }
 
-        TimeSpan joinTimeout = NodeOptions.DefaultJoinTimeout;
+        // A board that found its cluster over mDNS has nothing else to do but join: it keeps at it for
+        // minutes (a slow or busy board, or a member that has just bootstrapped, takes a while).
+        TimeSpan joinTimeout = discover ? NodeOptions.DiscoveryJoinTimeout : NodeOptions.DefaultJoinTimeout;
         if (values.TryGetValue("--join-timeout", out string? timeoutText) && !TryParseDuration(timeoutText, out joinTimeout))
         {
             return Fail($"--join-timeout '{timeoutText}' is not a duration (e.g. 30, 2s, 500ms)");

@@ -12,6 +12,9 @@ public sealed record NodeOptions
     public const string DefaultDataDirectory = "/opt/o3storage/data";
     public static readonly TimeSpan DefaultJoinTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The join deadline of a node that found its cluster over mDNS (--discover), unless --join-timeout says otherwise.</summary>
+    public static readonly TimeSpan DiscoveryJoinTimeout = TimeSpan.FromMinutes(5);
+
     public required NodeAddress Api { get; init; }
 
     public required NodeAddress Cluster { get; init; }

@@ -196,7 +196,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                     throw new StartupException(e.Message);
                 }
 
-                if (certificates.Current is null && await EnrolAsync(reachable.Peer, reachable.Answer, data, uuid, token, secret, logger, joinDeadline.Token).ConfigureAwait(false) is { } enrolled)
+                if (certificates.Current is null && await EnrolAsync(reachable.Peer, reachable.Answer, data, uuid, token, secret, logger, joinDeadline.Token, shutdown.Token).ConfigureAwait(false) is { } enrolled)
                 {
                     secret = enrolled;
                     certificates.Current = LoadClusterAuthority(data, options);
@@ -740,7 +740,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
     /// and returns the token's secret; null when the cluster has none (a cluster from before them). A
     /// refusal stops the start.
     /// </summary>
-    private async Task<ClusterSecret?> EnrolAsync(NodeAddress peer, PingResponse answer, DataDirectory data, Guid uuid, string? joinToken, ClusterSecret? secret, ILogger logger, CancellationToken token)
+    private async Task<ClusterSecret?> EnrolAsync(NodeAddress peer, PingResponse answer, DataDirectory data, Guid uuid, string? joinToken, ClusterSecret? secret, ILogger logger, CancellationToken token, CancellationToken shutdownToken)
     {
         switch (answer.Certificates)
         {
@@ -763,11 +763,14 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         EnrolmentClient.Outcome outcome;
         try
         {
-            outcome = await EnrolmentClient.EnrollAsync(options.Api.Ip, peer.ToString(), options.NodeId, uuid, secret!, token).ConfigureAwait(false);
+            outcome = await EnrolmentClient.UntilAnsweredAsync(
+                attempt => EnrolmentClient.EnrollAsync(options.Api.Ip, peer.ToString(), options.NodeId, uuid, secret!, attempt),
+                reason => NodeLog.JoinAttemptFailed(logger, peer.ToString(), $"enrolment: {reason}"),
+                TimeProvider.System, token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
+        catch (EnrolmentClient.UnreachableException e) when (!shutdownToken.IsCancellationRequested)
         {
-            throw new StartupException($"enrolment with {peer} failed: {PeerClient.Describe(e)}");
+            throw new StartupException($"enrolment with {peer} failed {e.Attempts} times within the join deadline ({options.JoinTimeout.TotalSeconds:0} s, --join-timeout): {e.LastFailure}");
         }
 
         switch (outcome)

@@ -15,6 +15,9 @@ internal static class EnrolmentClient
 {
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The pause before an enrolment that could not reach its member is tried again (within the join deadline).</summary>
+    public static readonly TimeSpan RetryPause = TimeSpan.FromSeconds(1);
+
     /// <summary>What a member answered.</summary>
     public abstract record Outcome
     {
@@ -32,12 +35,55 @@ internal static class EnrolmentClient
         public sealed record Refused(string Reason) : Outcome;
     }
 
+    /// <summary>Enrolment could not reach its member before the deadline.</summary>
+    public sealed class UnreachableException(int attempts, string lastFailure) : Exception($"{attempts} attempts, the last: {lastFailure}")
+    {
+        public int Attempts { get; } = attempts;
+
+        public string LastFailure { get; } = lastFailure;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="attempt"/> until a member answers: one that answered a ping may still be
+    /// slow to enrol (a board that has just bootstrapped is busy, under emulation for seconds). A call
+    /// that could not reach it (or timed out) is made again after <see cref="RetryPause"/> until
+    /// <paramref name="deadline"/> ends (then <see cref="UnreachableException"/>); an answer, even a
+    /// refusal, is final.
+    /// </summary>
+    public static async Task<Outcome> UntilAnsweredAsync(Func<CancellationToken, Task<Outcome>> attempt, Action<string> failed, TimeProvider time, CancellationToken deadline)
+    {
+        for (int attempts = 1; ; attempts++)
+        {
+            string failure;
+            try
+            {
+                return await attempt(deadline).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+            {
+                failure = PeerClient.Describe(e);
+            }
+
+            failed(failure);
+            try
+            {
+                await Task.Delay(RetryPause, time, deadline).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new UnreachableException(attempts, failure);
+            }
+        }
+    }
+
     public static async Task<Outcome> EnrollAsync(IPAddress? localAddress, string peer, string nodeId, Guid uuid, ClusterSecret secret, CancellationToken token)
     {
         byte[]? memberCertificate = null;
         using var http = new HttpClient(new SocketsHttpHandler
         {
-            ConnectTimeout = TimeSpan.FromSeconds(2),
+            // Connecting includes the TLS handshake: a member that has just bootstrapped on a small or
+            // emulated board takes seconds for it.
+            ConnectTimeout = TimeSpan.FromSeconds(5),
             UseProxy = false,
             AllowAutoRedirect = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
