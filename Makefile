@@ -7,7 +7,7 @@ ARM64_BINARY := artifacts/linux-arm64/o3storage
 # Defined before the rules that depend on it: make expands prerequisites as it reads them.
 POWERCUT_FS  := artifacts/powercut-fs/powercut-fs
 
-.PHONY: help deps powercut-fs build lint publish publish-arm64 publish-next-level-test image yocto-tarball test test-unit fuzz test-integration test-lifecycle test-power-cut test-power-cut-long chaos test-firstboot test-arm64 test-image test-layer run clean-run bench bench-image bench-firstboot format clean
+.PHONY: help deps powercut-fs build lint publish publish-arm64 publish-next-level-test image yocto-tarball test test-unit fuzz test-integration test-lifecycle test-power-cut test-power-cut-long chaos test-firstboot test-arm64 test-image test-fleet test-layer run clean-run bench bench-image bench-fleet bench-firstboot format clean
 IMAGE_DIR    := artifacts/image
 IMAGE_CACHE  := .image-cache
 
@@ -19,6 +19,7 @@ help:
 	@echo "make publish-arm64  native-AOT linux-arm64 o3storage and o3ctl in $(dir $(ARM64_BINARY))"
 	@echo "make image          flashable arm64 OS image in $(IMAGE_DIR) (docs/image.md)"
 	@echo "make test-image     build the image, boot it in QEMU and check it"
+	@echo "make test-fleet     four QEMU boards from one image form one cluster on a virtual LAN (~10 min)"
 	@echo "make test-lifecycle the guide's long cluster procedures on real nodes (~2 min; part of make test)"
 	@echo "make test-power-cut whole-cluster power cuts under 16 writers: kill -9 and powercut-fs, three seeds each (~1.5 min; in make test)"
 	@echo "make test-power-cut-long  power-cut rounds of 64 x 4 KiB, 8 x 1 MiB, 2 x 64 MiB writers (O3_POWERCUT_ROUNDS=50)"
@@ -27,6 +28,7 @@ help:
 	@echo "make test-firstboot boards in network namespaces find each other over real avahi"
 	@echo "make yocto-tarball  the tarball meta-o3storage's recipe installs"
 	@echo "make bench-image    boot time of the image to /health in QEMU"
+	@echo "make bench-fleet    power-on of three QEMU boards to a healthy 3-node cluster"
 	@echo "make bench-firstboot time from power-on to a 3-node cluster over mDNS"
 
 deps:
@@ -105,6 +107,10 @@ test-layer: publish-arm64
 test-image: image
 	@tools/test.sh image
 
+# Boards from one image, each with only o3storage.txt, form one cluster over mDNS in QEMU (not in make test: long).
+test-fleet: image
+	@tools/test.sh fleet
+
 run: publish
 	@tools/run-local-cluster.sh
 
@@ -126,6 +132,10 @@ bench: publish
 # Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes).
 bench-image: image
 	bench/image_bench.sh $(IMAGE_DIR)/o3storage-os-*-arm64.img 3
+
+# Power-on of three QEMU boards to a healthy 3-node cluster (three rounds, about 15 minutes).
+bench-fleet: image
+	bench/fleet_bench.sh $(IMAGE_DIR)/o3storage-os-*-arm64.img 3
 
 # Time from power-on to a 3-node cluster over real avahi in network namespaces (five rounds, about 5 minutes).
 bench-firstboot: publish

@@ -11,6 +11,7 @@ packages=(
   awscli rclone s3cmd                                                 # unmodified S3 clients in the tests
   mmdebstrap arch-test binfmt-support genimage dosfstools mtools e2fsprogs fdisk faketime cpio  # the OS image
   bmap-tools qemu-system-arm u-boot-qemu ipxe-qemu                    # its .bmap, and booting it (make test-image)
+  dnsmasq-base                                                        # DHCP on the fleet test's virtual LAN (make test-fleet)
   avahi-daemon avahi-utils dbus util-linux                            # first boot over real mDNS (make test-firstboot)
   nftables                                                            # partitions in the chaos suite (make chaos)
   tcpdump                                                             # captures showing nothing secret crosses the LAN in clear

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suites in order and closes with a "failed: …" line per failure and "total: N passed, N failed".
-# Usage: tools/test.sh [unit] [fuzz] [integration] [lifecycle] [power-cut] [power-cut-long] [chaos] [chaos-long] [firstboot] [arm64] [layer] [image]
+# Usage: tools/test.sh [unit] [fuzz] [integration] [lifecycle] [power-cut] [power-cut-long] [chaos] [chaos-long] [firstboot] [arm64] [layer] [image] [fleet]
 # (default: all; lifecycle is the guide's cluster procedures, also alone as make test-lifecycle)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +35,15 @@ run_dotnet_tests() {
   fi
   [ "$rc" -eq 0 ] || status=1
   rm -f "$log"
+}
+
+# Sets images to the built OS image, or counts a failure for SUITE when there is none.
+built_image() { # built_image SUITE
+  images=(artifacts/image/o3storage-os-*-arm64.img)
+  [ -f "${images[0]}" ] && return 0
+  echo "no image in artifacts/image (make image)" >&2
+  fail "$1: no image in artifacts/image"
+  return 1
 }
 
 for suite in "${suites[@]}"; do
@@ -112,12 +121,7 @@ for suite in "${suites[@]}"; do
       fi
       ;;
     image)
-      images=(artifacts/image/o3storage-os-*-arm64.img)
-      if [ ! -f "${images[0]}" ]; then
-        echo "no image in artifacts/image (make image)" >&2
-        fail "image: none in artifacts/image"
-        continue
-      fi
+      built_image image || continue
       for step in image/check-image.sh image/test-image.sh; do
         # test-image deploys the freshly built binary with the guide's rolling update.
         if "$step" "${images[0]}" artifacts/linux-arm64/o3storage; then passed=$((passed + 1)); else fail "$step"; fi
@@ -134,6 +138,11 @@ for suite in "${suites[@]}"; do
         fail "image: not reproducible"
       fi
       rm -rf "$again"
+      ;;
+    fleet)
+      # Four QEMU boards from one image on a virtual LAN form one cluster by themselves (make test-fleet).
+      built_image fleet || continue
+      if image/test-fleet.sh "${images[0]}"; then passed=$((passed + 1)); else fail "image/test-fleet.sh"; fi
       ;;
     *)
       echo "unknown suite $suite" >&2
