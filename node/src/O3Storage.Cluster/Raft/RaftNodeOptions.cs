@@ -10,14 +10,14 @@ public sealed record RaftNodeOptions(string RaftDirectory, IPEndPoint ClusterEnd
     /// re-replicating flat out) missed heartbeats and elected a new leader mid-load, and clients saw 503s
     /// (see docs/benchmarks.md for the measured failover).
     /// </summary>
-    public TimeSpan LowerElectionTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan LowerElectionTimeout { get; init; } = RaftTimings.Default.LowerElection;
 
-    public TimeSpan UpperElectionTimeout { get; init; } = TimeSpan.FromMilliseconds(1000);
+    public TimeSpan UpperElectionTimeout { get; init; } = RaftTimings.Default.UpperElection;
 
     /// <summary>Above the slowest follower commit we expect on an SD card.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan RequestTimeout { get; init; } = RaftTimings.Default.Request;
 
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan ConnectTimeout { get; init; } = RaftTimings.Default.Connect;
 
     /// <summary>16 MiB: DotNext's default (one page) stalled lagging followers (shared/notes/dotnext-raft.md).</summary>
     public int WalChunkSizeBytes { get; init; } = 16 * 1024 * 1024;

@@ -116,7 +116,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         OptionalTls? Tls(ClusterTrust? trust) => trust is null ? null : new OptionalTls(trust, (from, reason) => Refused($"on the API port from {(from as System.Net.IPEndPoint)?.Address}", reason));
-        PeerClient Peers(ClusterTrust? trust) => new(options.Api.Ip, trust, (called, reason) => Refused($"to node {called}", reason));
+        PeerClient Peers(ClusterTrust? trust, TimeSpan? connectTimeout = null) => new(options.Api.Ip, trust, (called, reason) => Refused($"to node {called}", reason), connectTimeout);
 
         bool member = DataDirectory.HasMembership(options.DataDirectory);
         if (DataDirectory.ReadRemoved(options.DataDirectory) is { } removed)
@@ -184,6 +184,8 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             {
                 _hardware.SetStatus(NodeStatus.Joining);
                 Say(systemd, "joining", $"joining through {string.Join(", ", options.Peers)}");
+                // The unit's TimeoutStartSec (5 min on the image) must not end a join its own deadline allows.
+                systemd.ExtendStartTimeout(options.JoinTimeout + TimeSpan.FromMinutes(1));
 
                 // Before writing anything: a node that cannot reach any peer has nothing to join.
                 (NodeAddress Peer, PingResponse Answer) reachable;
@@ -246,9 +248,12 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             NodeLog.ClusterAuthorityInUse(logger, trust.Authority.Subject, authorityDirectory);
         }
 
+        RaftTimings timings = await RaftTimingsAsync(trust, logger, shutdown.Token).ConfigureAwait(false);
+
         // Enrolled or bootstrapped just now: the serving endpoints and calls to peers use the new certificates.
         tls = Tls(trust);
-        using PeerClient peerClient = ReferenceEquals(trust, startingPeers.Trust) ? startingPeers : Peers(trust);
+        using PeerClient peerClient = ReferenceEquals(trust, startingPeers.Trust) && !timings.IsScaled ? startingPeers
+            : Peers(trust, timings.PeerConnect(PeerClient.DefaultConnectTimeout));
 
         Say(systemd, "starting", "opening the blob store and Raft");
         bool resumingJoin = false;
@@ -274,6 +279,10 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             WalFlushed = metrics.WalFlushed,
             ApplyTrace = applyTrace,
             Trust = trust,
+            ConnectTimeout = timings.Connect,
+            LowerElectionTimeout = timings.LowerElection,
+            UpperElectionTimeout = timings.UpperElection,
+            RequestTimeout = timings.Request,
             TlsRefused = (dialled, reason) => Refused(dialled is null ? "from a Raft peer" : $"to Raft peer {dialled}", reason),
         };
         string? refoundedAside = null;
@@ -797,6 +806,38 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             default:
                 throw new StartupException(open ? noToken : $"enrolment with {peer} refused: {((EnrolmentClient.Outcome.Refused)outcome).Reason}");
         }
+    }
+
+    /// <summary>
+    /// The Raft timeouts for how long a TLS handshake takes on this board (the defaults without TLS):
+    /// under emulation, or on a much slower board, the usual ones would not let a connection finish.
+    /// </summary>
+    private static async Task<RaftTimings> RaftTimingsAsync(ClusterTrust? trust, ILogger logger, CancellationToken token)
+    {
+        if (trust is null)
+        {
+            return RaftTimings.Default;
+        }
+
+        TimeSpan handshake;
+        try
+        {
+            handshake = await TlsHandshakeProbe.MeasureAsync(trust, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or System.Net.Sockets.SocketException
+            || (e is OperationCanceledException && !token.IsCancellationRequested))
+        {
+            NodeLog.HandshakeProbeFailed(logger, e.Message);
+            return RaftTimings.Default;
+        }
+
+        RaftTimings timings = RaftTimings.For(handshake);
+        if (timings.IsScaled)
+        {
+            NodeLog.SlowHandshake(logger, (long)handshake.TotalMilliseconds, (long)timings.Connect.TotalMilliseconds, (long)timings.LowerElection.TotalMilliseconds, (long)timings.UpperElection.TotalMilliseconds);
+        }
+
+        return timings;
     }
 
     /// <summary>The key file, or null (authentication off) when the default path has none; a refused file stops the start.</summary>

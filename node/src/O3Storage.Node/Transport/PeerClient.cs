@@ -12,8 +12,11 @@ namespace O3Storage.Node.Transport;
 /// <param name="localAddress">This node's --ip: calls leave from it, so members recognize each other by source address.</param>
 /// <param name="trust">The cluster's certificates: then every call goes over TLS presenting this node's, and the node called must present one naming its address.</param>
 /// <param name="refused">Told why a node called was refused (the address called, the reason).</param>
-internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? trust = null, Action<string, string>? refused = null) : IDisposable
+internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? trust = null, Action<string, string>? refused = null, TimeSpan? connectTimeout = null) : IDisposable
 {
+    /// <summary>A connection to a peer, TLS handshake included, unless the board's handshakes are slower (<see cref="Cluster.Raft.RaftTimings"/>).</summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromMilliseconds(500);
+
     private readonly string _scheme = trust is null ? "http" : "https";
 
     /// <summary>The certificates calls are made with (null: plain HTTP).</summary>
@@ -27,7 +30,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
 
     private readonly HttpClient _http = new(new SocketsHttpHandler
     {
-        ConnectTimeout = TimeSpan.FromMilliseconds(500),
+        ConnectTimeout = connectTimeout ?? DefaultConnectTimeout,
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
         UseProxy = false,
         AllowAutoRedirect = false,
