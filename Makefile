@@ -27,7 +27,7 @@ help:
 	@echo "make chaos          100 seeded chaos runs with the linearizability checker (~45 min; 3 are in make test)"
 	@echo "make test-firstboot boards in network namespaces find each other over real avahi"
 	@echo "make yocto-tarball  the tarball meta-o3storage's recipe installs"
-	@echo "make bench-image    boot time of the image to /health in QEMU"
+	@echo "make bench-image    boot time of the image to /health in QEMU (BASELINE=old.img: side by side)"
 	@echo "make bench-fleet    power-on of three QEMU boards to a healthy 3-node cluster"
 	@echo "make bench-firstboot time from power-on to a 3-node cluster over mDNS"
 
@@ -129,9 +129,10 @@ bench: publish
 	python3 bench/backup_bench.py
 	bench/tls_bench.sh
 
-# Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes).
+# Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes);
+# BASELINE=path/to/earlier.img alternates it with an earlier image, run by run.
 bench-image: image
-	bench/image_bench.sh $(IMAGE_DIR)/o3storage-os-*-arm64.img 3
+	bench/image_bench.sh $(IMAGE_DIR)/o3storage-os-*-arm64.img 3 $(BASELINE)
 
 # Power-on of three QEMU boards to a healthy 3-node cluster (three rounds, about 15 minutes).
 bench-fleet: image
