@@ -16,8 +16,13 @@ for run in $(seq 1 "$runs"); do
   for candidate in "${images[@]}"; do
     log=$(mktemp)
     if ! image/test-image.sh "$candidate" >"$log" 2>&1; then
-      cat "$log" >&2
-      exit 1
+      # A baseline fails the checks added since it was built; its times still count, if it booted twice.
+      if [ "$candidate" = "$baseline" ] && grep -q '^boot-to-health second-boot' "$log"; then
+        echo "  (baseline $(basename "$candidate"): $(grep -c '^  FAIL' "$log") check(s) it predates failed: $(grep '^  FAIL' "$log" | cut -c9-80 | paste -sd';'))"
+      else
+        cat "$log" >&2
+        exit 1
+      fi
     fi
     up=$(sed -n 's/^boot-to-health first-boot \([0-9]*\) s$/\1/p' "$log")
     # "second-boot UP+DOWN s": to /health once the old system stopped answering, plus the wait for that.
