@@ -19,7 +19,7 @@ help:
 	@echo "make publish-arm64  native-AOT linux-arm64 o3storage and o3ctl in $(dir $(ARM64_BINARY))"
 	@echo "make image          flashable arm64 OS image in $(IMAGE_DIR) (docs/image.md)"
 	@echo "make test-image     build the image, boot it in QEMU and check it"
-	@echo "make test-fleet     four QEMU boards from one image form one cluster on a virtual LAN (~10 min)"
+	@echo "make test-fleet     four QEMU boards from one image form one cluster on a virtual LAN (~15 min)"
 	@echo "make test-lifecycle the guide's long cluster procedures on real nodes (~2 min; part of make test)"
 	@echo "make test-power-cut whole-cluster power cuts under 16 writers: kill -9 and powercut-fs, three seeds each (~1.5 min; in make test)"
 	@echo "make test-power-cut-long  power-cut rounds of 64 x 4 KiB, 8 x 1 MiB, 2 x 64 MiB writers (O3_POWERCUT_ROUNDS=50)"
