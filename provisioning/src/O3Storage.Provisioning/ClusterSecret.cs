@@ -56,10 +56,15 @@ public sealed class ClusterSecret
         ClusterSecret secret = FromToken(token, clusterName);
         try
         {
+            // Mode 600 from its creation (as the node's AtomicFile makes keys): never readable by others, not for a moment.
             string partial = cacheFile + ".partial";
             File.Delete(partial);
-            File.WriteAllText(partial, $"{CacheVersion} {fingerprint} {Convert.ToHexStringLower(secret._key)}\n");
-            File.SetUnixFileMode(partial, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+            using (var writer = new StreamWriter(partial, Encoding.ASCII, create))
+            {
+                writer.Write($"{CacheVersion} {fingerprint} {Convert.ToHexStringLower(secret._key)}\n");
+            }
+
             File.Move(partial, cacheFile, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -777,8 +777,10 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
                 reason => NodeLog.JoinAttemptFailed(logger, peer.ToString(), $"enrolment: {reason}"),
                 TimeProvider.System, token).ConfigureAwait(false);
         }
-        catch (EnrolmentClient.UnreachableException e) when (!shutdownToken.IsCancellationRequested)
+        catch (EnrolmentClient.UnreachableException e)
         {
+            // Stopped while retrying: a stop, as anywhere else in the start, not a failed enrolment.
+            shutdownToken.ThrowIfCancellationRequested();
             throw new StartupException($"enrolment with {peer} failed {e.Attempts} times within the join deadline ({options.JoinTimeout.TotalSeconds:0} s, --join-timeout): {e.LastFailure}");
         }
 
