@@ -109,4 +109,13 @@ public sealed class MetadataCodecTests
         snapshot[0] ^= 0xFF;
         Assert.Throws<MetadataFormatException>(() => MetadataCodec.DecodeSnapshot(snapshot));
     }
+
+    [Fact]
+    public void DecodeSnapshot_TwoMembersByOneName_IsAFormatError()
+    {
+        // Found by ParserFuzzTests.MetadataRecordsAndSnapshots: the member map threw ArgumentException.
+        byte[] snapshot = Convert.FromBase64String("TzNNUwcAAAAAAAAAAAAAoAAAAAAAAAAAAAA/AAAAAgAAAAAAAAAAAAAAAAAAAAAAAAABAAAAAAAAADNNUwcAAAAAAAAAAAAAoAAAAAAAAAAAAAAAAAACAAAAAAAAAAAAAAAAAAAAAAAAAAEAAAAAAAAA");
+        var error = Assert.Throws<MetadataFormatException>(() => MetadataCodec.DecodeSnapshot(snapshot));
+        Assert.Contains("two entries by one name", error.Message, StringComparison.Ordinal);
+    }
 }

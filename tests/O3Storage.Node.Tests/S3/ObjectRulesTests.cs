@@ -97,4 +97,18 @@ public sealed class ObjectRulesTests
         Assert.Null(S3Xml.ParseCompleteMultipartUpload(Encoding.UTF8.GetBytes("<CompleteMultipartUpload><Part><ETag>e</ETag></Part></CompleteMultipartUpload>")));
         Assert.Null(S3Xml.ParseCompleteMultipartUpload(Encoding.UTF8.GetBytes("not xml")));
     }
+
+    [Fact]
+    public void RequestBodies_AreUtf8_AndTheirDeclaredEncodingIsNotActedOn()
+    {
+        // Found by ParserFuzzTests.S3XmlBodies: a malformed encoding declaration made XmlReader throw
+        // ArgumentOutOfRangeException while switching decoders, which the parsers did not catch.
+        byte[] broken = Convert.FromBase64String("PD94bWwgdmVyc2lvbj0iMS4woiBlbmNvZGluZz1KVVRGLTgiPz4=");
+        Assert.Null(S3Xml.ParseDelete(broken));
+        Assert.Null(S3Xml.ParseCompleteMultipartUpload(broken));
+
+        Assert.Null(S3Xml.ParseDelete([.. Encoding.UTF8.GetBytes("<Delete><Object><Key>"), 0xFF, .. Encoding.UTF8.GetBytes("</Key></Object></Delete>")]));
+        byte[] withBom = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"UTF-16\"?><Delete><Object><Key>\u00e9t\u00e9</Key></Object></Delete>")];
+        Assert.Equal(["\u00e9t\u00e9"], S3Xml.ParseDelete(withBom)!.Value.Keys);
+    }
 }

@@ -389,6 +389,20 @@ public static class MetadataCodec
 
     public static MetadataState DecodeSnapshot(ReadOnlySpan<byte> data)
     {
+        try
+        {
+            return DecodeSnapshotEntries(data);
+        }
+        catch (ArgumentException e)
+        {
+            // Two members, buckets, objects, snapshots or key sources by one name: the maps refuse
+            // them (found by ParserFuzzTests.MetadataRecordsAndSnapshots). No node writes that.
+            throw new MetadataFormatException($"metadata snapshot has two entries by one name ({e.Message})");
+        }
+    }
+
+    private static MetadataState DecodeSnapshotEntries(ReadOnlySpan<byte> data)
+    {
         var reader = new BinaryRecordReader(data);
         if (reader.ReadUInt32() != SnapshotMagic)
         {

@@ -19,6 +19,7 @@ public static class S3Xml
     public const string Region = "us-east-1";
 
     private static readonly XmlWriterSettings s_settings = new() { Encoding = new UTF8Encoding(false), Indent = false };
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly XmlReaderSettings s_readSettings = new() { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreComments = true, IgnoreWhitespace = true };
 
     public static byte[] Error(S3Error error, string resource, string requestId) => Write(w =>
@@ -153,8 +154,8 @@ public static class S3Xml
         bool quiet = false;
         try
         {
-            using var reader = XmlReader.Create(new MemoryStream(body), s_readSettings);
-            if (reader.MoveToContent() != XmlNodeType.Element || reader.LocalName != "Delete")
+            using XmlReader? reader = OpenRequest(body);
+            if (reader is null || reader.MoveToContent() != XmlNodeType.Element || reader.LocalName != "Delete")
             {
                 return null;
             }
@@ -271,8 +272,8 @@ public static class S3Xml
         var parts = new List<(int, string)>();
         try
         {
-            using var reader = XmlReader.Create(new MemoryStream(body), s_readSettings);
-            if (reader.MoveToContent() != XmlNodeType.Element || reader.LocalName != "CompleteMultipartUpload")
+            using XmlReader? reader = OpenRequest(body);
+            if (reader is null || reader.MoveToContent() != XmlNodeType.Element || reader.LocalName != "CompleteMultipartUpload")
             {
                 return null;
             }
@@ -325,6 +326,27 @@ public static class S3Xml
         }
 
         return parts;
+    }
+
+    /// <summary>
+    /// A reader over a request body, which S3 defines as UTF-8: decoded strictly here (null when it is not
+    /// UTF-8) and read as text, so an XML declaration's encoding is not acted on. Reading the bytes let
+    /// XmlReader switch decoders on that declaration, and a malformed one threw ArgumentOutOfRangeException
+    /// from inside it (found by ParserFuzzTests.S3XmlBodies) instead of an XmlException.
+    /// </summary>
+    private static XmlReader? OpenRequest(byte[] body)
+    {
+        string text;
+        try
+        {
+            text = s_strictUtf8.GetString(body);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+
+        return XmlReader.Create(new StringReader(text.StartsWith('\uFEFF') ? text[1..] : text), s_readSettings);
     }
 
     private static void WriteOwner(XmlWriter w, string element, string ownerId)
