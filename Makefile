@@ -7,7 +7,7 @@ ARM64_BINARY := artifacts/linux-arm64/o3storage
 # Defined before the rules that depend on it: make expands prerequisites as it reads them.
 POWERCUT_FS  := artifacts/powercut-fs/powercut-fs
 
-.PHONY: help deps powercut-fs build lint publish publish-arm64 publish-next-level-test image yocto-tarball test test-unit fuzz test-integration test-lifecycle test-power-cut test-power-cut-long chaos test-firstboot test-arm64 test-image test-fleet test-layer run clean-run bench bench-image bench-fleet bench-firstboot format clean
+.PHONY: help deps powercut-fs build lint publish publish-arm64 publish-next-level-test image yocto-tarball test test-unit fuzz test-integration test-lifecycle test-power-cut test-power-cut-long chaos test-firstboot test-arm64 test-image test-update update-bundle test-fleet-update test-fleet test-layer run clean-run bench bench-image bench-fleet bench-firstboot format clean
 IMAGE_DIR    := artifacts/image
 IMAGE_CACHE  := .image-cache
 
@@ -18,7 +18,10 @@ help:
 	@echo "make publish        native-AOT linux-x64 o3storage and o3ctl in $(dir $(X64_BINARY))"
 	@echo "make publish-arm64  native-AOT linux-arm64 o3storage and o3ctl in $(dir $(ARM64_BINARY))"
 	@echo "make image          flashable arm64 OS image in $(IMAGE_DIR) (docs/image.md)"
+	@echo "make update-bundle  the image's root as a signed OS update bundle for o3-update (docs/image.md)"
 	@echo "make test-image     build the image, boot it in QEMU and check it"
+	@echo "make test-update    A/B updates in QEMU: a good bundle is kept, a broken one rolls back (~15 min)"
+	@echo "make test-fleet-update  o3ctl os-update rolls an OS update over three QEMU boards while a client writes (~30 min)"
 	@echo "make test-fleet     four QEMU boards from one image form one cluster on a virtual LAN (~15 min)"
 	@echo "make test-lifecycle the guide's long cluster procedures on real nodes (~2 min; part of make test)"
 	@echo "make test-power-cut whole-cluster power cuts under 16 writers: kill -9 and powercut-fs, three seeds each (~1.5 min; in make test)"
@@ -106,6 +109,18 @@ test-layer: publish-arm64
 
 test-image: image
 	@tools/test.sh image
+
+# A signed OS update bundle of the image's root file system (UPDATE_KEY=... signs with another key).
+update-bundle: image
+	@image/make-bundle.sh $$(ls $(IMAGE_DIR)/o3storage-os-*-arm64.root.ext4) $$(ls $(IMAGE_DIR)/o3storage-os-*-arm64.root.ext4 | sed 's/\.root\.ext4$$/.o3update/')
+
+# A/B updates in QEMU (not in make test: several reboots under TCG).
+test-update: update-bundle
+	@tools/test.sh update
+
+# A rolling OS update of three QEMU boards with o3ctl os-update while a client writes (~30 min).
+test-fleet-update: update-bundle publish
+	@tools/test.sh fleet-update
 
 # Boards from one image, each with only o3storage.txt, form one cluster over mDNS in QEMU (not in make test: long).
 test-fleet: image

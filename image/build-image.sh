@@ -2,7 +2,10 @@
 # Assembles the flashable image from the cached base root file system, the rootfs overlay under
 # image/rootfs, and the native-AOT linux-arm64 node binary:
 #   OUT/o3storage-os-VERSION-arm64.img, .img.bmap and .img.sha256
+#   OUT/o3storage-os-VERSION-arm64.root.ext4  the root file system alone (make update-bundle)
 # Usage: image/build-image.sh BINARY OUT_DIR CACHE_DIR
+# The image trusts update bundles signed by UPDATE_KEY (default CACHE_DIR/update-signing.key, an
+# Ed25519 key made on the first build; a release build names its own).
 # Nothing random goes in: machine-id, SSH host keys, hostname and node identity are made on first
 # boot; file times are clamped to SOURCE_DATE_EPOCH and file system ids are fixed.
 set -euo pipefail
@@ -30,9 +33,36 @@ install -d "$rootfs/usr/share/doc/o3storage"
 install -m 0644 "$repo/docs/image.md" "$rootfs/usr/share/doc/o3storage/image.md"
 echo "$version" >"$rootfs/etc/o3storage-release"
 
+# A/B slots (ARCHITECTURE.md, "A/B system updates"): U-Boot runs boot.scr from the FAT partition,
+# which boots a slot's own kernel and initrd from /boot/o3 of its root file system; extlinux (which
+# distro boot would try first) and the FAT's copies for it go. The Raspberry Pi firmware still boots
+# its kernel from the FAT, always slot A (docs/image.md says so).
+for dir in etc/kernel/postinst.d etc/initramfs/post-update.d; do
+  rm -f "$rootfs/$dir/z60-o3storage-extlinux"
+  ln -sfn /usr/lib/o3storage/kernel-hook "$rootfs/$dir/z60-o3storage-boot"
+done
+rm -rf "$rootfs/boot/firmware/extlinux" "$rootfs/boot/firmware/Image" "$rootfs/boot/firmware/initrd.img"
+kernel=$(ls -1 "$rootfs"/boot/vmlinuz-* | sort -V -r | head -n 1)
+install -d "$rootfs/boot/o3"
+if gzip -t "$kernel" 2>/dev/null; then zcat "$kernel" >"$rootfs/boot/o3/Image"; else ln "$kernel" "$rootfs/boot/o3/Image"; fi
+ln "$rootfs/boot/initrd.img-${kernel##*/vmlinuz-}" "$rootfs/boot/o3/initrd.img"
+echo "${kernel##*/vmlinuz-}" >"$rootfs/boot/o3/version"
+mkimage -A arm64 -O linux -T script -C none -n "O3StorageOS A/B" -d "$here/boot.cmd" "$rootfs/boot/firmware/boot.scr" >/dev/null
+slot_a=PARTUUID=03b00000-02
+sed -i "s/root=LABEL=o3root/root=$slot_a/" "$rootfs/boot/firmware/cmdline.txt"
+sed -i "s/^ROOTPART=.*/ROOTPART=\"$slot_a\"/" "$rootfs/etc/default/raspi-firmware"
+# The key update bundles must be signed with (o3-update checks it before writing anything).
+update_key=${UPDATE_KEY:-$cache/update-signing.key}
+if [ ! -s "$update_key" ]; then
+  (umask 077 && openssl genpkey -algorithm ed25519 -out "$update_key")
+  echo "image: made the update signing key $update_key (keep it: only bundles signed with it install)" >&2
+fi
+openssl pkey -in "$update_key" -pubout -out "$rootfs/usr/lib/o3storage/update-signing.pem"
+
 # Units: ours, the network (networkd + resolved; avahi is the mDNS stack), no unattended apt runs.
 systemctl --root="$rootfs" --quiet enable \
-  o3storage.service o3storage-firstboot.service o3storage-firewall.service systemd-networkd.service systemd-resolved.service
+  o3storage.service o3storage-firstboot.service o3storage-firewall.service systemd-networkd.service systemd-resolved.service \
+  o3storage-bootstate.service o3storage-update-trial.service
 systemctl --root="$rootfs" --quiet mask apt-daily.timer apt-daily-upgrade.timer
 # The firewall is o3storage-firewall.service; Debian's nftables.service (enabled by its package) would
 # flush it with an allow-everything ruleset.
@@ -49,22 +79,29 @@ rm -rf "$rootfs/opt/o3storage/data" "$rootfs/var/lib/o3storage"
 
 find "$rootfs" -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0 -r touch --no-dereference --date="@$SOURCE_DATE_EPOCH"
 
-# Root partition: what the files take, plus half again for upgrades and logs, in 256 MiB steps.
+# Root file system: what the files take, plus half again for kernel upgrades and logs, in 256 MiB
+# steps; it must fit a slot, whose size is fixed: every later release must fit the cards out there.
+slot_mib=2048
 used_mib=$(du -s --block-size=1M --exclude=./boot/firmware "$rootfs" | cut -f1)
 root_mib=$(( (used_mib * 3 / 2 + 255) / 256 * 256 ))
-sed -e "s/@NAME@/$name/" -e "s/@ROOT_SIZE@/${root_mib}M/" \
+[ "$root_mib" -le "$slot_mib" ] || { echo "image: the root file system needs $root_mib MiB; a slot holds $slot_mib MiB" >&2; exit 1; }
+sed -e "s/@NAME@/$name/" -e "s/@ROOT_SIZE@/${root_mib}M/" -e "s/@SLOT_SIZE@/${slot_mib}M/" \
   -e "s|@EXT4_CTIMES@|$here/ext4-ctimes.sh $work/output/root.ext4 $rootfs|" \
   -e "s/@EPOCH_TIME@/$(date --utc --date="@$SOURCE_DATE_EPOCH" +%Y%m%d%H%M%S)/" \
   "$here/genimage.cfg.in" >"$work/genimage.cfg"
 mkdir -p "$work/input" "$out"
+# The first boot state: slot A committed, nothing on trial (written, not zeros, so a reflashed card
+# never keeps an old card's state).
+"$here/rootfs/usr/sbin/o3-bootstate" blob A none none >"$work/input/bootstate.bin"
 # genimage runs at a frozen SOURCE_DATE_EPOCH (faketime; NO_FAKE_STAT keeps the real file times,
 # already clamped above): mkfs.vfat, mcopy and mke2fs stamp "now" into what they write.
 TZ=UTC NO_FAKE_STAT=1 faketime -f "$(date --utc --date="@$SOURCE_DATE_EPOCH" "+%Y-%m-%d %H:%M:%S")" genimage --config "$work/genimage.cfg" --rootpath "$rootfs" --tmppath "$work/tmp" \
   --inputpath "$work/input" --outputpath "$work/output" >"$work/genimage.log" 2>&1 \
   || { cat "$work/genimage.log" >&2; exit 1; }
 
-rm -f "$out"/o3storage-os-*-arm64.img*
+rm -f "$out"/o3storage-os-*-arm64.img* "$out"/o3storage-os-*-arm64.root.ext4 "$out"/o3storage-os-*-arm64.o3update
 mv "$work/output/$name" "$out/$name"
+mv "$work/output/root.ext4" "$out/${name%.img}.root.ext4"
 bmaptool --quiet create --output "$out/$name.bmap" "$out/$name"
 (cd "$out" && sha256sum "$name" >"$name.sha256")
 echo "image: $out/$name ($(du -h --apparent-size "$out/$name" | cut -f1), root ${root_mib} MiB) in $(($(date +%s) - started)) s" >&2

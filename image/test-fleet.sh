@@ -9,16 +9,24 @@
 # reaching the boards from 198.18.0.1 through `ip netns exec`. Nothing leaves the namespace: it has no
 # other interface and no route out. 198.18.0.0/15 is not a private range, so the cards say
 # local_networks=198.18.0.0/15 (the firewall would drop the boards' traffic to each other otherwise).
-# Usage: image/test-fleet.sh [--formation-only] IMAGE
+# Usage: image/test-fleet.sh [--formation-only | --rolling-update BUNDLE] IMAGE
 #   Prints "fleet-formation N s": power-on of three boards to a healthy 3-node cluster
-#   (make bench-fleet). --formation-only stops there.
+#   (make bench-fleet). --formation-only stops there. --rolling-update updates the three boards' OS
+#   with o3ctl os-update instead of adding a fourth board, while a client keeps writing and reading
+#   through whichever board answers (make test-fleet-update).
 set -uo pipefail
 formation_only=false
+bundle=
 if [ "${1:-}" = --formation-only ]; then
   formation_only=true
   shift
+elif [ "${1:-}" = --rolling-update ]; then
+  bundle=${2:?usage: test-fleet.sh --rolling-update BUNDLE IMAGE}
+  shift 2
+  [ -f "$bundle" ] || { echo "test-fleet: no bundle at $bundle (make update-bundle)" >&2; exit 2; }
 fi
-image=${1:?usage: test-fleet.sh [--formation-only] IMAGE}
+image=${1:?usage: test-fleet.sh [--formation-only | --rolling-update BUNDLE] IMAGE}
+o3ctl=${O3CTL:-$(cd "$(dirname "$0")/.." && pwd)/artifacts/linux-x64/o3ctl}
 [ -f "$image" ] || { echo "test-fleet: no image at $image (make image)" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "test-fleet: needs root (network namespace, taps)" >&2; exit 2; }
 firmware=/usr/lib/u-boot/qemu_arm64/u-boot.bin
@@ -87,7 +95,7 @@ ssh-keygen -q -t ed25519 -N '' -C o3storage-fleet-test -f "$work/id"
 printf '# the fleet test: one cluster of boards on a 198.18.0.0/15 lab network\r\ncluster_name=fleet\r\njoin_token=fleet-test-token-1\r\nexpected_nodes=3\r\nlocal_networks=198.18.0.0/15\r\n' >"$work/o3storage.txt"
 for i in 1 2 3 4; do
   cp --sparse=always "$image" "$work/disk-$i.img"
-  truncate --size=4G "$work/disk-$i.img"
+  truncate --size=8G "$work/disk-$i.img"
   mcopy -i "$work/disk-$i.img@@4M" "$work/id.pub" ::authorized_keys
   mcopy -o -i "$work/disk-$i.img@@4M" "$work/o3storage.txt" ::o3storage.txt
 done
@@ -163,6 +171,80 @@ in_lan curl -fsS -H "$bearer" -X PUT --data-binary "@$work/object" "$(api 1)/fle
 object_sha() { in_lan curl -fsS -H "$bearer" "$(api "$1")/fleet-test/object.bin" | sha256sum | cut -d' ' -f1; }
 for i in 2 3; do check "written through board 1, read through board $i" "$want" "$(object_sha "$i")"; done
 check "a stranger without a key is refused" "403" "$(in_lan curl -s -o /dev/null -w '%{http_code}' "$(api 3)/fleet-test/object.bin")"
+for i in 1 2 3; do health "$i" | jq -r .node_uuid >"$work/uuid-$i"; done
+
+if [ -n "$bundle" ]; then
+  echo "a rolling OS update of the three boards (o3ctl os-update), a client writing throughout:"
+  [ -x "$o3ctl" ] || die "no o3ctl at $o3ctl (tools/publish.sh linux-x64)"
+  # The client: one small object every 2 s, through the first board that takes it (as a client with
+  # all three boards' addresses would), each line "TIME N BOARD" or "TIME N none". Bounded: it stops
+  # when told, or after 2 hours.
+  : >"$work/writes"
+  (
+    for n in $(seq 1 3600); do
+      [ -e "$work/stop-writes" ] && break
+      printf 'object %s\n' "$n" >"$work/w-$n"
+      taken=none
+      for i in $(( n % 3 + 1 )) $(( (n + 1) % 3 + 1 )) $(( (n + 2) % 3 + 1 )); do
+        if ip netns exec "$ns" curl -fsS --max-time 10 -H "$bearer" -X PUT --data-binary "@$work/w-$n" "$(api "$i")/fleet-test/w-$n" >/dev/null 2>&1; then
+          taken=$i
+          break
+        fi
+      done
+      echo "$(date +%s) $n $taken" >>"$work/writes"
+      sleep 2
+    done
+  ) &
+  writer_pid=$!
+  leader_before=$(for i in 1 2 3; do health "$i" | jq -r 'select(.cluster.role == "leader") | .node_id'; done | head -n 1)
+  update_started=$(date +%s)
+  # o3ctl's progress lines, each with the time it came.
+  in_lan "$o3ctl" --endpoint "$(api 1),$(api 2),$(api 3)" --key "$key" --json os-update "$bundle" \
+    --ssh-identity "$work/id" --ssh-option StrictHostKeyChecking=no --ssh-option UserKnownHostsFile=/dev/null --ssh-option LogLevel=ERROR \
+    >"$work/os-update.json" 2> >(while IFS= read -r line; do echo "$(date +%s) $line"; done >"$work/os-update.log")
+  update_exit=$?
+  sleep 1
+  touch "$work/stop-writes"
+  wait "$writer_pid"
+  sed 's/^[0-9]* /  | /' "$work/os-update.log"
+  check "o3ctl os-update: exit 0, three boards committed, the leader last" "0 committed committed committed $leader_before" \
+    "$update_exit $(jq -r '[.boards[].outcome] | join(" ")' "$work/os-update.json") $(jq -r '.order[-1]' "$work/os-update.json")"
+  release=$(jq -r .release "$work/os-update.json")
+  for i in 1 2 3; do
+    check "board $i: runs slot B, committed, release $release" "running: slot B, release $release last update: state=committed" \
+      "$(board "$i" "sudo o3-update status" | grep -E '^(running:|last update: state=)' | paste -sd' ')"
+  done
+  echo "fleet-rolling-update $(( $(date +%s) - update_started )) s (three boards, one at a time)"
+  rounds=$(wc -l <"$work/writes")
+  lost=$(awk '$3 == "none"' "$work/writes" | wc -l)
+  echo "  (the client: $rounds writes, $lost taken by no board; the longest stretch without a write: $(awk 'BEGIN { last = 0; gap = 0 } $3 != "none" { if (last && $1 - last > gap) gap = $1 - last; last = $1 } END { print gap }' "$work/writes") s)"
+  # Each board's turn, from o3ctl's "installing" line to its "updated" line: writes kept succeeding.
+  for id in $(jq -r '.order[]' "$work/os-update.json"); do
+    from=$(awk -v id="$id" 'index($0, "o3ctl: " id ": installing") { print $1; exit }' "$work/os-update.log")
+    to=$(awk -v id="$id" 'index($0, "o3ctl: " id ": updated") { print $1; exit }' "$work/os-update.log")
+    check "while $id was updated, writes were taken" "yes" \
+      "$([ -n "$from" ] && [ -n "$to" ] && awk -v from="$from" -v to="$to" '$1 >= from && $1 <= to && $3 != "none" { n++ } END { exit !(n > 0) }' "$work/writes" && echo yes)"
+  done
+  # Every acknowledged write reads back through every board.
+  missing=0
+  while read -r _ n taken; do
+    [ "$taken" = none ] && continue
+    for i in 1 2 3; do
+      [ "$(in_lan curl -fsS --max-time 10 -H "$bearer" "$(api "$i")/fleet-test/w-$n" 2>/dev/null)" = "object $n" ] || missing=$((missing + 1))
+    done
+  done <"$work/writes"
+  check "every acknowledged write reads back through every board" "0" "$missing"
+  check "the object written before the update reads back through every board" "$want $want $want" "$(for i in 1 2 3; do object_sha "$i"; done | paste -sd' ')"
+  for i in 1 2 3; do
+    check "board $i: same node (uuid kept)" "$(cat "$work/uuid-$i")" "$(health "$i" | jq -r .node_uuid)"
+  done
+  if [ "$failures" -gt 0 ]; then
+    echo "test-fleet: $failures check(s) failed"
+    exit 1
+  fi
+  echo "test-fleet: the rolling OS update passed"
+  exit 0
+fi
 
 echo "a fourth board, powered on later:"
 power_on 4

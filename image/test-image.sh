@@ -20,11 +20,10 @@ fi
 image=${1:?usage: test-image.sh [--interrupted-first-boot] IMAGE [NEW_BINARY]}
 new_binary=${2:-}
 [ -f "$image" ] || { echo "test-image: no image at $image (make image)" >&2; exit 2; }
-firmware=/usr/lib/u-boot/qemu_arm64/u-boot.bin
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/o3-image-test-XXXXXX")
-qemu_pid=
+test_name=test-image
 source "$(dirname "$0")/checks.sh" # check, pass, fail and the failures count
+source "$(dirname "$0")/qemu-board.sh" # boot, guest, wait_health, wait_ssh, wait_down, make_card
 cleanup() {
   local status=$?
   [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
@@ -37,24 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-die() {
-  echo "test-image: $*" >&2
-  echo "--- last 60 lines of the serial console ---" >&2
-  tail -n 60 "$work/console.log" >&2
-  exit 1
-}
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-api_port=$(free_port)
-ssh_port=$(free_port)
-api="http://127.0.0.1:$api_port"
-
-# A card bigger than the image, as a user's would be: first boot makes the data partition in the rest.
-cp --sparse=always "$image" "$work/disk.img"
-truncate --size=4G "$work/disk.img"
-# The user's SSH key on the FAT partition (p1 starts at 4 MiB), as docs/image.md tells them to.
-ssh-keygen -q -t ed25519 -N '' -C o3storage-image-test -f "$work/id"
-mcopy -i "$work/disk.img@@4M" "$work/id.pub" ::authorized_keys
+make_card "$image"
 # o3storage.txt edited as docs/image.md shows (Windows line endings, as Notepad saves them): one
 # board expected, so it bootstraps its cluster once it sees itself over mDNS.
 printf '# edited for the image test\r\ncluster_name=qemu-test\r\njoin_token=image-test-token-1\r\nexpected_nodes=1\r\nhostname=o3-qemu-test\r\n' >"$work/o3storage.txt"
@@ -63,48 +45,17 @@ if $interrupted; then
 fi
 mcopy -o -i "$work/disk.img@@4M" "$work/o3storage.txt" ::o3storage.txt
 if $interrupted; then
-  # What sfdisk left before the power went: partition 3 over the free space, no file system on it.
+  # What sfdisk left before the power went: partition 4 over the free space, no file system on it.
   start=$(sfdisk --list-free "$work/disk.img" | awk '$1 ~ /^[0-9]+$/ && $3 > best { best = $3; s = $1 } END { print s }')
   echo "$(( (start + 2047) / 2048 * 2048 )),,L" | sfdisk --quiet --append "$work/disk.img"
-  echo "test-image: partition 3 made and left unformatted, as a first boot cut short would leave it"
+  echo "test-image: partition 4 made and left unformatted, as a first boot cut short would leave it"
 fi
 
-boot() {
-  qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -nographic -monitor none \
-    -bios "$firmware" \
-    -drive if=none,file="$work/disk.img",format=raw,id=disk -device virtio-blk-device,drive=disk \
-    -netdev "user,id=net,restrict=on,hostfwd=tcp:127.0.0.1:$api_port-:8080,hostfwd=tcp:127.0.0.1:$ssh_port-:22" \
-    -device virtio-net-device,netdev=net -device virtio-rng-device \
-    -device qemu-xhci -device usb-kbd \
-    -serial "file:$work/console.log" </dev/null >"$work/qemu.log" 2>&1 &
-  qemu_pid=$!
-}
-
-ssh_options=(-i "$work/id" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 -o BatchMode=yes -o LogLevel=ERROR)
-guest() { ssh -q "${ssh_options[@]}" -p "$ssh_port" o3admin@127.0.0.1 "$@"; }
-
-# Seconds until /health answers 200, or die after LIMIT seconds.
-wait_health() { # wait_health LIMIT WHAT
-  local started=$SECONDS
-  until curl -fsS -o /dev/null --max-time 5 "$api/health" 2>/dev/null; do
-    kill -0 "$qemu_pid" 2>/dev/null || die "QEMU exited while waiting for $2"
-    # A failed unit of ours will not come back by itself: say so now, not at the time limit.
-    if grep -a -q 'Failed to start .*o3storage' "$work/console.log" 2>/dev/null; then
-      sleep 5 # SSH starts right after a failed first boot
-      guest "journalctl -b -q -u o3storage-firstboot -u o3storage --no-pager | tail -n 20" >&2 || true
-      die "a unit of ours failed while waiting for $2"
-    fi
-    [ $((SECONDS - started)) -lt "$1" ] || die "no /health 200 within $1 s ($2)"
-    sleep 1
-  done
-  echo $((SECONDS - started))
-}
 
 echo "test-image: booting $(basename "$image") (TCG; the first boot takes a few minutes)"
 boot
 first_boot_s=$(wait_health 900 "first boot") || exit 1
 echo "boot-to-health first-boot ${first_boot_s} s"
-wait_ssh() { local i; for i in $(seq 1 60); do guest true 2>/dev/null && return 0; sleep 2; done; die "no SSH login as o3admin"; }
 wait_ssh
 # Where the seconds went (docs/benchmarks.md): the chain to the node and the slowest units.
 boot_profile() { # boot_profile WHICH
@@ -144,9 +95,20 @@ fi
 # avahi 0.8 can take the echo of its own probe for a rival's when the TXT changes while it probes
 # (avahi/avahi#654); the node must not give its name up for that (issue 14).
 check "advertised under its own name, never renamed" 'o3storage\032on\032o3-qemu-test' "$(cut -d';' -f1 <<<"$advert" | sort -u | paste -sd,)"
-check "data partition on the free space" "/dev/vda3 ext4" "$(guest findmnt -n -o SOURCE,FSTYPE /opt/o3storage/data | tr -s ' ')"
-check "data partition fills the rest of the card" "yes" "$(guest "[ \$(lsblk -bno SIZE /dev/vda3) -gt 2600000000 ] && echo yes")"
+check "data partition on the free space, after the two root slots" "/dev/vda4 ext4" "$(guest findmnt -n -o SOURCE,FSTYPE /opt/o3storage/data | tr -s ' ')"
+check "data partition fills the rest of the card" "yes" "$(guest "[ \$(lsblk -bno SIZE /dev/vda4) -gt 2600000000 ] && echo yes")"
 host_key=$(guest cat /etc/ssh/ssh_host_ed25519_key.pub)
+
+echo "A/B boot:"
+check "U-Boot's boot.scr booted slot A, not on trial, root by partition" "root=PARTUUID=03b00000-02 o3.slot=A o3.trial=0" \
+  "$(guest cat /proc/cmdline | tr ' ' '\n' | grep -E '^(root=|o3\.)' | paste -sd' ')"
+check "the boot state: slot A committed, nothing on trial" "O3_SLOT=A O3_TRY=none O3_TRIED=none" "$(guest sudo o3-bootstate show | paste -sd' ')"
+check "o3storage-bootstate.service ran; no trial to watch" "active inactive" \
+  "$(guest systemctl is-active o3storage-bootstate) $(guest systemctl is-active o3storage-update-trial)"
+check "o3-update status: slot A runs this release, slot B is empty" "slot A: $(guest cat /etc/o3storage-release) slot B: (none)" \
+  "$(guest sudo o3-update status | grep -E '^slot [AB]:' | paste -sd' ')"
+check "the boot state as the host reads it (copy 1 at 1 MiB)" "O3_SLOT=A O3_TRIED=none O3_TRY=none" \
+  "$(dd if="$work/disk.img" bs=512 skip=2048 count=8 status=none | tail -c +5 | tr '\0' '\n' | grep . | paste -sd' ')"
 
 echo "service:"
 check "o3storage.service active" "active" "$(guest systemctl is-active o3storage)"
@@ -180,9 +142,9 @@ if $interrupted; then
   check "static address from o3storage.txt: networkd file written, address not from DHCP" "yes 10.0.2.15/24 static" \
     "$(guest "[ -f /etc/systemd/network/10-o3storage-static.network ] && echo yes") $(guest "ip -o -4 addr show scope global" | awk '{ print $4, (/dynamic/ ? "dhcp" : "static") }' | head -n 1)"
   check "node settings: the static address" "10.0.2.15" "$(guest "sed -n 's/^O3STORAGE_IP=//p' /etc/default/o3storage")"
-  check "the partition left behind was formatted, not another made" "0 3" \
+  check "the partition left behind was formatted, not another made" "0 4" \
     "$(guest "journalctl -q -o cat -t o3storage-firstboot --grep '^creating the data partition'" | wc -l) $(guest "lsblk -lno TYPE /dev/vda" | grep -c part)"
-  check "no errors from our units in the journal" "" "$(guest journalctl -q -p err -u o3storage -u o3storage-firstboot --no-pager)"
+  check "no errors from our units in the journal" "" "$(guest journalctl -q -p err -u o3storage -u o3storage-firstboot -u o3storage-bootstate --no-pager)"
   guest sudo systemctl poweroff 2>/dev/null
   for _ in $(seq 1 300); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 1; done
   kill -0 "$qemu_pid" 2>/dev/null && fail "guest did not power off within 300 s"
@@ -311,12 +273,7 @@ echo "second boot:"
 boot_id=$(guest cat /proc/sys/kernel/random/boot_id)
 guest sudo systemctl reboot 2>/dev/null
 # Until the old system stops answering, /health and SSH would still be the first boot's.
-rebooted=$SECONDS
-until ! curl -fsS -o /dev/null --max-time 2 "$api/health" 2>/dev/null; do
-  [ $((SECONDS - rebooted)) -lt 300 ] || die "the node still served 300 s after systemctl reboot"
-  sleep 1
-done
-down_s=$((SECONDS - rebooted))
+down_s=$(wait_down 300 "systemctl reboot") || exit 1
 second_boot_s=$(wait_health 600 "second boot") || exit 1
 echo "boot-to-health second-boot ${second_boot_s}+${down_s} s (from the reboot command)"
 wait_ssh
@@ -329,7 +286,7 @@ check "firstboot ran exactly once" "1" "$(guest "journalctl -q -o cat -t o3stora
 check "same SSH host key" "$host_key" "$(guest cat /etc/ssh/ssh_host_ed25519_key.pub)"
 check "after reboot: same node, same object" "$uuid $want" "$(curl -s "$api/health" | jq -r .node_uuid) $(object_sha)"
 check "no failed units" "0" "$(guest systemctl list-units --failed --plain --no-legend | wc -l)"
-errors=$(guest journalctl -q -p err -u o3storage -u o3storage-firstboot --no-pager)
+errors=$(guest journalctl -q -p err -u o3storage -u o3storage-firstboot -u o3storage-bootstate --no-pager)
 check "no errors from our units in the journal (both boots)" "" "$errors"
 
 guest sudo systemctl poweroff 2>/dev/null

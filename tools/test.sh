@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suites in order and closes with a "failed: …" line per failure and "total: N passed, N failed".
-# Usage: tools/test.sh [unit] [fuzz] [integration] [lifecycle] [power-cut] [power-cut-long] [chaos] [chaos-long] [firstboot] [arm64] [layer] [image] [fleet]
+# Usage: tools/test.sh [unit] [fuzz] [integration] [lifecycle] [power-cut] [power-cut-long] [chaos] [chaos-long] [firstboot] [arm64] [layer] [image] [update] [fleet] [fleet-update]
 # (default: all; lifecycle is the guide's cluster procedures, also alone as make test-lifecycle)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -143,6 +143,16 @@ for suite in "${suites[@]}"; do
       # Four QEMU boards from one image on a virtual LAN form one cluster by themselves (make test-fleet).
       built_image fleet || continue
       if image/test-fleet.sh "${images[0]}"; then passed=$((passed + 1)); else fail "image/test-fleet.sh"; fi
+      ;;
+    fleet-update)
+      # o3ctl os-update over three QEMU boards on a virtual LAN while a client writes (make test-fleet-update).
+      built_image fleet-update || continue
+      if image/test-fleet.sh --rolling-update "${images[0]%.img}.o3update" "${images[0]}"; then passed=$((passed + 1)); else fail "image/test-fleet.sh --rolling-update"; fi
+      ;;
+    update)
+      # A/B OS updates on one QEMU board: refused, kept, rolled back (make test-update).
+      built_image update || continue
+      if image/test-update.sh "${images[0]}" "${images[0]%.img}.root.ext4" .image-cache/update-signing.key; then passed=$((passed + 1)); else fail "image/test-update.sh"; fi
       ;;
     *)
       echo "unknown suite $suite" >&2

@@ -101,6 +101,7 @@ public static class CtlApp
         root.Subcommands.Add(BackupCommand(io));
         root.Subcommands.Add(RestoreCommand(io));
         root.Subcommands.Add(FlashCommand(io));
+        root.Subcommands.Add(OsUpdateCommand(io));
         root.Subcommands.Add(CompletionCommand(io));
         return root;
     }
@@ -276,6 +277,27 @@ public static class CtlApp
             return Commands.FlashCommand.RunAsync(ctl, options, cancel);
         }, local: true));
         return flash;
+    }
+
+    private static Command OsUpdateCommand(CtlIo io)
+    {
+        var bundle = new Argument<string>("bundle") { Description = "The signed bundle make update-bundle built (*.o3update)" };
+        var user = new Option<string>("--ssh-user") { Description = "Who o3ctl logs in as on each board (sudo o3-update)", DefaultValueFactory = _ => "o3admin", HelpName = "user" };
+        var identity = new Option<string>("--ssh-identity") { Description = "The SSH private key for the boards (default: ssh's own)", HelpName = "file" };
+        var timeout = new Option<double>("--node-timeout") { Description = "Seconds a board has to be committed and the cluster healthy again", DefaultValueFactory = _ => 1800, HelpName = "seconds" };
+        var sshOptions = new Option<string[]>("--ssh-option") { Description = "An ssh -o option for every connection (repeatable), e.g. UserKnownHostsFile=~/.ssh/o3_known_hosts", HelpName = "key=value", AllowMultipleArgumentsPerToken = false };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Check the bundle and the cluster and print the order; update nothing" };
+        var update = new Command("os-update", "Rolling OS update: each member in turn (leader last) installs the bundle into its other slot over SSH, boots it on trial and keeps it once healthy; the next waits for a healthy cluster");
+        update.Arguments.Add(bundle);
+        foreach (Option option in new Option[] { user, identity, sshOptions, timeout, dryRun })
+        {
+            update.Options.Add(option);
+        }
+
+        update.SetAction(Run(io, (ctl, parse, cancel) => Commands.OsUpdateCommand.RunAsync(ctl,
+            new OsUpdateOptions(parse.GetValue(bundle)!, parse.GetValue(user)!, parse.GetValue(identity), parse.GetValue(sshOptions) ?? [],
+                TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(timeout), 60, 86400)), parse.GetValue(dryRun)), cancel)));
+        return update;
     }
 
     private static Command CompletionCommand(CtlIo io)

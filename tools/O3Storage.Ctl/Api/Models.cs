@@ -108,6 +108,7 @@ public sealed record RestoreResult(string Path, string Snapshot, bool VerifyOnly
 [JsonSerializable(typeof(BackupResult))]
 [JsonSerializable(typeof(RestoreResult))]
 [JsonSerializable(typeof(O3Storage.Ctl.Commands.FlashResult))]
+[JsonSerializable(typeof(O3Storage.Ctl.Commands.OsUpdateResult))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class CtlJson : JsonSerializerContext;
 
