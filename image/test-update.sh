@@ -94,8 +94,8 @@ echo "good bundle: installed and healthy on trial after $((SECONDS - started)) s
 check "slot B boots on trial, runs the new release" "o3.slot=B o3.trial=1 $release-good" "$(slot_line) $(guest cat /etc/o3storage-release)"
 for _ in $(seq 1 60); do [ "$(state)" = "O3_SLOT=B O3_TRY=none O3_TRIED=none" ] && break; sleep 2; done
 check "slot B kept once healthy (committed)" "O3_SLOT=B O3_TRY=none O3_TRIED=none" "$(state)"
-check "o3-update status: both releases, committed" "slot A: $release slot B: $release-good state=committed" \
-  "$(guest sudo o3-update status | grep -E '^(last update: state=|slot [AB]:)' | sed 's/^last update: //' | paste -sd' ')"
+check "o3-update status: running slot B, no longer on trial; both releases; committed" "running: slot B, release $release-good slot A: $release slot B: $release-good state=committed" \
+  "$(guest sudo o3-update status | grep -E '^(running:|last update: state=|slot [AB]:)' | sed 's/^last update: //' | paste -sd' ')"
 check "same node, same data" "$who $want" "$(identity) $(object_sha)"
 guest sudo systemctl reboot 2>/dev/null
 wait_down 300 "systemctl reboot" >/dev/null || exit 1
