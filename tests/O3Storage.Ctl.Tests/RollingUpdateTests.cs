@@ -24,10 +24,20 @@ public sealed class RollingUpdateTests
     [Fact]
     public void Unsafe_OnlyAHealthyClusterWithEveryMemberServingMayLoseOne()
     {
-        Assert.Null(RollingUpdate.Unsafe(Cluster(StatusView.Healthy, Member("a:1", "leader"), Member("b:1", "follower"))));
-        Assert.Contains("degraded", RollingUpdate.Unsafe(Cluster(StatusView.Degraded, Member("a:1", "leader"), Member("b:1", "follower", reachable: false))));
-        Assert.Equal("member b:1 is not answering", RollingUpdate.Unsafe(Cluster(StatusView.Healthy, Member("a:1", "leader"), Member("b:1", "follower", reachable: false))));
-        Assert.Equal("member b:1 is starting", RollingUpdate.Unsafe(Cluster(StatusView.Healthy, Member("a:1", "leader"), Member("b:1", "follower", status: "starting"))));
+        MemberStatus c = Member("c:1", "follower");
+        Assert.Null(RollingUpdate.Unsafe(Cluster(StatusView.Healthy, Member("a:1", "leader"), Member("b:1", "follower"), c)));
+        Assert.Contains("degraded", RollingUpdate.Unsafe(Cluster(StatusView.Degraded, Member("a:1", "leader"), Member("b:1", "follower", reachable: false), c)));
+        Assert.Equal("member b:1 is not answering", RollingUpdate.Unsafe(Cluster(StatusView.Healthy, Member("a:1", "leader"), Member("b:1", "follower", reachable: false), c)));
+        Assert.Equal("member b:1 is starting", RollingUpdate.Unsafe(Cluster(StatusView.Healthy, Member("a:1", "leader"), Member("b:1", "follower", status: "starting"), c)));
+    }
+
+    [Fact]
+    public void Unsafe_OneOrTwoMembersLoseQuorumWhileOneReboots_UnlessAllowed()
+    {
+        ClusterStatus two = Cluster(StatusView.Healthy, Member("a:1", "leader"), Member("b:1", "follower"));
+        Assert.Contains("no quorum", RollingUpdate.Unsafe(two));
+        Assert.Contains("no quorum", RollingUpdate.Unsafe(Cluster(StatusView.Healthy, Member("a:1", "leader"))));
+        Assert.Null(RollingUpdate.Unsafe(two, allowOutage: true));
     }
 
     [Theory]

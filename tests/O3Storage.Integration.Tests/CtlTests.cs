@@ -67,6 +67,14 @@ public sealed class CtlTests(ITestOutputHelper output)
         Assert.Equal(0, exit);
 
         // keys: listed with roles, never secrets; without a key, exit 4; adding has no call yet, exit 5.
+        // Each member puts its key file into the cluster's list through Raft once it is a member, so
+        // a list asked for right after the fourth join may not have them yet (it was empty once, in
+        // stop 30's fresh-clone run).
+        await cluster.WaitUntilAsync("the key files are in the cluster's list", async () =>
+        {
+            string text = (await ctl.JsonAsync(0, "keys", "list")).GetRawText();
+            return text.Contains(KeyFile.AccessKeyId(keys.Admin), StringComparison.Ordinal) && text.Contains(KeyFile.AccessKeyId(keys.ReadOnly), StringComparison.Ordinal);
+        });
         JsonElement listed = await ctl.JsonAsync(0, "keys", "list");
         string[] roles = [.. listed.GetProperty("keys").EnumerateArray().Select(k => $"{k.GetProperty("access_key_id").GetString()}={k.GetProperty("role").GetString()}")];
         Assert.Contains($"{KeyFile.AccessKeyId(keys.Admin)}=admin", roles);

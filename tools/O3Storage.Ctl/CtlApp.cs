@@ -287,16 +287,17 @@ public static class CtlApp
         var timeout = new Option<double>("--node-timeout") { Description = "Seconds a board has to be committed and the cluster healthy again", DefaultValueFactory = _ => 1800, HelpName = "seconds" };
         var sshOptions = new Option<string[]>("--ssh-option") { Description = "An ssh -o option for every connection (repeatable), e.g. UserKnownHostsFile=~/.ssh/o3_known_hosts", HelpName = "key=value", AllowMultipleArgumentsPerToken = false };
         var dryRun = new Option<bool>("--dry-run") { Description = "Check the bundle and the cluster and print the order; update nothing" };
+        var allowOutage = new Option<bool>("--allow-outage") { Description = "Update a cluster of one or two members, which loses quorum while a board reboots" };
         var update = new Command("os-update", "Rolling OS update: each member in turn (leader last) installs the bundle into its other slot over SSH, boots it on trial and keeps it once healthy; the next waits for a healthy cluster");
         update.Arguments.Add(bundle);
-        foreach (Option option in new Option[] { user, identity, sshOptions, timeout, dryRun })
+        foreach (Option option in new Option[] { user, identity, sshOptions, timeout, dryRun, allowOutage })
         {
             update.Options.Add(option);
         }
 
         update.SetAction(Run(io, (ctl, parse, cancel) => Commands.OsUpdateCommand.RunAsync(ctl,
             new OsUpdateOptions(parse.GetValue(bundle)!, parse.GetValue(user)!, parse.GetValue(identity), parse.GetValue(sshOptions) ?? [],
-                TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(timeout), 60, 86400)), parse.GetValue(dryRun)), cancel)));
+                TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(timeout), 60, 86400)), parse.GetValue(dryRun), parse.GetValue(allowOutage)), cancel)));
         return update;
     }
 

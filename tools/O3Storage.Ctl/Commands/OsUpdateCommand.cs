@@ -9,7 +9,7 @@ using O3Storage.Ctl.Update;
 
 namespace O3Storage.Ctl.Commands;
 
-public sealed record OsUpdateOptions(string Bundle, string SshUser, string? SshIdentity, IReadOnlyList<string> SshOptions, TimeSpan NodeTimeout, bool DryRun);
+public sealed record OsUpdateOptions(string Bundle, string SshUser, string? SshIdentity, IReadOnlyList<string> SshOptions, TimeSpan NodeTimeout, bool DryRun, bool AllowOutage = false);
 
 /// <summary>One board's update, as --json prints it.</summary>
 public sealed record BoardUpdate(string Id, string Release, string Slot, string Outcome, double Seconds);
@@ -40,7 +40,7 @@ public static class OsUpdateCommand
         }
 
         ClusterStatus status = await StatusCommand.CollectAsync(ctl, [], token).ConfigureAwait(false);
-        if (RollingUpdate.Unsafe(status) is { } reason)
+        if (RollingUpdate.Unsafe(status, options.AllowOutage) is { } reason)
         {
             throw new CtlException(ExitCode.Refused, $"not updating: {reason}", "a board is taken down only from a healthy cluster; o3ctl status says what is wrong");
         }
@@ -80,14 +80,26 @@ public static class OsUpdateCommand
 
         string target = before.RunningSlot == "A" ? "B" : "A";
         Say(ctl, $"{id}: installing into slot {target} (running {before.Release} in slot {before.RunningSlot})");
-        (int exit, string output) = await SshAsync(options, host, ["sudo", "o3-update", "install", "-"], options.Bundle, token).ConfigureAwait(false);
-        if (!output.Contains($"rebooting into slot {target} on trial", StringComparison.Ordinal))
+        // Written without a reboot: the install takes minutes, and the cluster is asked again just
+        // before this board goes down, so a member lost meanwhile stops the rollout, not the cluster.
+        (int exit, string output) = await SshAsync(options, host, ["sudo", "o3-update", "install", "-", "--no-reboot"], options.Bundle, token).ConfigureAwait(false);
+        if (exit != 0 || !output.Contains($"slot {target} boots on trial at the next reboot", StringComparison.Ordinal))
         {
+            await CancelTrialAsync(options, host, token).ConfigureAwait(false);
             string why = output.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith("o3-update: ", StringComparison.Ordinal)) ?? $"ssh exited {exit}";
             return new BoardUpdate(id, release, target, $"install refused: {why}", clock.Elapsed.TotalSeconds);
         }
 
+        ClusterStatus? cluster = await TryStatusAsync(ctl, token).ConfigureAwait(false);
+        string? unsafeNow = cluster is null ? "no member answered" : RollingUpdate.Unsafe(cluster, options.AllowOutage);
+        if (unsafeNow is not null)
+        {
+            await CancelTrialAsync(options, host, token).ConfigureAwait(false);
+            return new BoardUpdate(id, release, target, $"not rebooted, the update cancelled: {unsafeNow}", clock.Elapsed.TotalSeconds);
+        }
+
         Say(ctl, $"{id}: written; rebooting into slot {target} on trial");
+        _ = await SshAsync(options, host, ["sudo", "systemctl", "reboot"], null, token).ConfigureAwait(false); // the connection drops as it goes
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token);
         deadline.CancelAfter(options.NodeTimeout);
         try
@@ -115,8 +127,8 @@ public static class OsUpdateCommand
             Say(ctl, $"{id}: slot {target} committed; waiting for the cluster to be healthy");
             while (true)
             {
-                ClusterStatus? cluster = await TryStatusAsync(ctl, deadline.Token).ConfigureAwait(false);
-                if (cluster is not null && RollingUpdate.Unsafe(cluster) is null)
+                ClusterStatus? after = await TryStatusAsync(ctl, deadline.Token).ConfigureAwait(false);
+                if (after is not null && RollingUpdate.Unsafe(after, options.AllowOutage) is null)
                 {
                     break;
                 }
@@ -132,6 +144,10 @@ public static class OsUpdateCommand
         Say(ctl, $"{id}: updated in {clock.Elapsed.TotalSeconds:0} s");
         return new BoardUpdate(id, release, target, "committed", clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>Forgets an installed update that has not booted (best effort): no trial is left for a later reboot.</summary>
+    private static async Task CancelTrialAsync(OsUpdateOptions options, string host, CancellationToken token) =>
+        _ = await SshAsync(options, host, ["sudo", "o3-bootstate", "cancel"], null, token).ConfigureAwait(false);
 
     private static async Task<ClusterStatus?> TryStatusAsync(CtlContext ctl, CancellationToken token)
     {

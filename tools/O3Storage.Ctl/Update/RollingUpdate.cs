@@ -51,12 +51,19 @@ public static class RollingUpdate
             .. status.Members.Where(m => m.Id == status.Leader)];
 
     /// <summary>
-    /// Why the cluster may not lose a member for a reboot now, or null when it may: every member up
-    /// and serving, a leader, quorum, writes on. A board is taken down only from a healthy cluster, so
-    /// the update never leaves it below quorum.
+    /// Why the cluster may not lose a member for a reboot now, or null when it may: three or more
+    /// members (unless <paramref name="allowOutage"/>), every member up and serving, a leader, quorum,
+    /// writes on. A board is taken down only from a healthy cluster, so the update never leaves it
+    /// below quorum.
     /// </summary>
-    public static string? Unsafe(ClusterStatus status)
+    public static string? Unsafe(ClusterStatus status, bool allowOutage = false)
     {
+        // A member down leaves a majority only with three or more: one of one or two takes the service with it.
+        if (status.Members.Count < 3 && !allowOutage)
+        {
+            return $"the cluster has {status.Members.Count} member(s): while one reboots it has no quorum (--allow-outage to update anyway)";
+        }
+
         if (status.Health != StatusView.Healthy)
         {
             return $"the cluster is {status.Health}: {status.Summary}";
