@@ -4,14 +4,14 @@
 # (default: all; lifecycle is the guide's cluster procedures, also alone as make test-lifecycle)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
+cd "$root" || exit 2
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(unit integration lifecycle chaos firstboot arm64 layer image)
 
 passed=0
 failed=0
 status=0
-failures=() # what failed, repeated beside the closing line (CI shows only the end of the output)
+failures=() # what failed and why (its first lines), repeated beside the closing line (CI shows only the end of the output)
 
 fail() { failed=$((failed + 1)); status=1; failures+=("$1"); }
 
@@ -29,7 +29,7 @@ run_dotnet_tests() {
   else
     local name
     while IFS= read -r name; do failures+=("$project: $name"); done \
-      < <(sed -nE 's/^ +Failed ([^ ].*) \[[^]]*\]$/\1/p' "$log")
+      < <(awk -f tools/test-failures.awk "$log")
     passed=$((passed + $(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$line")))
     failed=$((failed + $(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$line")))
   fi

@@ -145,8 +145,10 @@ public sealed class DisasterRecoveryTests(ITestOutputHelper output)
 
         cluster.KillAtOnce([2, 3]);
 
-        // Scenario 2 as written (a shorter sleep: the first node decides within 15 s, the others wait for it).
-        string scenario = fleet.Localize(GuideScenario2).Replace("20241201_143000", Path.GetFileName(backup), StringComparison.Ordinal).Replace("sleep 30", "sleep 1", StringComparison.Ordinal);
+        // Scenario 2 as written, but for its sleep 30: what it waits for, the first node listening (it then
+        // decides within 15 s, and the others wait for it while it answers "starting").
+        string listening = $"for _ in $(seq 1 300); do (exec 3<>/dev/tcp/{cluster.Ip(1)}/{TestCluster.ApiPort}) 2>/dev/null && break; sleep 0.1; done";
+        string scenario = fleet.Localize(GuideScenario2).Replace("20241201_143000", Path.GetFileName(backup), StringComparison.Ordinal).Replace("sleep 30", listening, StringComparison.Ordinal);
         (int exit, _) = await fleet.RunAsync(scenario);
         Assert.Equal(0, exit);
 

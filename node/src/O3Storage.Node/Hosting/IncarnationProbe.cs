@@ -13,13 +13,22 @@ namespace O3Storage.Node.Hosting;
 internal sealed record RefoundVerdict(bool Refound, string Detail, TimeSpan Took);
 
 /// <param name="ping">Pings a node (by node id) on behalf of this one.</param>
-internal sealed class IncarnationProbe(Func<string, CancellationToken, Task<PingResponse>> ping)
+/// <param name="time">The clock both probes' deadlines and pauses follow (the system's by default).</param>
+internal sealed class IncarnationProbe(Func<string, CancellationToken, Task<PingResponse>> ping, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     /// <summary>How long a --bootstrap on existing state waits for a member of its cluster to answer as one before it starts a new one.</summary>
     public static readonly TimeSpan RefoundProbe = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long a member started with --peers waits for peers that refuse connections before it resumes, as any restart does.</summary>
-    public static readonly TimeSpan PeersDownWait = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a member started with --peers waits for peers that refuse connections before it resumes, as any
+    /// restart does. As long as a --bootstrap waits for members (<see cref="RefoundProbe"/>): a node started
+    /// with --peers moments before the node it names listens (the guide's split and disaster recovery start
+    /// them in a row) must not resume its old membership, for that node would then find it answering as a
+    /// member and resume too, and no new cluster would be started.
+    /// </summary>
+    public static readonly TimeSpan PeersDownWait = RefoundProbe;
 
     private static readonly TimeSpan s_round = TimeSpan.FromMilliseconds(500);
 
@@ -35,10 +44,10 @@ internal sealed class IncarnationProbe(Func<string, CancellationToken, Task<Ping
     public async Task<RefoundVerdict> ShouldRefoundAsync(MetadataState state, string selfNodeId, CancellationToken token)
     {
         string[] others = [.. state.Members.Keys.Where(id => id != selfNodeId)];
-        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        long started = _time.GetTimestamp();
         if (others.Length == 0)
         {
-            return new RefoundVerdict(false, "this node is its only member", stopwatch.Elapsed);
+            return new RefoundVerdict(false, "this node is its only member", _time.GetElapsedTime(started));
         }
 
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -63,7 +72,7 @@ internal sealed class IncarnationProbe(Func<string, CancellationToken, Task<Ping
                     }
                     else if (answer.Incarnation is not { } incarnation || incarnation == state.IncarnationId)
                     {
-                        return new RefoundVerdict(false, $"its member {other} answers ({answer.Role}, term {answer.Term})", stopwatch.Elapsed);
+                        return new RefoundVerdict(false, $"its member {other} answers ({answer.Role}, term {answer.Term})", _time.GetElapsedTime(started));
                     }
                     else
                     {
@@ -77,12 +86,12 @@ internal sealed class IncarnationProbe(Func<string, CancellationToken, Task<Ping
                 }
             }
 
-            if (movedOn.Count == others.Length || stopwatch.Elapsed >= RefoundProbe)
+            if (movedOn.Count == others.Length || _time.GetElapsedTime(started) >= RefoundProbe)
             {
-                return new RefoundVerdict(true, string.Join("; ", others.Select(o => $"{o}: {seen[o]}")), stopwatch.Elapsed);
+                return new RefoundVerdict(true, string.Join("; ", others.Select(o => $"{o}: {seen[o]}")), _time.GetElapsedTime(started));
             }
 
-            await Task.Delay(s_round, token).ConfigureAwait(false);
+            await Task.Delay(s_round, _time, token).ConfigureAwait(false);
         }
     }
 
@@ -96,7 +105,7 @@ internal sealed class IncarnationProbe(Func<string, CancellationToken, Task<Ping
     /// <param name="unreachable">Told of each failed ping (the peer, what failed).</param>
     public async Task<(string Peer, string Detail)?> BelongsElsewhereAsync(IReadOnlyList<NodeAddress> peers, string selfNodeId, TimeSpan joinTimeout, Action<string, string> unreachable, CancellationToken token)
     {
-        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        long started = _time.GetTimestamp();
         while (true)
         {
             bool starting = false;
@@ -127,12 +136,12 @@ internal sealed class IncarnationProbe(Func<string, CancellationToken, Task<Ping
                 }
             }
 
-            if (stopwatch.Elapsed >= joinTimeout || (!starting && stopwatch.Elapsed >= PeersDownWait))
+            if (_time.GetElapsedTime(started) >= joinTimeout || (!starting && _time.GetElapsedTime(started) >= PeersDownWait))
             {
                 return null;
             }
 
-            await Task.Delay(s_round, token).ConfigureAwait(false);
+            await Task.Delay(s_round, _time, token).ConfigureAwait(false);
         }
     }
 }
