@@ -62,7 +62,9 @@ check "the kernel hook keeps /boot/o3 (not extlinux)" "z60-o3storage-boot z60-o3
 check "the root's fstab line is slot A's partition" "PARTUUID=03b00000-02" "$(rootfs 'cat /etc/fstab' | awk '$2 == "/" { print $1 }')"
 check "the first boot makes the data partition as partition 4" "O3_DATA_PARTITION=4" "$(rootfs 'cat /usr/lib/o3storage/layout' | grep '^O3_DATA')"
 check "the update signing key (public) is present" "1" "$(rootfs 'cat /usr/lib/o3storage/update-signing.pem' | grep -c 'BEGIN PUBLIC KEY')"
-check "machine-id uninitialized (made on first boot)" "uninitialized" "$(rootfs 'cat /etc/machine-id')"
+check "machine-id empty (made and committed on first boot, no systemd preset-all)" "Size: 0" "$(rootfs 'stat /etc/machine-id' | grep -o 'Project: *[0-9]* *Size: [0-9]*' | grep -o 'Size: [0-9]*')"
+masked() { rootfs "stat /etc/systemd/system/$1" | sed -n 's/^Fast link dest: "\(.*\)"$/\1/p'; }
+check "e2scrub masked (no LVM on the card)" "/dev/null /dev/null" "$(masked e2scrub_reap.service) $(masked e2scrub_all.timer)"
 check "no SSH host keys" "" "$(names /etc/ssh | grep -E '^ssh_host_' | tr -d '\n')"
 check "no random seed" "" "$(names /var/lib/systemd | grep -x random-seed)"
 check "no hostname" "" "$(names /etc | grep -x hostname)"
