@@ -90,9 +90,7 @@ public static class OsUpdateCommand
             return new BoardUpdate(id, release, target, $"install refused: {why}", clock.Elapsed.TotalSeconds);
         }
 
-        ClusterStatus? cluster = await TryStatusAsync(ctl, token).ConfigureAwait(false);
-        string? unsafeNow = cluster is null ? "no member answered" : RollingUpdate.Unsafe(cluster, options.AllowOutage);
-        if (unsafeNow is not null)
+        if (await WhyUnsafeAsync(ctl, options, token).ConfigureAwait(false) is { } unsafeNow)
         {
             await CancelTrialAsync(options, host, token).ConfigureAwait(false);
             return new BoardUpdate(id, release, target, $"not rebooted, the update cancelled: {unsafeNow}", clock.Elapsed.TotalSeconds);
@@ -125,14 +123,8 @@ public static class OsUpdateCommand
             }
 
             Say(ctl, $"{id}: slot {target} committed; waiting for the cluster to be healthy");
-            while (true)
+            while (await WhyUnsafeAsync(ctl, options, deadline.Token).ConfigureAwait(false) is not null)
             {
-                ClusterStatus? after = await TryStatusAsync(ctl, deadline.Token).ConfigureAwait(false);
-                if (after is not null && RollingUpdate.Unsafe(after, options.AllowOutage) is null)
-                {
-                    break;
-                }
-
                 await Task.Delay(s_poll, deadline.Token).ConfigureAwait(false);
             }
         }
@@ -144,6 +136,10 @@ public static class OsUpdateCommand
         Say(ctl, $"{id}: updated in {clock.Elapsed.TotalSeconds:0} s");
         return new BoardUpdate(id, release, target, "committed", clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>Why the cluster may not lose a member now (no member answering is a reason), or null when it may.</summary>
+    private static async Task<string?> WhyUnsafeAsync(CtlContext ctl, OsUpdateOptions options, CancellationToken token) =>
+        await TryStatusAsync(ctl, token).ConfigureAwait(false) is { } cluster ? RollingUpdate.Unsafe(cluster, options.AllowOutage) : "no member answered";
 
     /// <summary>Forgets an installed update that has not booted (best effort): no trial is left for a later reboot.</summary>
     private static async Task CancelTrialAsync(OsUpdateOptions options, string host, CancellationToken token) =>
