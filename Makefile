@@ -54,7 +54,7 @@ publish-arm64: deps
 publish-next-level-test: deps
 	@tools/publish-next-level-test.sh
 
-# The OS image: a cached Debian base (about 10 minutes the first time), the overlay and the node.
+# The OS image: a cached Debian base (10-15 minutes the first time), the overlay and the node.
 image: publish-arm64
 	@image/build-image.sh $(ARM64_BINARY) $(IMAGE_DIR) $(IMAGE_CACHE)
 

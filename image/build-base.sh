@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the base root file system of the image (Debian bookworm arm64, under qemu-user) as a
+# Builds the base root file system of the image (Debian 13 trixie arm64, under qemu-user) as a
 # directory, cached under a key made of everything that goes into it: a rebuild after a change to
 # the node or the overlay reuses it and takes minutes instead of the whole bootstrap.
 # Usage: image/build-base.sh CACHE_DIR   (prints the directory's path on its last line)
@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache_dir=${1:?usage: build-base.sh CACHE_DIR}
 mkdir -p "$cache_dir"
 
-suite=bookworm
+suite=trixie
 mirror=http://deb.debian.org/debian
 security=http://deb.debian.org/debian-security
 components="main non-free-firmware"

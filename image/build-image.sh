@@ -66,6 +66,9 @@ systemctl --root="$rootfs" --quiet enable \
 systemctl --root="$rootfs" --quiet mask apt-daily.timer apt-daily-upgrade.timer
 # e2scrub only checks ext4 volumes on LVM (the card has none); its reaper took 3 s of every boot under TCG.
 systemctl --root="$rootfs" --quiet mask e2scrub_reap.service e2scrub_all.timer
+# Debian 13 mounts a tmpfs on /tmp (up to half the RAM). On a 1 GiB board a large file there (the
+# guide's offline backup writes one) takes the node's memory; /tmp stays on the card, as in Debian 12.
+systemctl --root="$rootfs" --quiet mask tmp.mount
 # The firewall is o3storage-firewall.service; Debian's nftables.service (enabled by its package) would
 # flush it with an allow-everything ruleset.
 systemctl --root="$rootfs" --quiet disable nftables.service
@@ -88,7 +91,9 @@ find "$rootfs" -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0 -r touch --no-d
 # steps; it must fit a slot, whose size is fixed: every later release must fit the cards out there.
 slot_mib=2048
 used_mib=$(du -s --block-size=1M --exclude=./boot/firmware "$rootfs" | cut -f1)
-root_mib=$(( (used_mib * 3 / 2 + 255) / 256 * 256 ))
+# At least 512 MiB stay free: /tmp is on it (tmp.mount is masked) and docs/image.md promises the room.
+spare_mib=$(( used_mib / 2 > 512 ? used_mib / 2 : 512 ))
+root_mib=$(( (used_mib + spare_mib + 255) / 256 * 256 ))
 [ "$root_mib" -le "$slot_mib" ] || { echo "image: the root file system needs $root_mib MiB; a slot holds $slot_mib MiB" >&2; exit 1; }
 sed -e "s/@NAME@/$name/" -e "s/@ROOT_SIZE@/${root_mib}M/" -e "s/@SLOT_SIZE@/${slot_mib}M/" \
   -e "s|@EXT4_CTIMES@|$here/ext4-ctimes.sh $work/output/root.ext4 $rootfs|" \

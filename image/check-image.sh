@@ -46,7 +46,30 @@ check "config.txt: 64-bit, a kernel and initramfs that are on the partition" "1 
   "$(grep -c '^arm_64bit=1' "$work/config.txt") $(fat "$kernel" | grep -c .) $(fat "$initramfs" | grep -c .)"
 check "cmdline.txt: root is slot A's partition" "1" "$(grep -c 'root=PARTUUID=03b00000-02 ' "$work/cmdline.txt")"
 mcopy -i "$image@@$boot_offset" "::$initramfs" "$work/initrd.img"
-initrd_modules=$(gzip -dc "$work/initrd.img" | cpio --list --quiet 2>/dev/null | sed -n 's|.*/\([^/]*\)\.ko$|\1|p' | sort)
+# The initrd is cpio archives one after another: Debian 13's initramfs-tools puts the modules (already
+# .ko.xz) in a plain one first, then the rest compressed (gzip or zstd); Debian 12's was one gzip'd.
+initrd_files() {
+  python3 - "$1" <<'PY'
+import gzip, subprocess, sys
+def archives(data):
+    off = 0
+    while off < len(data):
+        if data[off] == 0: off += 1; continue  # padding between archives
+        if data[off:off + 6] != b"070701":
+            rest = data[off:]
+            if rest[:2] == b"\x1f\x8b": rest = gzip.decompress(rest)
+            elif rest[:4] == b"\x28\xb5\x2f\xfd": rest = subprocess.run(["zstd", "-dcq"], input=rest, capture_output=True, check=True).stdout
+            else: sys.exit(f"initrd: unknown data at byte {off}: {rest[:4].hex()}")
+            yield from archives(rest); return
+        size = int(data[off + 54:off + 62], 16); namesize = int(data[off + 94:off + 102], 16)
+        name = data[off + 110:off + 109 + namesize].decode(errors="replace")
+        off = (off + 110 + namesize + 3) & ~3
+        off = (off + size + 3) & ~3
+        if name != "TRAILER!!!": yield name
+for name in archives(open(sys.argv[1], "rb").read()): print(name)
+PY
+}
+initrd_modules=$(initrd_files "$work/initrd.img" | sed -n -E 's@.*/([^/]*)\.ko(\.xz|\.zst)?$@\1@p' | sort)
 has_modules() { local m missing=(); for m in "$@"; do grep -qx -- "$m" <<<"$initrd_modules" || missing+=("$m"); done; echo "${missing[*]}"; }
 check "initrd has what finds the root on QEMU virt" "" "$(has_modules virtio_mmio virtio_blk ext4)"
 check "initrd has what finds the root on a Pi 4 SD card" "" "$(has_modules sdhci-iproc sdhci-pltfm fixed gpio-regulator ext4)"
@@ -65,6 +88,7 @@ check "the update signing key (public) is present" "1" "$(rootfs 'cat /usr/lib/o
 check "machine-id empty (made and committed on first boot, no systemd preset-all)" "Size: 0" "$(rootfs 'stat /etc/machine-id' | grep -o 'Project: *[0-9]* *Size: [0-9]*' | grep -o 'Size: [0-9]*')"
 masked() { rootfs "stat /etc/systemd/system/$1" | sed -n 's/^Fast link dest: "\(.*\)"$/\1/p'; }
 check "e2scrub masked (no LVM on the card)" "/dev/null /dev/null" "$(masked e2scrub_reap.service) $(masked e2scrub_all.timer)"
+check "/tmp on the card, not in RAM (tmp.mount masked)" "/dev/null" "$(masked tmp.mount)"
 check "no SSH host keys" "" "$(names /etc/ssh | grep -E '^ssh_host_' | tr -d '\n')"
 check "no random seed" "" "$(names /var/lib/systemd | grep -x random-seed)"
 check "no hostname" "" "$(names /etc | grep -x hostname)"

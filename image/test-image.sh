@@ -97,6 +97,8 @@ fi
 check "advertised under its own name, never renamed" 'o3storage\032on\032o3-qemu-test' "$(cut -d';' -f1 <<<"$advert" | sort -u | paste -sd,)"
 check "data partition on the free space, after the two root slots" "/dev/vda4 ext4" "$(guest findmnt -n -o SOURCE,FSTYPE /opt/o3storage/data | tr -s ' ')"
 check "data partition fills the rest of the card" "yes" "$(guest "[ \$(lsblk -bno SIZE /dev/vda4) -gt 2600000000 ] && echo yes")"
+check "/tmp on the root file system (not RAM), with 400 MiB free for the guide's offline backup" "ext4 yes" \
+  "$(guest "findmnt -n -o FSTYPE --target /tmp; [ \$(df --output=avail -B1M /tmp | tail -n 1) -ge 400 ] && echo yes" | paste -sd' ')"
 host_key=$(guest cat /etc/ssh/ssh_host_ed25519_key.pub)
 
 echo "A/B boot:"

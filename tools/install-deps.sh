@@ -9,7 +9,7 @@ packages=(
   jq curl procps iproute2 python3 openssl openssh-client              # scripts, tests, make run, the image test
   etcd-server etcd-client fio                                         # benchmark anchors (make bench)
   awscli rclone s3cmd                                                 # unmodified S3 clients in the tests
-  mmdebstrap arch-test binfmt-support genimage dosfstools mtools e2fsprogs fdisk faketime cpio  # the OS image
+  mmdebstrap arch-test binfmt-support genimage dosfstools mtools e2fsprogs fdisk faketime cpio zstd  # the OS image
   bmap-tools qemu-system-arm u-boot-qemu ipxe-qemu u-boot-tools       # its .bmap, boot.scr (mkimage), booting it (make test-image)
   dnsmasq-base                                                        # DHCP on the fleet test's virtual LAN (make test-fleet)
   avahi-daemon avahi-utils dbus util-linux                            # first boot over real mDNS (make test-firstboot)

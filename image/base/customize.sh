@@ -12,7 +12,7 @@ chroot "$root" /etc/kernel/postinst.d/z60-o3storage-extlinux
 # Nothing random or host-specific stays in the base: machine-id, SSH host keys and the random
 # seed are made on first boot (systemd and o3storage-firstboot).
 rm -f "$root"/etc/ssh/ssh_host_*
-echo uninitialized >"$root/etc/machine-id"
+: >"$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id" "$root/var/lib/systemd/random-seed"
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
 rm -f "$root"/var/log/*.log "$root"/var/log/apt/* "$root/etc/hostname"
