@@ -47,6 +47,11 @@ install -d "$rootfs/boot/o3"
 if gzip -t "$kernel" 2>/dev/null; then zcat "$kernel" >"$rootfs/boot/o3/Image"; else ln "$kernel" "$rootfs/boot/o3/Image"; fi
 ln "$rootfs/boot/initrd.img-${kernel##*/vmlinuz-}" "$rootfs/boot/o3/initrd.img"
 echo "${kernel##*/vmlinuz-}" >"$rootfs/boot/o3/version"
+# Debian 13 ships its modules xz-compressed, and the kernel inflates each one as it loads. The root
+# keeps them inflated (about 350 MiB against 75 MiB), as Debian 12 shipped them: docs/benchmarks.md,
+# "Debian 12 against Debian 13", measures what inflating them at boot cost. The initrd keeps its own.
+find "$rootfs/usr/lib/modules/${kernel##*/vmlinuz-}" -name '*.ko.xz' -exec xz --decompress {} +
+chroot "$rootfs" depmod "${kernel##*/vmlinuz-}"
 mkimage -A arm64 -O linux -T script -C none -n "O3StorageOS A/B" -d "$here/boot.cmd" "$rootfs/boot/firmware/boot.scr" >/dev/null
 slot_a=PARTUUID=03b00000-02
 sed -i "s/root=LABEL=o3root/root=$slot_a/" "$rootfs/boot/firmware/cmdline.txt"
@@ -87,11 +92,12 @@ rm -rf "$rootfs/opt/o3storage/data" "$rootfs/var/lib/o3storage"
 
 find "$rootfs" -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0 -r touch --no-dereference --date="@$SOURCE_DATE_EPOCH"
 
-# Root file system: what the files take, plus half again for kernel upgrades and logs, in 256 MiB
-# steps; it must fit a slot, whose size is fixed: every later release must fit the cards out there.
+# Root file system: what the files take, plus half again (at least 512 MiB) for kernel upgrades, logs
+# and /tmp, in 256 MiB steps; it must fit a slot, whose size is fixed: every later release must fit
+# the cards out there.
 slot_mib=2048
 used_mib=$(du -s --block-size=1M --exclude=./boot/firmware "$rootfs" | cut -f1)
-# At least 512 MiB stay free: /tmp is on it (tmp.mount is masked) and docs/image.md promises the room.
+# The 512 MiB floor: /tmp is on the root (tmp.mount is masked) and docs/image.md promises the room.
 spare_mib=$(( used_mib / 2 > 512 ? used_mib / 2 : 512 ))
 root_mib=$(( (used_mib + spare_mib + 255) / 256 * 256 ))
 [ "$root_mib" -le "$slot_mib" ] || { echo "image: the root file system needs $root_mib MiB; a slot holds $slot_mib MiB" >&2; exit 1; }

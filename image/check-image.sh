@@ -81,6 +81,12 @@ names() { rootfs "ls -p $1" | awk -F/ '$6 != "" && $6 != "." && $6 != ".." { pri
 check "root label o3root" "o3root" "$(dumpe2fs -h "$work/root.ext4" 2>/dev/null | sed -n 's/^Filesystem volume name: *//p')"
 check "slot A has its kernel and initrd in /boot/o3, the initrd the Pi's" "Image initrd.img version $(md5sum <"$work/initrd.img" | cut -d' ' -f1)" \
   "$(names /boot/o3 | sort | paste -sd' ') $(rootfs 'cat /boot/o3/initrd.img' | md5sum | cut -d' ' -f1)"
+# depmod's index of the root's modules: every one stored inflated (the kernel would inflate a .ko.xz at
+# each load, which cost seconds of every boot under TCG: docs/benchmarks.md), and the index made after.
+kernel_version=$(rootfs 'cat /boot/o3/version')
+modules_dep=$(rootfs "cat /usr/lib/modules/$kernel_version/modules.dep")
+check "the root's modules are stored uncompressed and indexed (over 1000, no .ko.xz)" "true 0" \
+  "$([ "$(grep -c '\.ko:' <<<"$modules_dep")" -gt 1000 ] && echo true || echo false) $(grep -c '\.ko\.xz' <<<"$modules_dep")"
 check "the kernel hook keeps /boot/o3 (not extlinux)" "z60-o3storage-boot z60-o3storage-boot" "$(names /etc/kernel/postinst.d | grep z60) $(names /etc/initramfs/post-update.d | grep z60)"
 check "the root's fstab line is slot A's partition" "PARTUUID=03b00000-02" "$(rootfs 'cat /etc/fstab' | awk '$2 == "/" { print $1 }')"
 check "the first boot makes the data partition as partition 4" "O3_DATA_PARTITION=4" "$(rootfs 'cat /usr/lib/o3storage/layout' | grep '^O3_DATA')"
