@@ -217,7 +217,11 @@ if [ -n "$bundle" ]; then
   echo "fleet-rolling-update $(( $(date +%s) - update_started )) s (three boards, one at a time)"
   rounds=$(wc -l <"$work/writes")
   lost=$(awk '$3 == "none"' "$work/writes" | wc -l)
-  echo "  (the client: $rounds writes, $lost taken by no board; the longest stretch without a write: $(awk 'BEGIN { last = 0; gap = 0 } $3 != "none" { if (last && $1 - last > gap) gap = $1 - last; last = $1 } END { print gap }' "$work/writes") s)"
+  # The longest stretch without a taken write, "SECONDS END" (END: the time of the write that ended it).
+  read -r gap gap_end < <(awk 'BEGIN { last = 0; gap = 0; end = 0 } $3 != "none" { if (last && $1 - last > gap) { gap = $1 - last; end = $1 }; last = $1 } END { print gap, end }' "$work/writes")
+  # Whose turn it was, and in which step: o3ctl's last progress line before that stretch ended.
+  gap_step=$(awk -v end="$gap_end" '$1 <= end { line = $0 } END { sub(/^[0-9]+ o3ctl: /, "", line); print line }' "$work/os-update.log")
+  echo "  (the client: $rounds writes, $lost taken by no board; the longest stretch without a write: $gap s, ending $(( gap_end - update_started )) s into the update, after \"$gap_step\")"
   # Each board's turn, from o3ctl's "installing" line to its "updated" line: writes kept succeeding.
   for id in $(jq -r '.order[]' "$work/os-update.json"); do
     from=$(awk -v id="$id" 'index($0, "o3ctl: " id ": installing") { print $1; exit }' "$work/os-update.log")
