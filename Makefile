@@ -15,6 +15,7 @@ help:
 	@echo "make run            local 3-node cluster on 127.0.0.1-3:8080 (Ctrl-C stops it)"
 	@echo "make test           install deps, build, run unit + integration + arm64 smoke tests"
 	@echo "make bench          cluster vs etcd, blob store vs fio (docs/benchmarks.md)"
+	@echo "make lint           dotnet format (.editorconfig) and shellcheck over every shell script"
 	@echo "make publish        native-AOT linux-x64 o3storage and o3ctl in $(dir $(X64_BINARY))"
 	@echo "make publish-arm64  native-AOT linux-arm64 o3storage and o3ctl in $(dir $(ARM64_BINARY))"
 	@echo "make image          flashable arm64 OS image in $(IMAGE_DIR) (docs/image.md)"
@@ -40,9 +41,10 @@ deps:
 build: deps
 	dotnet build O3StorageOS.sln -c Release -nologo -clp:NoSummary
 
-# Style (.editorconfig) is checked, not just suggested.
+# Style (.editorconfig) is checked, not just suggested; so are the shell scripts (warnings and errors).
 lint: build
 	dotnet format O3StorageOS.sln --verify-no-changes --no-restore
+	shellcheck --severity=warning --external-sources $$(tools/shell-scripts.sh)
 
 publish: deps
 	@tools/publish.sh linux-x64

@@ -7,6 +7,7 @@ set -uo pipefail
 image=${1:?usage: check-image.sh IMAGE}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# shellcheck source=checks.sh
 source "$(dirname "$0")/checks.sh"
 
 table=$(sfdisk --json "$image")

@@ -1,4 +1,5 @@
 # Sourced by image/check-image.sh and image/test-image.sh: one line per check, failures counted.
+# shellcheck shell=bash
 failures=0
 pass() { echo "  ok    $*"; }
 fail() { echo "  FAIL  $*"; failures=$((failures + 1)); }

@@ -4,6 +4,7 @@
 # ports forwarded to 127.0.0.1 (the node's API and SSH), so no traffic leaves this machine.
 # Before sourcing: test_name (for messages) and work (a fresh directory); checks.sh sourced.
 # Sets: qemu_pid, api, api_port, ssh_port; the card is $work/disk.img, the console $work/console.log.
+# shellcheck shell=bash disable=SC2154 # test_name and work: set by the script that sources this
 firmware=/usr/lib/u-boot/qemu_arm64/u-boot.bin
 qemu_pid=
 

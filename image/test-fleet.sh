@@ -35,6 +35,7 @@ memory_mib=${O3_FLEET_MEMORY_MIB:-512}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/o3-fleet-test-XXXXXX")
 ns=o3fleet-$$
+# shellcheck source=checks.sh
 source "$(dirname "$0")/checks.sh" # check, pass, fail and the failures count
 declare -A qemu_pids=()
 dnsmasq_pid=

@@ -22,7 +22,9 @@ new_binary=${2:-}
 [ -f "$image" ] || { echo "test-image: no image at $image (make image)" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/o3-image-test-XXXXXX")
 test_name=test-image
+# shellcheck source=checks.sh
 source "$(dirname "$0")/checks.sh" # check, pass, fail and the failures count
+# shellcheck source=qemu-board.sh
 source "$(dirname "$0")/qemu-board.sh" # boot, guest, wait_health, wait_ssh, wait_down, make_card
 cleanup() {
   local status=$?

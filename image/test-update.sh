@@ -20,7 +20,9 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/o3-update-test-XXXXXX")
 test_name=test-update
+# shellcheck source=checks.sh
 source "$here/checks.sh"
+# shellcheck source=qemu-board.sh
 source "$here/qemu-board.sh" # boot, guest, wait_health, wait_ssh, wait_down, make_card
 cleanup() {
   local status=$?

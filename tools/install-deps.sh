@@ -16,6 +16,7 @@ packages=(
   nftables                                                            # partitions in the chaos suite (make chaos)
   tcpdump                                                             # captures showing nothing secret crosses the LAN in clear
   tmux                                                                # o3ctl's live views driven in a real terminal (tests)
+  shellcheck                                                          # the shell scripts' lint (make lint)
   prometheus                                                          # a real Prometheus scrapes a test cluster's /metrics
   chromium                                                            # a real headless browser loads the dashboard (/ui)
   fuse3 libfuse3-dev pkg-config gcc                                   # the power-cut file system (tests/powercut)

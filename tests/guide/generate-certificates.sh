@@ -1,4 +1,5 @@
 # The guide's "Generate Cluster Certificates" (Security Management), verbatim.
+# shellcheck shell=bash
 # Create CA certificate
 openssl genrsa -out ca-key.pem 4096
 openssl req -new -x509 -days 365 -key ca-key.pem -out ca-cert.pem
