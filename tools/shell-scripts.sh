@@ -7,6 +7,6 @@ git ls-files -z | while IFS= read -r -d '' file; do
   [ -f "$file" ] || continue
   case "$file" in
     *.sh) echo "$file" ;;
-    *) head -n 1 "$file" | grep -q -E '^#!.*[/ ](ba)?sh( |$)' && echo "$file" ;;
+    *) if head -n 1 "$file" | grep -q -E '^#!.*[/ ](ba)?sh( |$)'; then echo "$file"; fi ;;
   esac
 done
