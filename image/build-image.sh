@@ -43,15 +43,16 @@ for dir in etc/kernel/postinst.d etc/initramfs/post-update.d; do
 done
 rm -rf "$rootfs/boot/firmware/extlinux" "$rootfs/boot/firmware/Image" "$rootfs/boot/firmware/initrd.img"
 kernel=$(ls -1 "$rootfs"/boot/vmlinuz-* | sort -V -r | head -n 1)
+kernel_version=${kernel##*/vmlinuz-}
 install -d "$rootfs/boot/o3"
 if gzip -t "$kernel" 2>/dev/null; then zcat "$kernel" >"$rootfs/boot/o3/Image"; else ln "$kernel" "$rootfs/boot/o3/Image"; fi
-ln "$rootfs/boot/initrd.img-${kernel##*/vmlinuz-}" "$rootfs/boot/o3/initrd.img"
-echo "${kernel##*/vmlinuz-}" >"$rootfs/boot/o3/version"
+ln "$rootfs/boot/initrd.img-$kernel_version" "$rootfs/boot/o3/initrd.img"
+echo "$kernel_version" >"$rootfs/boot/o3/version"
 # Debian 13 ships its modules xz-compressed, and the kernel inflates each one as it loads. The root
 # keeps them inflated (about 350 MiB against 75 MiB), as Debian 12 shipped them: docs/benchmarks.md,
 # "Debian 12 against Debian 13", measures what inflating them at boot cost. The initrd keeps its own.
-find "$rootfs/usr/lib/modules/${kernel##*/vmlinuz-}" -name '*.ko.xz' -exec xz --decompress {} +
-chroot "$rootfs" depmod "${kernel##*/vmlinuz-}"
+find "$rootfs/usr/lib/modules/$kernel_version" -name '*.ko.xz' -exec xz --decompress {} +
+chroot "$rootfs" depmod "$kernel_version"
 mkimage -A arm64 -O linux -T script -C none -n "O3StorageOS A/B" -d "$here/boot.cmd" "$rootfs/boot/firmware/boot.scr" >/dev/null
 slot_a=PARTUUID=03b00000-02
 sed -i "s/root=LABEL=o3root/root=$slot_a/" "$rootfs/boot/firmware/cmdline.txt"
