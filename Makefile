@@ -14,7 +14,7 @@ IMAGE_CACHE  := .image-cache
 help:
 	@echo "make run            local 3-node cluster on 127.0.0.1-3:8080 (Ctrl-C stops it)"
 	@echo "make test           install deps, build, run unit + integration + arm64 smoke tests"
-	@echo "make bench          cluster vs etcd, blob store vs fio (docs/benchmarks.md)"
+	@echo "make bench          cluster vs etcd, blob store vs fio, S3 vs Swift (docs/benchmarks.md)"
 	@echo "make lint           dotnet format (.editorconfig) and shellcheck over every shell script"
 	@echo "make publish        native-AOT linux-x64 o3storage and o3ctl in $(dir $(X64_BINARY))"
 	@echo "make publish-arm64  native-AOT linux-arm64 o3storage and o3ctl in $(dir $(ARM64_BINARY))"
@@ -134,7 +134,7 @@ run: publish
 clean-run:
 	rm -rf .run
 
-# Cluster (vs etcd), storage (vs fio, including a 1M-blob recovery), objects, rebalancing, snapshots, TLS: about 30 minutes.
+# Cluster (vs etcd), storage (vs fio, including a 1M-blob recovery), objects, rebalancing, snapshots, TLS, S3 against Swift: about 40 minutes.
 bench: publish
 	dotnet build bench/StorageBench -c Release -nologo -clp:NoSummary
 	dotnet build bench/LoadGen -c Release -nologo -clp:NoSummary
@@ -145,6 +145,7 @@ bench: publish
 	python3 bench/snapshot_bench.py
 	python3 bench/backup_bench.py
 	bench/tls_bench.sh
+	python3 bench/swift_bench.py
 
 # Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes);
 # BASELINE=path/to/earlier.img alternates it with an earlier image, run by run.

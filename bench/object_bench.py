@@ -12,9 +12,9 @@ Rounds alternate between the systems and medians are reported. Every process sta
 stopped at exit; every load is bounded in time or count.
 
 With --baseline BINARY a second 3-node o3storage cluster runs that binary (127.0.83.x) and joins the
-4 KiB alternation, so a change is measured against the code before it in one run (bench/durability_bench.sh
-builds the binary from a git revision). --small-only skips the 64 MiB part.
-Usage: bench/object_bench.py [--rounds N] [--baseline BINARY] [--small-only]
+alternation, so a change is measured against the code before it in one run (bench/durability_bench.sh
+builds the binary from a git revision). --small-only skips the 64 MiB part, --large-only the 4 KiB part.
+Usage: bench/object_bench.py [--rounds N] [--baseline BINARY] [--small-only | --large-only]
 """
 import argparse
 import atexit
@@ -107,14 +107,16 @@ def small(systems, rounds):
     return runs
 
 
-def large(o3, rounds):
-    """64 MiB objects through the cluster and fio on the same disk, alternating."""
+def large(systems, rounds):
+    """64 MiB objects through each o3storage cluster (this tree, and the baseline if any) and fio on the same disk, alternating."""
     path = os.path.join(WORK, "fio.dat")
     total = LARGE_OBJECTS * 64 * MIB
-    runs = {"o3_put": [], "o3_get": [], "fio_write": [], "fio_read": []}
+    runs = {"fio_write": [], "fio_read": []}
     for _ in range(rounds):
-        runs["o3_put"].append(load("o3", o3.endpoints(), "put", 64 * MIB, LARGE_CLIENTS, LARGE_OBJECTS, 600, once=True)["mib_per_s"])
-        runs["o3_get"].append(load("o3", o3.endpoints(), "get", 64 * MIB, LARGE_CLIENTS, LARGE_OBJECTS, 600, once=True)["mib_per_s"])
+        for name, cluster in systems.items():
+            for op in ("put", "get"):
+                runs.setdefault(f"{name}_{op}", []).append(
+                    load("o3", cluster.endpoints(), op, 64 * MIB, LARGE_CLIENTS, LARGE_OBJECTS, 600, once=True)["mib_per_s"])
         make_device(path, total)
         runs["fio_write"].append(fio("seqw", path, "write", "1M", total)["bytes_per_s"] / MIB)
         runs["fio_read"].append(fio("seqr", path, "read", "1M", total)["bytes_per_s"] / MIB)
@@ -125,9 +127,12 @@ def large(o3, rounds):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--baseline", help="another o3storage binary to measure side by side (4 KiB part)")
+    parser.add_argument("--baseline", help="another o3storage binary to measure side by side")
     parser.add_argument("--small-only", action="store_true", help="skip the 64 MiB part")
+    parser.add_argument("--large-only", action="store_true", help="skip the 4 KiB part")
     options = parser.parse_args()
+    if options.small_only and options.large_only:
+        sys.exit("--small-only and --large-only: choose one")
     if options.baseline and not os.access(options.baseline, os.X_OK):
         sys.exit(f"--baseline: {options.baseline} is not an executable")
     shutil.rmtree(WORK, ignore_errors=True)
@@ -139,15 +144,39 @@ def main():
     systems = {"o3": o3}
     if options.baseline:
         systems["baseline"] = O3Baseline(os.path.join(WORK, "baseline"), options.baseline)
-    systems["etcd"] = etcd
+    if not options.large_only:
+        systems["etcd"] = etcd
     for name, cluster in systems.items():
         cluster.form()
         if name != "etcd":
             subprocess.run(["curl", "-sf", "-X", "PUT", f"http://{cluster.ips[0]}:8080/bench"], check=True, capture_output=True)
 
-    names = " and ".join(["3-node o3storage (127.0.80.x)"] + (["3-node baseline o3storage (127.0.83.x)"] if options.baseline else []) + ["3-node etcd"])
+    names = " and ".join(["3-node o3storage (127.0.80.x)"] + (["3-node baseline o3storage (127.0.83.x)"] if options.baseline else [])
+                         + ([] if options.large_only else ["3-node etcd"]))
     print(f"object benchmark: {names}, {options.rounds} rounds, medians", flush=True)
-    runs = small(systems, options.rounds)
+    runs = {} if options.large_only else small(systems, options.rounds)
+    if runs:
+        print_small(systems, runs)
+    if "etcd" in systems:
+        etcd.stop()
+    large_runs = None
+    if not options.small_only:
+        o3_systems = {n: c for n, c in systems.items() if n != "etcd"}
+        medians, large_runs = large(o3_systems, options.rounds)
+        print(f"\n64 MiB objects ({LARGE_OBJECTS} per run, {LARGE_CLIENTS} clients) vs fio on the same disk, MiB/s")
+        goal_put = 0.8 * medians["fio_write"] / 3
+        goal_get = 0.8 * medians["fio_read"]
+        for name in o3_systems:
+            label = "" if name == "o3" else f" ({name})"
+            print(f"PUT{label} {medians[name + '_put']:.0f}  fio write {medians['fio_write']:.0f}  (goal >= 0.8 x fio/3 = {goal_put:.0f}; ratio to fio/3 {medians[name + '_put'] / (medians['fio_write'] / 3):.2f})")
+            print(f"GET{label} {medians[name + '_get']:.0f}  fio read {medians['fio_read']:.0f}  (goal >= 0.8 x fio = {goal_get:.0f}; ratio {medians[name + '_get'] / medians['fio_read']:.2f})")
+    for name, cluster in systems.items():
+        if name != "etcd":
+            cluster.stop()
+    print("\nruns: " + json.dumps({"small": {f"{k[0]}_{k[1]}": [(r["ops_per_s"], r["p50_ms"], r["p99_ms"]) for r in v] for k, v in runs.items()}, "large": large_runs}))
+
+
+def print_small(systems, runs):
     print("\n4 KiB values, 64 clients over 3 nodes, 10 s per run; ratios to etcd")
     columns = [n for n in systems if n != "etcd"]
     print(f"{'':14}" + "".join(f"{('o3storage' if n == 'o3' else n):>12}" for n in columns) + f"{'etcd':>12}" + "".join(f"{'ratio ' + n:>16}" for n in columns))
@@ -156,20 +185,6 @@ def main():
             values = {n: median(runs[(n, op)], field) for n in systems}
             print(f"{op.upper() + ' ' + label:14}" + "".join(format(values[n], fmt) for n in columns) + format(values["etcd"], fmt)
                   + "".join(f"{values[n] / values['etcd']:16.2f}" for n in columns))
-
-    for name, cluster in systems.items():
-        if name != "o3":
-            cluster.stop()
-    large_runs = None
-    if not options.small_only:
-        medians, large_runs = large(o3, options.rounds)
-        print(f"\n64 MiB objects ({LARGE_OBJECTS} per run, {LARGE_CLIENTS} clients) vs fio on the same disk, MiB/s")
-        goal_put = 0.8 * medians["fio_write"] / 3
-        goal_get = 0.8 * medians["fio_read"]
-        print(f"PUT {medians['o3_put']:.0f}  fio write {medians['fio_write']:.0f}  (goal >= 0.8 x fio/3 = {goal_put:.0f}; ratio to fio/3 {medians['o3_put'] / (medians['fio_write'] / 3):.2f})")
-        print(f"GET {medians['o3_get']:.0f}  fio read {medians['fio_read']:.0f}  (goal >= 0.8 x fio = {goal_get:.0f}; ratio {medians['o3_get'] / medians['fio_read']:.2f})")
-    o3.stop()
-    print("\nruns: " + json.dumps({"small": {f"{k[0]}_{k[1]}": [(r["ops_per_s"], r["p50_ms"], r["p99_ms"]) for r in v] for k, v in runs.items()}, "large": large_runs}))
 
 
 if __name__ == "__main__":
