@@ -1,7 +1,9 @@
 // Owns: the one way this node builds a Kestrel app on its API port (slim builder, no host logging or
-// lifetime of its own, no Server header, bounded headers), for the starting and the serving endpoints.
+// lifetime of its own, no Server header, bounded headers, 64 KiB socket buffers), for the starting and
+// the serving endpoints.
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,6 +25,7 @@ internal static class ApiWebApplication
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton<IHostLifetime, NullHostLifetime>();
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(new LargeBlockMemoryPoolFactory()); // after Kestrel's own: this one wins
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
