@@ -69,6 +69,41 @@ public sealed class DirectoryDurabilityTests : IDisposable
         Assert.Equal(["0", "1", "2", "3", "4", "5", "6"], listings[^1]);
     }
 
+    [Fact]
+    public void AQuietDirectory_IsNotListedAgain_UntilItsTimeChanges()
+    {
+        string a = Directory.CreateDirectory(Path.Combine(_root, "a")).FullName;
+        File.WriteAllText(Path.Combine(a, "0"), "page");
+        DateTime quiet = DateTime.UtcNow - TimeSpan.FromMinutes(1);
+        Directory.SetLastWriteTimeUtc(a, quiet);
+        var durability = new DirectoryDurability([a], _synced.Add);
+        Assert.Equal(1, durability.SyncNewNames());
+
+        // A name that came without moving the directory's time is not seen: proof the directory was not listed.
+        File.WriteAllText(Path.Combine(a, "1"), "page");
+        Directory.SetLastWriteTimeUtc(a, quiet);
+        Assert.Equal(0, durability.SyncNewNames());
+
+        // Any real change moves the time: listed, and the new names synced.
+        File.WriteAllText(Path.Combine(a, "2"), "page");
+        Assert.Equal(1, durability.SyncNewNames());
+    }
+
+    [Fact]
+    public void ADirectoryChangedJustNow_IsListedEveryTime_ForASecondNameMayShareTheFirstOnesTime()
+    {
+        string a = Directory.CreateDirectory(Path.Combine(_root, "a")).FullName;
+        File.WriteAllText(Path.Combine(a, "0"), "page");
+        var durability = new DirectoryDurability([a], _synced.Add);
+        Assert.Equal(1, durability.SyncNewNames());
+        DateTime stamped = Directory.GetLastWriteTimeUtc(a);
+
+        // As if the file system stamped the next name in the same clock tick: the time does not move.
+        File.WriteAllText(Path.Combine(a, "1"), "page");
+        Directory.SetLastWriteTimeUtc(a, stamped);
+        Assert.Equal(1, durability.SyncNewNames());
+    }
+
     private static string[] Names(string directory) =>
         [.. Directory.GetFiles(directory).Select(Path.GetFileName).OrderBy(n => int.Parse(n!, System.Globalization.CultureInfo.InvariantCulture))!];
 

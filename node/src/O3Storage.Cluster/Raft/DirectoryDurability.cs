@@ -11,6 +11,10 @@
 // node takes its log for damaged (found by the 50-round power-cut record: two of three nodes refused
 // votes and the cluster never came back). So the next pages are created, empty, and their names made
 // durable before the log reaches them: DotNext opens an existing page file rather than making one.
+// Cost: this runs on every append and commit, heartbeats included (a follower's reads make the leader
+// send them by the hundred a second). A directory is listed only when its modification time says a name
+// was added or removed since the last listing; pages are probed upwards from the last one in use rather
+// than listed; a page made ahead already is seen with a stat, not a failed create (an exception each).
 // Faults: a failed directory fsync throws, so the commit or the acknowledgement fails instead of lying.
 using System.Globalization;
 
@@ -25,8 +29,21 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
     /// </summary>
     public const int PagesAhead = 2;
 
+    /// <summary>
+    /// A directory whose modification time is at least this old when it is listed can be trusted to show
+    /// any later change as a different time: file systems stamp with a coarse clock (milliseconds), and a
+    /// name made in the same tick as the one before it would otherwise leave the time as it was.
+    /// </summary>
+    public static readonly TimeSpan QuietAfter = TimeSpan.FromSeconds(2);
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, HashSet<string>> _durableNames = [];
+
+    // Per directory, the modification time it had when its names (or its page indexes) were last listed,
+    // if that time was already QuietAfter old then: while it still has it, no name came or went since.
+    private readonly Dictionary<string, DateTime> _namesListedAt = [];
+    private readonly Dictionary<string, DateTime> _pagesListedAt = [];
+    private readonly Dictionary<string, uint[]> _pageIndexes = [];
 
     // Per page directory, the highest page seen in use: pages only fill upwards, so on the commit path
     // only the few files above it are looked at (a stat each), not every page of the log.
@@ -62,22 +79,29 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
             int synced = 0;
             foreach (string directory in directories)
             {
-                if (!Directory.Exists(directory))
+                DateTime now = DateTime.UtcNow; // before the stat: any change after it is stamped later than this
+                var info = new DirectoryInfo(directory);
+                if (!info.Exists)
                 {
                     continue;
+                }
+
+                DateTime modified = info.LastWriteTimeUtc;
+                if (Unchanged(_namesListedAt, directory, modified))
+                {
+                    continue; // nothing added or removed since the last listing
                 }
 
                 var names = new HashSet<string>(Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName)!, StringComparer.Ordinal);
-                if (_durableNames.TryGetValue(directory, out HashSet<string>? durable) && names.IsSubsetOf(durable))
+                if (!_durableNames.TryGetValue(directory, out HashSet<string>? durable) || !names.IsSubsetOf(durable))
                 {
-                    // Only removals (or nothing): no sync, but a name removed and made again must count as new.
-                    _durableNames[directory] = names;
-                    continue;
+                    fsyncDirectory(directory);
+                    synced++;
                 }
 
-                fsyncDirectory(directory);
+                // After only removals (or nothing) no sync, but a name removed and made again must count as new.
                 _durableNames[directory] = names;
-                synced++;
+                Listed(_namesListedAt, directory, modified, now); // only once its new names are durable
             }
 
             return synced;
@@ -97,9 +121,9 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
         }
 
         long used = _usedPage.GetValueOrDefault(directory, -1);
-        foreach (FileInfo file in new DirectoryInfo(directory).EnumerateFiles())
+        foreach (uint index in PageIndexes(directory))
         {
-            if (uint.TryParse(file.Name, NumberStyles.None, CultureInfo.InvariantCulture, out uint index) && index > used && InUse(file))
+            if (index > used && InUse(new FileInfo(PagePath(directory, index))))
             {
                 used = index;
             }
@@ -112,7 +136,7 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
         {
             try
             {
-                return file.Length > 0;
+                return file.Exists && file.Length > 0;
             }
             catch (IOException)
             {
@@ -122,7 +146,12 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
 
         for (long index = used + 1; index <= used + PagesAhead && index <= uint.MaxValue; index++)
         {
-            string path = Path.Combine(directory, index.ToString(CultureInfo.InvariantCulture));
+            string path = PagePath(directory, index);
+            if (File.Exists(path))
+            {
+                continue;
+            }
+
             try
             {
                 using var created = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite);
@@ -133,4 +162,44 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
             }
         }
     }
+
+    /// <summary>The numbered files in a page directory, listed again only when a name came or went.</summary>
+    private uint[] PageIndexes(string directory)
+    {
+        DateTime now = DateTime.UtcNow;
+        DateTime modified = Directory.GetLastWriteTimeUtc(directory);
+        if (Unchanged(_pagesListedAt, directory, modified) && _pageIndexes.TryGetValue(directory, out uint[]? indexes))
+        {
+            return indexes;
+        }
+
+        indexes = [.. Directory.EnumerateFiles(directory)
+            .Select(path => uint.TryParse(Path.GetFileName(path), NumberStyles.None, CultureInfo.InvariantCulture, out uint index) ? index : (uint?)null)
+            .OfType<uint>()];
+        _pageIndexes[directory] = indexes;
+        Listed(_pagesListedAt, directory, modified, now);
+        return indexes;
+    }
+
+    /// <summary>Whether <paramref name="directory"/>'s names are as at its last trusted listing: it still has the time recorded then.</summary>
+    private static bool Unchanged(Dictionary<string, DateTime> listedAt, string directory, DateTime modified) =>
+        listedAt.TryGetValue(directory, out DateTime at) && at == modified;
+
+    /// <summary>
+    /// Records a listing of <paramref name="directory"/> taken at its time <paramref name="modified"/>: trusted
+    /// next time if that time was QuietAfter older than <paramref name="now"/> (read before it), else not.
+    /// </summary>
+    private static void Listed(Dictionary<string, DateTime> listedAt, string directory, DateTime modified, DateTime now)
+    {
+        if (now - modified >= QuietAfter)
+        {
+            listedAt[directory] = modified;
+        }
+        else
+        {
+            listedAt.Remove(directory);
+        }
+    }
+
+    private static string PagePath(string directory, long index) => Path.Combine(directory, index.ToString(CultureInfo.InvariantCulture));
 }
