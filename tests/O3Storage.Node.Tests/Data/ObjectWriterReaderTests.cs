@@ -57,6 +57,20 @@ public sealed class ObjectWriterReaderTests
     }
 
     [Fact]
+    public async Task Write_LargeChunks_HashedBesideTheirTransfer_GiveTheBodysDigests()
+    {
+        var replicas = new FakeReplicas();
+        int chunk = ObjectWriter.HashBesideBytes;
+        byte[] data = Bytes((3 * chunk) + 17);
+        StoredObject stored = await new ObjectWriter(replicas, chunk).WriteAsync(new MemoryStream(data), data.Length, s_nodes, 3, 2, hashSha256: true, CancellationToken.None);
+
+        Assert.Equal(4, stored.Blobs.Length);
+        Assert.Equal(MD5.HashData(data), stored.Md5);
+        Assert.Equal(SHA256.HashData(data), stored.Sha256);
+        Assert.Equal(data, await ReadAsync(replicas, VersionOf(stored), 0, data.Length));
+    }
+
+    [Fact]
     public async Task Read_Ranges_AcrossChunkBoundaries()
     {
         var replicas = new FakeReplicas();

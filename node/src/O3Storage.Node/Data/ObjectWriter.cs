@@ -58,9 +58,9 @@ internal sealed class ObjectWriter(IBlobReplicas replicas, int chunkBytes = Obje
                 var blob = new BlobRef(BlobId.NewRandom().Value, take, Crc32C.Compute(current.AsSpan(0, take)));
                 blobs.Add(blob);
                 Task storing = StoreChunkAsync(upload, blob, current.AsMemory(0, take), first: done == 0, minimum, token);
-                // The digests are not needed until the end: they run beside the chunk's transfer and the
-                // next chunk's read, on another core, instead of in front of them (MD5 alone is about 1.4 ms
-                // a MiB here, several on a Pi).
+                // The digests are not needed until the end: for a large chunk they run beside its transfer
+                // and the next chunk's read, on another core, instead of in front of them (MD5 alone is about
+                // 1.4 ms a MiB here, several on a Pi); a small one is hashed at once (cheaper than a thread hop).
                 Task hashing = HashAsync(md5, sha256, current, take);
                 done += take;
                 int nextTake = (int)Math.Min(chunkBytes, lengthBytes - done);
@@ -108,11 +108,25 @@ internal sealed class ObjectWriter(IBlobReplicas replicas, int chunkBytes = Obje
         }
     }
 
-    private static Task HashAsync(IncrementalHash md5, IncrementalHash? sha256, byte[] chunk, int length) => Task.Run(() =>
+    /// <summary>Chunks at least this large are hashed on another thread: below it, handing the work over costs more than it saves.</summary>
+    public const int HashBesideBytes = 256 * 1024;
+
+    private static Task HashAsync(IncrementalHash md5, IncrementalHash? sha256, byte[] chunk, int length)
     {
-        md5.AppendData(chunk, 0, length);
-        sha256?.AppendData(chunk, 0, length);
-    });
+        if (length < HashBesideBytes)
+        {
+            Hash();
+            return Task.CompletedTask;
+        }
+
+        return Task.Run(Hash);
+
+        void Hash()
+        {
+            md5.AppendData(chunk, 0, length);
+            sha256?.AppendData(chunk, 0, length);
+        }
+    }
 
     /// <summary>Deletes an object's blobs from its replicas, best effort: for a write whose commit failed or was refused.</summary>
     public Task DiscardAsync(StoredObject stored) =>
