@@ -138,8 +138,16 @@ class SwiftCluster:
             cluster_bench.wait_for(f"swift proxy on {ip}", lambda ip=ip: cluster_bench.http(f"http://{ip}:8080/healthcheck")[0] == 200, interval=0.1)
 
     def stop(self):
+        """Each server's whole process group: Swift's servers fork workers that outlive a killed parent."""
         for p in self.procs:
-            cluster_bench.kill(p, signal.SIGTERM)
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(p.pid, sig)
+                except ProcessLookupError:
+                    break
+                if sig == signal.SIGTERM:
+                    time.sleep(0.2)
+            cluster_bench.kill(p)
 
 
 def load(cluster, op, size, clients, keys, seconds, bucket="bench", once=False, allow_errors=False):
@@ -182,9 +190,9 @@ def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(os.path.join(WORK, "o3"))
     os.makedirs(os.path.join(WORK, "swift"))
-    atexit.register(lambda: [cluster_bench.kill(p) for p in cluster_bench.processes])
-
     systems = {"o3storage": O3Signed(os.path.join(WORK, "o3")), "swift": SwiftCluster(os.path.join(WORK, "swift"))}
+    atexit.register(lambda: [cluster_bench.kill(p) for p in cluster_bench.processes])
+    atexit.register(systems["swift"].stop)  # runs first: the servers' forked workers too
     for name, cluster in systems.items():
         cluster.form()
         for bucket in ("bench", "large"):
