@@ -34,7 +34,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster_bench  # noqa: E402
 import object_bench  # noqa: E402
-from object_bench import LOADGEN, O3Objects  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, ".bench", "swift")
@@ -52,7 +51,7 @@ SWIFT_BINARIES = ("swift-ring-builder", "swift-proxy-server", "swift-object-serv
 BACKENDS = {"object": 6200, "container": 6201, "account": 6202}
 
 
-class O3Signed(O3Objects):
+class O3Signed(object_bench.O3Objects):
     """The 3-node cluster with a read-write key: authentication on, as a user runs it."""
 
     def args(self, i):
@@ -162,7 +161,7 @@ def load(cluster, op, size, clients, keys, seconds, bucket="bench", once=False, 
 def create_bucket(cluster, bucket):
     """Through the load generator's signer: Swift's access key (account:user) has a colon, which curl's --user cannot carry."""
     access, secret = cluster.credentials()
-    created = subprocess.run(["dotnet", LOADGEN, "--target", "s3", "--endpoints", cluster.endpoints(), "--op", "mkbucket", "--bucket", bucket,
+    created = subprocess.run(["dotnet", object_bench.LOADGEN, "--target", "s3", "--endpoints", cluster.endpoints(), "--op", "mkbucket", "--bucket", bucket,
                               "--access-key", access, "--secret-key", secret], capture_output=True, text=True, timeout=120)
     if created.returncode != 0:
         raise RuntimeError(f"{cluster.name}: {created.stderr.strip()}")

@@ -36,6 +36,7 @@ string bucket = options.GetValueOrDefault("bucket", "bench");
 string? accessKey = options.GetValueOrDefault("access-key");
 byte[] secretKey = Encoding.UTF8.GetBytes("AWS4" + options.GetValueOrDefault("secret-key", string.Empty));
 string region = options.GetValueOrDefault("region", "us-east-1");
+Tuple<string, byte[]>? signingKeyOfDay = null; // a reference, so clients never see one day's name with another's key
 if (target is not ("s3" or "o3" or "etcd") || op is not ("put" or "get" or "list" or "mkbucket") || (op is "list" or "mkbucket" && target == "etcd"))
 {
     Console.Error.WriteLine($"o3-loadgen: --target s3|etcd and --op put|get|list|mkbucket (list and mkbucket for s3 only), not --target {target} --op {op}");
@@ -168,6 +169,26 @@ HttpRequestMessage Request(string endpoint, int key)
     return request;
 }
 
+// The key SigV4 derives from the secret for one day: made once a day, not once a request (the generator
+// shares the cores with the systems it measures).
+byte[] SigningKey(string day)
+{
+    Tuple<string, byte[]>? known = Volatile.Read(ref signingKeyOfDay);
+    if (known is not null && known.Item1 == day)
+    {
+        return known.Item2;
+    }
+
+    byte[] key = secretKey;
+    foreach (string part in (string[])[day, region, "s3", "aws4_request"])
+    {
+        key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(part));
+    }
+
+    Volatile.Write(ref signingKeyOfDay, Tuple.Create(day, key));
+    return key;
+}
+
 // SigV4 with an unsigned payload, as the aws CLI signs a PUT over plain HTTP: the query is already in
 // canonical form (sorted, nothing to escape), as are the paths the generator makes.
 void Sign(HttpRequestMessage request, string path, string query)
@@ -182,12 +203,7 @@ void Sign(HttpRequestMessage request, string path, string query)
     string canonical = $"{request.Method.Method}\n{path}\n{query}\nhost:{host}\nx-amz-content-sha256:{Unsigned}\nx-amz-date:{stamp}\n\nhost;x-amz-content-sha256;x-amz-date\n{Unsigned}";
     string scope = $"{day}/{region}/s3/aws4_request";
     string toSign = $"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))}";
-    byte[] signingKey = secretKey;
-    foreach (string part in (string[])[day, region, "s3", "aws4_request"])
-    {
-        signingKey = HMACSHA256.HashData(signingKey, Encoding.UTF8.GetBytes(part));
-    }
-
+    byte[] signingKey = SigningKey(day);
     string signature = Convert.ToHexStringLower(HMACSHA256.HashData(signingKey, Encoding.UTF8.GetBytes(toSign)));
     request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential={accessKey}/{scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={signature}");
 }
