@@ -108,6 +108,31 @@ public sealed class ClusterFormationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Node_BootstrapStoppedBeforeRecordingItsMembership_KeepsItsClusterAndDataOnRestart()
+    {
+        using var cluster = new TestCluster(17, output);
+        cluster.Bootstrap(1);
+        await cluster.WaitUntilAsync("the new cluster serves", async () => await cluster.TryHealthAsync(1) is { Status: HttpStatusCode.OK });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal(HttpStatusCode.OK, (await http.PutAsync($"http://{cluster.NodeId(1)}/kept", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.PutAsync($"http://{cluster.NodeId(1)}/kept/object", new StringContent("written after /health said 200"))).StatusCode);
+        string? uuid = (await cluster.HealthAsync(1)).GetProperty("cluster").GetProperty("cluster_uuid").GetString();
+        cluster.Process(1).Terminate();
+        Assert.Equal(0, await cluster.Process(1).WaitForExitAsync(TestCluster.WaitTimeout));
+
+        // As if SIGTERM came after the commit that made it a member but before the marker was written
+        // (seen in CI: /health answers 200 from that commit on).
+        File.Delete(Path.Combine(cluster.DataDirectory(1), "raft", "joined"));
+        NodeProcess again = cluster.Bootstrap(1);
+
+        await cluster.WaitUntilAsync("the cluster serves again", async () => await cluster.TryHealthAsync(1) is { Status: HttpStatusCode.OK });
+        Assert.Equal(uuid, (await cluster.HealthAsync(1)).GetProperty("cluster").GetProperty("cluster_uuid").GetString());
+        Assert.Equal("written after /health said 200", await http.GetStringAsync($"http://{cluster.NodeId(1)}/kept/object"));
+        Assert.Contains("the bootstrap had finished but was stopped before it recorded its membership", again.Stdout);
+        Assert.True(File.Exists(Path.Combine(cluster.DataDirectory(1), "raft", "joined")));
+    }
+
+    [Fact]
     public async Task Node_JoinInterruptedAfterBeingAdded_ResumesWithItsLogAndCompletesTheJoin()
     {
         using TestCluster cluster = await TestCluster.StartAsync(16, 3, output);

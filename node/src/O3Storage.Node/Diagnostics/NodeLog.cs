@@ -32,6 +32,9 @@ internal static partial class NodeLog
     [LoggerMessage(1006, LogLevel.Warning, "removing state of an interrupted join from {Directory}")]
     public static partial void RemovingInterruptedJoin(ILogger logger, string directory);
 
+    [LoggerMessage(1035, LogLevel.Warning, "the bootstrap had finished but was stopped before it recorded its membership: resuming as the member its log in {Directory} names")]
+    public static partial void BootstrapFinished(ILogger logger, string directory);
+
     [LoggerMessage(1007, LogLevel.Critical, "metadata apply failed; this node stops rather than diverge")]
     public static partial void ApplyFailed(ILogger logger, Exception exception);
 

@@ -256,6 +256,15 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             : Peers(trust, timings.PeerConnect(PeerClient.DefaultConnectTimeout));
 
         Say(systemd, "starting", "opening the blob store and Raft");
+        if (!member && options.Bootstrap && Directory.Exists(data.RaftDirectory) && await BootstrapCommittedAsync(data, uuid, shutdown.Token).ConfigureAwait(false))
+        {
+            // Stopped between the commit that made it a member and the marker: /health had answered 200
+            // and clients may have written, so its log is the cluster, not a start to throw away.
+            NodeLog.BootstrapFinished(logger, data.RaftDirectory);
+            data.MarkMember();
+            member = true;
+        }
+
         bool resumingJoin = false;
         if (!member && Directory.Exists(data.RaftDirectory))
         {
@@ -905,6 +914,15 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         }
 
         NodeLog.Bootstrapped(logger, options.Settings.ClusterId);
+    }
+
+    /// <summary>Whether the Raft log left by a --bootstrap already holds a cluster with this node (by uuid) as its member.</summary>
+    private async Task<bool> BootstrapCommittedAsync(DataDirectory data, Guid uuid, CancellationToken token)
+    {
+        var raftOptions = new RaftNodeOptions(data.RaftDirectory, options.Cluster.ToEndPoint(), ColdStart: false) { FsyncDirectory = Interop.Libc.FsyncDirectory };
+        MetadataState? state = await RaftNode.ReadCommittedAsync(raftOptions, token).ConfigureAwait(false);
+        return state?.Settings is not null && uuid != Guid.Empty
+            && state.Members.TryGetValue(options.NodeId, out MemberRecord? record) && record.Uuid == uuid;
     }
 
     /// <summary>For a member started with --peers: the peer that no longer knows it, and why (<see cref="IncarnationProbe"/>); null to resume.</summary>
