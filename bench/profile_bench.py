@@ -7,6 +7,9 @@ The cluster is the object benchmark's (127.0.80.1-3, replication factor 3, authe
 `make publish`; symbols come from the native-AOT build's o3storage.dbg (registered in perf's build-id
 cache). Samples are cpu-clock (this machine has no hardware counters), all processes, 999 Hz.
 Usage: bench/profile_bench.py [--op put|get] [--size 64M] [--clients 4] [--objects 12] [--top 40]
+                               [--callers REGEX]
+--callers records call graphs (frame pointers) and prints who calls the symbols REGEX matches, e.g.
+`--callers sched_yield` for the threads that spin.
 """
 import argparse
 import atexit
@@ -58,6 +61,7 @@ def main():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--objects", type=int, default=12)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--callers", help="print the call chains into symbols matching this regex (records with -g)")
     options = parser.parse_args()
     if shutil.which("perf") is None:
         sys.exit("missing perf: run make deps (Debian linux-perf)")
@@ -73,7 +77,8 @@ def main():
     if options.op == "get":
         object_bench.load("o3", cluster.endpoints(), "put", size, options.clients, options.objects, 600, once=True)
     data = os.path.join(WORK, "perf.data")
-    perf = subprocess.Popen(["perf", "record", "-a", "-F", "999", "-o", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    graph = ["-g"] if options.callers else []
+    perf = subprocess.Popen(["perf", "record", "-a", *graph, "-F", "999", "-o", data], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         result = object_bench.load("o3", cluster.endpoints(), options.op, size, options.clients, options.objects, 600, once=True)
     finally:
@@ -97,6 +102,28 @@ def main():
     print(f"\ntop {options.top} symbols:")
     for percent, comm, dso, symbol in rows[:options.top]:
         print(f"  {percent:5.1f}  {comm[:16]:16} {os.path.basename(dso)[:22]:22} {symbol[:90]}")
+    if options.callers:
+        print_callers(data, options.callers)
+
+
+def print_callers(data, pattern):
+    """The caller chains (innermost first) of the samples whose own symbol matches pattern, by share."""
+    script = subprocess.run(["perf", "script", "-i", data, "-F", "comm,ip,sym"], capture_output=True, text=True, check=True).stdout
+    chains = Counter()
+    total = 0
+    for sample in script.split("\n\n"):
+        lines = [line.strip() for line in sample.strip().splitlines()]
+        if len(lines) < 2:
+            continue
+        total += 1
+        frames = [line.split(None, 1)[1] if " " in line else line for line in lines[1:]]
+        if re.search(pattern, frames[0]):
+            callers = [re.sub(r"\+0x[0-9a-f]+$", "", f) for f in frames[1:] if not f.startswith("[unknown]")]
+            chains[" <- ".join(callers[:8])] += 1
+    matched = sum(chains.values())
+    print(f"\n{matched} of {total} samples ({100.0 * matched / max(total, 1):.1f} %) in symbols matching {pattern!r}; their callers:")
+    for chain, count in chains.most_common(25):
+        print(f"  {100.0 * count / max(total, 1):5.1f}  {chain[:400]}")
 
 
 if __name__ == "__main__":

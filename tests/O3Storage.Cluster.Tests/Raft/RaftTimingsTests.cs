@@ -15,7 +15,7 @@ public sealed class RaftTimingsTests
         RaftTimings timings = For(handshakeMs);
         Assert.Same(RaftTimings.Default, timings);
         Assert.False(timings.IsScaled);
-        Assert.Equal((200, 500, 1000, 2000), Ms(timings));
+        Assert.Equal((200, 250, 500, 2000), Ms(timings));
         Assert.Equal(TimeSpan.FromMilliseconds(500), timings.PeerConnect(TimeSpan.FromMilliseconds(500)));
     }
 

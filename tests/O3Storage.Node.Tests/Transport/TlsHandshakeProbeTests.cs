@@ -19,6 +19,31 @@ public sealed class TlsHandshakeProbeTests
     }
 
     [Fact]
+    public async Task WhatIsTimed_IsTheWorksCpuTime_NotTheTimeItWaited()
+    {
+        // A node restarted on a busy board waits for a core during its handshakes: counting the wait made
+        // it take an emulated board's slow Raft timeouts for as long as it ran (failover under load, bench/failover_bench.py).
+        TimeSpan waited = await TlsHandshakeProbe.CpuTimeOnOwnThread(() => Thread.Sleep(300));
+        Assert.InRange(waited, TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan worked = await TlsHandshakeProbe.CpuTimeOnOwnThread(() =>
+        {
+            while (clock.ElapsedMilliseconds < 100)
+            {
+                Thread.SpinWait(1000);
+            }
+        });
+        Assert.True(worked > TimeSpan.Zero, "a thread that computes uses CPU time");
+    }
+
+    [Fact]
+    public async Task AFailingEnd_IsAnError_NotAnotherCpuTime()
+    {
+        await Assert.ThrowsAsync<InvalidOperationException>(() => TlsHandshakeProbe.CpuTimeOnOwnThread(() => throw new InvalidOperationException("refused")));
+    }
+
+    [Fact]
     public async Task AStopWhileMeasuring_IsACancellation()
     {
         using ClusterTrust trust = NodeTrust();

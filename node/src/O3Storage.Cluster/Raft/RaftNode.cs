@@ -208,6 +208,10 @@ public sealed class RaftNode : IAsyncDisposable
             // Heartbeat every quarter election timeout (50-100 ms): a retried replication or a
             // joiner learning its leader waits one heartbeat, so this is what a join costs.
             HeartbeatThreshold = 0.25,
+            // A follower that stops hearing the leader asks everyone before it stands (pre-vote), and a
+            // leader that is alive refuses: a leader slowed by load is not replaced, so the election
+            // timeout can stay short enough for a dead one to be replaced quickly.
+            AggressiveLeaderStickiness = true,
             ConfigurationStorage = configurationStorage,
             LoggerFactory = loggerFactory,
             SslOptions = options.Trust is { } trust ? new RaftSslOptions(trust, Refused) : null,

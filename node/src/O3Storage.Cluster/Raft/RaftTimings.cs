@@ -16,7 +16,7 @@ public sealed record RaftTimings(TimeSpan Connect, TimeSpan LowerElection, TimeS
 
     public static readonly TimeSpan ConnectMax = TimeSpan.FromSeconds(10);
 
-    public static RaftTimings Default { get; } = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1000), TimeSpan.FromSeconds(2));
+    public static RaftTimings Default { get; } = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2));
 
     public bool IsScaled => this != Default;
 

@@ -47,7 +47,7 @@ internal static partial class NodeLog
     [LoggerMessage(1010, LogLevel.Error, "peer monitor round failed")]
     public static partial void MonitorRoundFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(1033, LogLevel.Warning, "a TLS handshake takes {HandshakeMs} ms on this board (a Pi 4: a few): connections to peers get {ConnectMs} ms, the election timeout is {LowerMs}-{UpperMs} ms, so failover is that much slower")]
+    [LoggerMessage(1033, LogLevel.Warning, "a TLS handshake costs {HandshakeMs} ms of CPU on this board (a Pi 4: a few): connections to peers get {ConnectMs} ms, the election timeout is {LowerMs}-{UpperMs} ms, so failover is that much slower")]
     public static partial void SlowHandshake(ILogger logger, long handshakeMs, long connectMs, long lowerMs, long upperMs);
 
     [LoggerMessage(1034, LogLevel.Warning, "could not time a TLS handshake on this board ({Reason}); the usual Raft timeouts apply")]

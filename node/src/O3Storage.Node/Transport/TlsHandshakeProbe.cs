@@ -1,16 +1,19 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using O3Storage.Cluster.Security;
+using O3Storage.Node.Interop;
 
 namespace O3Storage.Node.Transport;
 
 /// <summary>
-/// Times one mutual-TLS handshake between two ends on this board, over loopback, with the node's own
-/// certificate and the cluster's chain check on both sides, as between two Raft peers: what a
-/// connection to a peer costs here before any byte of Raft moves (<see cref="Cluster.Raft.RaftTimings"/>).
+/// What one mutual-TLS handshake costs this board: the CPU time both ends spend on it, over loopback,
+/// with the node's own certificate and the cluster's chain check on both sides, as between two Raft
+/// peers (<see cref="Cluster.Raft.RaftTimings"/>). CPU time, not the time on the clock: a node started
+/// while its board is busy (a restart under load) would otherwise measure the wait for a core and keep
+/// the slow timeouts of an emulated board for as long as it runs. Each end runs on a thread of its own,
+/// so each thread's clock counts exactly that end's work.
 /// </summary>
 internal static class TlsHandshakeProbe
 {
@@ -37,6 +40,31 @@ internal static class TlsHandshakeProbe
         }
     }
 
+    /// <summary>Runs <paramref name="work"/> on a thread of its own; the result is the CPU time that thread spent on it.</summary>
+    internal static Task<TimeSpan> CpuTimeOnOwnThread(Action work)
+    {
+        var done = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                TimeSpan started = Libc.ThreadCpuTime();
+                work();
+                done.SetResult(Libc.ThreadCpuTime() - started);
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "o3-tls-probe",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
     private static async Task<TimeSpan> HandshakeAsync(TcpListener listener, ClusterTrust trust, CancellationToken token)
     {
         // The chain is checked as a peer's would be (the result does not matter: it is this node's own).
@@ -45,38 +73,51 @@ internal static class TlsHandshakeProbe
             _ = trust.Refusal(certificate, expected: null);
             return true;
         };
-        long started = Stopwatch.GetTimestamp();
         using var client = new TcpClient { NoDelay = true };
         Task<TcpClient> accepting = listener.AcceptTcpClientAsync(token).AsTask();
         await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint, token).ConfigureAwait(false);
         using TcpClient server = await accepting.ConfigureAwait(false);
-        var serverStream = new SslStream(server.GetStream());
-        var clientStream = new SslStream(client.GetStream());
-        await using (serverStream.ConfigureAwait(false))
-        await using (clientStream.ConfigureAwait(false))
+        using var serverStream = new SslStream(server.GetStream());
+        using var clientStream = new SslStream(client.GetStream());
+        // The handshakes below block their threads; a stop closes the sockets under them.
+        using CancellationTokenRegistration stop = token.Register(() =>
         {
-            Task serving = serverStream.AuthenticateAsServerAsync(
-                new SslServerAuthenticationOptions
-                {
-                    ServerCertificateContext = trust.OwnContext,
-                    ClientCertificateRequired = true,
-                    EnabledSslProtocols = ClusterTrust.Protocols,
-                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                    RemoteCertificateValidationCallback = check,
-                },
-                token);
-            await clientStream.AuthenticateAsClientAsync(
-                new SslClientAuthenticationOptions
-                {
-                    TargetHost = "o3storage-handshake-probe",
-                    ClientCertificateContext = trust.OwnContext,
-                    EnabledSslProtocols = ClusterTrust.Protocols,
-                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                    RemoteCertificateValidationCallback = check,
-                },
-                token).ConfigureAwait(false);
-            await serving.ConfigureAwait(false);
-            return Stopwatch.GetElapsedTime(started);
+            client.Dispose();
+            server.Dispose();
+        });
+        Task<TimeSpan> serving = CpuTimeOnOwnThread(() => serverStream.AuthenticateAsServer(
+            new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = trust.OwnContext,
+                ClientCertificateRequired = true,
+                EnabledSslProtocols = ClusterTrust.Protocols,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                RemoteCertificateValidationCallback = check,
+            }));
+        Task<TimeSpan> calling = CpuTimeOnOwnThread(() => clientStream.AuthenticateAsClient(
+            new SslClientAuthenticationOptions
+            {
+                TargetHost = "o3storage-handshake-probe",
+                ClientCertificateContext = trust.OwnContext,
+                EnabledSslProtocols = ClusterTrust.Protocols,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                RemoteCertificateValidationCallback = check,
+            }));
+        try
+        {
+            if (await Task.WhenAny(serving, calling).ConfigureAwait(false) is { IsFaulted: true })
+            {
+                // One end gave up: the other would wait for it until the probe's deadline.
+                client.Dispose();
+                server.Dispose();
+            }
+
+            TimeSpan[] ends = await Task.WhenAll(serving, calling).ConfigureAwait(false);
+            return ends[0] + ends[1];
+        }
+        catch (Exception) when (token.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("the handshake probe was stopped", token);
         }
     }
 }
