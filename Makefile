@@ -139,6 +139,7 @@ bench: publish
 	dotnet build bench/StorageBench -c Release -nologo -clp:NoSummary
 	dotnet build bench/LoadGen -c Release -nologo -clp:NoSummary
 	python3 bench/cluster_bench.py
+	python3 bench/failover_bench.py
 	python3 bench/storage_bench.py
 	python3 bench/object_bench.py
 	python3 bench/rebalance_bench.py
