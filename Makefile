@@ -134,16 +134,19 @@ run: publish
 clean-run:
 	rm -rf .run
 
-# Cluster (vs etcd), storage (vs fio, including a 1M-blob recovery), objects, rebalancing, snapshots, TLS, S3 against Swift: about 40 minutes.
+# Cluster (vs etcd), failover under load, storage (vs fio, including a 1M-blob recovery), objects, rebalancing,
+# snapshots, metadata growth to 5M objects (7 GB of memory), TLS, S3 against Swift: about 65 minutes.
 bench: publish
 	dotnet build bench/StorageBench -c Release -nologo -clp:NoSummary
 	dotnet build bench/LoadGen -c Release -nologo -clp:NoSummary
+	dotnet build bench/MetadataBench -c Release -nologo -clp:NoSummary
 	python3 bench/cluster_bench.py
 	python3 bench/failover_bench.py
 	python3 bench/storage_bench.py
 	python3 bench/object_bench.py
 	python3 bench/rebalance_bench.py
 	python3 bench/snapshot_bench.py
+	python3 bench/metadata_bench.py
 	python3 bench/backup_bench.py
 	bench/tls_bench.sh
 	python3 bench/swift_bench.py

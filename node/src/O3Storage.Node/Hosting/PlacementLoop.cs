@@ -27,6 +27,8 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
     private const int MovesInParallel = 8;
     private static readonly TimeSpan s_membershipTimeout = TimeSpan.FromSeconds(10);
 
+    private readonly SurveyCache _surveys = new();
+
     /// <summary>The share of the normal pace to run at now: 1.0, less on a hot board.</summary>
     public Func<double> WorkFactor { get; init; } = static () => 1.0;
 
@@ -54,7 +56,7 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
     {
         MetadataState state = raft.Metadata;
         MemberLiveness live = peers.Liveness(state.Members.Keys, selfNodeId, lifecycle.DeadNodeGrace);
-        PlacementSurvey survey = ReplicaPlanner.Survey(state, live);
+        PlacementSurvey survey = _surveys.Survey(state, live);
         lifecycle.Survey = survey;
         if (!raft.IsLeader || lifecycle.IsRemoved)
         {
@@ -62,7 +64,8 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
         }
 
         lifecycle.Rebalance.Observe(survey);
-        List<ReplicaMove> moves = ReplicaPlanner.Plan(state, live, MovesPerRound);
+        // Every move the plan would make is a misplaced object the survey counted: none, no second walk.
+        List<ReplicaMove> moves = survey.Misplaced == 0 ? [] : ReplicaPlanner.Plan(state, live, MovesPerRound);
         int moved = 0;
         long bytes = 0;
         long roundStarted = time.GetTimestamp();

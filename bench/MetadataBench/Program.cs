@@ -1,0 +1,127 @@
+// o3-metadata-bench: how the node's metadata costs grow with the number of objects (issue 21, item 4),
+// measured on the node's own code in one process: no cluster, so millions of objects take seconds to
+// make instead of hours of PUTs. For each count it builds a state of that many objects in one bucket
+// (three replicas each, as a 3-node cluster keeps them), then measures:
+//   - the snapshot the node writes (MetadataCodec.EncodeSnapshot): time and size;
+//   - reading it back (DecodeSnapshot), which a restarted node does before it serves: time, and the
+//     managed heap the decoded state holds per object (what a node's memory grows by);
+//   - one more PUT applied (MetadataState.Apply): what a change costs at that size;
+//   - a 1000-key listing page from the start of the bucket and from 90 % in;
+//   - one placement survey (ReplicaPlanner.Survey), which every node runs every 5 s over every object.
+// Prints one JSON line per count. Usage: o3-metadata-bench [--objects 100000,1000000,5000000]
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using O3Storage.Cluster.Lifecycle;
+using O3Storage.Cluster.Metadata;
+
+int[] counts = [100_000, 1_000_000, 5_000_000];
+for (int i = 0; i < args.Length; i++)
+{
+    if (args[i] == "--objects" && i + 1 < args.Length)
+    {
+        counts = [.. args[++i].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))];
+    }
+    else
+    {
+        Console.Error.WriteLine($"o3-metadata-bench: unknown argument {args[i]}; usage: o3-metadata-bench [--objects 100000,1000000,5000000]");
+        return 2;
+    }
+}
+
+string[] nodes = ["127.0.0.1:8080", "127.0.0.2:8080", "127.0.0.3:8080"];
+foreach (int count in counts)
+{
+    Console.WriteLine(Measure(count));
+}
+
+return 0;
+
+string Measure(int count)
+{
+    byte[] snapshot;
+    {
+        MetadataState built = Build(count);
+        var encoding = Stopwatch.StartNew();
+        snapshot = MetadataCodec.EncodeSnapshot(built);
+        encoding.Stop();
+        built = null!;
+        Settle();
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        var decoding = Stopwatch.StartNew();
+        MetadataState state = MetadataCodec.DecodeSnapshot(snapshot);
+        decoding.Stop();
+        Settle();
+        long heldBytes = GC.GetTotalMemory(forceFullCollection: true) - before;
+
+        double apply = MedianMs(200, n => state.Apply(new PutObject("bench", Version($"zz-new-{n:D8}", state.LastAppliedIndex + 1)), state.LastAppliedIndex + 1));
+        ObjectIndex objects = state.Buckets["bench"].Objects;
+        string deep = Key((int)(count * 0.9));
+        double firstPage = MedianMs(50, _ => objects.From(string.Empty, inclusive: true).Take(1000).Count());
+        double deepPage = MedianMs(50, _ => objects.From(deep, inclusive: false).Take(1000).Count());
+        var surveying = Stopwatch.StartNew();
+        PlacementSurvey survey = ReplicaPlanner.Survey(state, MemberLiveness.AllUp(DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+        surveying.Stop();
+        if (survey.Objects != count)
+        {
+            throw new InvalidOperationException($"the survey saw {survey.Objects} objects, not {count}");
+        }
+
+        GC.KeepAlive(state);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{{\"objects\":{count},\"snapshot_bytes\":{snapshot.Length},\"encode_ms\":{encoding.Elapsed.TotalMilliseconds:F0},\"decode_ms\":{decoding.Elapsed.TotalMilliseconds:F0}," +
+            $"\"heap_bytes_per_object\":{(double)heldBytes / count:F0},\"apply_put_ms\":{apply:F3},\"list_first_page_ms\":{firstPage:F3},\"list_deep_page_ms\":{deepPage:F3},\"survey_ms\":{surveying.Elapsed.TotalMilliseconds:F0}}}");
+    }
+}
+
+MetadataState Build(int count)
+{
+    // Keys as a backup tool writes them: a few levels of directories, then a file name.
+    var versions = new ObjectVersion[count];
+    for (int n = 0; n < count; n++)
+    {
+        versions[n] = Version(Key(n), n + 10);
+    }
+
+    var bucket = new BucketState(new BucketRecord("bench", 1_700_000_000_000, 5), ObjectIndex.Create(versions));
+    return MetadataState.Create(
+        count + 10,
+        Guid.NewGuid(),
+        new ClusterSettings("bench", 3, ConsistencyLevel.Strong),
+        nodes.Select((id, i) => new MemberRecord(id, id.Replace(":8080", ":8090", StringComparison.Ordinal), Guid.NewGuid(), i + 1)),
+        [bucket]);
+}
+
+static string Key(int n) => string.Create(CultureInfo.InvariantCulture, $"host-{n % 7}/snapshots/{n / 1000:D5}/data-{n:D9}.pack");
+
+ObjectVersion Version(string key, long index) => new(
+    key,
+    index,
+    4096,
+    Convert.ToHexStringLower(BitConverter.GetBytes(index * 2654435761L)).PadLeft(32, '0'),
+    "application/octet-stream",
+    1_700_000_000_000 + index,
+    [],
+    [new BlobRef(((UInt128)(ulong)index << 64) | (ulong)(index * 31), 4096, (uint)index)],
+    [.. nodes]);
+
+static double MedianMs(int times, Action<int> work)
+{
+    var samples = new double[times];
+    for (int n = 0; n < times; n++)
+    {
+        long started = Stopwatch.GetTimestamp();
+        work(n);
+        samples[n] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    Array.Sort(samples);
+    return samples[times / 2];
+}
+
+static void Settle()
+{
+    GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+    GC.WaitForPendingFinalizers();
+    GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+}

@@ -1,0 +1,39 @@
+// Owns: not repeating a placement survey that nothing could have changed. A survey walks every object
+// (O(objects): about a second for a million on a fast core), and every node runs one every 5 s for
+// /health. Its inputs are the committed metadata, immutable (the same reference is the same state), and
+// which members are up, down, or dead; while neither changes, the last survey is still the answer, so an
+// idle node with millions of objects surveys once instead of every round.
+using O3Storage.Cluster.Metadata;
+
+namespace O3Storage.Cluster.Lifecycle;
+
+public sealed class SurveyCache(Func<MetadataState, MemberLiveness, PlacementSurvey> survey)
+{
+    private MetadataState? _state;
+    private string? _liveness;
+    private PlacementSurvey? _last;
+
+    public SurveyCache()
+        : this(ReplicaPlanner.Survey)
+    {
+    }
+
+    /// <summary>The survey of <paramref name="state"/> under <paramref name="live"/>: the last one when both are as they were.</summary>
+    public PlacementSurvey Survey(MetadataState state, MemberLiveness live)
+    {
+        string liveness = Describe(state, live);
+        if (_last is null || !ReferenceEquals(state, _state) || !string.Equals(liveness, _liveness, StringComparison.Ordinal))
+        {
+            _last = survey(state, live);
+            _state = state;
+            _liveness = liveness;
+        }
+
+        return _last;
+    }
+
+    /// <summary>What a survey reads of <paramref name="live"/>: for each member and each node heard of as down, up, down or dead.</summary>
+    internal static string Describe(MetadataState state, MemberLiveness live) =>
+        string.Join(',', state.Members.Keys.Concat(live.DownSince.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(id => live.IsDead(id) ? $"{id} dead" : live.IsUp(id) ? $"{id} up" : $"{id} down"));
+}
