@@ -6,6 +6,8 @@ namespace O3Storage.Cluster.Metadata;
 /// <summary>Reader twin of <see cref="BinaryRecordWriter"/>; a short or malformed record is a <see cref="MetadataFormatException"/>.</summary>
 internal ref struct BinaryRecordReader(ReadOnlySpan<byte> data)
 {
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private ReadOnlySpan<byte> _rest = data;
 
     public readonly bool IsEmpty => _rest.IsEmpty;
@@ -35,7 +37,7 @@ internal ref struct BinaryRecordReader(ReadOnlySpan<byte> data)
         int length = ReadUInt16();
         try
         {
-            return new UTF8Encoding(false, true).GetString(Take(length));
+            return s_strictUtf8.GetString(Take(length));
         }
         catch (DecoderFallbackException)
         {

@@ -605,10 +605,10 @@ public static class MetadataCodec
         var replicas = ImmutableArray.CreateBuilder<string>(Math.Min(count, 16));
         for (int i = 0; i < count; i++)
         {
-            replicas.Add(reader.ReadString());
+            replicas.Add(SharedValues.Process.String(reader.ReadString()));
         }
 
-        return replicas.ToImmutable();
+        return SharedValues.Process.Replicas(replicas.ToImmutable());
     }
 
     private static ObjectVersion ReadObject(ref BinaryRecordReader reader)
@@ -617,7 +617,7 @@ public static class MetadataCodec
         long versionIndex = reader.ReadInt64();
         long size = reader.ReadInt64();
         string etag = reader.ReadString();
-        string contentType = reader.ReadString();
+        string contentType = SharedValues.Process.String(reader.ReadString());
         long created = reader.ReadInt64();
         ImmutableArray<KeyValuePair<string, string>> metadata = ReadUserMetadata(ref reader);
         ImmutableArray<BlobRef> blobs = ReadBlobs(ref reader);
