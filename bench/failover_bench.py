@@ -80,11 +80,16 @@ def terms(cluster):
     return found
 
 
+def highest_term(cluster):
+    """The highest term any node reports; waits for an answer (a loaded node may answer late)."""
+    return cluster_bench.wait_for("a node's term", lambda: max(terms(cluster), default=None), timeout=60)
+
+
 def quiet_window(cluster, seconds):
     """Term changes while the load runs and nothing fails: spurious elections."""
-    before = max(terms(cluster))
+    before = highest_term(cluster)
     time.sleep(seconds)
-    return max(terms(cluster)) - before
+    return highest_term(cluster) - before
 
 
 def kills(cluster, rounds, sig=signal.SIGKILL):

@@ -7,7 +7,8 @@
 //     managed heap the decoded state holds per object (what a node's memory grows by);
 //   - one more PUT applied (MetadataState.Apply): what a change costs at that size;
 //   - a 1000-key listing page from the start of the bucket and from 90 % in;
-//   - one placement survey (ReplicaPlanner.Survey), which every node runs every 5 s over every object.
+//   - one placement survey (ReplicaPlanner.Survey), which each node runs over every object when the
+//     metadata or a member's liveness changed, at most every 5 s.
 // Prints one JSON line per count. Usage: o3-metadata-bench [--objects 100000,1000000,5000000]
 using System.Collections.Immutable;
 using System.Diagnostics;
