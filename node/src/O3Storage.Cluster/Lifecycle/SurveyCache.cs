@@ -1,8 +1,8 @@
 // Owns: not repeating a placement survey that nothing could have changed. A survey walks every object
 // (O(objects): 3.8 s for a million on this project's 2-core x86 machine, bench/MetadataBench), and
-// every node runs one every 5 s for /health. Its inputs are the committed metadata, immutable (the same reference is the same state), and
-// which members are up, down, or dead; while neither changes, the last survey is still the answer, so an
-// idle node with millions of objects surveys once instead of every round.
+// every node runs one every 5 s for /health. Its inputs are the committed metadata, immutable (the same
+// reference is the same state), and which members are up, down, or dead; while neither changes, the last
+// survey is still the answer, so an idle node with millions of objects surveys once instead of every round.
 using O3Storage.Cluster.Metadata;
 
 namespace O3Storage.Cluster.Lifecycle;

@@ -11,7 +11,7 @@ namespace O3Storage.Cluster.Metadata;
 internal sealed class SharedValues(int capacity)
 {
     private readonly ConcurrentDictionary<string, string> _strings = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ImmutableArray<string>> _replicaLists = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ImmutableArray<string>, ImmutableArray<string>> _replicaLists = new(SameNodeIds.Instance);
 
     /// <summary>The process's pool, which the metadata codec decodes into.</summary>
     public static SharedValues Process { get; } = new(4096);
@@ -23,11 +23,27 @@ internal sealed class SharedValues(int capacity)
         : value;
 
     /// <summary>The one kept replica list with these node ids in this order (or <paramref name="replicas"/> once the pool is full).</summary>
-    public ImmutableArray<string> Replicas(ImmutableArray<string> replicas)
-    {
-        string key = string.Join('\n', replicas); // a node id (ip:port) never holds a newline
-        return _replicaLists.TryGetValue(key, out ImmutableArray<string> shared) ? shared
-            : _replicaLists.Count < capacity ? _replicaLists.GetOrAdd(key, replicas)
+    public ImmutableArray<string> Replicas(ImmutableArray<string> replicas) =>
+        _replicaLists.TryGetValue(replicas, out ImmutableArray<string> shared) ? shared
+            : _replicaLists.Count < capacity ? _replicaLists.GetOrAdd(replicas, replicas)
             : replicas;
+
+    /// <summary>Replica lists compared by their node ids in order (ImmutableArray's own equality compares the array instance).</summary>
+    private sealed class SameNodeIds : IEqualityComparer<ImmutableArray<string>>
+    {
+        public static SameNodeIds Instance { get; } = new();
+
+        public bool Equals(ImmutableArray<string> x, ImmutableArray<string> y) => x.AsSpan().SequenceEqual(y.AsSpan());
+
+        public int GetHashCode(ImmutableArray<string> list)
+        {
+            var hash = default(HashCode);
+            foreach (string id in list)
+            {
+                hash.Add(id, StringComparer.Ordinal);
+            }
+
+            return hash.ToHashCode();
+        }
     }
 }
