@@ -46,6 +46,7 @@ public sealed class MetadataCommandTableTests
             { "CreateBucket", MetadataState.Empty, new CreateBucket("b", 1) },
             { "DeleteBucket", bucket, new DeleteBucket("b") },
             { "PutObject", bucket, new PutObject("b", s_version) },
+            { "PutInline", bucket, new PutInline("b", s_version with { SizeBytes = 3, Blobs = [new BlobRef(1003, 3, 7)] }, new byte[] { 1, 2, 3 }) },
             { "PutCopy", withObject, new PutCopy("b", s_version with { Key = "copy" }, "b", "k", objectVersion) },
             { "DeleteObject", withObject, new DeleteObject("b", "k") },
             { "CreateMultipartUpload", bucket, new CreateMultipartUpload("b", s_upload) },
@@ -98,6 +99,8 @@ public sealed class MetadataCommandTableTests
         Assert.Equal(1, MetadataCodec.LevelOf(new PutObject("b", s_version)));
         Assert.Equal(2, MetadataCodec.LevelOf(new CreateSnapshot("s", 1)));
         Assert.Equal(3, MetadataCodec.LevelOf(new SetApiKeys("n1:8080", [])));
+        Assert.Equal(4, MetadataCodec.LevelOf(new PutInline("b", s_version, new byte[] { 1 })));
+        Assert.Equal(4, MetadataCodec.LevelOf(new Batch([new PutObject("b", s_version), new PutInline("b", s_version, new byte[] { 1 })])));
 
         MetadataState older = MetadataState.Empty; // a cluster whose members have not all said they read level 2
         Assert.True(MetadataLevelException.Allows(older, new PutObject("b", s_version)));

@@ -1,3 +1,6 @@
+using DotNext.IO.Log;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using O3Storage.Cluster.Metadata;
 using O3Storage.Cluster.Raft;
 
@@ -33,6 +36,78 @@ public sealed class MetadataStateMachineTests : IDisposable
         var machine = new MetadataStateMachine(_snapshots);
         Assert.Throws<MetadataFormatException>(() => machine.ApplyRecord([MetadataCodec.RecordFormatVersion, 250], 1));
         Assert.IsType<MetadataFormatException>(machine.Faulted.Exception!.InnerException);
+    }
+
+    [Fact]
+    public async Task AppliedSmallObjects_GoToTheSink_InLogOrder_OnlyThoseTheApplyMadeCurrent()
+    {
+        var sink = new RecordingSink();
+        var machine = new MetadataStateMachine(_snapshots.CreateSubdirectory("snapshots"), inline: sink);
+        await using var log = new DurableWriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(_snapshots.FullName, "wal"), ChunkSize = 1024 * 1024 }, machine);
+        await log.InitializeAsync();
+        MetadataCommand[] commands =
+        [
+            new CreateBucket("b", 1),
+            Inline("b", "one", 1),
+            new Batch([Inline("b", "two", 2), Inline("b", "three", 3), Inline("b", "two", 4)]), // "two" again in the same entry: only its last content is current
+            Inline("gone", "four", 5), // no such bucket: the apply does nothing, nothing to store
+            new PutObject("b", Version("five", 6)),
+        ];
+        await AppendAndApplyAsync(log, commands);
+        Assert.Equal([1UL, 3, 4], sink.Applied.Select(p => (ulong)p.Version.Blobs[0].BlobId));
+        Assert.Equal(3, machine.State.Buckets["b"].Objects.Find("three")!.SizeBytes);
+    }
+
+    [Fact]
+    public async Task ASnapshot_WaitsUntilTheSinkHoldsWhatWasHandedOver_BeforeTheLogCanDropIt()
+    {
+        // Without the wait, DotNext would drop the entries a snapshot covers while the only durable copy of
+        // their small objects is still in them: a power cut then loses acknowledged objects.
+        var sink = new RecordingSink { Durable = new TaskCompletionSource() };
+        var machine = new MetadataStateMachine(_snapshots.CreateSubdirectory("snapshots"), inline: sink);
+        await using var log = new DurableWriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(_snapshots.FullName, "wal"), ChunkSize = 1024 * 1024 }, machine);
+        await log.InitializeAsync();
+        var commands = new List<MetadataCommand> { new CreateBucket("b", 1) };
+        commands.AddRange(Enumerable.Range(1, MetadataStateMachine.SnapshotIntervalEntries - 1).Select(i => (MetadataCommand)Inline("b", $"k{i}", (ulong)i)));
+        await AppendAndApplyAsync(log, commands); // the last one starts a snapshot
+
+        // DotNext applies nothing more until the snapshot is written, and the snapshot waits for the sink.
+        Task next = AppendAndApplyAsync(log, [new CreateBucket("c", 2)], commands.Count + 1);
+        await Task.Delay(300);
+        Assert.False(next.IsCompleted);
+
+        sink.Durable.SetResult();
+        await next;
+        Assert.Single(Directory.GetFiles(Path.Combine(_snapshots.FullName, "snapshots")), f => Path.GetFileName(f) == $"{commands.Count}-1");
+        Assert.Equal(MetadataStateMachine.SnapshotIntervalEntries - 1, sink.Applied.Count);
+    }
+
+    private static ObjectVersion Version(string key, ulong blob) => new(key, 0, (long)blob, "\"e\"", "t", 1, [], [new BlobRef(blob, (long)blob, 0)], ["n1:8080"]);
+
+    private static PutInline Inline(string bucket, string key, ulong blob) => new(bucket, Version(key, blob), new byte[blob]);
+
+    private static async Task AppendAndApplyAsync(DurableWriteAheadLog log, IReadOnlyList<MetadataCommand> commands, long first = 1)
+    {
+        IAuditTrail<IRaftLogEntry> follower = log;
+        await follower.AppendAsync(new LogEntryProducer<BinaryLogEntry>([.. commands.Select(c => new BinaryLogEntry { Term = 1, Content = MetadataCodec.Encode(c) })]), first, skipCommitted: true);
+        long last = first + commands.Count - 1;
+        await log.CommitAsync(last, CancellationToken.None);
+        await log.WaitForApplyAsync(last, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    private sealed class RecordingSink : IInlineBlobSink
+    {
+        public List<PutInline> Applied { get; } = [];
+
+        public TaskCompletionSource? Durable { get; init; }
+
+        public ValueTask AppliedAsync(PutInline put, CancellationToken token)
+        {
+            Applied.Add(put);
+            return ValueTask.CompletedTask;
+        }
+
+        public Task DurableAsync(CancellationToken token) => Durable?.Task ?? Task.CompletedTask;
     }
 
     public void Dispose() => _snapshots.Delete(recursive: true);

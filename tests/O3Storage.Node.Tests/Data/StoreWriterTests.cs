@@ -6,25 +6,10 @@ namespace O3Storage.Node.Tests.Data;
 
 public sealed class StoreWriterTests
 {
-    /// <summary>A device that is busy (its writes wait at a gate) until the test says: puts queue up behind it.</summary>
-    private sealed class BusyDevice(long bytes) : MemoryBlockDevice(bytes)
-    {
-        public int Writes;
-
-        public ManualResetEventSlim Gate { get; } = new(initialState: true);
-
-        public override void Write(long offsetBytes, ReadOnlySpan<byte> source)
-        {
-            Interlocked.Increment(ref Writes);
-            Assert.True(Gate.Wait(TimeSpan.FromSeconds(30)), "the test never opened the device's gate");
-            base.Write(offsetBytes, source);
-        }
-    }
-
     [Fact]
     public async Task SmallPutsQueuedBehindABusyDevice_GoInBatches_InQueueOrder()
     {
-        var device = new BusyDevice(64L << 20);
+        var device = new GatedDevice(64L << 20);
         var options = new BlobStoreOptions { SegmentSizeBytes = 8 << 20, DataStartBytes = 1 << 20 };
         using BlobStore store = BlobStore.Format(device, Guid.NewGuid(), Guid.NewGuid(), options);
         using var writer = new StoreWriter(store);

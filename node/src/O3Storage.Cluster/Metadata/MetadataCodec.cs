@@ -20,13 +20,16 @@ public static class MetadataCodec
     /// (<see cref="MetadataState.ClusterLevel"/>) reaches the kind's, which happens when every member
     /// says it reads that level. Level 1: what builds before levels existed write (kinds 1-16); level 2:
     /// snapshots, restore, a new incarnation, and the level itself (kinds 17-21); level 3: cluster-wide
-    /// API keys (kind 22).
+    /// API keys (kind 22); level 4: small objects carried in the entry (kind 23).
     /// </summary>
 #if O3STORAGE_NEXT_LEVEL_TEST
-    public const int Level = 4;
+    public const int Level = 5;
 #else
-    public const int Level = 3;
+    public const int Level = 4;
 #endif
+
+    /// <summary>The level of <see cref="PutInline"/>: a writer carries a small object in the entry only once the cluster reads it.</summary>
+    public const int PutInlineLevel = 4;
 
     private const uint SnapshotMagic = 0x534D_334F; // "O3MS" little-endian
     private const byte SnapshotFormatVersion = 7;
@@ -55,6 +58,7 @@ public static class MetadataCodec
         RefoundCluster = 20,
         SetClusterLevel = 21,
         SetApiKeys = 22,
+        PutInline = 23,
 #if O3STORAGE_NEXT_LEVEL_TEST
         TestNote = 90,
 #endif
@@ -66,8 +70,9 @@ public static class MetadataCodec
         Batch batch => batch.Commands.Select(LevelOf).DefaultIfEmpty(1).Max(),
         CreateSnapshot or DeleteSnapshot or RestoreSnapshot or RefoundCluster or SetClusterLevel => 2,
         SetApiKeys => 3,
+        PutInline => PutInlineLevel,
 #if O3STORAGE_NEXT_LEVEL_TEST
-        TestNote => 4,
+        TestNote => 5,
 #endif
         _ => 1,
     };
@@ -152,6 +157,12 @@ public static class MetadataCodec
                 writer.WriteUInt16((ushort)CommandKind.PutObject);
                 writer.WriteString(put.Bucket);
                 WriteObject(writer, put.Version);
+                break;
+            case PutInline put:
+                writer.WriteUInt16((ushort)CommandKind.PutInline);
+                writer.WriteString(put.Bucket);
+                WriteObject(writer, put.Version);
+                writer.WriteBlock(put.Content.Span);
                 break;
             case DeleteObject remove:
                 writer.WriteUInt16((ushort)CommandKind.DeleteObject);
@@ -252,6 +263,7 @@ public static class MetadataCodec
             CommandKind.CreateBucket => new CreateBucket(reader.ReadString(), reader.ReadInt64()),
             CommandKind.DeleteBucket => new DeleteBucket(reader.ReadString()),
             CommandKind.PutObject => new PutObject(reader.ReadString(), ReadObject(ref reader)),
+            CommandKind.PutInline => new PutInline(reader.ReadString(), ReadObject(ref reader), reader.ReadBlock().ToArray()),
             CommandKind.DeleteObject => new DeleteObject(reader.ReadString(), reader.ReadString()),
             CommandKind.CreateMultipartUpload => new CreateMultipartUpload(reader.ReadString(), ReadUpload(ref reader)),
             CommandKind.PutPart => new PutPart(reader.ReadString(), reader.ReadString(), ReadPart(ref reader)),

@@ -43,6 +43,14 @@ public sealed record DeleteBucket(string Name) : MetadataCommand;
 public sealed record PutObject(string Bucket, ObjectVersion Version) : MetadataCommand;
 
 /// <summary>
+/// A PutObject of a small object whose one blob travels in the entry itself (<paramref name="Content"/>):
+/// one Raft round instead of a blob transfer to each replica first. Applied as a PutObject; every node
+/// named in the version's replicas stores the content when it applies the entry (see IInlineBlobSink),
+/// and the log keeps the entry until that store is durable. Never part of the state: only the entry holds it.
+/// </summary>
+public sealed record PutInline(string Bucket, ObjectVersion Version, ReadOnlyMemory<byte> Content) : MetadataCommand;
+
+/// <summary>
 /// A PutObject whose blobs are those of another object's version (CopyObject): applied only while that
 /// source version is still current, so the copy never refers to blobs the collector may be taking.
 /// </summary>
@@ -84,7 +92,7 @@ public sealed record SetReplicas(string Bucket, string Key, long VersionIndex, S
 public sealed record Batch(IReadOnlyList<MetadataCommand> Commands) : MetadataCommand
 {
     public static bool MayHold(MetadataCommand command) =>
-        command is CreateBucket or DeleteBucket or PutObject or PutCopy or DeleteObject or CreateMultipartUpload or PutPart or CompleteMultipartUpload or AbortMultipartUpload or SetReplicas;
+        command is CreateBucket or DeleteBucket or PutObject or PutInline or PutCopy or DeleteObject or CreateMultipartUpload or PutPart or CompleteMultipartUpload or AbortMultipartUpload or SetReplicas;
 }
 
 /// <summary>Records the object namespace as it is now under <paramref name="Name"/>; a no-op when a snapshot of that name exists.</summary>

@@ -145,6 +145,7 @@ public sealed record MetadataState
             PutObject put => Buckets.TryGetValue(put.Bucket, out BucketState? target)
                 ? Replace(index, target, target.Objects.Find(put.Version.Key), put.Version with { VersionIndex = index }, target.Uploads)
                 : Skip(index),
+            PutInline put => ApplyAt(new PutObject(put.Bucket, put.Version), index),
             PutCopy copy => Buckets.TryGetValue(copy.Bucket, out BucketState? into) && FindObject(copy.SourceBucket, copy.SourceKey)?.VersionIndex == copy.SourceVersionIndex
                 ? Replace(index, into, into.Objects.Find(copy.Version.Key), copy.Version with { VersionIndex = index }, into.Uploads)
                 : Skip(index),

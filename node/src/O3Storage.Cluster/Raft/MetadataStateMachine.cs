@@ -1,4 +1,6 @@
-// Owns: applying committed Raft entries to the MetadataState, and its snapshots on disk.
+// Owns: applying committed Raft entries to the MetadataState, and its snapshots on disk; handing the
+// content of each applied PutInline to the node's store (IInlineBlobSink), and waiting for that store to
+// have it durably before a snapshot lets DotNext drop the entries that carry it.
 // Assumes: DotNext's WAL calls ApplyAsync in log order and never concurrently with itself.
 // Faults: a record this node cannot decode (MetadataFormatException), or an apply that throws
 // anything at all (a bug), stops the apply loop and completes Faulted, on which the host logs, steps
@@ -15,15 +17,25 @@ public sealed class MetadataStateMachine : SimpleStateMachine
     /// <summary>Entries between snapshots: small enough that a restart replays little, large enough to not churn.</summary>
     public const int SnapshotIntervalEntries = 4096;
 
+    /// <summary>
+    /// Payload bytes between snapshots: with small objects in the entries (PutInline), 4096 entries could hold
+    /// gigabytes of log; this bounds the log on disk (and what a restart replays) whatever the entries carry.
+    /// </summary>
+    public const long SnapshotIntervalBytes = 256L << 20;
+
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Func<MetadataState, MetadataCommand, long, MetadataState> _apply;
     private volatile MetadataState _state = MetadataState.Empty;
+    private readonly IInlineBlobSink? _inline;
     private int _entriesSinceSnapshot;
+    private long _bytesSinceSnapshot;
 
-    public MetadataStateMachine(DirectoryInfo snapshotDirectory, ApplyTrace? trace = null)
+    /// <param name="inline">Where applied small objects' contents go (the node's store); null: nowhere (a read of the log alone).</param>
+    public MetadataStateMachine(DirectoryInfo snapshotDirectory, ApplyTrace? trace = null, IInlineBlobSink? inline = null)
         : this(snapshotDirectory, static (state, command, index) => state.Apply(command, index))
     {
         Trace = trace;
+        _inline = inline;
     }
 
     /// <param name="apply">The state transition; tests put a failing one here to see the fault path.</param>
@@ -44,6 +56,7 @@ public sealed class MetadataStateMachine : SimpleStateMachine
     protected override ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
     {
         MetadataState state = _state;
+        MetadataCommand? command = null;
         if (entry.IsConfiguration || !entry.TryGetPayload(out ReadOnlySequence<byte> payload) || payload.IsEmpty)
         {
             Trace?.Applied(entry.Index, entry.Term, []);
@@ -53,18 +66,40 @@ public sealed class MetadataStateMachine : SimpleStateMachine
         {
             ReadOnlySpan<byte> record = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
             Trace?.Applied(entry.Index, entry.Term, record);
-            ApplyRecord(record, entry.Index);
+            command = ApplyRecord(record, entry.Index);
+            _bytesSinceSnapshot += record.Length;
         }
 
-        return ValueTask.FromResult(++_entriesSinceSnapshot >= SnapshotIntervalEntries);
+        bool snapshot = ++_entriesSinceSnapshot >= SnapshotIntervalEntries || _bytesSinceSnapshot >= SnapshotIntervalBytes;
+        return _inline is not null && command is PutInline or Batch
+            ? HandOverAsync(_inline, command, snapshot, token)
+            : ValueTask.FromResult(snapshot);
     }
 
-    /// <summary>Decodes and applies one committed record; any exception faults the state machine and is rethrown.</summary>
-    internal void ApplyRecord(ReadOnlySpan<byte> record, long index)
+    /// <summary>Gives the sink each PutInline of <paramref name="command"/> whose version the apply made current (not one a later command of the batch replaced, nor one into a bucket that is gone).</summary>
+    private async ValueTask<bool> HandOverAsync(IInlineBlobSink inline, MetadataCommand command, bool snapshot, CancellationToken token)
+    {
+        IEnumerable<MetadataCommand> commands = command is Batch batch ? batch.Commands : [command];
+        foreach (MetadataCommand one in commands)
+        {
+            if (one is PutInline put && put.Version.Blobs is [var blob]
+                && _state.FindObject(put.Bucket, put.Version.Key)?.Blobs is [var current] && current.BlobId == blob.BlobId)
+            {
+                await inline.AppliedAsync(put, token).ConfigureAwait(false);
+            }
+        }
+
+        return snapshot;
+    }
+
+    /// <summary>Decodes and applies one committed record (what it decoded); any exception faults the state machine and is rethrown.</summary>
+    internal MetadataCommand ApplyRecord(ReadOnlySpan<byte> record, long index)
     {
         try
         {
-            _state = _apply(_state, MetadataCodec.Decode(record), index);
+            MetadataCommand command = MetadataCodec.Decode(record);
+            _state = _apply(_state, command, index);
+            return command;
         }
         catch (Exception e)
         {
@@ -77,6 +112,13 @@ public sealed class MetadataStateMachine : SimpleStateMachine
     protected override async ValueTask PersistAsync(IAsyncBinaryWriter writer, CancellationToken token)
     {
         _entriesSinceSnapshot = 0;
+        _bytesSinceSnapshot = 0;
+        if (_inline is not null)
+        {
+            // The snapshot lets DotNext drop the entries it covers: the small objects they carry must be in the store first.
+            await _inline.DurableAsync(token).ConfigureAwait(false);
+        }
+
         await writer.Invoke(MetadataCodec.EncodeSnapshot(_state), token).ConfigureAwait(false);
     }
 

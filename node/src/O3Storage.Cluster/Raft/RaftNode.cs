@@ -149,7 +149,7 @@ public sealed class RaftNode : IAsyncDisposable
         Directory.CreateDirectory(RaftNodeOptions.WalDirectory(options.RaftDirectory));
         Directory.CreateDirectory(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory));
 
-        var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)), options.ApplyTrace);
+        var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)), options.ApplyTrace, options.InlineBlobs);
         await stateMachine.RestoreAsync(token).ConfigureAwait(false);
         DirectoryDurability? names = options.FsyncDirectory is { } fsync ? new DirectoryDurability(DirectoryDurability.RaftDirectories(options.RaftDirectory), fsync, DirectoryDurability.PageDirectories(options.RaftDirectory)) : null;
         var wal = new DurableWriteAheadLog(

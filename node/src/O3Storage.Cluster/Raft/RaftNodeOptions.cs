@@ -31,6 +31,9 @@ public sealed record RaftNodeOptions(string RaftDirectory, IPEndPoint ClusterEnd
     /// <summary>Records every applied entry (the chaos harness's divergence check); null: none. Owned by the caller.</summary>
     public ApplyTrace? ApplyTrace { get; init; }
 
+    /// <summary>Where applied small objects' contents go (PutInline): the node's blob store; null: nowhere (tests of the log alone).</summary>
+    public IInlineBlobSink? InlineBlobs { get; init; }
+
     /// <summary>Mutual TLS on the Raft port with this cluster's certificates; null: plain TCP (no certificates configured).</summary>
     public Security.ClusterTrust? Trust { get; init; }
 

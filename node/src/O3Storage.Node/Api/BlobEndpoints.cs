@@ -79,7 +79,7 @@ internal sealed class BlobEndpoints(NodeContext node, StoreWriter writer)
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            blob = writer.Store.OpenRead(id);
+            blob = await OpenAsync(id, http.RequestAborted).ConfigureAwait(false);
         }
         catch (BlobNotFoundException e)
         {
@@ -100,6 +100,39 @@ internal sealed class BlobEndpoints(NodeContext node, StoreWriter writer)
             await blob.CopyToAsync(http.Response.Body, 1 << 20, http.RequestAborted).ConfigureAwait(false);
             node.Metrics.BlobRead(blob.Length, started);
         }
+    }
+
+    /// <summary>
+    /// A blob from the store, or one applied from the log that the store does not have yet. A small object
+    /// travels in its Raft entry and this replica stores it as it applies the entry, so a reader that saw
+    /// the commit may ask before this node applied it: a blob not found is looked for again once this node
+    /// has caught up with the leader's commit (a read barrier, bounded).
+    /// </summary>
+    private async Task<Stream> OpenAsync(BlobId id, CancellationToken token)
+    {
+        try
+        {
+            return Open();
+        }
+        catch (BlobNotFoundException)
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(token);
+            bounded.CancelAfter(TimeSpan.FromSeconds(2));
+            try
+            {
+                await node.Raft.ReadBarrierAsync(bounded.Token).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                throw new BlobNotFoundException(id); // no leader to catch up with, or not in time: it is not here
+            }
+
+            return Open();
+        }
+
+        Stream Open() => node.Storage.Inline.TryRead(id, out ReadOnlyMemory<byte> applied)
+            ? new MemoryStream(applied.ToArray(), writable: false)
+            : writer.Store.OpenRead(id);
     }
 
     private async Task DeleteAsync(HttpContext http)

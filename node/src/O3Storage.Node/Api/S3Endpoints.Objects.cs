@@ -62,7 +62,7 @@ internal sealed partial class S3Endpoints
             return badMetadata;
         }
 
-        (S3Error? bodyError, StoredObject? stored) = await StoreBodyAsync(http, route, signature).ConfigureAwait(false);
+        (S3Error? bodyError, StoredObject? stored) = await StoreBodyAsync(http, route, signature, mayInline: true).ConfigureAwait(false);
         if (bodyError is not null)
         {
             return bodyError;
@@ -78,14 +78,15 @@ internal sealed partial class S3Endpoints
             userMetadata,
             stored.Blobs,
             stored.Replicas);
-        return await CommitPutAsync(http, route.Bucket, version).ConfigureAwait(false);
+        return await CommitPutAsync(http, route.Bucket, version, command: stored.Command(route.Bucket, version)).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Stores the request body through the data path, checked against Content-MD5 and a signed
     /// x-amz-content-sha256: the stored bytes, or the S3 error (with nothing left stored).
     /// </summary>
-    private async Task<(S3Error? Error, StoredObject? Stored)> StoreBodyAsync(HttpContext http, S3Route route, SigV4Context? signature)
+    /// <param name="mayInline">The caller commits <see cref="StoredObject.Command"/> (a small object may travel in the entry).</param>
+    private async Task<(S3Error? Error, StoredObject? Stored)> StoreBodyAsync(HttpContext http, S3Route route, SigV4Context? signature, bool mayInline = false)
     {
         if (OpenBody(http, signature, out Stream body, out long length) is { } badBody)
         {
@@ -102,7 +103,7 @@ internal sealed partial class S3Endpoints
             : null;
         try
         {
-            return (null, await data.StoreAsync(node.Raft.Metadata, route.Bucket, route.Key, body, length, expectedMd5, expectedSha256, http.RequestAborted).ConfigureAwait(false));
+            return (null, await data.StoreAsync(node.Raft.Metadata, route.Bucket, route.Key, body, length, expectedMd5, expectedSha256, http.RequestAborted, mayInline).ConfigureAwait(false));
         }
         catch (Exception e) when (BodyError(e) is { } bodyError)
         {
@@ -115,10 +116,11 @@ internal sealed partial class S3Endpoints
     /// attempted, even when the bucket turns out gone: another version may already share the blobs
     /// (a copy), and the collector takes them safely once nothing refers to them.
     /// </summary>
-    private async Task<S3Error?> CommitPutAsync(HttpContext http, string bucket, ObjectVersion version, Func<ObjectVersion, byte[]>? answer = null, PutCopy? copy = null)
+    /// <param name="command">What commits <paramref name="version"/>: a PutObject unless given (a PutInline).</param>
+    private async Task<S3Error?> CommitPutAsync(HttpContext http, string bucket, ObjectVersion version, Func<ObjectVersion, byte[]>? answer = null, PutCopy? copy = null, MetadataCommand? command = null)
     {
         using CancellationTokenSource deadline = ClusterDeadline(http);
-        await proposer.ProposeAsync(copy ?? (MetadataCommand)new PutObject(bucket, version), deadline.Token).ConfigureAwait(false);
+        await proposer.ProposeAsync(copy ?? command ?? new PutObject(bucket, version), deadline.Token).ConfigureAwait(false);
         MetadataState state = node.Raft.Metadata;
         if (!state.Buckets.ContainsKey(bucket))
         {

@@ -1,11 +1,12 @@
 // Owns: IBlobReplicas over the real cluster: this node's blobs through its StoreWriter (writes) and
-// BlobStore (reads); every other node's through PeerClient and its /internal/blobs endpoint.
+// BlobStore (reads, and InlineBlobs for a small object applied but not yet in the store); every other
+// node's through PeerClient and its /internal/blobs endpoint.
 using O3Storage.Node.Transport;
 using O3Storage.Storage;
 
 namespace O3Storage.Node.Data;
 
-internal sealed class ClusterBlobs(string selfNodeId, StoreWriter writer, PeerClient peers, Func<string?> bearer, Diagnostics.NodeMetrics? metrics = null) : IBlobReplicas
+internal sealed class ClusterBlobs(string selfNodeId, StoreWriter writer, InlineBlobs inline, PeerClient peers, Func<string?> bearer, Diagnostics.NodeMetrics? metrics = null) : IBlobReplicas
 {
     public async Task StoreAsync(string nodeId, BlobId id, ReadOnlyMemory<byte> content, uint crc32C, CancellationToken token)
     {
@@ -34,6 +35,17 @@ internal sealed class ClusterBlobs(string selfNodeId, StoreWriter writer, PeerCl
         if (nodeId != selfNodeId)
         {
             await peers.GetBlobAsync(nodeId, id, destination, bearer(), token).ConfigureAwait(false);
+            return;
+        }
+
+        if (inline.TryRead(id, out ReadOnlyMemory<byte> applied))
+        {
+            if (applied.Length != destination.Length)
+            {
+                throw new ReplicaException(nodeId, $"blob {id} holds {applied.Length} bytes, metadata says {destination.Length}");
+            }
+
+            applied.CopyTo(destination);
             return;
         }
 

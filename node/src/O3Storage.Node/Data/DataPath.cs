@@ -15,17 +15,27 @@ internal sealed class DataPath
     public const int ReportsMax = 10_000;
 
     private readonly string _selfNodeId;
+    /// <summary>
+    /// The largest object a PutObject carries in its Raft entry instead of sending it to each replica first
+    /// (PutInline): small objects are where that round costs the most, and the log's size per snapshot stays
+    /// bounded (MetadataStateMachine.SnapshotIntervalBytes).
+    /// </summary>
+    public const long InlineBytesMax = 16 * 1024;
+
     private readonly Func<string, bool> _placeable;
+    private readonly Func<string, bool> _reachable;
     private readonly TimeSpan _commitDeadline;
     private readonly ILogger _logger;
     private readonly System.Collections.Concurrent.ConcurrentQueue<(string Bucket, string Key, BadReplica Bad)> _reports = new();
 
     /// <param name="placeable">Whether a member may take new replicas now (not down past the grace).</param>
+    /// <param name="reachable">Whether a member answers now: a small object goes in the Raft entry only when every replica it names does.</param>
     /// <param name="commit">Commits a metadata command (the proposer): how a move records its new replica set.</param>
-    public DataPath(string selfNodeId, IBlobReplicas replicas, Func<string, bool> placeable, Func<MetadataCommand, CancellationToken, Task> commit, TimeSpan commitDeadline, ILogger logger)
+    public DataPath(string selfNodeId, IBlobReplicas replicas, Func<string, bool> placeable, Func<string, bool> reachable, Func<MetadataCommand, CancellationToken, Task> commit, TimeSpan commitDeadline, ILogger logger)
     {
         _selfNodeId = selfNodeId;
         _placeable = placeable;
+        _reachable = reachable;
         _commitDeadline = commitDeadline;
         _logger = logger;
         Writer = new ObjectWriter(replicas);
@@ -86,18 +96,25 @@ internal sealed class DataPath
     /// <exception cref="CommitDeadlineException">The body took longer than the commit deadline to arrive.</exception>
     /// <exception cref="ReplicationException">Too few replicas stored it.</exception>
     /// <exception cref="IncompleteBodyException">The body was shorter or longer than <paramref name="lengthBytes"/>.</exception>
-    public async Task<StoredObject> StoreAsync(MetadataState state, string bucket, string key, Stream body, long lengthBytes, byte[]? expectedMd5, byte[]? expectedSha256, CancellationToken token)
+    /// <param name="mayInline">The caller commits <see cref="StoredObject.Command"/>, so a small object may travel in the entry (<see cref="InlineBytesMax"/>).</param>
+    public async Task<StoredObject> StoreAsync(MetadataState state, string bucket, string key, Stream body, long lengthBytes, byte[]? expectedMd5, byte[]? expectedSha256, CancellationToken token, bool mayInline = false)
     {
         PlacementPlan plan = Place(state, bucket, key);
         long started = Stopwatch.GetTimestamp();
-        StoredObject stored = await Writer.WriteAsync(body, lengthBytes, plan.Ranked, plan.Wanted, plan.Minimum, expectedSha256 is not null, token).ConfigureAwait(false);
+        StoredObject stored = mayInline && Inlinable(state, plan, lengthBytes)
+            ? await ObjectWriter.ReadInlineAsync(body, lengthBytes, [.. plan.Ranked.Take(plan.Wanted)], expectedSha256 is not null, token).ConfigureAwait(false)
+            : await Writer.WriteAsync(body, lengthBytes, plan.Ranked, plan.Wanted, plan.Minimum, expectedSha256 is not null, token).ConfigureAwait(false);
         Exception? refused = Stopwatch.GetElapsedTime(started) > _commitDeadline ? new CommitDeadlineException(_commitDeadline)
             : expectedMd5 is not null && !expectedMd5.AsSpan().SequenceEqual(stored.Md5) ? new DigestMismatchException("Content-MD5", expectedMd5, stored.Md5)
             : expectedSha256 is not null && !expectedSha256.AsSpan().SequenceEqual(stored.Sha256) ? new DigestMismatchException("x-amz-content-sha256", expectedSha256, stored.Sha256!)
             : null;
         if (refused is not null)
         {
-            _ = Writer.DiscardAsync(stored);
+            if (stored.Inline is null)
+            {
+                _ = Writer.DiscardAsync(stored);
+            }
+
             throw refused;
         }
 
@@ -108,6 +125,17 @@ internal sealed class DataPath
 
         return stored;
     }
+
+    /// <summary>
+    /// Whether a write of <paramref name="lengthBytes"/> may travel in its Raft entry: small, not empty, a
+    /// cluster that reads PutInline, and every replica it would name answering now (one that is down would
+    /// apply the entry only when it is back: the blob path substitutes another instead).
+    /// </summary>
+    private bool Inlinable(MetadataState state, PlacementPlan plan, long lengthBytes) =>
+        lengthBytes is > 0 and <= InlineBytesMax
+        && state.ClusterLevel >= MetadataCodec.PutInlineLevel
+        && plan.Ranked.Count >= plan.Wanted
+        && plan.Ranked.Take(plan.Wanted).All(_reachable);
 }
 
 /// <summary>The stored bytes do not match a digest the client sent (<see cref="Digest"/> names the header); nothing was kept.</summary>

@@ -17,8 +17,16 @@ using O3Storage.Storage.Format;
 
 namespace O3Storage.Node.Data;
 
-/// <summary>The bytes of one object, stored: what its metadata record needs.</summary>
-internal sealed record StoredObject(long SizeBytes, byte[] Md5, byte[]? Sha256, ImmutableArray<BlobRef> Blobs, ImmutableArray<string> Replicas);
+/// <summary>
+/// The bytes of one object, stored: what its metadata record needs. With <paramref name="Inline"/> they are
+/// not stored yet: the commit carries them (PutInline) and each of <paramref name="Replicas"/> stores them as it applies it.
+/// </summary>
+internal sealed record StoredObject(long SizeBytes, byte[] Md5, byte[]? Sha256, ImmutableArray<BlobRef> Blobs, ImmutableArray<string> Replicas, byte[]? Inline = null)
+{
+    /// <summary>The command that makes <paramref name="version"/> (built from this) current: PutInline when the bytes travel with it.</summary>
+    public MetadataCommand Command(string bucket, ObjectVersion version) =>
+        Inline is null ? new PutObject(bucket, version) : new PutInline(bucket, version, Inline);
+}
 
 /// <summary>The body ended before its declared length, or ran past it.</summary>
 internal sealed class IncompleteBodyException(string message) : Exception(message);
@@ -106,6 +114,20 @@ internal sealed class ObjectWriter(IBlobReplicas replicas, int chunkBytes = Obje
                 ArrayPool<byte>.Shared.Return(next);
             }
         }
+    }
+
+    /// <summary>
+    /// Reads a small body whole (exactly <paramref name="lengthBytes"/>) and hashes it, storing nothing: the
+    /// commit carries it to <paramref name="replicas"/> (PutInline), one Raft round instead of a blob transfer
+    /// to each replica before it.
+    /// </summary>
+    public static async Task<StoredObject> ReadInlineAsync(Stream body, long lengthBytes, IReadOnlyList<string> replicas, bool hashSha256, CancellationToken token)
+    {
+        byte[] content = new byte[lengthBytes]; // not pooled: the entry holds it until every replica has stored it
+        await ReadChunkAsync(body, content, 0, lengthBytes, token).ConfigureAwait(false);
+        await ExpectEndAsync(body, lengthBytes, token).ConfigureAwait(false);
+        var blob = new BlobRef(BlobId.NewRandom().Value, lengthBytes, Crc32C.Compute(content));
+        return new StoredObject(lengthBytes, MD5.HashData(content), hashSha256 ? SHA256.HashData(content) : null, [blob], [.. replicas], content);
     }
 
     /// <summary>Chunks at least this large are hashed on another thread: below it, handing the work over costs more than it saves.</summary>

@@ -28,15 +28,19 @@ internal sealed class StoreWriter : IDisposable
     public BlobStore Store { get; }
 
     /// <summary>Stores <paramref name="content"/> as <paramref name="id"/>; durable when the task completes. The caller keeps <paramref name="content"/> unchanged until then.</summary>
-    public async Task<BlobInfo> PutAsync(BlobId id, ReadOnlyMemory<byte> content)
+    /// <param name="unlessStoredWithCrc">Skip the write when the store already holds <paramref name="id"/> with this length and CRC-32C (a replayed log entry); checked on the writer's thread, which the store's lock is free for.</param>
+    public async Task<BlobInfo> PutAsync(BlobId id, ReadOnlyMemory<byte> content, uint? unlessStoredWithCrc = null)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        BlobInfo stored = await Enqueue(new Put(id, content)).ConfigureAwait(false);
+        BlobInfo stored = await Enqueue(new Put(id, content, unlessStoredWithCrc)).ConfigureAwait(false);
         _metrics?.BlobWritten(content.Length, started);
         return stored;
     }
 
     public Task<bool> DeleteAsync(BlobId id) => Enqueue(new Delete(id));
+
+    /// <summary>Completes once every write queued before it has finished (each durable, or failed to its caller).</summary>
+    public Task BarrierAsync() => Enqueue(new Barrier());
 
     public void Dispose()
     {
@@ -67,6 +71,12 @@ internal sealed class StoreWriter : IDisposable
         {
             Work work = carried;
             carried = null;
+            if (work is Put { UnlessStoredWithCrc: not null } replayed && replayed.AlreadyStored(Store) is { } existing)
+            {
+                replayed.Complete(existing);
+                continue;
+            }
+
             if (work is not Put first || !Store.Batchable(first.Content.Length))
             {
                 work.Execute(Store);
@@ -79,6 +89,12 @@ internal sealed class StoreWriter : IDisposable
             long bytes = Record(first);
             while (_queue.TryTake(out Work? next))
             {
+                if (next is Put { UnlessStoredWithCrc: not null } again && again.AlreadyStored(Store) is { } held)
+                {
+                    again.Complete(held);
+                    continue;
+                }
+
                 if (next is Put put && Store.Batchable(put.Content.Length) && bytes + Record(put) <= BlobStore.BatchBytesMax)
                 {
                     batch.Add(put);
@@ -146,11 +162,17 @@ internal sealed class StoreWriter : IDisposable
         protected abstract T Run(BlobStore store);
     }
 
-    private sealed class Put(BlobId id, ReadOnlyMemory<byte> content) : Work<BlobInfo>
+    private sealed class Put(BlobId id, ReadOnlyMemory<byte> content, uint? unlessStoredWithCrc) : Work<BlobInfo>
     {
         public BlobId Id { get; } = id;
 
         public ReadOnlyMemory<byte> Content { get; } = content;
+
+        public uint? UnlessStoredWithCrc { get; } = unlessStoredWithCrc;
+
+        /// <summary>The blob as the store holds it already, with this length and CRC-32C; null: it must be written.</summary>
+        public BlobInfo? AlreadyStored(BlobStore store) =>
+            store.TryStat(Id, out BlobInfo? info) && info!.LengthBytes == Content.Length && info.Crc32C == UnlessStoredWithCrc ? info : null;
 
         protected override BlobInfo Run(BlobStore store)
         {
@@ -159,6 +181,11 @@ internal sealed class StoreWriter : IDisposable
             using var stream = new MemoryStream(array.Array!, array.Offset, array.Count, writable: false);
             return store.Put(Id, stream, Content.Length);
         }
+    }
+
+    private sealed class Barrier : Work<bool>
+    {
+        protected override bool Run(BlobStore store) => true; // the queue is in order: what came before is done
     }
 
     private sealed class Delete(BlobId id) : Work<bool>

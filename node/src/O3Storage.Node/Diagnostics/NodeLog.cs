@@ -116,6 +116,9 @@ internal static partial class NodeLog
     [LoggerMessage(5012, LogLevel.Warning, "scrub pass over {Blobs} blobs found {Bad} missing or damaged on this node; repair rewrites them from other replicas")]
     public static partial void ScrubPassFoundBad(ILogger logger, int blobs, int bad);
 
+    [LoggerMessage(5014, LogLevel.Warning, "could not store blob {Blob} of {Bucket}/{Key}, carried in the Raft log: {Problem}; this replica lacks it until the scrub finds it and repair rewrites it")]
+    public static partial void InlineBlobNotStored(ILogger logger, string blob, string bucket, string key, string problem);
+
     [LoggerMessage(5013, LogLevel.Error, "scrub pass failed: {Problem}; the next pass starts on schedule")]
     public static partial void ScrubFailed(ILogger logger, string problem);
 
@@ -180,10 +183,10 @@ internal static partial class NodeLog
     public static partial void MaintenanceChanged(ILogger logger, string state, string reason);
 
 #if O3STORAGE_NEXT_LEVEL_TEST
-    [LoggerMessage(9001, LogLevel.Warning, "test record of metadata level 4 held back: the cluster is at level {Level}")]
+    [LoggerMessage(9001, LogLevel.Warning, "test record of metadata level 5 held back: the cluster is at level {Level}")]
     public static partial void TestNoteGated(ILogger logger, int level);
 
-    [LoggerMessage(9002, LogLevel.Warning, "test record of metadata level 4 committed at index {Index}")]
+    [LoggerMessage(9002, LogLevel.Warning, "test record of metadata level 5 committed at index {Index}")]
     public static partial void TestNoteCommitted(ILogger logger, long index);
 
 #endif

@@ -13,7 +13,7 @@ internal static class NextLevelTestNote
 {
     public static async Task RunAsync(NodeContext node, ILogger logger, CancellationToken token)
     {
-        var note = new TestNote($"written by {node.NodeId} at level 4");
+        var note = new TestNote($"written by {node.NodeId} at level 5");
         bool saidGated = false;
         while (!token.IsCancellationRequested)
         {

@@ -310,7 +310,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             identity = NodeIdentityStore.LoadOrCreate(data.IdentityFile, options.NodeId, options.Cluster.ToString());
             storage = NodeStorage.Open(options, data, identity, logger, metrics);
             raft = await RaftNode.StartAsync(
-                raftOptions,
+                raftOptions with { InlineBlobs = storage.Inline },
                 loggerFactory,
                 shutdown.Token).ConfigureAwait(false);
             data.MakeNamesDurable();
@@ -353,8 +353,9 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys, trust), metrics);
         var dataPath = new DataPath(
             node.NodeId,
-            new ClusterBlobs(node.NodeId, node.Storage.Writer, peerClient, () => InternalAuth.Bearer(node.Keys, trust), metrics),
+            new ClusterBlobs(node.NodeId, node.Storage.Writer, node.Storage.Inline, peerClient, () => InternalAuth.Bearer(node.Keys, trust), metrics),
             placeable: id => id == node.NodeId || !peers.IsDownLongerThan(id, options.DeadNodeGrace),
+            reachable: id => id == node.NodeId || peers.IsReachable(id),
             commit: (command, token) => proposer.ProposeAsync(command, token),
             commitDeadline: options.OrphanGrace / 2,
             logger);
@@ -446,7 +447,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         Task collector = new GarbageCollectorLoop(node.NodeId, () => raft.Metadata, raft.ReadBarrierAsync, storage.Writer, options.OrphanGrace, TimeProvider.System, logger)
             .RunAsync(() => raft.IsMember, asMember.Token);
         Task repair = new RepairLoop(node, dataPath, RepairLoop.DefaultInterval, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
-        Task scrub = new ScrubLoop(node.NodeId, () => raft.Metadata, storage.Store, dataPath.Report, storage.Scrub, options.ScrubBytesPerSecond, options.ScrubInterval, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
+        Task scrub = new ScrubLoop(node.NodeId, () => raft.Metadata, storage.Store, dataPath.Report, storage.Scrub, options.ScrubBytesPerSecond, options.ScrubInterval, TimeProvider.System, logger) { WorkFactor = workFactor, Applying = blob => storage.Inline.TryRead(new Storage.BlobId(blob), out _) }.RunAsync(asMember.Token);
         Task keySync = new KeySyncLoop(node, node.KeyRing, (command, token) => proposer.ProposeAsync(command, token), TimeProvider.System, logger).RunAsync(asMember.Token);
         Task placement = new PlacementLoop(node.NodeId, raft, peers, lifecycle, dataPath, options.RebalanceBytesPerSecond, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
         // As a member the node keeps advertising itself, so a board added later finds the cluster.

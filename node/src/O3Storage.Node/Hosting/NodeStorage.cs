@@ -17,17 +17,21 @@ internal sealed class NodeStorage : IDisposable
     private const int BlankProbeBytes = 8192;
     private readonly LibcBlockDevice _device;
 
-    private NodeStorage(LibcBlockDevice device, BlobStore store, NodeMetrics metrics)
+    private NodeStorage(LibcBlockDevice device, BlobStore store, NodeMetrics metrics, string nodeId, ILogger logger)
     {
         _device = device;
         Store = store;
         Writer = new StoreWriter(store, metrics);
+        Inline = new InlineBlobs(nodeId, Writer, logger);
     }
 
     public BlobStore Store { get; }
 
     /// <summary>Every write to <see cref="Store"/> goes through here, on its own thread.</summary>
     public StoreWriter Writer { get; }
+
+    /// <summary>Small objects that arrive in Raft entries, on their way into <see cref="Store"/>.</summary>
+    public InlineBlobs Inline { get; }
 
     public static NodeStorage Open(NodeOptions options, DataDirectory data, NodeIdentity identity, ILogger logger, NodeMetrics metrics)
     {
@@ -67,7 +71,7 @@ internal sealed class NodeStorage : IDisposable
                     NodeLog.StorageDamaged(logger, path, stats.DamagedRecords);
                 }
 
-                return new NodeStorage(device, store, metrics);
+                return new NodeStorage(device, store, metrics, options.NodeId, logger);
             }
             catch
             {

@@ -32,6 +32,9 @@ internal sealed class ScrubLoop(string nodeId, Func<MetadataState> metadata, Blo
     /// <summary>The share of the normal pace to run at now: 1.0, less on a hot board.</summary>
     public Func<double> WorkFactor { get; init; } = static () => 1.0;
 
+    /// <summary>Whether a blob is applied from the Raft log and on its way into the store (InlineBlobs): not reported missing.</summary>
+    public Func<UInt128, bool> Applying { get; init; } = static _ => false;
+
     /// <summary>Passes until <paramref name="token"/> ends; each starts <c>interval</c> after the previous one started (at once if that took longer).</summary>
     public async Task RunAsync(CancellationToken token)
     {
@@ -76,13 +79,14 @@ internal sealed class ScrubLoop(string nodeId, Func<MetadataState> metadata, Blo
         {
             token.ThrowIfCancellationRequested();
             // A read can race compaction moving the blob (its old location freed mid-read): a failure is
-            // checked once more before it counts.
+            // checked once more before it counts. A small object applied from the log a moment ago may not
+            // be in the store yet (Applying): not missing, on its way.
             string? problem = Check(target.Blob) is null ? null : Check(target.Blob);
             if (problem is null)
             {
                 _reported.Remove(target.Blob.BlobId);
             }
-            else if (ScrubTargets.StillHeld(metadata(), nodeId, target) && !RecentlyReported(target.Blob.BlobId))
+            else if (ScrubTargets.StillHeld(metadata(), nodeId, target) && !RecentlyReported(target.Blob.BlobId) && !Applying(target.Blob.BlobId))
             {
                 // (Not still held: deleted, overwritten or moved since the pass began, so not this node's to hold.)
                 bad++;
