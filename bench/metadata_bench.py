@@ -37,7 +37,8 @@ def main():
     row("one more PUT applied, ms (median of 200)", lambda r: f"{r['apply_put_ms']:.3f}")
     row("LIST page of 1000 keys from the start, ms", lambda r: f"{r['list_first_page_ms']:.3f}")
     row("LIST page of 1000 keys from 90 % in, ms", lambda r: f"{r['list_deep_page_ms']:.3f}")
-    row("one placement survey (each node, when the state or a member's liveness changed), ms", lambda r: f"{r['survey_ms']}")
+    row("one placement survey walking every object (each node, when a member or its liveness changed), ms", lambda r: f"{r['survey_ms']}")
+    row("the survey after 100 more PUTs, following the changes (a round under writes), ms", lambda r: f"{r['survey_after_100_puts_ms']:.1f}")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@
 //     managed heap the decoded state holds per object (what a node's memory grows by);
 //   - one more PUT applied (MetadataState.Apply): what a change costs at that size;
 //   - a 1000-key listing page from the start of the bucket and from 90 % in;
-//   - one placement survey (ReplicaPlanner.Survey), which each node runs over every object when the
-//     metadata or a member's liveness changed, at most every 5 s.
+//   - one placement survey (ReplicaPlanner.Survey), which each node runs over every object when a
+//     member or its liveness changed, and the survey brought up to date after 100 more PUTs
+//     (SurveyCache following the changes), what a round under writes costs, at most every 5 s.
 // Prints one JSON line per count. Usage: o3-metadata-bench [--objects 100000,1000000,5000000]
 using System.Collections.Immutable;
 using System.Diagnostics;
@@ -60,18 +61,34 @@ string Measure(int count)
         string deep = Key((int)(count * 0.9));
         double firstPage = MedianMs(50, _ => objects.From(string.Empty, inclusive: true).Take(1000).Count());
         double deepPage = MedianMs(50, _ => objects.From(deep, inclusive: false).Take(1000).Count());
+        MemberLiveness live = MemberLiveness.AllUp(DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5));
+        var cache = new SurveyCache();
         var surveying = Stopwatch.StartNew();
-        PlacementSurvey survey = ReplicaPlanner.Survey(state, MemberLiveness.AllUp(DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+        PlacementSurvey survey = cache.Survey(state, live);
         surveying.Stop();
         if (survey.Objects != count)
         {
             throw new InvalidOperationException($"the survey saw {survey.Objects} objects, not {count}");
         }
 
+        MetadataState written = state;
+        for (int n = 0; n < 100; n++)
+        {
+            written = written.Apply(new PutObject("bench", Version($"zz-more-{n:D8}", written.LastAppliedIndex + 1)), written.LastAppliedIndex + 1);
+        }
+
+        var following = Stopwatch.StartNew();
+        PlacementSurvey followed = cache.Survey(written, live);
+        following.Stop();
+        if (followed.Objects != count + 100 || cache.FullSurveys != 1)
+        {
+            throw new InvalidOperationException($"the survey after 100 PUTs saw {followed.Objects} objects, with {cache.FullSurveys} full walks");
+        }
+
         GC.KeepAlive(state);
         return string.Create(CultureInfo.InvariantCulture,
             $"{{\"objects\":{count},\"snapshot_bytes\":{snapshot.Length},\"encode_ms\":{encoding.Elapsed.TotalMilliseconds:F0},\"decode_ms\":{decoding.Elapsed.TotalMilliseconds:F0}," +
-            $"\"heap_bytes_per_object\":{(double)heldBytes / count:F0},\"apply_put_ms\":{apply:F3},\"list_first_page_ms\":{firstPage:F3},\"list_deep_page_ms\":{deepPage:F3},\"survey_ms\":{surveying.Elapsed.TotalMilliseconds:F0}}}");
+            $"\"heap_bytes_per_object\":{(double)heldBytes / count:F0},\"apply_put_ms\":{apply:F3},\"list_first_page_ms\":{firstPage:F3},\"list_deep_page_ms\":{deepPage:F3},\"survey_ms\":{surveying.Elapsed.TotalMilliseconds:F0},\"survey_after_100_puts_ms\":{following.Elapsed.TotalMilliseconds:F1}}}");
     }
 }
 

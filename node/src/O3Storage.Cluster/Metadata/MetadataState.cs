@@ -50,6 +50,16 @@ public sealed record MetadataState
     /// <summary>The API keys each source gives the cluster (<see cref="SetApiKeys"/>), by source (a member's node id, or the first admin key's).</summary>
     public ImmutableSortedDictionary<string, ImmutableArray<ClusterKey>> ApiKeys { get; private init; } = ImmutableSortedDictionary<string, ImmutableArray<ClusterKey>>.Empty.WithComparers(StringComparer.Ordinal);
 
+    /// <summary>The last object change the applies that made this state recorded (<see cref="ObjectChangesSince"/>); not part of a snapshot.</summary>
+    public ObjectChange Changes { get; private init; } = ObjectChange.Reset();
+
+    /// <summary>
+    /// The objects (bucket, key) changed between <paramref name="older"/>, an earlier state of this one's
+    /// line, and this one; null when that is not known (a snapshot read back, a restore or a removal in
+    /// between, or too many changes): then only a walk of every object tells.
+    /// </summary>
+    public HashSet<(string Bucket, string Key)>? ObjectChangesSince(MetadataState older) => Changes.Since(older.Changes);
+
     /// <summary>The metadata level every member reads (<see cref="MetadataCodec.Level"/>): commands above it are not committed yet.</summary>
     public int ClusterLevel { get; private init; } = 1;
 
@@ -188,6 +198,7 @@ public sealed record MetadataState
             Buckets = WithoutReplica(Buckets, nodeId),
             ObjectsByReplica = ObjectsByReplica.Remove(nodeId),
             Snapshots = Snapshots.SetItems(Snapshots.Values.Select(n => KeyValuePair.Create(n.Name, n.WithBuckets(WithoutReplica(n.Buckets, nodeId))))),
+            Changes = ObjectChange.Reset(), // every replica list, at once
         };
 
     private static ImmutableSortedDictionary<string, BucketState> WithoutReplica(ImmutableSortedDictionary<string, BucketState> all, string nodeId)
@@ -243,6 +254,7 @@ public sealed record MetadataState
             Buckets = restored,
             ObjectsByReplica = CountReplicas(restored),
             LastRestore = new SnapshotRestore(snapshot.Name, index, restoredUnixMs),
+            Changes = ObjectChange.Reset(), // the namespace, at once
         };
     }
 
@@ -284,7 +296,13 @@ public sealed record MetadataState
             counts = Count(counts, added.Replicas, +1);
         }
 
-        return this with { LastAppliedIndex = index, Buckets = Buckets.SetItem(bucket.Info.Name, bucket with { Objects = objects, Uploads = uploads }), ObjectsByReplica = counts };
+        return this with
+        {
+            LastAppliedIndex = index,
+            Buckets = Buckets.SetItem(bucket.Info.Name, bucket with { Objects = objects, Uploads = uploads }),
+            ObjectsByReplica = counts,
+            Changes = Changes.Then(bucket.Info.Name, (removed ?? added)!.Key),
+        };
     }
 
     private static ImmutableDictionary<string, long> Count(ImmutableDictionary<string, long> counts, IEnumerable<string> replicas, int delta)
