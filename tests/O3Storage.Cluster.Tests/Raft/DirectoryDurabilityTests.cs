@@ -70,6 +70,26 @@ public sealed class DirectoryDurabilityTests : IDisposable
     }
 
     [Fact]
+    public void PagesAreProbedUpwards_NotListed_WhileThePageInUseIsThere()
+    {
+        // Under writes a page directory changes every new page, so its time never looks quiet: a listing
+        // on every append was 3.6 % of all CPU during 4 KiB PUTs. From the page in use, the files above it
+        // are probed until one is missing; a page beyond a gap (which the log never makes) is not seen...
+        string pages = Directory.CreateDirectory(Path.Combine(_root, "metadata")).FullName;
+        File.WriteAllText(Path.Combine(pages, "0"), "page 0 in use");
+        var durability = new DirectoryDurability([], _ => { }, [pages]);
+        durability.SyncNewNames(); // listed once: 1 and 2 made ahead
+        File.WriteAllText(Path.Combine(pages, "9"), "beyond a gap");
+        durability.SyncNewNames();
+        Assert.False(File.Exists(Path.Combine(pages, "10")));
+
+        // ...until the page in use is gone (the log cut back or compacted): then the directory is listed again.
+        File.Delete(Path.Combine(pages, "0"));
+        durability.SyncNewNames();
+        Assert.True(File.Exists(Path.Combine(pages, "10")) && File.Exists(Path.Combine(pages, "11")));
+    }
+
+    [Fact]
     public void AQuietDirectory_IsNotListedAgain_UntilItsTimeChanges()
     {
         string a = Directory.CreateDirectory(Path.Combine(_root, "a")).FullName;

@@ -14,7 +14,9 @@
 // Cost: this runs on every append and commit, heartbeats included (a follower's reads make the leader
 // send them by the hundred a second). A directory is listed only when its modification time says a name
 // was added or removed since the last listing; pages are probed upwards from the last one in use rather
-// than listed; a page made ahead already is seen with a stat, not a failed create (an exception each).
+// than listed (under writes a page directory's time changes every new page, so a listing would run on
+// every call: 3.6 % of all CPU during 4 KiB PUTs); a page made ahead already is seen with a stat, not a
+// failed create (an exception each).
 // Faults: a failed directory fsync throws, so the commit or the acknowledgement fails instead of lying.
 using System.Globalization;
 
@@ -120,12 +122,35 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
             return;
         }
 
+        // Pages fill upwards: from the last page seen in use, the files above it are probed (the pages made
+        // ahead, and any the log made itself) until one is missing, a stat each. The directory is listed only
+        // the first time, or when that page is gone (the log was cut back or compacted past it).
         long used = _usedPage.GetValueOrDefault(directory, -1);
-        foreach (uint index in PageIndexes(directory))
+        if (used < 0 || !File.Exists(PagePath(directory, used)))
         {
-            if (index > used && InUse(new FileInfo(PagePath(directory, index))))
+            used = -1;
+            foreach (uint index in PageIndexes(directory))
             {
-                used = index;
+                if (index > used && InUse(new FileInfo(PagePath(directory, index))))
+                {
+                    used = index;
+                }
+            }
+        }
+        else
+        {
+            for (long index = used + 1; index <= uint.MaxValue; index++)
+            {
+                var page = new FileInfo(PagePath(directory, index));
+                if (!page.Exists)
+                {
+                    break;
+                }
+
+                if (InUse(page))
+                {
+                    used = index;
+                }
             }
         }
 
