@@ -14,7 +14,6 @@ internal sealed class DataPath
     /// <summary>Bad-replica reports kept for repair; beyond this many, new ones are dropped (reads report again).</summary>
     public const int ReportsMax = 10_000;
 
-    private readonly string _selfNodeId;
     /// <summary>
     /// The largest object a PutObject carries in its Raft entry instead of sending it to each replica first
     /// (PutInline): small objects are where that round costs the most, and the log's size per snapshot stays
@@ -22,6 +21,7 @@ internal sealed class DataPath
     /// </summary>
     public const long InlineBytesMax = 16 * 1024;
 
+    private readonly string _selfNodeId;
     private readonly Func<string, bool> _placeable;
     private readonly Func<string, bool> _reachable;
     private readonly TimeSpan _commitDeadline;
