@@ -41,11 +41,9 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
     private readonly Lock _gate = new();
     private readonly Dictionary<string, HashSet<string>> _durableNames = [];
 
-    // Per directory, the modification time it had when its names (or its page indexes) were last listed,
+    // Per directory, the modification time it had when its names were last listed,
     // if that time was already QuietAfter old then: while it still has it, no name came or went since.
     private readonly Dictionary<string, DateTime> _namesListedAt = [];
-    private readonly Dictionary<string, DateTime> _pagesListedAt = [];
-    private readonly Dictionary<string, uint[]> _pageIndexes = [];
 
     // Per page directory, the highest page seen in use: pages only fill upwards, so on the commit path
     // only the few files above it are looked at (a stat each), not every page of the log.
@@ -188,23 +186,11 @@ internal sealed class DirectoryDurability(IReadOnlyList<string> directories, Act
         }
     }
 
-    /// <summary>The numbered files in a page directory, listed again only when a name came or went.</summary>
-    private uint[] PageIndexes(string directory)
-    {
-        DateTime now = DateTime.UtcNow;
-        DateTime modified = Directory.GetLastWriteTimeUtc(directory);
-        if (Unchanged(_pagesListedAt, directory, modified) && _pageIndexes.TryGetValue(directory, out uint[]? indexes))
-        {
-            return indexes;
-        }
-
-        indexes = [.. Directory.EnumerateFiles(directory)
+    /// <summary>The numbered files in a page directory (listed only when the probing above cannot start: rarely).</summary>
+    private static IEnumerable<uint> PageIndexes(string directory) =>
+        Directory.EnumerateFiles(directory)
             .Select(path => uint.TryParse(Path.GetFileName(path), NumberStyles.None, CultureInfo.InvariantCulture, out uint index) ? index : (uint?)null)
-            .OfType<uint>()];
-        _pageIndexes[directory] = indexes;
-        Listed(_pagesListedAt, directory, modified, now);
-        return indexes;
-    }
+            .OfType<uint>();
 
     /// <summary>Whether <paramref name="directory"/>'s names are as at its last trusted listing: it still has the time recorded then.</summary>
     private static bool Unchanged(Dictionary<string, DateTime> listedAt, string directory, DateTime modified) =>

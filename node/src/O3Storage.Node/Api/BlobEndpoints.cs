@@ -112,7 +112,7 @@ internal sealed class BlobEndpoints(NodeContext node, StoreWriter writer)
     {
         try
         {
-            return Open();
+            return node.Storage.Inline.OpenRead(id);
         }
         catch (BlobNotFoundException)
         {
@@ -127,12 +127,8 @@ internal sealed class BlobEndpoints(NodeContext node, StoreWriter writer)
                 throw new BlobNotFoundException(id); // no leader to catch up with, or not in time: it is not here
             }
 
-            return Open();
+            return node.Storage.Inline.OpenRead(id);
         }
-
-        Stream Open() => node.Storage.Inline.TryRead(id, out ReadOnlyMemory<byte> applied)
-            ? new MemoryStream(applied.ToArray(), writable: false)
-            : writer.Store.OpenRead(id);
     }
 
     private async Task DeleteAsync(HttpContext http)

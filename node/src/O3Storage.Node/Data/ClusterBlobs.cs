@@ -38,21 +38,10 @@ internal sealed class ClusterBlobs(string selfNodeId, StoreWriter writer, Inline
             return;
         }
 
-        if (inline.TryRead(id, out ReadOnlyMemory<byte> applied))
-        {
-            if (applied.Length != destination.Length)
-            {
-                throw new ReplicaException(nodeId, $"blob {id} holds {applied.Length} bytes, metadata says {destination.Length}");
-            }
-
-            applied.CopyTo(destination);
-            return;
-        }
-
         try
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
-            await using Stream blob = writer.Store.OpenRead(id);
+            await using Stream blob = inline.OpenRead(id);
             if (blob.Length != destination.Length)
             {
                 throw new ReplicaException(nodeId, $"blob {id} holds {blob.Length} bytes, metadata says {destination.Length}");

@@ -55,8 +55,18 @@ internal sealed class InlineBlobs(string selfNodeId, StoreWriter writer, ILogger
 
     public Task DurableAsync(CancellationToken token) => writer.BarrierAsync().WaitAsync(token);
 
-    /// <summary>The content of <paramref name="id"/> while it is applied but not yet in the store.</summary>
-    public bool TryRead(BlobId id, out ReadOnlyMemory<byte> content) => _pending.TryGetValue(id, out content);
+    /// <summary>Whether <paramref name="id"/> is applied but not yet in the store.</summary>
+    public bool IsPending(BlobId id) => _pending.ContainsKey(id);
+
+    /// <summary>
+    /// This node's copy of <paramref name="id"/>, the one way to read it locally: from memory while it is
+    /// applied and on its way into the store, else from the store (checksum-verified as it is read).
+    /// </summary>
+    /// <exception cref="BlobNotFoundException">Neither has it.</exception>
+    public Stream OpenRead(BlobId id) =>
+        _pending.TryGetValue(id, out ReadOnlyMemory<byte> applied) && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(applied, out ArraySegment<byte> array)
+            ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
+            : writer.Store.OpenRead(id);
 
     private async Task StoreAsync(BlobId id, PutInline put)
     {

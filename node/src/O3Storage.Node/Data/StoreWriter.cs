@@ -71,9 +71,8 @@ internal sealed class StoreWriter : IDisposable
         {
             Work work = carried;
             carried = null;
-            if (work is Put { UnlessStoredWithCrc: not null } replayed && replayed.AlreadyStored(Store) is { } existing)
+            if (StoredAlready(work))
             {
-                replayed.Complete(existing);
                 continue;
             }
 
@@ -89,9 +88,8 @@ internal sealed class StoreWriter : IDisposable
             long bytes = Record(first);
             while (_queue.TryTake(out Work? next))
             {
-                if (next is Put { UnlessStoredWithCrc: not null } again && again.AlreadyStored(Store) is { } held)
+                if (StoredAlready(next))
                 {
-                    again.Complete(held);
                     continue;
                 }
 
@@ -128,6 +126,18 @@ internal sealed class StoreWriter : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>A put of a replayed log entry whose blob the store holds already: answered with it, nothing written.</summary>
+    private bool StoredAlready(Work work)
+    {
+        if (work is Put { UnlessStoredWithCrc: not null } replayed && replayed.AlreadyStored(Store) is { } existing)
+        {
+            replayed.Complete(existing);
+            return true;
+        }
+
+        return false;
     }
 
     private static long Record(Put put) => BlobStore.RecordBytes(put.Content.Length);

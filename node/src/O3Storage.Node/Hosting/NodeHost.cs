@@ -447,7 +447,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         Task collector = new GarbageCollectorLoop(node.NodeId, () => raft.Metadata, raft.ReadBarrierAsync, storage.Writer, options.OrphanGrace, TimeProvider.System, logger)
             .RunAsync(() => raft.IsMember, asMember.Token);
         Task repair = new RepairLoop(node, dataPath, RepairLoop.DefaultInterval, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
-        Task scrub = new ScrubLoop(node.NodeId, () => raft.Metadata, storage.Store, dataPath.Report, storage.Scrub, options.ScrubBytesPerSecond, options.ScrubInterval, TimeProvider.System, logger) { WorkFactor = workFactor, Applying = blob => storage.Inline.TryRead(new Storage.BlobId(blob), out _) }.RunAsync(asMember.Token);
+        Task scrub = new ScrubLoop(node.NodeId, () => raft.Metadata, storage.Store, dataPath.Report, storage.Scrub, options.ScrubBytesPerSecond, options.ScrubInterval, TimeProvider.System, logger) { WorkFactor = workFactor, Applying = blob => storage.Inline.IsPending(new Storage.BlobId(blob)) }.RunAsync(asMember.Token);
         Task keySync = new KeySyncLoop(node, node.KeyRing, (command, token) => proposer.ProposeAsync(command, token), TimeProvider.System, logger).RunAsync(asMember.Token);
         Task placement = new PlacementLoop(node.NodeId, raft, peers, lifecycle, dataPath, options.RebalanceBytesPerSecond, TimeProvider.System, logger) { WorkFactor = workFactor }.RunAsync(asMember.Token);
         // As a member the node keeps advertising itself, so a board added later finds the cluster.
