@@ -2,8 +2,8 @@
 // measured on the node's own code in one process: no cluster, so millions of objects take seconds to
 // make instead of hours of PUTs. For each count it builds a state of that many objects in one bucket
 // (three replicas each, as a 3-node cluster keeps them), then measures:
-//   - the snapshot the node writes (MetadataCodec.EncodeSnapshot): time and size;
-//   - reading it back (DecodeSnapshot), which a restarted node does before it serves: time, and the
+//   - the snapshot the node writes (MetadataCodec.EncodeSnapshotChunks, to a file): time and size;
+//   - reading it back from the file (DecodeSnapshot), which a restarted node does before it serves: time, and the
 //     managed heap the decoded state holds per object (what a node's memory grows by);
 //   - one more PUT applied (MetadataState.Apply): what a change costs at that size;
 //   - a 1000-key listing page from the start of the bucket and from 90 % in;
@@ -17,6 +17,11 @@ using System.Globalization;
 using O3Storage.Cluster.Lifecycle;
 using O3Storage.Cluster.Metadata;
 
+if (args is ["--grow-snapshot", string file, string bucketName, string likeKey, string added])
+{
+    return GrowSnapshot(file, bucketName, likeKey, int.Parse(added, CultureInfo.InvariantCulture));
+}
+
 int[] counts = [100_000, 1_000_000, 5_000_000];
 for (int i = 0; i < args.Length; i++)
 {
@@ -26,7 +31,7 @@ for (int i = 0; i < args.Length; i++)
     }
     else
     {
-        Console.Error.WriteLine($"o3-metadata-bench: unknown argument {args[i]}; usage: o3-metadata-bench [--objects 100000,1000000,5000000]");
+        Console.Error.WriteLine($"o3-metadata-bench: unknown argument {args[i]}; usage: o3-metadata-bench [--objects 100000,1000000,5000000] | --grow-snapshot FILE BUCKET LIKE-KEY COUNT");
         return 2;
     }
 }
@@ -41,17 +46,31 @@ return 0;
 
 string Measure(int count)
 {
-    byte[] snapshot;
+    // As the node writes and reads it (MetadataStateMachine): in chunks to a file, back through a window of it.
+    string snapshot = Path.Combine(Path.GetTempPath(), $"o3-metadata-bench-{Environment.ProcessId}.snapshot");
+    try
     {
         MetadataState built = Build(count);
         var encoding = Stopwatch.StartNew();
-        snapshot = MetadataCodec.EncodeSnapshot(built);
+        using (var file = new FileStream(snapshot, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+        {
+            foreach (ReadOnlyMemory<byte> chunk in MetadataCodec.EncodeSnapshotChunks(built))
+            {
+                file.Write(chunk.Span);
+            }
+        }
+
         encoding.Stop();
         built = null!;
         Settle();
         long before = GC.GetTotalMemory(forceFullCollection: true);
         var decoding = Stopwatch.StartNew();
-        MetadataState state = MetadataCodec.DecodeSnapshot(snapshot);
+        MetadataState state;
+        using (var file = new FileStream(snapshot, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan))
+        {
+            state = MetadataCodec.DecodeSnapshot(file);
+        }
+
         decoding.Stop();
         Settle();
         long heldBytes = GC.GetTotalMemory(forceFullCollection: true) - before;
@@ -87,9 +106,58 @@ string Measure(int count)
 
         GC.KeepAlive(state);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{{\"objects\":{count},\"snapshot_bytes\":{snapshot.Length},\"encode_ms\":{encoding.Elapsed.TotalMilliseconds:F0},\"decode_ms\":{decoding.Elapsed.TotalMilliseconds:F0}," +
+            $"{{\"objects\":{count},\"snapshot_bytes\":{new FileInfo(snapshot).Length},\"encode_ms\":{encoding.Elapsed.TotalMilliseconds:F0},\"decode_ms\":{decoding.Elapsed.TotalMilliseconds:F0}," +
             $"\"heap_bytes_per_object\":{(double)heldBytes / count:F0},\"apply_put_ms\":{apply:F3},\"list_first_page_ms\":{firstPage:F3},\"list_deep_page_ms\":{deepPage:F3},\"survey_ms\":{surveying.Elapsed.TotalMilliseconds:F0},\"survey_after_100_puts_ms\":{following.Elapsed.TotalMilliseconds:F1}}}");
     }
+    finally
+    {
+        File.Delete(snapshot);
+    }
+}
+
+// For bench/growth_bench.py, which measures real nodes with millions of objects without hours of PUTs: adds
+// COUNT objects to BUCKET in a stopped node's Raft snapshot FILE, each a copy of the object LIKE-KEY under
+// another key (the same blob and replicas: every node of the cluster already holds it, so scrub, repair
+// and collection have nothing to do for them). Every node's latest snapshot grown alike, the members
+// still agree at every index: the log after a snapshot never touches these keys. Rewrites FILE in place
+// (through a temporary file and a rename).
+static int GrowSnapshot(string file, string bucketName, string likeKey, int added)
+{
+    MetadataState state;
+    using (var read = new FileStream(file, FileMode.Open, FileAccess.Read))
+    {
+        state = MetadataCodec.DecodeSnapshot(read);
+    }
+
+    BucketState bucket = state.Buckets[bucketName];
+    ObjectVersion like = bucket.Objects.Find(likeKey) ?? throw new InvalidOperationException($"{file}: no object {likeKey} in {bucketName}");
+    ObjectIndex objects = ObjectIndex.Create(bucket.Objects.Concat(Enumerable.Range(0, added).Select(n => like with { Key = Key(n) })));
+    MetadataState grown = MetadataState.Create(
+        state.LastAppliedIndex,
+        state.IncarnationId,
+        state.Settings,
+        state.Members.Values,
+        state.Buckets.Values.Select(b => b.Info.Name == bucketName ? b with { Objects = objects } : b),
+        state.Removed.Values,
+        state.Maintenance,
+        state.Snapshots.Values,
+        state.LastRestore,
+        state.ClusterLevel,
+        state.ApiKeys);
+    string temporary = file + ".growing";
+    using (var write = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+    {
+        foreach (ReadOnlyMemory<byte> chunk in MetadataCodec.EncodeSnapshotChunks(grown))
+        {
+            write.Write(chunk.Span);
+        }
+
+        write.Flush(flushToDisk: true);
+    }
+
+    File.Move(temporary, file, overwrite: true);
+    Console.WriteLine($"{{\"objects\":{objects.Count},\"snapshot_bytes\":{new FileInfo(file).Length}}}");
+    return 0;
 }
 
 MetadataState Build(int count)

@@ -35,6 +35,22 @@ public sealed class SharedValuesTests
         Assert.True(pool.Replicas(list) == list);
         Assert.True(pool.Replicas(["a:1", "b:1"]) == list);
         Assert.True(pool.Replicas(["b:1", "a:1"]) != list, "order is placement's ranking: another list");
+
+        // What a decoder asks with (no string or list made for the lookup) finds the same kept values.
+        Assert.Same(kept, pool.String("text/plain".AsSpan()));
+        Assert.True(pool.ReplicasOf(["a:1", "b:1"]) == list);
+        Assert.Equal("application/x-endless-2", pool.String("application/x-endless-2".AsSpan()));
+    }
+
+    [Fact]
+    public void AReplicaListLongerThanTheDecodersRoom_RoundTrips()
+    {
+        string[] nodes = [.. Enumerable.Range(1, 20).Select(n => $"10.0.0.{n}:8080")];
+        var version = new ObjectVersion("k", 5, 100, "\"e\"", "text/plain", 0, [], [new BlobRef(7, 100, 9)], [.. nodes]);
+
+        ObjectVersion decoded = ((PutObject)MetadataCodec.Decode(MetadataCodec.Encode(new PutObject("b", version)))).Version;
+
+        Assert.Equal(nodes, decoded.Replicas.ToArray());
     }
 
     private static ObjectVersion Decoded(string key)

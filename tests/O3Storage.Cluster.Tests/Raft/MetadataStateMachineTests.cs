@@ -82,6 +82,35 @@ public sealed class MetadataStateMachineTests : IDisposable
         Assert.Equal(MetadataStateMachine.SnapshotIntervalEntries - 1, sink.Applied.Count);
     }
 
+    [Fact]
+    public async Task ASnapshotOfSeveralChunks_IsWhatARestartedMachineRestores()
+    {
+        // PersistAsync writes the state in chunks of one buffer and RestoreAsync reads it back through a window
+        // of the file: a state of more than a chunk (about 1.6 MB here) must come back whole.
+        var options = new WriteAheadLog.Options { Location = Path.Combine(_snapshots.FullName, "wal"), ChunkSize = 1024 * 1024 };
+        var commands = new List<MetadataCommand> { new CreateBucket("b", 1) };
+        commands.AddRange(Enumerable.Range(1, MetadataStateMachine.SnapshotIntervalEntries - 1).Select(i => (MetadataCommand)new PutObject("b", Version($"{new string('k', 300)}/{i:D5}", (ulong)i))));
+        MetadataState written;
+        {
+            var machine = new MetadataStateMachine(_snapshots.CreateSubdirectory("snapshots"));
+            await using var log = new DurableWriteAheadLog(options, machine);
+            await log.InitializeAsync();
+            await AppendAndApplyAsync(log, commands); // the last one starts a snapshot
+            await AppendAndApplyAsync(log, [new CreateBucket("c", 2)], commands.Count + 1); // applied once the snapshot is written
+            written = machine.State;
+        }
+
+        Assert.True(MetadataCodec.EncodeSnapshot(written).Length > MetadataCodec.SnapshotChunkBytes, "more than one chunk");
+        var restarted = new MetadataStateMachine(new DirectoryInfo(Path.Combine(_snapshots.FullName, "snapshots")));
+        await restarted.RestoreAsync(CancellationToken.None); // as RaftNode does before it opens the log
+        await using var again = new DurableWriteAheadLog(options, restarted);
+        await again.InitializeAsync();
+        await again.WaitForApplyAsync(commands.Count + 1, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(MetadataCodec.EncodeSnapshot(written), MetadataCodec.EncodeSnapshot(restarted.State));
+        Assert.Equal(MetadataStateMachine.SnapshotIntervalEntries - 1, restarted.State.Buckets["b"].Objects.Count);
+    }
+
     private static ObjectVersion Version(string key, ulong blob) => new(key, 0, (long)blob, "\"e\"", "t", 1, [], [new BlobRef(blob, (long)blob, 0)], ["n1:8080"]);
 
     private static PutInline Inline(string bucket, string key, ulong blob) => new(bucket, Version(key, blob), new byte[blob]);

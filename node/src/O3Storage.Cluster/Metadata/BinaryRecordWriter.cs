@@ -7,7 +7,21 @@ namespace O3Storage.Cluster.Metadata;
 /// <summary>Little-endian writer for metadata records: fixed-width integers, length-prefixed UTF-8, GUIDs.</summary>
 internal sealed class BinaryRecordWriter
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private readonly ArrayBufferWriter<byte> _buffer;
+
+    public BinaryRecordWriter(int initialCapacity = 256)
+    {
+        _buffer = new ArrayBufferWriter<byte>(initialCapacity);
+    }
+
+    /// <summary>Bytes written since the writer was made or last <see cref="Clear"/>ed.</summary>
+    public int Length => _buffer.WrittenCount;
+
+    /// <summary>The bytes written so far; valid until the next write or <see cref="Clear"/>.</summary>
+    public ReadOnlyMemory<byte> Written => _buffer.WrittenMemory;
+
+    /// <summary>Starts over in the same buffer (a snapshot is written in chunks through one).</summary>
+    public void Clear() => _buffer.ResetWrittenCount();
 
     public void WriteByte(byte value)
     {

@@ -5,7 +5,10 @@
 // Assumes: nothing about the transport; bytes in, typed values out.
 // Faults: a record from a newer format version, an unknown command kind, or a truncated record is a
 // MetadataFormatException naming what was seen, never a partial apply.
+using System.Buffers;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace O3Storage.Cluster.Metadata;
 
@@ -32,6 +35,9 @@ public static class MetadataCodec
     public const int PutInlineLevel = 4;
 
     private const uint SnapshotMagic = 0x534D_334F; // "O3MS" little-endian
+
+    /// <summary>A blob's id, length and CRC-32C as written.</summary>
+    private const int BlobRefBytes = 16 + 8 + 4;
     private const byte SnapshotFormatVersion = 7;
 
     private enum CommandKind : ushort
@@ -283,9 +289,28 @@ public static class MetadataCodec
         return command;
     }
 
+    /// <summary>Bytes a snapshot is written in: one chunk's buffer is all the writing holds, whatever the size of the state.</summary>
+    public const int SnapshotChunkBytes = 1 << 20;
+
+    /// <summary>The whole snapshot in one array (tests, and small states); a node streams it with <see cref="EncodeSnapshotChunks"/>.</summary>
     public static byte[] EncodeSnapshot(MetadataState state)
     {
-        var writer = new BinaryRecordWriter();
+        var whole = new ArrayBufferWriter<byte>();
+        foreach (ReadOnlyMemory<byte> chunk in EncodeSnapshotChunks(state))
+        {
+            whole.Write(chunk.Span);
+        }
+
+        return whole.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// The snapshot of <paramref name="state"/> as chunks of about <see cref="SnapshotChunkBytes"/>, in order; each chunk
+    /// is valid until the next is asked for (one buffer is reused), so write it out before moving on.
+    /// </summary>
+    public static IEnumerable<ReadOnlyMemory<byte>> EncodeSnapshotChunks(MetadataState state)
+    {
+        var writer = new BinaryRecordWriter(SnapshotChunkBytes + (64 << 10));
         writer.WriteUInt32(SnapshotMagic);
         writer.WriteByte(SnapshotFormatVersion);
         writer.WriteInt64(state.LastAppliedIndex);
@@ -306,7 +331,10 @@ public static class MetadataCodec
             writer.WriteByte((byte)member.State);
         }
 
-        WriteBuckets(writer, state.Buckets);
+        foreach (ReadOnlyMemory<byte> chunk in WriteBuckets(writer, state.Buckets))
+        {
+            yield return chunk;
+        }
 
         writer.WriteInt32(state.Removed.Count);
         foreach (RemovedMember removed in state.Removed.Values)
@@ -324,7 +352,10 @@ public static class MetadataCodec
             writer.WriteString(snapshot.Name);
             writer.WriteInt64(snapshot.CreatedUnixMs);
             writer.WriteInt64(snapshot.Index);
-            WriteBuckets(writer, snapshot.Buckets);
+            foreach (ReadOnlyMemory<byte> chunk in WriteBuckets(writer, snapshot.Buckets))
+            {
+                yield return chunk;
+            }
         }
 
         writer.WriteByte(state.LastRestore is null ? (byte)0 : (byte)1);
@@ -343,10 +374,11 @@ public static class MetadataCodec
             WriteKeys(writer, keys);
         }
 
-        return writer.ToArray();
+        yield return writer.Written;
     }
 
-    private static void WriteBuckets(BinaryRecordWriter writer, IReadOnlyDictionary<string, BucketState> buckets)
+    /// <summary>Writes <paramref name="buckets"/>, handing out a chunk (and starting the next) whenever the writer holds a chunk's worth.</summary>
+    private static IEnumerable<ReadOnlyMemory<byte>> WriteBuckets(BinaryRecordWriter writer, IReadOnlyDictionary<string, BucketState> buckets)
     {
         writer.WriteInt32(buckets.Count);
         foreach (BucketState bucket in buckets.Values)
@@ -358,38 +390,49 @@ public static class MetadataCodec
             foreach (ObjectVersion version in bucket.Objects)
             {
                 WriteObject(writer, version);
+                if (writer.Length >= SnapshotChunkBytes)
+                {
+                    yield return writer.Written;
+                    writer.Clear();
+                }
             }
 
             writer.WriteInt32(bucket.Uploads.Count);
             foreach (MultipartUpload upload in bucket.Uploads.Values)
             {
                 WriteUpload(writer, upload);
+                if (writer.Length >= SnapshotChunkBytes)
+                {
+                    yield return writer.Written;
+                    writer.Clear();
+                }
             }
         }
     }
 
+    /// <summary>Reads the buckets of the state or of one of its named snapshots, a record (bucket, object, upload) at a time.</summary>
     /// <param name="current">The namespace's buckets, when reading a snapshot of it: a version it holds unchanged is shared, not held twice in memory.</param>
-    private static List<BucketState> ReadBuckets(ref BinaryRecordReader reader, byte version, IReadOnlyDictionary<string, BucketState>? current = null)
+    private static List<BucketState> ReadBuckets(SnapshotSource source, byte version, IReadOnlyDictionary<string, BucketState>? current = null)
     {
         var buckets = new List<BucketState>();
-        int bucketCount = version >= 2 ? ReadCount(ref reader, "bucket") : 0;
+        int bucketCount = version >= 2 ? source.Read(static (ref BinaryRecordReader reader) => ReadCount(ref reader, "bucket")) : 0;
         for (int b = 0; b < bucketCount; b++)
         {
-            var info = new BucketRecord(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64());
+            (BucketRecord info, int objectCount) = source.Read(static (ref BinaryRecordReader reader) =>
+                (new BucketRecord(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()), ReadCount(ref reader, "object")));
             ObjectIndex? now = current is not null && current.TryGetValue(info.Name, out BucketState? same) ? same.Objects : null;
-            int objectCount = ReadCount(ref reader, "object");
             var objects = new List<ObjectVersion>(Math.Min(objectCount, 1 << 20));
             for (int o = 0; o < objectCount; o++)
             {
-                ObjectVersion read = ReadObject(ref reader);
+                ObjectVersion read = source.Read(ReadObject);
                 objects.Add(now?.Find(read.Key) is { } shared && shared.VersionIndex == read.VersionIndex && shared.Replicas.SequenceEqual(read.Replicas) ? shared : read);
             }
 
             var uploads = BucketState.NoUploads.ToBuilder();
-            int uploadCount = version >= 3 ? ReadCount(ref reader, "upload") : 0;
+            int uploadCount = version >= 3 ? source.Read(static (ref BinaryRecordReader reader) => ReadCount(ref reader, "upload")) : 0;
             for (int u = 0; u < uploadCount; u++)
             {
-                MultipartUpload upload = ReadUpload(ref reader);
+                MultipartUpload upload = source.Read(ReadUpload);
                 uploads[upload.UploadId] = upload;
             }
 
@@ -399,11 +442,20 @@ public static class MetadataCodec
         return buckets;
     }
 
-    public static MetadataState DecodeSnapshot(ReadOnlySpan<byte> data)
+    /// <summary>Reads a whole snapshot held in memory (tests, tools); a node reads its file with <see cref="DecodeSnapshot(Stream)"/>.</summary>
+    public static MetadataState DecodeSnapshot(byte[] data) => DecodeSnapshot(new MemoryStream(data, writable: false));
+
+    /// <inheritdoc cref="DecodeSnapshot(byte[])"/>
+    public static MetadataState DecodeSnapshot(ReadOnlySpan<byte> data) => DecodeSnapshot(data.ToArray());
+
+    /// <summary>Reads a snapshot from <paramref name="stream"/> through a window of it (<see cref="SnapshotSource"/>), never the whole of it in memory at once.</summary>
+    public static MetadataState DecodeSnapshot(Stream stream) => DecodeSnapshot(new SnapshotSource(stream));
+
+    internal static MetadataState DecodeSnapshot(SnapshotSource source)
     {
         try
         {
-            return DecodeSnapshotEntries(data);
+            return DecodeSnapshotEntries(source);
         }
         catch (ArgumentException e)
         {
@@ -413,66 +465,75 @@ public static class MetadataCodec
         }
     }
 
-    private static MetadataState DecodeSnapshotEntries(ReadOnlySpan<byte> data)
+    private static MetadataState DecodeSnapshotEntries(SnapshotSource source)
     {
-        var reader = new BinaryRecordReader(data);
-        if (reader.ReadUInt32() != SnapshotMagic)
+        (byte version, long lastApplied, Guid incarnation, ClusterSettings? settings, List<MemberRecord> members) = source.Read(static (ref BinaryRecordReader reader) =>
         {
-            throw new MetadataFormatException("metadata snapshot has a wrong magic number");
-        }
+            if (reader.ReadUInt32() != SnapshotMagic)
+            {
+                throw new MetadataFormatException("metadata snapshot has a wrong magic number");
+            }
 
-        byte version = reader.ReadByte();
-        if (version is < 1 or > SnapshotFormatVersion)
+            byte version = reader.ReadByte();
+            if (version is < 1 or > SnapshotFormatVersion)
+            {
+                throw new MetadataFormatException($"metadata snapshot format version {version} is not understood by this node; upgrade this node");
+            }
+
+            long lastApplied = reader.ReadInt64();
+            Guid incarnation = reader.ReadGuid();
+            ClusterSettings? settings = reader.ReadByte() == 1 ? ReadSettings(ref reader) : null;
+            int count = reader.ReadInt32();
+            if (count < 0)
+            {
+                throw new MetadataFormatException("metadata snapshot has a negative member count");
+            }
+
+            var members = new List<MemberRecord>(Math.Min(count, 1024));
+            for (int i = 0; i < count; i++)
+            {
+                members.Add(new MemberRecord(reader.ReadString(), reader.ReadString(), reader.ReadGuid(), reader.ReadInt64(), version >= 4 ? ReadMemberState(ref reader) : MemberState.Active));
+            }
+
+            return (version, lastApplied, incarnation, settings, members);
+        });
+
+        List<BucketState> buckets = ReadBuckets(source, version);
+        (List<RemovedMember> removedMembers, MaintenanceMode? maintenance, int snapshotCount) = version < 4 ? ([], null, 0) : source.Read((ref BinaryRecordReader reader) =>
         {
-            throw new MetadataFormatException($"metadata snapshot format version {version} is not understood by this node; upgrade this node");
-        }
+            var removedMembers = new List<RemovedMember>();
+            int removedCount = ReadCount(ref reader, "removed member");
+            for (int i = 0; i < removedCount; i++)
+            {
+                removedMembers.Add(new RemovedMember(reader.ReadString(), reader.ReadGuid(), reader.ReadInt64(), reader.ReadInt64()));
+            }
 
-        long lastApplied = reader.ReadInt64();
-        Guid incarnation = reader.ReadGuid();
-        ClusterSettings? settings = reader.ReadByte() == 1 ? ReadSettings(ref reader) : null;
-        int count = reader.ReadInt32();
-        if (count < 0)
-        {
-            throw new MetadataFormatException("metadata snapshot has a negative member count");
-        }
+            return (removedMembers, ReadMaintenance(ref reader), version >= 5 ? ReadCount(ref reader, "snapshot") : 0);
+        });
 
-        var members = new List<MemberRecord>(Math.Min(count, 1024));
-        for (int i = 0; i < count; i++)
-        {
-            members.Add(new MemberRecord(reader.ReadString(), reader.ReadString(), reader.ReadGuid(), reader.ReadInt64(), version >= 4 ? ReadMemberState(ref reader) : MemberState.Active));
-        }
-
-        List<BucketState> buckets = ReadBuckets(ref reader, version);
-
-        var removedMembers = new List<RemovedMember>();
-        int removedCount = version >= 4 ? ReadCount(ref reader, "removed member") : 0;
-        for (int i = 0; i < removedCount; i++)
-        {
-            removedMembers.Add(new RemovedMember(reader.ReadString(), reader.ReadGuid(), reader.ReadInt64(), reader.ReadInt64()));
-        }
-
-        MaintenanceMode? maintenance = version >= 4 ? ReadMaintenance(ref reader) : null;
         var snapshots = new List<NamespaceSnapshot>();
-        int snapshotCount = version >= 5 ? ReadCount(ref reader, "snapshot") : 0;
         ImmutableSortedDictionary<string, BucketState> current = MetadataState.BucketMap(buckets);
         for (int i = 0; i < snapshotCount; i++)
         {
-            string name = reader.ReadString();
-            long created = reader.ReadInt64();
-            long index = reader.ReadInt64();
-            snapshots.Add(new NamespaceSnapshot(name, created, index, MetadataState.BucketMap(ReadBuckets(ref reader, version, current))));
+            (string name, long created, long index) = source.Read(static (ref BinaryRecordReader reader) => (reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()));
+            snapshots.Add(new NamespaceSnapshot(name, created, index, MetadataState.BucketMap(ReadBuckets(source, version, current))));
         }
 
-        SnapshotRestore? lastRestore = version >= 5 && reader.ReadByte() == 1 ? new SnapshotRestore(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()) : null;
-        int clusterLevel = version >= 6 ? reader.ReadInt32() : 1;
-        var apiKeys = new List<KeyValuePair<string, ImmutableArray<ClusterKey>>>();
-        int sourceCount = version >= 7 ? ReadCount(ref reader, "key source") : 0;
-        for (int i = 0; i < sourceCount; i++)
+        (SnapshotRestore? lastRestore, int clusterLevel, List<KeyValuePair<string, ImmutableArray<ClusterKey>>> apiKeys) = source.Read((ref BinaryRecordReader reader) =>
         {
-            apiKeys.Add(KeyValuePair.Create(reader.ReadString(), ReadKeys(ref reader)));
-        }
+            SnapshotRestore? lastRestore = version >= 5 && reader.ReadByte() == 1 ? new SnapshotRestore(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()) : null;
+            int clusterLevel = version >= 6 ? reader.ReadInt32() : 1;
+            var apiKeys = new List<KeyValuePair<string, ImmutableArray<ClusterKey>>>();
+            int sourceCount = version >= 7 ? ReadCount(ref reader, "key source") : 0;
+            for (int i = 0; i < sourceCount; i++)
+            {
+                apiKeys.Add(KeyValuePair.Create(reader.ReadString(), ReadKeys(ref reader)));
+            }
 
-        if (!reader.IsEmpty)
+            return (lastRestore, clusterLevel, apiKeys);
+        });
+
+        if (!source.AtEnd)
         {
             throw new MetadataFormatException("metadata snapshot has trailing bytes");
         }
@@ -570,6 +631,11 @@ public static class MetadataCodec
     private static ImmutableArray<KeyValuePair<string, string>> ReadUserMetadata(ref BinaryRecordReader reader)
     {
         int count = ReadCount(ref reader, "user metadata");
+        if (count == 0)
+        {
+            return [];
+        }
+
         var metadata = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>(Math.Min(count, 64));
         for (int i = 0; i < count; i++)
         {
@@ -590,16 +656,24 @@ public static class MetadataCodec
         }
     }
 
-    private static ImmutableArray<BlobRef> ReadBlobs(ref BinaryRecordReader reader)
+    /// <param name="sizeBytes">The blobs' lengths added up.</param>
+    private static ImmutableArray<BlobRef> ReadBlobs(ref BinaryRecordReader reader, out long sizeBytes)
     {
         int count = ReadCount(ref reader, "blob");
-        var blobs = ImmutableArray.CreateBuilder<BlobRef>(Math.Min(count, 1024));
-        for (int i = 0; i < count; i++)
+        sizeBytes = 0;
+        if (count > reader.Remaining / BlobRefBytes)
         {
-            blobs.Add(new BlobRef(reader.ReadUInt128(), reader.ReadInt64(), reader.ReadUInt32()));
+            throw new MetadataFormatException($"metadata record is truncated: {count} blobs do not fit in {reader.Remaining} bytes") { Truncated = true };
         }
 
-        return blobs.ToImmutable();
+        var blobs = new BlobRef[count];
+        for (int i = 0; i < count; i++)
+        {
+            blobs[i] = new BlobRef(reader.ReadUInt128(), reader.ReadInt64(), reader.ReadUInt32());
+            sizeBytes += blobs[i].LengthBytes;
+        }
+
+        return ImmutableCollectionsMarshal.AsImmutableArray(blobs);
     }
 
     private static void WriteReplicas(BinaryRecordWriter writer, ImmutableArray<string> replicas)
@@ -614,10 +688,23 @@ public static class MetadataCodec
     private static ImmutableArray<string> ReadReplicas(ref BinaryRecordReader reader)
     {
         int count = ReadCount(ref reader, "replica");
-        var replicas = ImmutableArray.CreateBuilder<string>(Math.Min(count, 16));
+        if (count <= NodeIds.Length)
+        {
+            // The common case, without a list made only to find the kept one.
+            var ids = default(NodeIds);
+            Span<string> read = ids[..count];
+            for (int i = 0; i < count; i++)
+            {
+                read[i] = reader.ReadSharedString(SharedValues.Process);
+            }
+
+            return SharedValues.Process.ReplicasOf(read);
+        }
+
+        var replicas = ImmutableArray.CreateBuilder<string>(Math.Min(count, 1024));
         for (int i = 0; i < count; i++)
         {
-            replicas.Add(SharedValues.Process.String(reader.ReadString()));
+            replicas.Add(reader.ReadSharedString(SharedValues.Process));
         }
 
         return SharedValues.Process.Replicas(replicas.ToImmutable());
@@ -629,15 +716,15 @@ public static class MetadataCodec
         long versionIndex = reader.ReadInt64();
         long size = reader.ReadInt64();
         string etag = reader.ReadString();
-        string contentType = SharedValues.Process.String(reader.ReadString());
+        string contentType = reader.ReadSharedString(SharedValues.Process);
         long created = reader.ReadInt64();
         ImmutableArray<KeyValuePair<string, string>> metadata = ReadUserMetadata(ref reader);
-        ImmutableArray<BlobRef> blobs = ReadBlobs(ref reader);
+        ImmutableArray<BlobRef> blobs = ReadBlobs(ref reader, out long blobBytes);
         ImmutableArray<string> replicas = ReadReplicas(ref reader);
 
-        if (size < 0 || blobs.Sum(b => b.LengthBytes) != size)
+        if (size < 0 || blobBytes != size)
         {
-            throw new MetadataFormatException($"metadata object '{key}' says {size} bytes but its blobs hold {blobs.Sum(b => b.LengthBytes)}");
+            throw new MetadataFormatException($"metadata object '{key}' says {size} bytes but its blobs hold {blobBytes}");
         }
 
         return new ObjectVersion(key, versionIndex, size, etag, contentType, created, metadata, blobs, replicas);
@@ -691,11 +778,11 @@ public static class MetadataCodec
         string etag = reader.ReadString();
         long size = reader.ReadInt64();
         long modified = reader.ReadInt64();
-        ImmutableArray<BlobRef> blobs = ReadBlobs(ref reader);
+        ImmutableArray<BlobRef> blobs = ReadBlobs(ref reader, out long blobBytes);
         ImmutableArray<string> replicas = ReadReplicas(ref reader);
-        if (size < 0 || blobs.Sum(b => b.LengthBytes) != size)
+        if (size < 0 || blobBytes != size)
         {
-            throw new MetadataFormatException($"metadata part {number} says {size} bytes but its blobs hold {blobs.Sum(b => b.LengthBytes)}");
+            throw new MetadataFormatException($"metadata part {number} says {size} bytes but its blobs hold {blobBytes}");
         }
 
         return new UploadedPart(number, etag, size, modified, blobs, replicas);
@@ -719,5 +806,14 @@ public static class MetadataCodec
         }
 
         return new ClusterSettings(clusterId, replication, (ConsistencyLevel)consistency);
+    }
+
+    /// <summary>Room for the node ids of one replica list while the kept list is looked up.</summary>
+    [InlineArray(Length)]
+    private struct NodeIds
+    {
+        public const int Length = 16;
+
+        private string _first;
     }
 }

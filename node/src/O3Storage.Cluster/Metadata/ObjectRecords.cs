@@ -58,7 +58,7 @@ public sealed record BucketState(BucketRecord Info, ObjectIndex Objects)
 /// </summary>
 public sealed class ObjectIndex : IReadOnlyCollection<ObjectVersion>
 {
-    private static readonly IComparer<ObjectVersion> s_byKey = Comparer<ObjectVersion>.Create((x, y) => Utf8OrdinalComparer.Instance.Compare(x.Key, y.Key));
+    private static readonly IComparer<ObjectVersion> s_byKey = new ByKey();
     private readonly ImmutableSortedSet<ObjectVersion> _set;
 
     private ObjectIndex(ImmutableSortedSet<ObjectVersion> set) => _set = set;
@@ -98,6 +98,11 @@ public sealed class ObjectIndex : IReadOnlyCollection<ObjectVersion>
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
     private static ObjectVersion Probe(string key) => new(key, 0, 0, string.Empty, string.Empty, 0, [], [], []);
+
+    private sealed class ByKey : IComparer<ObjectVersion>
+    {
+        public int Compare(ObjectVersion? x, ObjectVersion? y) => Utf8OrdinalComparer.Instance.Compare(x?.Key, y?.Key);
+    }
 }
 
 /// <summary>Orders strings as S3 lists keys: by UTF-8 bytes, which is code point order (not UTF-16 order).</summary>
@@ -112,16 +117,9 @@ public sealed class Utf8OrdinalComparer : IComparer<string>
             return x is null ? (y is null ? 0 : -1) : 1;
         }
 
-        int length = Math.Min(x.Length, y.Length);
-        for (int i = 0; i < length; i++)
-        {
-            if (x[i] != y[i])
-            {
-                return Fix(x[i]).CompareTo(Fix(y[i]));
-            }
-        }
-
-        return x.Length.CompareTo(y.Length);
+        // Keys share long prefixes (directories, dates): find where they part with one vectorized scan.
+        int common = x.AsSpan().CommonPrefixLength(y);
+        return common < x.Length && common < y.Length ? Fix(x[common]).CompareTo(Fix(y[common])) : x.Length.CompareTo(y.Length);
     }
 
     /// <summary>Moves surrogates (code points from U+10000) above U+E000..U+FFFF, as UTF-8 orders them.</summary>
