@@ -47,34 +47,4 @@ public sealed class BlobCollectorTests
         Assert.Empty(collector.Scan([(s_a, 7)], [], s_start.AddSeconds(60))); // now an orphan: 10 minutes
         Assert.Equal([s_a], collector.Scan([(s_a, 7)], [], s_start.AddMinutes(11)));
     }
-
-    [Fact]
-    public void Live_IsWhatVersionsAndPartsListingThisNodeReferTo()
-    {
-        MetadataState state = MetadataState.Empty
-            .Apply(new CreateBucket("b", 1), 1)
-            .Apply(new PutObject("b", new ObjectVersion("k", 0, 2, "e", "t", 0, [], [new BlobRef(1, 1, 0), new BlobRef(2, 1, 0)], ["n1", "n2"])), 2)
-            .Apply(new PutObject("b", new ObjectVersion("other", 0, 1, "e", "t", 0, [], [new BlobRef(3, 1, 0)], ["n2"])), 3)
-            .Apply(new CreateMultipartUpload("b", new MultipartUpload("u", "m", 0, "t", [], MultipartUpload.NoParts)), 4)
-            .Apply(new PutPart("b", "u", new UploadedPart(1, "e", 1, 0, [new BlobRef(4, 1, 0)], ["n1"])), 5);
-        Assert.Equal([s_a, s_b, new BlobId(4)], BlobCollector.LiveOn(state, "n1").Order());
-        Assert.Equal([s_a, s_b, s_c], BlobCollector.LiveOn(state, "n2").Order());
-        Assert.Empty(BlobCollector.LiveOn(state, "n3"));
-    }
-
-    [Fact]
-    public void Live_AlsoKeepsWhatASnapshotReferTo_UntilTheSnapshotIsDeleted()
-    {
-        MetadataState state = MetadataState.Empty
-            .Apply(new CreateBucket("b", 1), 1)
-            .Apply(new PutObject("b", new ObjectVersion("k", 0, 1, "e", "t", 0, [], [new BlobRef(1, 1, 0)], ["n1"])), 2)
-            .Apply(new PutObject("b", new ObjectVersion("gone", 0, 1, "e", "t", 0, [], [new BlobRef(2, 1, 0)], ["n1"])), 3)
-            .Apply(new CreateSnapshot("s", 0), 4)
-            .Apply(new DeleteObject("b", "gone"), 5)
-            .Apply(new PutObject("b", new ObjectVersion("k", 0, 1, "e", "t", 0, [], [new BlobRef(3, 1, 0)], ["n1"])), 6);
-        Assert.Equal([s_a, s_b, s_c], BlobCollector.LiveOn(state, "n1").Order());
-
-        state = state.Apply(new DeleteSnapshot("s"), 7);
-        Assert.Equal([s_c], BlobCollector.LiveOn(state, "n1").Order());
-    }
 }

@@ -70,4 +70,49 @@ public sealed class GarbageCollectorLoopTests
             Assert.True(store.TryStat(blob, out _));
         }
     }
+
+    [Fact]
+    public async Task ABlobACopyStillNames_IsKeptWhenItsSourceIsDeleted()
+    {
+        // The live set each round follows the changes, and a delete takes the source's blob out of it
+        // though the copy (PutCopy shares the blobs) still names it: the confirmation walks every object.
+        (BlobStore store, StoreWriter writer, BlobId blob, Clock clock) = await OneBlobAsync();
+        using (store)
+        using (writer)
+        {
+            ObjectVersion Named(string key) => new(key, 0, 3, "\"e\"", "t", 0, [], [new BlobRef(blob.Value, 3, 0)], [Self]);
+            MetadataState state = s_noObjects.Apply(new CreateBucket("b", 1), 2).Apply(new PutObject("b", Named("source")), 3);
+            state = state.Apply(new PutCopy("b", Named("copy"), "b", "source", 3), 4);
+            var loop = new GarbageCollectorLoop(Self, () => state, _ => Task.CompletedTask, writer, TimeSpan.FromMinutes(1), clock, NullLogger.Instance);
+            Assert.Equal(0, await loop.RoundAsync(CancellationToken.None));
+
+            state = state.Apply(new DeleteObject("b", "source"), 5);
+            for (int round = 0; round < 4; round++)
+            {
+                clock.Now += TimeSpan.FromMinutes(1);
+                Assert.Equal(0, await loop.RoundAsync(CancellationToken.None));
+            }
+
+            Assert.True(store.TryStat(blob, out _));
+        }
+    }
+
+    [Fact]
+    public async Task RoundsUnderWrites_FollowTheChanges_InsteadOfWalkingEveryObject()
+    {
+        (BlobStore store, StoreWriter writer, _, Clock clock) = await OneBlobAsync();
+        using (store)
+        using (writer)
+        {
+            MetadataState state = s_noObjects.Apply(new CreateBucket("b", 1), 2);
+            var loop = new GarbageCollectorLoop(Self, () => state, _ => Task.CompletedTask, writer, TimeSpan.FromMinutes(1), clock, NullLogger.Instance);
+            for (int round = 0; round < 5; round++)
+            {
+                state = state.Apply(new PutObject("b", new ObjectVersion($"k{round}", 0, 1, "\"e\"", "t", 0, [], [new BlobRef((UInt128)round + 10, 1, 0)], [Self])), round + 3);
+                await loop.RoundAsync(CancellationToken.None);
+            }
+
+            Assert.Equal(1, loop.FullWalks);
+        }
+    }
 }

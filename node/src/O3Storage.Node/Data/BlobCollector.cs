@@ -5,7 +5,8 @@
 // overwritten) go after a short delay, so reads that started before the change can finish; orphans
 // (never seen live: a write whose commit never happened, or a replica dropped mid-write) go only after
 // the orphan grace, which must outlast the slowest upload still streaming toward its commit.
-// Pure bookkeeping: the loop that lists the store, reads the metadata and deletes is NodeHost's.
+// Pure bookkeeping: the loop that lists the store, reads the metadata and deletes is NodeHost's;
+// which blobs the metadata names on this node is LiveBlobs'.
 using O3Storage.Cluster.Metadata;
 using O3Storage.Storage;
 
@@ -17,37 +18,24 @@ internal sealed class BlobCollector(TimeSpan orphanGrace, TimeSpan releaseDelay)
     private HashSet<BlobId> _liveAtLastScan = [];
 
     /// <summary>
-    /// The blobs <paramref name="nodeId"/> must keep: those of the versions and parts that list it as a
-    /// replica, in the namespace and in every snapshot of it (a snapshot's bucket still shared with the
-    /// namespace is not walked twice).
-    /// </summary>
-    public static HashSet<BlobId> LiveOn(MetadataState state, string nodeId)
-    {
-        var live = new HashSet<BlobId>();
-        foreach (BucketState bucket in state.Buckets.Values.Concat(NamespaceSnapshot.UnsharedBuckets(state, state.Snapshots.Values)))
-        {
-            foreach ((System.Collections.Immutable.ImmutableArray<BlobRef> blobs, System.Collections.Immutable.ImmutableArray<string> replicas) in NamespaceSnapshot.Holdings(bucket))
-            {
-                Add(live, replicas, blobs, nodeId);
-            }
-        }
-
-        return live;
-    }
-
-    /// <summary>
     /// One scan: the local blobs whose time has come, given what is live now. Each local blob comes with
     /// its record's sequence: a blob stored again since it was first seen unreferenced (repair copying
     /// it back, say) is a new write and starts over as an orphan.
     /// </summary>
-    public List<BlobId> Scan(IEnumerable<(BlobId Id, ulong Sequence)> local, HashSet<BlobId> live, DateTimeOffset now)
+    public List<BlobId> Scan(IEnumerable<(BlobId Id, ulong Sequence)> local, HashSet<BlobId> live, DateTimeOffset now) => Scan(local, live.Contains, now);
+
+    /// <inheritdoc cref="Scan(IEnumerable{ValueTuple{BlobId, ulong}}, HashSet{BlobId}, DateTimeOffset)"/>
+    /// <param name="isLive">Whether the metadata names a blob on this node (<see cref="LiveBlobs.Contains"/>).</param>
+    public List<BlobId> Scan(IEnumerable<(BlobId Id, ulong Sequence)> local, Func<BlobId, bool> isLive, DateTimeOffset now)
     {
         var garbage = new List<BlobId>();
         var waiting = new HashSet<BlobId>();
+        var liveHere = new HashSet<BlobId>();
         foreach ((BlobId id, ulong sequence) in local)
         {
-            if (live.Contains(id))
+            if (isLive(id))
             {
+                liveHere.Add(id);
                 continue;
             }
 
@@ -71,21 +59,10 @@ internal sealed class BlobCollector(TimeSpan orphanGrace, TimeSpan releaseDelay)
             _due.Remove(id);
         }
 
-        _liveAtLastScan = live;
+        _liveAtLastScan = liveHere; // only what this node holds: a set of every live blob would be kept between rounds
         return garbage;
     }
 
     /// <summary>Blobs waiting out their delay.</summary>
     public int Waiting => _due.Count;
-
-    private static void Add(HashSet<BlobId> live, System.Collections.Immutable.ImmutableArray<string> replicas, System.Collections.Immutable.ImmutableArray<BlobRef> blobs, string nodeId)
-    {
-        if (replicas.Contains(nodeId))
-        {
-            foreach (BlobRef blob in blobs)
-            {
-                live.Add(new BlobId(blob.BlobId));
-            }
-        }
-    }
 }

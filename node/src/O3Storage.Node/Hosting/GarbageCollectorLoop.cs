@@ -1,7 +1,8 @@
 // Owns: running the BlobCollector on this node: every interval it lists the store, asks the collector
-// which blobs are garbage against the current metadata, confirms that metadata with the leader (a read
-// barrier: every commit made before it is applied here), checks each blob once more against that
-// confirmed state and deletes it through the StoreWriter. A node cut off from its cluster (no leader
+// which blobs are garbage against the current metadata (LiveBlobs, followed from what changed since the
+// last round), confirms that metadata with the leader (a read barrier: every commit made before it is
+// applied here), checks each blob once more against that confirmed state, walked whole, and deletes it
+// through the StoreWriter. A node cut off from its cluster (no leader
 // answers the barrier) deletes nothing: its local copy of the metadata may miss commits that name the
 // very blobs it would take. Bounded and self-stopping with its token; a failed round is logged and the
 // next one tries again.
@@ -21,6 +22,10 @@ internal sealed class GarbageCollectorLoop(string nodeId, Func<MetadataState> me
     public static readonly TimeSpan ReleaseDelayMax = TimeSpan.FromSeconds(30);
 
     private readonly BlobCollector _collector = new(orphanGrace, orphanGrace < ReleaseDelayMax ? orphanGrace : ReleaseDelayMax);
+    private readonly LiveBlobs _live = new(nodeId);
+
+    /// <summary>Walks of every object so far (the first round, a confirmation before deleting, and what the change chain cannot follow).</summary>
+    internal int FullWalks => _live.FullWalks;
 
     public async Task RunAsync(Func<bool> isMember, CancellationToken token)
     {
@@ -46,7 +51,7 @@ internal sealed class GarbageCollectorLoop(string nodeId, Func<MetadataState> me
     internal async Task<int> RoundAsync(CancellationToken token)
     {
         BlobStore store = writer.Store;
-        List<BlobId> garbage = _collector.Scan(store.List().Select(b => (b.Id, b.Sequence)), BlobCollector.LiveOn(metadata(), nodeId), time.GetUtcNow());
+        List<BlobId> garbage = _collector.Scan(store.List().Select(b => (b.Id, b.Sequence)), _live.At(metadata()).Contains, time.GetUtcNow());
         if (garbage.Count == 0)
         {
             return 0;
@@ -63,7 +68,8 @@ internal sealed class GarbageCollectorLoop(string nodeId, Func<MetadataState> me
             return 0;
         }
 
-        HashSet<BlobId> liveNow = BlobCollector.LiveOn(metadata(), nodeId);
+        // Exactly, not followed from the changes: a blob an overwrite released may still be another version's (a copy's).
+        LiveBlobs liveNow = _live.Exact(metadata());
         long bytes = 0;
         int deleted = 0;
         foreach (BlobId id in garbage.Where(id => !liveNow.Contains(id)))
