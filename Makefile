@@ -147,6 +147,7 @@ bench: publish
 	python3 bench/rebalance_bench.py
 	python3 bench/snapshot_bench.py
 	python3 bench/metadata_bench.py
+	python3 bench/growth_bench.py
 	python3 bench/backup_bench.py
 	bench/tls_bench.sh
 	python3 bench/swift_bench.py
