@@ -42,6 +42,12 @@ public sealed class InlineBlobsTests : IDisposable
         _device.Gate.Set();
         await durable;
         Assert.Equal(put.Content.ToArray(), _store.ReadAll(id));
+        // The memory copy goes in the write's own continuation, which may run just after the barrier's.
+        for (int wait = 0; wait < 500 && _inline.IsPending(id); wait++)
+        {
+            await Task.Delay(10);
+        }
+
         Assert.False(_inline.IsPending(id));
     }
 
