@@ -1,7 +1,8 @@
 // Owns: the binary encoding of metadata commands (Raft log payloads) and of the state snapshot
 // (version 2 adds buckets and objects, version 3 multipart uploads, version 4 member states, removed
 // members and maintenance mode, version 5 named snapshots of the namespace and the last restore,
-// version 6 the cluster's metadata level, version 7 the cluster's API keys; older snapshots still load).
+// version 6 the cluster's metadata level, version 7 the cluster's API keys; older snapshots still load),
+// written in chunks and read back through a window of its stream (SnapshotSource), never whole in memory.
 // Assumes: nothing about the transport; bytes in, typed values out.
 // Faults: a record from a newer format version, an unknown command kind, or a truncated record is a
 // MetadataFormatException naming what was seen, never a partial apply.
@@ -34,11 +35,14 @@ public static class MetadataCodec
     /// <summary>The level of <see cref="PutInline"/>: a writer carries a small object in the entry only once the cluster reads it.</summary>
     public const int PutInlineLevel = 4;
 
+    /// <summary>Bytes a snapshot is written in: one chunk's buffer is all the writing holds, whatever the size of the state.</summary>
+    public const int SnapshotChunkBytes = 1 << 20;
+
     private const uint SnapshotMagic = 0x534D_334F; // "O3MS" little-endian
+    private const byte SnapshotFormatVersion = 7;
 
     /// <summary>A blob's id, length and CRC-32C as written.</summary>
     private const int BlobRefBytes = 16 + 8 + 4;
-    private const byte SnapshotFormatVersion = 7;
 
     private enum CommandKind : ushort
     {
@@ -288,9 +292,6 @@ public static class MetadataCodec
 
         return command;
     }
-
-    /// <summary>Bytes a snapshot is written in: one chunk's buffer is all the writing holds, whatever the size of the state.</summary>
-    public const int SnapshotChunkBytes = 1 << 20;
 
     /// <summary>The whole snapshot in one array (tests, and small states); a node streams it with <see cref="EncodeSnapshotChunks"/>.</summary>
     public static byte[] EncodeSnapshot(MetadataState state)
