@@ -54,7 +54,7 @@ class GrowthCluster(cluster_bench.O3Cluster):
         args = super().args(i) + ["--device-size", "1G", "--log-level", "warning"]
         if self.restarting:
             # As systemd starts a member again (the guide's "systemctl start o3storage"): neither --bootstrap nor --peers.
-            args = [a for n, a in enumerate(args) if a != "--bootstrap" and a != "--peers" and args[n - 1] != "--peers"]
+            args = [a for n, a in enumerate(args) if a not in ("--bootstrap", "--peers") and (n == 0 or args[n - 1] != "--peers")]
         return args
 
     def endpoints(self):

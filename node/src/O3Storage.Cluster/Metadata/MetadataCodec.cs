@@ -689,26 +689,20 @@ public static class MetadataCodec
     private static ImmutableArray<string> ReadReplicas(ref BinaryRecordReader reader)
     {
         int count = ReadCount(ref reader, "replica");
-        if (count <= NodeIds.Length)
+        if (count > reader.Remaining / sizeof(ushort))
         {
-            // The common case, without a list made only to find the kept one.
-            var ids = default(NodeIds);
-            Span<string> read = ids[..count];
-            for (int i = 0; i < count; i++)
-            {
-                read[i] = reader.ReadSharedString(SharedValues.Process);
-            }
-
-            return SharedValues.Process.ReplicasOf(read);
+            throw new MetadataFormatException($"metadata record is truncated: {count} replicas do not fit in {reader.Remaining} bytes") { Truncated = true };
         }
 
-        var replicas = ImmutableArray.CreateBuilder<string>(Math.Min(count, 1024));
+        // Read into room on the stack in the common case, so no list is made only to find the kept one.
+        var room = default(NodeIds);
+        Span<string> read = count <= NodeIds.Length ? room[..count] : new string[count];
         for (int i = 0; i < count; i++)
         {
-            replicas.Add(reader.ReadSharedString(SharedValues.Process));
+            read[i] = reader.ReadSharedString(SharedValues.Process);
         }
 
-        return SharedValues.Process.Replicas(replicas.ToImmutable());
+        return SharedValues.Process.ReplicasOf(read);
     }
 
     private static ObjectVersion ReadObject(ref BinaryRecordReader reader)
