@@ -36,6 +36,67 @@ public sealed class PeerTlsTests(ITestOutputHelper output)
         return certs;
     }
 
+    /// <summary>
+    /// A member that was down while the others took more entries than a snapshot interval (4096) is behind
+    /// the leader's last snapshot. The leader sends it a reference, and it fetches the snapshot over the
+    /// API with its certificate (DotNext's own InstallSnapshot must arrive and install within the Raft
+    /// request timeout, 2 s, which a large snapshot never does). A member's address without the
+    /// certificate is refused the snapshot: it holds every key and object name of the cluster.
+    /// </summary>
+    [Fact]
+    public async Task AMemberBehindTheLeadersSnapshot_FetchesItOverMutualTls_AndAPlainCallerCannot()
+    {
+        const int subnet = 89;
+        using var cluster = new TestCluster(subnet, output);
+        string generated = Path.Combine(cluster.Root, "generated");
+        await GenerateAsync(cluster, generated);
+        string[] certs = [.. new[] { 1, 2, 3 }.Select(node => Deploy(generated, cluster.Root, node))];
+        cluster.Bootstrap(1, "--certs", certs[0]);
+        await cluster.WaitForActiveNodesAsync([1], 1);
+        cluster.Join(2, cluster.Peers(1), "--certs", certs[1]);
+        cluster.Join(3, cluster.Peers(1), "--certs", certs[2]);
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+        await cluster.WaitUntilAsync("the cluster reads snapshot references (metadata level 5)", () =>
+            Task.FromResult(new[] { 1, 2, 3 }.Any(n => cluster.Process(n).Stdout.Contains("cluster metadata level 5 in force", StringComparison.Ordinal))));
+
+        cluster.Kill(3);
+        await cluster.WaitForAgreedLeaderAsync([1, 2]);
+        var work = new Workload(cluster, "behind");
+        await work.SeedAsync([1, 2], count: 60);
+        // More entries than a snapshot interval, so both take a snapshot: one at a time (concurrent writes share entries).
+        using var http = new HttpClient();
+        for (int i = 0; i < 4200; i++)
+        {
+            using HttpResponseMessage put = await http.PutAsync($"http://{cluster.NodeId(1 + (i % 2))}/behind/small/{i:D4}", new ByteArrayContent([(byte)i]));
+            Assert.True(put.IsSuccessStatusCode, $"small/{i:D4}: {put.StatusCode}");
+        }
+
+        cluster.Start(3, "--peers", cluster.Peers(1, 2), "--certs", certs[2]);
+        await cluster.WaitUntilAsync("node 3 fetched the leader's snapshot", () =>
+            Task.FromResult(cluster.Process(3).Stdout.Contains("fetched the metadata snapshot", StringComparison.Ordinal)));
+        await cluster.WaitForActiveNodesAsync([1, 2, 3], 3);
+        await work.VerifyAsync([3]);
+        await work.AssertNodesAgreeAsync([1, 2, 3]);
+        foreach (int i in new[] { 0, 2099, 4199 })
+        {
+            using HttpResponseMessage get = await http.GetAsync($"http://{cluster.NodeId(3)}/behind/small/{i:D4}");
+            Assert.Equal((byte)i, Assert.Single(await get.Content.ReadAsByteArrayAsync()));
+        }
+
+        using var fromMemberAddress = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, token) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(cluster.Ip(2)), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, token);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        });
+        using HttpResponseMessage refused = await fromMemberAddress.GetAsync($"http://{cluster.NodeId(1)}/internal/raft/snapshot?min=1");
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+    }
+
     [Fact]
     public async Task TheGuidesCertificates_TheClusterRunsOnMutualTls_ANodeOfAnotherCaIsRefused_AndTheLeaderSaysWhy()
     {

@@ -33,7 +33,7 @@ public sealed class RollingUpdateTests(ITestOutputHelper output)
         await cluster.FormAsync(3);
         var work = new Workload(cluster);
         await work.SeedAsync(all);
-        await cluster.WaitUntilAsync("the cluster is at this build's metadata level, 4", async () => (await ClusterAsync(cluster, 1)).GetProperty("metadata_level").GetInt32() == 4);
+        await cluster.WaitUntilAsync("the cluster is at this build's metadata level, 5", async () => (await ClusterAsync(cluster, 1)).GetProperty("metadata_level").GetInt32() == 5);
 
         // The guide updates the leader last: make node 1 the leader, as in the guide's example.
         string leader = await cluster.WaitForAgreedLeaderAsync(all);
@@ -74,11 +74,11 @@ public sealed class RollingUpdateTests(ITestOutputHelper output)
         Assert.Contains("Rolling update completed!", said);
 
         // Once the last node runs N+1, the level rises and the new kind is committed.
-        await cluster.WaitUntilAsync("the cluster's metadata level is 5 on every node", async () =>
+        await cluster.WaitUntilAsync("the cluster's metadata level is 6 on every node", async () =>
         {
             foreach (int node in all)
             {
-                if ((await ClusterAsync(cluster, node)).GetProperty("metadata_level").GetInt32() != 5)
+                if ((await ClusterAsync(cluster, node)).GetProperty("metadata_level").GetInt32() != 6)
                 {
                     return false;
                 }
@@ -87,13 +87,13 @@ public sealed class RollingUpdateTests(ITestOutputHelper output)
             return true;
         });
         await cluster.WaitUntilAsync("an N+1 leader commits its test record", () =>
-            Task.FromResult(all.Any(n => cluster.Process(n).Stdout.Contains("test record of metadata level 5 committed", StringComparison.Ordinal))));
+            Task.FromResult(all.Any(n => cluster.Process(n).Stdout.Contains("test record of metadata level 6 committed", StringComparison.Ordinal))));
         await Task.Delay(TimeSpan.FromSeconds(2)); // every node applies it
         await load.CancelAsync();
         await running;
 
-        Assert.Equal(4, levelWhenTheLastNodeStopped);
-        Assert.Contains("test record of metadata level 5 held back: the cluster is at level 4", cluster.Process(3).Stdout); // updated first: the gate held
+        Assert.Equal(5, levelWhenTheLastNodeStopped);
+        Assert.Contains("test record of metadata level 6 held back: the cluster is at level 5", cluster.Process(3).Stdout); // updated first: the gate held
         Assert.All(all, n => Assert.False(cluster.Process(n).HasExited, $"node {n} exited: {cluster.Process(n).Stdout}"));
         JsonElement members = (await ClusterAsync(cluster, 2)).GetProperty("members");
         Assert.All(members.EnumerateArray(), m => Assert.EndsWith(".next-level-test", m.GetProperty("version").GetString()));

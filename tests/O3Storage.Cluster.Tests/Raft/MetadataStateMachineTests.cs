@@ -111,6 +111,138 @@ public sealed class MetadataStateMachineTests : IDisposable
         Assert.Equal(MetadataStateMachine.SnapshotIntervalEntries - 1, restarted.State.Buckets["b"].Objects.Count);
     }
 
+    [Fact]
+    public async Task ASnapshotSentByReference_IsFetched_EntriesAfterItWait_ThoseItCoversAreSkipped_AndARestartReadsWhatWasFetched()
+    {
+        // DotNext sends a snapshot as one request within its 2 s request timeout: a large one never
+        // arrives. At level 5 the leader's log offers a reference instead, and the follower fetches the
+        // snapshot through the node (here straight from the leader's files) for as long as that takes.
+        var leaderOptions = new WriteAheadLog.Options { Location = Path.Combine(_snapshots.FullName, "leader-wal"), ChunkSize = 1024 * 1024 };
+        var leader = new MetadataStateMachine(_snapshots.CreateSubdirectory("leader"));
+        var sending = new SnapshotsByReference(leader, "leader:1");
+        await using var leaderLog = new DurableWriteAheadLog(leaderOptions, sending);
+        await leaderLog.InitializeAsync();
+        var first = new List<MetadataCommand> { new SetClusterLevel(MetadataCodec.SnapshotReferenceLevel), new CreateBucket("b", 1) };
+        first.AddRange(Enumerable.Range(1, MetadataStateMachine.SnapshotIntervalEntries - 2).Select(i => (MetadataCommand)new PutObject("b", Version($"k{i:D5}", (ulong)i))));
+        await AppendAndApplyAsync(leaderLog, first); // the last one starts a snapshot at 4096
+        var second = new List<MetadataCommand> { new CreateBucket("c", 2) };
+        second.AddRange(Enumerable.Range(1, MetadataStateMachine.SnapshotIntervalEntries).Select(i => (MetadataCommand)new PutObject("c", Version($"k{i:D5}", (ulong)i))));
+        await AppendAndApplyAsync(leaderLog, second[..1], first.Count + 1); // the snapshot at 4096 is taken
+
+        ISnapshot sent = ((IStateMachine)sending).Snapshot!;
+        Assert.Equal(first.Count, sent.Index);
+        Assert.True(sent.TryGetMemory(out ReadOnlyMemory<byte> content) && content.Length < 1024, $"a reference, not the state: {sent.Length} bytes");
+        SnapshotReference named = SnapshotReference.Decode(content.Span);
+        Assert.Equal((first.Count, 1L), (named.Index, named.Term));
+        Assert.Equal(["leader:1"], named.Sources.ToArray());
+
+        var fetcher = new FromMachine(leader) { FailFirst = 1 };
+        string tracePath = Path.Combine(_snapshots.FullName, "trace");
+        var trace = new ApplyTrace(tracePath);
+        var followerOptions = new WriteAheadLog.Options { Location = Path.Combine(_snapshots.FullName, "follower-wal"), ChunkSize = 1024 * 1024 };
+        var follower = new MetadataStateMachine(_snapshots.CreateSubdirectory("follower"), trace, fetcher: fetcher);
+        await using (var followerLog = new DurableWriteAheadLog(followerOptions, follower))
+        {
+            await followerLog.InitializeAsync();
+            // What DotNext's InstallSnapshot does on the follower: it returns at once, the fetch goes on.
+            await ((IAuditTrail<IRaftLogEntry>)followerLog).AppendAsync(sent, sent.Index).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.NotNull(follower.Fetching);
+            Assert.False(follower.Ready.IsCompleted);
+            Assert.Empty(follower.State.Buckets);
+
+            // Meanwhile the leader goes on and takes its next snapshot (at 8192): what the fetch gets is newer than the reference.
+            await AppendAndApplyAsync(leaderLog, second[1..], first.Count + 2);
+            await AppendAndApplyAsync(leaderLog, [new CreateBucket("d", 3)], first.Count + second.Count + 1);
+
+            // The entries after the reference are held back, not applied to the older state; the log's apply loop does not wait.
+            IAuditTrail<IRaftLogEntry> appender = followerLog;
+            List<MetadataCommand> rest = [.. second, new CreateBucket("d", 3)];
+            await appender.AppendAsync(new LogEntryProducer<BinaryLogEntry>([.. rest.Select(c => new BinaryLogEntry { Term = 1, Content = MetadataCodec.Encode(c) })]), first.Count + 1, skipCommitted: true);
+            long last = first.Count + rest.Count;
+            await followerLog.CommitAsync(last, CancellationToken.None);
+            await followerLog.WaitForApplyAsync(last, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Empty(follower.State.Buckets);
+            Assert.False(follower.Ready.IsCompleted);
+
+            fetcher.Gate.SetResult(); // the first attempt fails; the next, a second later, succeeds
+            await follower.Ready.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Null(follower.Fetching);
+            Assert.Equal(2, fetcher.Calls);
+            Assert.Equal(MetadataCodec.EncodeSnapshot(leader.State), MetadataCodec.EncodeSnapshot(follower.State));
+            Assert.False(File.Exists(Path.Combine(_snapshots.FullName, "follower", "held.entries")));
+        }
+
+        trace.Dispose();
+        string[] lines = File.ReadAllLines(tracePath);
+        long fetchedAt = 2L * MetadataStateMachine.SnapshotIntervalEntries;
+        Assert.Contains($"snapshot {fetchedAt}", lines);
+        // Entries the fetched snapshot holds already are skipped, not applied again; the one after it is applied.
+        long[] appliedAfter = [.. lines.Where(l => l.StartsWith("apply ", StringComparison.Ordinal)).Select(l => long.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture))];
+        Assert.Equal([fetchedAt + 1, fetchedAt + 2], appliedAfter);
+
+        // A restart restores what was fetched (the reference's file holds it now): no fetcher needed.
+        var restarted = new MetadataStateMachine(new DirectoryInfo(Path.Combine(_snapshots.FullName, "follower")));
+        await restarted.RestoreAsync(CancellationToken.None);
+        Assert.Equal(fetchedAt, restarted.State.LastAppliedIndex);
+        Assert.Equal(MetadataStateMachine.SnapshotIntervalEntries - 1, restarted.State.Buckets["c"].Objects.Count); // 4097 made it, 4098-8192 filled it
+    }
+
+    [Fact]
+    public async Task BelowTheLevel_OrWithoutAnIdToServeFrom_TheSnapshotIsSentWhole()
+    {
+        // A member of an older build cannot read a reference; a node that does not serve snapshots cannot send one.
+        var machine = new MetadataStateMachine(_snapshots.CreateSubdirectory("snapshots"));
+        await using var log = new DurableWriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(_snapshots.FullName, "wal"), ChunkSize = 1024 * 1024 }, machine);
+        await log.InitializeAsync();
+        await AppendAndApplyAsync(log, [.. Enumerable.Range(0, MetadataStateMachine.SnapshotIntervalEntries + 1).Select(i => (MetadataCommand)new CreateBucket($"b{i}", i))]);
+        ISnapshot own = ((ISnapshotManager)machine).Snapshot!;
+        Assert.Same(own, ((IStateMachine)new SnapshotsByReference(machine, "n1:1")).Snapshot); // level 1
+        Assert.Same(own, ((IStateMachine)new SnapshotsByReference(machine, null)).Snapshot);
+    }
+
+    [Fact]
+    public void AReference_RoundTrips_AndBytesThatAreNotOne_AreAFormatError()
+    {
+        var reference = new SnapshotReference(4096, 3, ["10.0.0.1:8080", "10.0.0.2:8080", "[fe80::1]:8080"]);
+        byte[] bytes = reference.Encode();
+        SnapshotReference back = SnapshotReference.Decode(bytes);
+        Assert.Equal((reference.Index, reference.Term), (back.Index, back.Term));
+        Assert.Equal(reference.Sources.ToArray(), back.Sources.ToArray());
+        Assert.True(SnapshotReference.StartsReference(bytes));
+        Assert.False(SnapshotReference.StartsReference(MetadataCodec.EncodeSnapshot(MetadataState.Empty)));
+        Assert.Throws<MetadataFormatException>(() => SnapshotReference.Decode(bytes.AsSpan(0, bytes.Length - 3)));
+        Assert.Throws<MetadataFormatException>(() => SnapshotReference.Decode(MetadataCodec.EncodeSnapshot(MetadataState.Empty)));
+    }
+
+    /// <summary>Copies the source machine's newest snapshot at the reference's index or later, once <see cref="Gate"/> opens; the first <see cref="FailFirst"/> attempts fail.</summary>
+    private sealed class FromMachine(MetadataStateMachine source) : ISnapshotFetcher
+    {
+        private int _calls;
+
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int FailFirst { get; set; }
+
+        public int Calls => _calls;
+
+        public async Task FetchAsync(SnapshotReference reference, string destination, CancellationToken token)
+        {
+            int call = Interlocked.Increment(ref _calls);
+            await Gate.Task.WaitAsync(token);
+            if (call <= FailFirst)
+            {
+                throw new IOException("the first source is unreachable");
+            }
+
+            (FileStream stream, _) = source.OpenSnapshot(reference.Index) ?? throw new IOException($"no snapshot at {reference.Index} or later");
+            await using (stream)
+            {
+                await using FileStream file = File.Create(destination);
+                await stream.CopyToAsync(file, token);
+            }
+        }
+    }
+
     private static ObjectVersion Version(string key, ulong blob) => new(key, 0, (long)blob, "\"e\"", "t", 1, [], [new BlobRef(blob, (long)blob, 0)], ["n1:8080"]);
 
     private static PutInline Inline(string bucket, string key, ulong blob) => new(bucket, Version(key, blob), new byte[blob]);

@@ -141,6 +141,68 @@ public sealed class RaftNodeTests : IDisposable
     }
 
     /// <summary>
+    /// A member that joins after the leader's last snapshot gets it by reference through DotNext's
+    /// InstallSnapshot and fetches it itself, taking longer than the Raft request timeout (2 s) allows a
+    /// request: the join completes, and its reads wait until the snapshot is there. A snapshot sent whole
+    /// must arrive, installed, within that timeout, which a large one (a gigabyte at 5 million objects) never did.
+    /// </summary>
+    [Fact]
+    public async Task AJoinerBehindTheLastSnapshot_FetchesItByReference_SlowerThanARaftRequestMayTake()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        IPEndPoint first = FreeLoopbackEndPoint();
+        IPEndPoint second = FreeLoopbackEndPoint();
+        RaftNode? source = null;
+        int fetches = 0;
+        var slow = new DelegateFetcher(async (reference, destination, token) =>
+        {
+            Interlocked.Increment(ref fetches);
+            await Task.Delay(TimeSpan.FromSeconds(3), token);
+            (FileStream stream, _) = source!.OpenSnapshot(reference.Index) ?? throw new IOException("none that new");
+            await using (stream)
+            {
+                await using FileStream file = File.Create(destination);
+                await stream.CopyToAsync(file, token);
+            }
+        });
+        await using RaftNode leader = await RaftNode.StartAsync(new RaftNodeOptions(Path.Combine(_directory, "1"), first, ColdStart: true) { SnapshotFetcher = slow, NodeId = "127.0.0.1:1" }, NullLoggerFactory.Instance, timeout.Token);
+        source = leader;
+        await leader.WaitForLeaderAsync(TimeSpan.FromSeconds(10), timeout.Token);
+        await leader.ReplicateAsync(new InitializeCluster(new ClusterSettings("reference-test", 2, ConsistencyLevel.Eventual), Guid.NewGuid()), timeout.Token);
+        await leader.ReplicateAsync(new SetClusterLevel(MetadataCodec.SnapshotReferenceLevel), timeout.Token);
+        await leader.AddMemberAsync("127.0.0.1:1", first, Guid.NewGuid(), timeout.Token);
+        await leader.ReplicateAsync(new CreateBucket("b", 1), timeout.Token);
+        for (int i = 0; i < MetadataStateMachine.SnapshotIntervalEntries; i += 64)
+        {
+            await leader.ReplicateAsync(new Batch([.. Enumerable.Range(i, 64).Select(k => (MetadataCommand)new PutObject("b", new ObjectVersion($"k{k:D5}", 0, 1, "\"e\"", "t", 1, [], [new BlobRef((ulong)k + 1, 1, 0)], ["127.0.0.1:1"])))]), timeout.Token);
+        }
+
+        for (int i = 0; i < MetadataStateMachine.SnapshotIntervalEntries && leader.OpenSnapshot(1) is null; i++)
+        {
+            await leader.ReplicateAsync(new RemoveMember($"gone-{i}:1", 7), timeout.Token);
+        }
+
+        (FileStream snapshot, long snapshotIndex) = leader.OpenSnapshot(1)!.Value;
+        await snapshot.DisposeAsync();
+
+        await using RaftNode joiner = await RaftNode.StartAsync(new RaftNodeOptions(Path.Combine(_directory, "2"), second, ColdStart: false) { SnapshotFetcher = slow, NodeId = "127.0.0.1:2" }, NullLoggerFactory.Instance, timeout.Token);
+        await leader.AddMemberAsync("127.0.0.1:2", second, Guid.NewGuid(), timeout.Token);
+        await leader.ReplicateAsync(new CreateBucket("after-the-join", 2), timeout.Token);
+        await joiner.ReadBarrierAsync(timeout.Token);
+
+        Assert.Equal(1, fetches);
+        Assert.True(joiner.Metadata.LastAppliedIndex > snapshotIndex);
+        Assert.Equal(MetadataStateMachine.SnapshotIntervalEntries, joiner.Metadata.Buckets["b"].Objects.Count);
+        Assert.True(joiner.Metadata.Buckets.ContainsKey("after-the-join"));
+        Assert.True(joiner.Metadata.Members.ContainsKey("127.0.0.1:2"));
+    }
+
+    private sealed class DelegateFetcher(Func<SnapshotReference, string, CancellationToken, Task> fetch) : ISnapshotFetcher
+    {
+        public Task FetchAsync(SnapshotReference reference, string destination, CancellationToken token) => fetch(reference, destination, token);
+    }
+
+    /// <summary>
     /// Mutual TLS on the Raft port: members with certificates of the cluster's CA form a cluster and
     /// replicate; a node with another CA's certificate is never caught up or added (both ends refuse the
     /// handshake, and the leader says why); a stranger speaking plain TCP is cut off at the handshake and

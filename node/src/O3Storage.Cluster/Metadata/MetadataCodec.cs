@@ -24,13 +24,17 @@ public static class MetadataCodec
     /// (<see cref="MetadataState.ClusterLevel"/>) reaches the kind's, which happens when every member
     /// says it reads that level. Level 1: what builds before levels existed write (kinds 1-16); level 2:
     /// snapshots, restore, a new incarnation, and the level itself (kinds 17-21); level 3: cluster-wide
-    /// API keys (kind 22); level 4: small objects carried in the entry (kind 23).
+    /// API keys (kind 22); level 4: small objects carried in the entry (kind 23); level 5: snapshots sent
+    /// by reference (<see cref="Raft.SnapshotReference"/>, no command kind).
     /// </summary>
 #if O3STORAGE_NEXT_LEVEL_TEST
-    public const int Level = 5;
+    public const int Level = 6;
 #else
-    public const int Level = 4;
+    public const int Level = 5;
 #endif
+
+    /// <summary>The level from which a leader sends a member a reference to its snapshot instead of the snapshot.</summary>
+    public const int SnapshotReferenceLevel = 5;
 
     /// <summary>The level of <see cref="PutInline"/>: a writer carries a small object in the entry only once the cluster reads it.</summary>
     public const int PutInlineLevel = 4;
@@ -82,7 +86,7 @@ public static class MetadataCodec
         SetApiKeys => 3,
         PutInline => PutInlineLevel,
 #if O3STORAGE_NEXT_LEVEL_TEST
-        TestNote => 5,
+        TestNote => Level,
 #endif
         _ => 1,
     };

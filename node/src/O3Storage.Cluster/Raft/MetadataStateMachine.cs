@@ -1,11 +1,16 @@
 // Owns: applying committed Raft entries to the MetadataState, and its snapshots on disk; handing the
 // content of each applied PutInline to the node's store (IInlineBlobSink), and waiting for that store to
-// have it durably before a snapshot lets DotNext drop the entries that carry it.
-// Assumes: DotNext's WAL calls ApplyAsync in log order and never concurrently with itself.
+// have it durably before a snapshot lets DotNext drop the entries that carry it; fetching a snapshot the
+// leader named by reference (SnapshotReference) through the node (ISnapshotFetcher), holding back the
+// entries after it (DeferredEntries) and linearizable reads (Ready) until it is here.
+// Assumes: DotNext's WAL calls ApplyAsync in log order and never concurrently with itself, and installs
+// a snapshot (RestoreAsync) only between applies.
 // Faults: a record this node cannot decode (MetadataFormatException), or an apply that throws
 // anything at all (a bug), stops the apply loop and completes Faulted, on which the host logs, steps
-// down and exits 70, instead of skipping the record and diverging from the other members.
+// down and exits 70, instead of skipping the record and diverging from the other members. A fetch that
+// fails is tried again (1 s, doubling to 30 s) until one succeeds or a newer snapshot replaces it.
 using System.Buffers;
+using System.Collections.Immutable;
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using O3Storage.Cluster.Metadata;
@@ -27,15 +32,37 @@ public sealed class MetadataStateMachine : SimpleStateMachine
     private readonly Func<MetadataState, MetadataCommand, long, MetadataState> _apply;
     private volatile MetadataState _state = MetadataState.Empty;
     private readonly IInlineBlobSink? _inline;
+    private readonly DirectoryInfo _directory;
+    private readonly ISnapshotFetcher? _fetcher;
+    private readonly Action<string>? _fsyncDirectory;
+    private readonly CancellationTokenSource _lifetime = new();
     private int _entriesSinceSnapshot;
     private long _bytesSinceSnapshot;
 
+    // Entries up to here are in the state already: a fetched snapshot may be newer than the reference it answers.
+    private long _skipThrough;
+    private volatile Fetch? _fetch;
+
+    // Non-null while a fetch runs: the entries committed after the reference wait here (HoldBackOrApplyAsync).
+    private DeferredEntries? _deferred;
+    private readonly SemaphoreSlim _deferGate = new(1, 1);
+
+    /// <summary>The snapshot named by <see cref="Reference"/>, being fetched into its reference's file at <see cref="Path"/>.</summary>
+    private sealed record Fetch(SnapshotReference Reference, string Path, CancellationTokenSource Cancel)
+    {
+        public Task Done { get; set; } = Task.CompletedTask;
+    }
+
     /// <param name="inline">Where applied small objects' contents go (the node's store); null: nowhere (a read of the log alone).</param>
-    public MetadataStateMachine(DirectoryInfo snapshotDirectory, ApplyTrace? trace = null, IInlineBlobSink? inline = null)
+    /// <param name="fetcher">Fetches a snapshot the leader sent by reference; null: a reference cannot be read (a read of the log alone).</param>
+    /// <param name="fsyncDirectory">Makes a fetched snapshot's name durable; null: not (tests).</param>
+    public MetadataStateMachine(DirectoryInfo snapshotDirectory, ApplyTrace? trace = null, IInlineBlobSink? inline = null, ISnapshotFetcher? fetcher = null, Action<string>? fsyncDirectory = null)
         : this(snapshotDirectory, static (state, command, index) => state.Apply(command, index))
     {
         Trace = trace;
         _inline = inline;
+        _fetcher = fetcher;
+        _fsyncDirectory = fsyncDirectory;
     }
 
     /// <param name="apply">The state transition; tests put a failing one here to see the fault path.</param>
@@ -43,9 +70,19 @@ public sealed class MetadataStateMachine : SimpleStateMachine
         : base(snapshotDirectory)
     {
         _apply = apply;
+        _directory = snapshotDirectory;
     }
 
     public MetadataState State => _state;
+
+    /// <summary>Completes once no snapshot is being fetched: until then <see cref="State"/> is older than the log says, and a linearizable read must wait.</summary>
+    public Task Ready => _fetch?.Done ?? Task.CompletedTask;
+
+    /// <summary>The reference whose snapshot is being fetched; null when none is.</summary>
+    public SnapshotReference? Fetching => _fetch is { Done.IsCompleted: false } fetch ? fetch.Reference : null;
+
+    /// <summary>Why the last attempt to fetch <see cref="Fetching"/> failed; null before any did.</summary>
+    public string? LastFetchFailure { get; private set; }
 
     /// <summary>Where every applied entry and loaded snapshot is recorded (the chaos harness's divergence check); null: nowhere.</summary>
     public ApplyTrace? Trace { get; }
@@ -55,18 +92,31 @@ public sealed class MetadataStateMachine : SimpleStateMachine
 
     protected override ValueTask<bool> ApplyAsync(LogEntry entry, CancellationToken token)
     {
-        MetadataState state = _state;
-        MetadataCommand? command = null;
-        if (entry.IsConfiguration || !entry.TryGetPayload(out ReadOnlySequence<byte> payload) || payload.IsEmpty)
+        ReadOnlySequence<byte> payload = default;
+        bool hasRecord = !entry.IsConfiguration && entry.TryGetPayload(out payload) && !payload.IsEmpty;
+        ReadOnlySpan<byte> record = !hasRecord ? default : payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
+        return Volatile.Read(ref _deferred) is null
+            ? ApplyEntry(entry.Index, entry.Term, record, hasRecord, token)
+            : HoldBackOrApplyAsync(entry.Index, entry.Term, hasRecord ? record.ToArray() : null, token);
+    }
+
+    private ValueTask<bool> ApplyEntry(long index, long term, ReadOnlySpan<byte> record, bool hasRecord, CancellationToken token)
+    {
+        if (index <= _skipThrough)
         {
-            Trace?.Applied(entry.Index, entry.Term, []);
-            _state = state.Skip(entry.Index);
+            return ValueTask.FromResult(false);
+        }
+
+        MetadataCommand? command = null;
+        if (!hasRecord)
+        {
+            Trace?.Applied(index, term, []);
+            _state = _state.Skip(index);
         }
         else
         {
-            ReadOnlySpan<byte> record = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
-            Trace?.Applied(entry.Index, entry.Term, record);
-            command = ApplyRecord(record, entry.Index);
+            Trace?.Applied(index, term, record);
+            command = ApplyRecord(record, index);
             _bytesSinceSnapshot += record.Length;
         }
 
@@ -74,6 +124,29 @@ public sealed class MetadataStateMachine : SimpleStateMachine
         return _inline is not null && command is PutInline or Batch
             ? HandOverAsync(_inline, command, snapshot, token)
             : ValueTask.FromResult(snapshot);
+    }
+
+    /// <summary>
+    /// While the snapshot a reference names is being fetched, the entries after it are held back (applied to
+    /// the older state they would diverge), and applied once it is here; this never waits for the fetch.
+    /// </summary>
+    private async ValueTask<bool> HoldBackOrApplyAsync(long index, long term, byte[]? record, CancellationToken token)
+    {
+        await _deferGate.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            if (_deferred is { } deferred)
+            {
+                deferred.Add(index, term, record, record is not null);
+                return false;
+            }
+        }
+        finally
+        {
+            _deferGate.Release();
+        }
+
+        return await ApplyEntry(index, term, record, record is not null, token).ConfigureAwait(false);
     }
 
     /// <summary>Gives the sink each PutInline of <paramref name="command"/> whose version the apply made current (not one a later command of the batch replaced, nor one into a bucket that is gone).</summary>
@@ -128,13 +201,203 @@ public sealed class MetadataStateMachine : SimpleStateMachine
 
     protected override async ValueTask RestoreAsync(FileInfo snapshotFile, CancellationToken token)
     {
+        // A newer snapshot, of either kind, replaces one being fetched, and the entries held back for it
+        // (all before this snapshot: DotNext installs one only past its commit index). No apply runs
+        // meanwhile: DotNext installs a snapshot under its log's exclusive lock.
+        await StopFetchingAsync().ConfigureAwait(false);
+        DropHeldBack();
+        MetadataState state;
         // Through a window of the file, not the whole file in memory; no buffer of the stream's own (the window is one).
         await using (var file = new FileStream(snapshotFile.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan))
         {
-            _state = MetadataCodec.DecodeSnapshot(file);
+            byte[] head = new byte[4];
+            if (file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) == head.Length && SnapshotReference.StartsReference(head))
+            {
+                SnapshotReference reference = ReadReference(file, snapshotFile);
+                // No '-' in the name: DotNext takes "*-*" files in this directory for snapshots.
+                _deferred = new DeferredEntries(Path.Combine(_directory.FullName, "held.entries"));
+                StartFetching(reference, snapshotFile.FullName);
+                return;
+            }
+
+            file.Position = 0;
+            state = MetadataCodec.DecodeSnapshot(file);
         }
 
+        Restored(state);
+    }
+
+    private SnapshotReference ReadReference(FileStream file, FileInfo snapshotFile)
+    {
+        const int ReferenceBytesMax = 64 << 10;
+        if (file.Length > ReferenceBytesMax)
+        {
+            throw new MetadataFormatException($"{snapshotFile.FullName}: a snapshot reference of {file.Length} bytes");
+        }
+
+        byte[] bytes = new byte[file.Length];
+        file.Position = 0;
+        file.ReadExactly(bytes);
+        SnapshotReference reference = SnapshotReference.Decode(bytes);
+        return _fetcher is null
+            ? throw new MetadataFormatException($"{snapshotFile.FullName}: the snapshot at index {reference.Index} is still to be fetched from {string.Join(", ", reference.Sources)}, and this reader of the log cannot fetch")
+            : reference;
+    }
+
+    private void Restored(MetadataState state)
+    {
+        _state = state;
+        _skipThrough = state.LastAppliedIndex;
         _entriesSinceSnapshot = 0;
-        Trace?.Restored(_state.LastAppliedIndex);
+        _bytesSinceSnapshot = 0;
+        Trace?.Restored(state.LastAppliedIndex);
+    }
+
+    private void StartFetching(SnapshotReference reference, string path)
+    {
+        var fetch = new Fetch(reference, path, CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token));
+        LastFetchFailure = null;
+        fetch.Done = Task.Run(() => FetchAsync(fetch), CancellationToken.None);
+        _fetch = fetch;
+    }
+
+    private async Task StopFetchingAsync()
+    {
+        if (Interlocked.Exchange(ref _fetch, null) is { } fetch)
+        {
+            await fetch.Cancel.CancelAsync().ConfigureAwait(false);
+            await fetch.Done.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            fetch.Cancel.Dispose();
+        }
+    }
+
+    private void DropHeldBack()
+    {
+        _deferred?.Dispose();
+        _deferred = null;
+    }
+
+    /// <summary>
+    /// Fetches the snapshot <paramref name="fetch"/> names until one arrives: decoded whole, at the
+    /// reference's index or later, it replaces the reference in its file (a restart restores the
+    /// snapshot, not the reference), then the state, and the entries held back meanwhile are applied.
+    /// </summary>
+    private async Task FetchAsync(Fetch fetch)
+    {
+        // No '-' in the name: DotNext takes "*-*" files in this directory for snapshots.
+        string incoming = Path.Combine(_directory.FullName, "incoming.snapshot");
+        CancellationToken token = fetch.Cancel.Token;
+        TimeSpan pause = TimeSpan.FromSeconds(1);
+        MetadataState state;
+        while (true)
+        {
+            try
+            {
+                await _fetcher!.FetchAsync(fetch.Reference, incoming, token).ConfigureAwait(false);
+                await using (var file = new FileStream(incoming, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan))
+                {
+                    state = MetadataCodec.DecodeSnapshot(file);
+                }
+
+                if (state.LastAppliedIndex >= fetch.Reference.Index)
+                {
+                    break;
+                }
+
+                throw new MetadataFormatException($"the snapshot fetched is as of index {state.LastAppliedIndex}, before the {fetch.Reference.Index} the leader named");
+            }
+            catch (Exception e) when (!token.IsCancellationRequested)
+            {
+                LastFetchFailure = $"{e.GetType().Name}: {e.Message}";
+                await Task.Delay(pause, token).ConfigureAwait(false);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+
+        await _deferGate.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            File.Move(incoming, fetch.Path, overwrite: true);
+            _fsyncDirectory?.Invoke(_directory.FullName);
+            Restored(state);
+            if (_deferred is { } deferred)
+            {
+                // In log order, those the snapshot holds already skipped; what the apply loop brings next waits at the gate.
+                foreach ((long index, long term, byte[]? record) in deferred.ReadAll())
+                {
+                    await ApplyEntry(index, term, record, record is not null, _lifetime.Token).ConfigureAwait(false);
+                }
+
+                DropHeldBack();
+            }
+        }
+        finally
+        {
+            _deferGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The newest snapshot file here, open for reading, when it is at <paramref name="minIndex"/> or later
+    /// (with the index its name gives; the state in it may be newer); null when there is none, or only a
+    /// reference still being fetched.
+    /// </summary>
+    public (FileStream Stream, long Index)? OpenSnapshot(long minIndex)
+    {
+        string? newest = null;
+        long newestIndex = -1;
+        foreach (FileInfo file in _directory.EnumerateFiles("*-*"))
+        {
+            if (file.Name.Split('-') is [var index, _] && long.TryParse(index, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) && value > newestIndex)
+            {
+                (newest, newestIndex) = (file.FullName, value);
+            }
+        }
+
+        if (newest is null || newestIndex < minIndex)
+        {
+            return null;
+        }
+
+        FileStream stream;
+        try
+        {
+            // Delete too: DotNext may drop the file once a newer one is taken; this read goes on from the open file.
+            stream = new FileStream(newest, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        byte[] head = new byte[4];
+        if (stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) < head.Length || SnapshotReference.StartsReference(head))
+        {
+            stream.Dispose();
+            return null;
+        }
+
+        stream.Position = 0;
+        return (stream, newestIndex);
+    }
+
+    /// <summary>Whom a reference this node sends names: itself (unless it is fetching too), every member, and the sources of what it fetches.</summary>
+    internal ImmutableArray<string> SourcesFor(string? self)
+    {
+        SnapshotReference? fetching = Fetching;
+        IEnumerable<string> sources = (self is null || fetching is not null ? Array.Empty<string>() : [self])
+            .Concat(_state.Members.Keys.Order(StringComparer.Ordinal))
+            .Concat(fetching?.Sources ?? []);
+        return [.. sources.Distinct(StringComparer.Ordinal)];
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        await StopFetchingAsync().ConfigureAwait(false);
+        DropHeldBack();
+        await base.DisposeAsync().ConfigureAwait(false);
+        _lifetime.Dispose();
+        _deferGate.Dispose();
     }
 }

@@ -149,7 +149,7 @@ public sealed class RaftNode : IAsyncDisposable
         Directory.CreateDirectory(RaftNodeOptions.WalDirectory(options.RaftDirectory));
         Directory.CreateDirectory(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory));
 
-        var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)), options.ApplyTrace, options.InlineBlobs);
+        var stateMachine = new MetadataStateMachine(new DirectoryInfo(RaftNodeOptions.SnapshotDirectory(options.RaftDirectory)), options.ApplyTrace, options.InlineBlobs, options.SnapshotFetcher, options.FsyncDirectory);
         await stateMachine.RestoreAsync(token).ConfigureAwait(false);
         DirectoryDurability? names = options.FsyncDirectory is { } fsync ? new DirectoryDurability(DirectoryDurability.RaftDirectories(options.RaftDirectory), fsync, DirectoryDurability.PageDirectories(options.RaftDirectory)) : null;
         var wal = new DurableWriteAheadLog(
@@ -159,7 +159,7 @@ public sealed class RaftNode : IAsyncDisposable
                 ChunkSize = options.WalChunkSizeBytes,
                 HashAlgorithm = checksums ? RaftLogFormat.Hash : WriteAheadLog.IntegrityHashAlgorithm.None,
             },
-            stateMachine,
+            new SnapshotsByReference(stateMachine, options.SnapshotFetcher is null ? null : options.NodeId),
             names is null ? null : () => names.SyncNewNames(),
             options.WalFlushed);
         names?.SyncNewNames(); // what opening the log created (its first pages, state, checkpoint)
@@ -313,6 +313,13 @@ public sealed class RaftNode : IAsyncDisposable
             try
             {
                 await _cluster.ApplyReadBarrierAsync(token).ConfigureAwait(false);
+                if (!_stateMachine.Ready.IsCompleted)
+                {
+                    // A snapshot sent by reference is still on its way: the state is older than the log says.
+                    await _stateMachine.Ready.WaitAsync(token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    continue;
+                }
+
                 // DotNext's leader answers a follower's barrier with its commit index even before it has
                 // committed the entry it appended on taking office, while entries of earlier terms (writes
                 // an old leader acknowledged) are not yet committed in its view: a follower read right after
@@ -345,6 +352,9 @@ public sealed class RaftNode : IAsyncDisposable
     /// <summary>Linearizable read point: afterwards <see cref="Metadata"/> reflects every write committed before the call.</summary>
     /// <remarks>Concurrent callers share barriers (see <see cref="CoalescedBarrier"/>).</remarks>
     public Task ReadBarrierAsync(CancellationToken token) => _barrier.WaitAsync(token);
+
+    /// <summary>This node's newest snapshot file when it is at <paramref name="minIndex"/> or later, for a member fetching what a reference names (<see cref="MetadataStateMachine.OpenSnapshot"/>).</summary>
+    public (FileStream Stream, long Index)? OpenSnapshot(long minIndex) => _stateMachine.OpenSnapshot(minIndex);
 
     public Task WaitForLeaderAsync(TimeSpan timeout, CancellationToken token) => _cluster.WaitForLeaderAsync(timeout, token);
 

@@ -34,6 +34,12 @@ public sealed record RaftNodeOptions(string RaftDirectory, IPEndPoint ClusterEnd
     /// <summary>Where applied small objects' contents go (PutInline): the node's blob store; null: nowhere (tests of the log alone).</summary>
     public IInlineBlobSink? InlineBlobs { get; init; }
 
+    /// <summary>Fetches a snapshot a leader sent by reference (<see cref="SnapshotReference"/>) from a member's API; null: none can be read, and this node sends its own snapshots whole.</summary>
+    public ISnapshotFetcher? SnapshotFetcher { get; init; }
+
+    /// <summary>This node's id (its API address): the first source the references it sends name.</summary>
+    public string? NodeId { get; init; }
+
     /// <summary>Mutual TLS on the Raft port with this cluster's certificates; null: plain TCP (no certificates configured).</summary>
     public Security.ClusterTrust? Trust { get; init; }
 

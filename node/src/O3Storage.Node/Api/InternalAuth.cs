@@ -24,6 +24,28 @@ internal static class InternalAuth
     /// <summary>How long a node the cluster removed may still fetch blobs: reads it began as a member finish instead of failing.</summary>
     public static readonly TimeSpan RemovedReadGrace = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Whether the caller may read the cluster's metadata (a snapshot a leader named by reference): any
+    /// node of the cluster, a member or one being caught up to join, which is what the Raft port admits
+    /// too. With certificates, a certificate of the cluster naming the address it calls from (checked in
+    /// the handshake); else, with authentication on, the admin key; else anyone, as on the Raft port.
+    /// </summary>
+    public static bool IsClusterNode(NodeContext node, HttpContext http)
+    {
+        if (node.Raft.Trust is not null)
+        {
+            return http.Connection.ClientCertificate is not null;
+        }
+
+        if (node.Keys is null)
+        {
+            return true;
+        }
+
+        string header = http.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.Ordinal) && node.Keys.FindBySecret(header[7..]) is { IsAdmin: true };
+    }
+
     /// <param name="allowRecentlyRemoved">A read: also from a node removed less than <see cref="RemovedReadGrace"/> ago.</param>
     public static bool IsAllowed(NodeContext node, HttpContext http, bool allowRecentlyRemoved = false)
     {
@@ -45,19 +67,8 @@ internal static class InternalAuth
             return false;
         }
 
-        if (node.Raft.Trust is not null)
-        {
-            // Over TLS, with a certificate of this cluster naming the address it calls from (checked in
-            // the handshake, OptionalTls): a plain connection, or one without a certificate, is not a member's.
-            return http.Connection.ClientCertificate is not null;
-        }
-
-        if (node.Keys is null)
-        {
-            return true;
-        }
-
-        string header = http.Request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.Ordinal) && node.Keys.FindBySecret(header[7..]) is { IsAdmin: true };
+        // Over TLS, with a certificate of this cluster naming the address it calls from (checked in
+        // the handshake, OptionalTls): a plain connection, or one without a certificate, is not a member's.
+        return IsClusterNode(node, http);
     }
 }

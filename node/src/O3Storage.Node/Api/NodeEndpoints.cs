@@ -37,6 +37,44 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
         routes.MapGet("/internal/ping", (RequestDelegate)PingAsync);
         routes.MapPost("/internal/join", (RequestDelegate)JoinAsync);
         routes.MapPost("/internal/propose", (RequestDelegate)ProposeAsync);
+        routes.MapGet("/internal/raft/snapshot", (RequestDelegate)SnapshotAsync);
+    }
+
+    /// <summary>The header with the index a served snapshot's name gives (the state in it may be newer).</summary>
+    public const string SnapshotIndexHeader = "X-O3-Snapshot-Index";
+
+    /// <summary>
+    /// Streams this node's newest metadata snapshot file, when it is at ?min= or later, to a node of the
+    /// cluster that a leader sent a reference to it (SnapshotReference): 409 when this node has none that
+    /// new (or is fetching its own), 403 for anyone else.
+    /// </summary>
+    private async Task SnapshotAsync(HttpContext http)
+    {
+        if (!InternalAuth.IsClusterNode(node, http))
+        {
+            await WriteErrorAsync(http, HttpStatusCode.Forbidden, "only nodes of the cluster may read its metadata").ConfigureAwait(false);
+            return;
+        }
+
+        if (!long.TryParse(http.Request.Query["min"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long min))
+        {
+            await WriteErrorAsync(http, HttpStatusCode.BadRequest, "?min= names the oldest snapshot index the caller can take").ConfigureAwait(false);
+            return;
+        }
+
+        if (node.Raft.OpenSnapshot(min) is not var (stream, index))
+        {
+            await WriteErrorAsync(http, HttpStatusCode.Conflict, $"{node.NodeId} holds no metadata snapshot at index {min} or later").ConfigureAwait(false);
+            return;
+        }
+
+        await using (stream.ConfigureAwait(false))
+        {
+            http.Response.ContentType = "application/octet-stream";
+            http.Response.ContentLength = stream.Length;
+            http.Response.Headers[SnapshotIndexHeader] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await stream.CopyToAsync(http.Response.Body, 1 << 20, http.RequestAborted).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

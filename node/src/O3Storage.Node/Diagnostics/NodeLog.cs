@@ -183,13 +183,22 @@ internal static partial class NodeLog
     public static partial void MaintenanceChanged(ILogger logger, string state, string reason);
 
 #if O3STORAGE_NEXT_LEVEL_TEST
-    [LoggerMessage(9001, LogLevel.Warning, "test record of metadata level 5 held back: the cluster is at level {Level}")]
+    [LoggerMessage(9001, LogLevel.Warning, "test record of metadata level 6 held back: the cluster is at level {Level}")]
     public static partial void TestNoteGated(ILogger logger, int level);
 
-    [LoggerMessage(9002, LogLevel.Warning, "test record of metadata level 5 committed at index {Index}")]
+    [LoggerMessage(9002, LogLevel.Warning, "test record of metadata level 6 committed at index {Index}")]
     public static partial void TestNoteCommitted(ILogger logger, long index);
 
 #endif
+    [LoggerMessage(2034, LogLevel.Information, "fetching the metadata snapshot the leader named (index {Index} or later) from {Source}")]
+    public static partial void SnapshotFetching(ILogger logger, long index, string source);
+
+    [LoggerMessage(2035, LogLevel.Information, "fetched the metadata snapshot (index {Index} or later) from {Source}: {MiB} MiB in {Seconds} s")]
+    public static partial void SnapshotFetched(ILogger logger, long index, string source, double miB, double seconds);
+
+    [LoggerMessage(2036, LogLevel.Warning, "could not fetch the metadata snapshot (index {Index} or later) from {Source}: {Reason}")]
+    public static partial void SnapshotFetchFailed(ILogger logger, long index, string source, string reason);
+
     [LoggerMessage(2033, LogLevel.Information, "cluster metadata level {Level} in force from index {Index}: every member reads it")]
     public static partial void ClusterLevelRaised(ILogger logger, int level, long index);
 

@@ -1,6 +1,6 @@
 // Owns: the test-only record of the "N+1" build (O3STORAGE_NEXT_LEVEL_TEST, make publish-next-level-test):
-// the node tries to commit a record of metadata level 4 from the start, so the rolling-update test sees
-// the gate hold it back while any member runs the level-3 build, and sees it committed once none does.
+// the node tries to commit a record of metadata level 6 from the start, so the rolling-update test sees
+// the gate hold it back while any member runs the level-5 build, and sees it committed once none does.
 // Compiled only into that build.
 #if O3STORAGE_NEXT_LEVEL_TEST
 using Microsoft.Extensions.Logging;
@@ -13,7 +13,7 @@ internal static class NextLevelTestNote
 {
     public static async Task RunAsync(NodeContext node, ILogger logger, CancellationToken token)
     {
-        var note = new TestNote($"written by {node.NodeId} at level 5");
+        var note = new TestNote($"written by {node.NodeId} at level 6");
         bool saidGated = false;
         while (!token.IsCancellationRequested)
         {

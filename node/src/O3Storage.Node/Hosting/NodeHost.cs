@@ -305,12 +305,14 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
         NodeIdentity identity;
         NodeStorage? storage = null;
         RaftNode raft;
+        NodeContext? started = null; // the keys internal calls carry are the node's once it runs
         try
         {
             identity = NodeIdentityStore.LoadOrCreate(data.IdentityFile, options.NodeId, options.Cluster.ToString());
             storage = NodeStorage.Open(options, data, identity, logger, metrics);
+            var snapshots = new SnapshotFetcher(peerClient, options.NodeId, () => InternalAuth.Bearer(started?.Keys ?? keys, trust), logger);
             raft = await RaftNode.StartAsync(
-                raftOptions with { InlineBlobs = storage.Inline },
+                raftOptions with { InlineBlobs = storage.Inline, SnapshotFetcher = snapshots, NodeId = options.NodeId },
                 loggerFactory,
                 shutdown.Token).ConfigureAwait(false);
             data.MakeNamesDurable();
@@ -349,6 +351,7 @@ internal sealed class NodeHost(NodeOptions options, string version, Stopwatch up
             Metrics = metrics,
             Events = _events,
         };
+        started = node;
         raft.LeaderChanged += leader => NodeLog.LeaderChanged(logger, node.LeaderNodeId() ?? leader?.ToString() ?? "unknown");
         var proposer = new MetadataProposer(raft, node.NodeId, peerClient, InternalAuth.Bearer(keys, trust), metrics);
         var dataPath = new DataPath(

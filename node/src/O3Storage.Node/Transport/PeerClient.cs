@@ -239,6 +239,69 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
         }
     }
 
+    /// <summary>A snapshot transfer that receives nothing for this long has stalled: the peer is gone or stuck.</summary>
+    public static readonly TimeSpan SnapshotStallTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Writes <paramref name="nodeId"/>'s newest metadata snapshot, if at <paramref name="minIndex"/> or
+    /// later, to <paramref name="destination"/> and flushes it to disk; no deadline for the whole transfer,
+    /// only for a stall (<see cref="SnapshotStallTimeout"/>). How many bytes it wrote.
+    /// </summary>
+    /// <exception cref="ReplicaException">The peer could not be reached, refused, had none that new, or the transfer broke off.</exception>
+    public async Task<long> FetchSnapshotAsync(string nodeId, long minIndex, string destination, string? bearer, CancellationToken token)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, $"{_scheme}://{nodeId}/internal/raft/snapshot?min={minIndex}");
+        if (bearer is not null)
+        {
+            message.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(token);
+        stall.CancelAfter(SnapshotStallTimeout);
+        using HttpResponseMessage response = await SendBlobCallAsync(nodeId, message, stall.Token, token, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new ReplicaException(nodeId, await DescribeFailureAsync(nodeId, response, token).ConfigureAwait(false));
+        }
+
+        long expected = response.Content.Headers.ContentLength ?? -1;
+        long written = 0;
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            await using Stream body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
+            await using var file = new FileStream(destination, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+            while (true)
+            {
+                stall.CancelAfter(SnapshotStallTimeout);
+                int read = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                await file.WriteAsync(buffer.AsMemory(0, read), token).ConfigureAwait(false);
+                written += read;
+            }
+
+            if (expected >= 0 && written != expected)
+            {
+                throw new ReplicaException(nodeId, $"the snapshot came short: {written} of {expected} bytes");
+            }
+
+            file.Flush(flushToDisk: true);
+            return written;
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
+        {
+            throw new ReplicaException(nodeId, $"the snapshot transfer broke off after {written} bytes: {Describe(e)}", e);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private HttpRequestMessage BlobRequest(HttpMethod method, string nodeId, Storage.BlobId id, string? bearer)
     {
         var message = new HttpRequestMessage(method, $"{_scheme}://{nodeId}/internal/blobs/{id}");
