@@ -50,7 +50,7 @@ class GrowthCluster(cluster_bench.O3Cluster):
         if i == 3:
             return [cluster_bench.O3, "--ip", JOINER_IP, "--port", "8080", "--data", os.path.join(self.root, "n3"),
                     "--join-token-file", cluster_bench.join_token_file(self.root), "--peers", self.ips[0],
-                    "--device-size", "1G", "--log-level", "warning"]
+                    "--device-size", "1G", "--log-level", "info"]
         args = super().args(i) + ["--device-size", "1G", "--log-level", "warning"]
         if self.restarting:
             # As systemd starts a member again (the guide's "systemctl start o3storage"): neither --bootstrap nor --peers.

@@ -168,6 +168,7 @@ public sealed class MetadataStateMachineTests : IDisposable
             await follower.Ready.WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Null(follower.Fetching);
             Assert.Equal(2, fetcher.Calls);
+            Assert.Equal(rest.Count, fetcher.HeldBack);
             Assert.Equal(MetadataCodec.EncodeSnapshot(leader.State), MetadataCodec.EncodeSnapshot(follower.State));
             Assert.False(File.Exists(Path.Combine(_snapshots.FullName, "follower", "held.entries")));
         }
@@ -203,10 +204,10 @@ public sealed class MetadataStateMachineTests : IDisposable
     [Fact]
     public void AReference_RoundTrips_AndBytesThatAreNotOne_AreAFormatError()
     {
-        var reference = new SnapshotReference(4096, 3, ["10.0.0.1:8080", "10.0.0.2:8080", "[fe80::1]:8080"]);
+        var reference = new SnapshotReference(4096, 3, Guid.NewGuid(), ["10.0.0.1:8080", "10.0.0.2:8080", "[fe80::1]:8080"]);
         byte[] bytes = reference.Encode();
         SnapshotReference back = SnapshotReference.Decode(bytes);
-        Assert.Equal((reference.Index, reference.Term), (back.Index, back.Term));
+        Assert.Equal((reference.Index, reference.Term, reference.Incarnation), (back.Index, back.Term, back.Incarnation));
         Assert.Equal(reference.Sources.ToArray(), back.Sources.ToArray());
         Assert.True(SnapshotReference.StartsReference(bytes));
         Assert.False(SnapshotReference.StartsReference(MetadataCodec.EncodeSnapshot(MetadataState.Empty)));
@@ -241,6 +242,10 @@ public sealed class MetadataStateMachineTests : IDisposable
                 await stream.CopyToAsync(file, token);
             }
         }
+
+        public void Installed(SnapshotReference reference, long appliedIndex, TimeSpan decoding, long heldBack, TimeSpan applying) => HeldBack = heldBack;
+
+        public long HeldBack { get; private set; } = -1;
     }
 
     private static ObjectVersion Version(string key, ulong blob) => new(key, 0, (long)blob, "\"e\"", "t", 1, [], [new BlobRef(blob, (long)blob, 0)], ["n1:8080"]);

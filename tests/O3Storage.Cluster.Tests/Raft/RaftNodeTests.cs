@@ -200,6 +200,10 @@ public sealed class RaftNodeTests : IDisposable
     private sealed class DelegateFetcher(Func<SnapshotReference, string, CancellationToken, Task> fetch) : ISnapshotFetcher
     {
         public Task FetchAsync(SnapshotReference reference, string destination, CancellationToken token) => fetch(reference, destination, token);
+
+        public void Installed(SnapshotReference reference, long appliedIndex, TimeSpan decoding, long heldBack, TimeSpan applying)
+        {
+        }
     }
 
     /// <summary>

@@ -11,4 +11,7 @@ public interface ISnapshotFetcher
     /// give one; the caller tries again later.
     /// </summary>
     Task FetchAsync(SnapshotReference reference, string destination, CancellationToken token);
+
+    /// <summary>The fetched snapshot is the state now (as of <paramref name="appliedIndex"/>): read back in <paramref name="decoding"/>, then <paramref name="heldBack"/> entries committed meanwhile applied in <paramref name="applying"/>.</summary>
+    void Installed(SnapshotReference reference, long appliedIndex, TimeSpan decoding, long heldBack, TimeSpan applying);
 }

@@ -289,11 +289,13 @@ public sealed class MetadataStateMachine : SimpleStateMachine
         CancellationToken token = fetch.Cancel.Token;
         TimeSpan pause = TimeSpan.FromSeconds(1);
         MetadataState state;
+        long decoding;
         while (true)
         {
             try
             {
                 await _fetcher!.FetchAsync(fetch.Reference, incoming, token).ConfigureAwait(false);
+                decoding = System.Diagnostics.Stopwatch.GetTimestamp();
                 await using (var file = new FileStream(incoming, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan))
                 {
                     state = MetadataCodec.DecodeSnapshot(file);
@@ -314,22 +316,28 @@ public sealed class MetadataStateMachine : SimpleStateMachine
             }
         }
 
+        TimeSpan decoded = System.Diagnostics.Stopwatch.GetElapsedTime(decoding);
         await _deferGate.WaitAsync(token).ConfigureAwait(false);
         try
         {
             File.Move(incoming, fetch.Path, overwrite: true);
             _fsyncDirectory?.Invoke(_directory.FullName);
             Restored(state);
+            long applying = System.Diagnostics.Stopwatch.GetTimestamp();
+            long heldBack = 0;
             if (_deferred is { } deferred)
             {
                 // In log order, those the snapshot holds already skipped; what the apply loop brings next waits at the gate.
                 foreach ((long index, long term, byte[]? record) in deferred.ReadAll())
                 {
                     await ApplyEntry(index, term, record, record is not null, _lifetime.Token).ConfigureAwait(false);
+                    heldBack++;
                 }
 
                 DropHeldBack();
             }
+
+            _fetcher!.Installed(fetch.Reference, state.LastAppliedIndex, decoded, heldBack, System.Diagnostics.Stopwatch.GetElapsedTime(applying));
         }
         finally
         {

@@ -17,8 +17,9 @@ namespace O3Storage.Cluster.Raft;
 /// <see cref="Sources"/> (a member's API, any member whose snapshot is at <see cref="Index"/> or later),
 /// for as long as that takes (<see cref="MetadataStateMachine"/>).
 /// </summary>
+/// <param name="Incarnation">The cluster's incarnation: what the receiver shows a source it has no certificate for, to be given the snapshot (it came over Raft, as the snapshot would have).</param>
 /// <param name="Sources">Node ids (API addresses) to fetch from, in the order to try them.</param>
-public sealed record SnapshotReference(long Index, long Term, ImmutableArray<string> Sources)
+public sealed record SnapshotReference(long Index, long Term, Guid Incarnation, ImmutableArray<string> Sources)
 {
     /// <summary>"O3SR" little-endian: a metadata snapshot starts with "O3MS".</summary>
     private const uint Magic = 0x5253_334F;
@@ -48,6 +49,7 @@ public sealed record SnapshotReference(long Index, long Term, ImmutableArray<str
         bytes.AddRange(scratch);
         BinaryPrimitives.WriteInt64LittleEndian(scratch, Term);
         bytes.AddRange(scratch);
+        bytes.AddRange(Incarnation.ToByteArray());
         bytes.Add((byte)sources.Length);
         foreach (string source in sources)
         {
@@ -72,8 +74,9 @@ public sealed record SnapshotReference(long Index, long Term, ImmutableArray<str
 
             long index = BinaryPrimitives.ReadInt64LittleEndian(data[5..]);
             long term = BinaryPrimitives.ReadInt64LittleEndian(data[13..]);
-            int count = data[21];
-            ReadOnlySpan<byte> rest = data[22..];
+            var incarnation = new Guid(data.Slice(21, 16));
+            int count = data[37];
+            ReadOnlySpan<byte> rest = data[38..];
             var sources = ImmutableArray.CreateBuilder<string>(count);
             for (int i = 0; i < count; i++)
             {
@@ -84,7 +87,7 @@ public sealed record SnapshotReference(long Index, long Term, ImmutableArray<str
 
             return index < 1 || term < 0 || count > SourcesMax
                 ? throw new MetadataFormatException($"a snapshot reference to index {index}, term {term}, with {count} sources")
-                : new SnapshotReference(index, term, sources.MoveToImmutable());
+                : new SnapshotReference(index, term, incarnation, sources.MoveToImmutable());
         }
         catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException)
         {

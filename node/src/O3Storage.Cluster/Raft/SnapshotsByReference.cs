@@ -32,7 +32,7 @@ internal sealed class SnapshotsByReference(MetadataStateMachine inner, string? s
             Sent? sent = _sent;
             if (sent is null || !ReferenceEquals(sent.Own, own))
             {
-                sent = new Sent(own, new SnapshotReference(own.Index, own.Term, inner.SourcesFor(self)).Encode());
+                sent = new Sent(own, new SnapshotReference(own.Index, own.Term, inner.State.IncarnationId, inner.SourcesFor(self)).Encode());
                 _sent = sent;
             }
 

@@ -24,19 +24,31 @@ internal static class InternalAuth
     /// <summary>How long a node the cluster removed may still fetch blobs: reads it began as a member finish instead of failing.</summary>
     public static readonly TimeSpan RemovedReadGrace = TimeSpan.FromMinutes(1);
 
+    /// <summary>The header a node fetching a snapshot by reference shows its source: the incarnation the reference named.</summary>
+    public const string IncarnationHeader = "X-O3-Incarnation";
+
     /// <summary>
     /// Whether the caller may read the cluster's metadata (a snapshot a leader named by reference): any
     /// node of the cluster, a member or one being caught up to join, which is what the Raft port admits
     /// too. With certificates, a certificate of the cluster naming the address it calls from (checked in
-    /// the handshake); else, with authentication on, the admin key; else anyone, as on the Raft port.
+    /// the handshake). Without, a caller that names the cluster's incarnation (which only the reference,
+    /// sent over the Raft port, tells a node that has no metadata yet), or holds the admin key, or anyone
+    /// when authentication is off.
     /// </summary>
-    public static bool IsClusterNode(NodeContext node, HttpContext http)
+    public static bool MayReadMetadata(NodeContext node, HttpContext http)
     {
         if (node.Raft.Trust is not null)
         {
             return http.Connection.ClientCertificate is not null;
         }
 
+        Guid incarnation = node.Raft.Metadata.IncarnationId;
+        return (incarnation != Guid.Empty && Guid.TryParse(http.Request.Headers[IncarnationHeader].ToString(), out Guid shown) && shown == incarnation)
+            || HoldsAdminKeyOrOpen(node, http);
+    }
+
+    private static bool HoldsAdminKeyOrOpen(NodeContext node, HttpContext http)
+    {
         if (node.Keys is null)
         {
             return true;
@@ -69,6 +81,6 @@ internal static class InternalAuth
 
         // Over TLS, with a certificate of this cluster naming the address it calls from (checked in
         // the handshake, OptionalTls): a plain connection, or one without a certificate, is not a member's.
-        return IsClusterNode(node, http);
+        return node.Raft.Trust is not null ? http.Connection.ClientCertificate is not null : HoldsAdminKeyOrOpen(node, http);
     }
 }

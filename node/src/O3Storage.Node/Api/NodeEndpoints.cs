@@ -50,7 +50,7 @@ internal sealed class NodeEndpoints(NodeContext node, PeerClient peers, Metadata
     /// </summary>
     private async Task SnapshotAsync(HttpContext http)
     {
-        if (!InternalAuth.IsClusterNode(node, http))
+        if (!InternalAuth.MayReadMetadata(node, http))
         {
             await WriteErrorAsync(http, HttpStatusCode.Forbidden, "only nodes of the cluster may read its metadata").ConfigureAwait(false);
             return;

@@ -248,9 +248,11 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
     /// only for a stall (<see cref="SnapshotStallTimeout"/>). How many bytes it wrote.
     /// </summary>
     /// <exception cref="ReplicaException">The peer could not be reached, refused, had none that new, or the transfer broke off.</exception>
-    public async Task<long> FetchSnapshotAsync(string nodeId, long minIndex, string destination, string? bearer, CancellationToken token)
+    /// <param name="incarnation">The cluster's incarnation, as the reference named it: what admits a caller without a certificate or key.</param>
+    public async Task<long> FetchSnapshotAsync(string nodeId, long minIndex, Guid incarnation, string destination, string? bearer, CancellationToken token)
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, $"{_scheme}://{nodeId}/internal/raft/snapshot?min={minIndex}");
+        message.Headers.Add(Api.InternalAuth.IncarnationHeader, incarnation.ToString());
         if (bearer is not null)
         {
             message.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);

@@ -22,7 +22,7 @@ internal sealed class SnapshotFetcher(PeerClient peers, string self, Func<string
             NodeLog.SnapshotFetching(logger, reference.Index, source);
             try
             {
-                long bytes = await peers.FetchSnapshotAsync(source, reference.Index, destination, bearer(), token).ConfigureAwait(false);
+                long bytes = await peers.FetchSnapshotAsync(source, reference.Index, reference.Incarnation, destination, bearer(), token).ConfigureAwait(false);
                 NodeLog.SnapshotFetched(logger, reference.Index, source, Math.Round(bytes / 1048576.0, 1), Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1));
                 return;
             }
@@ -37,4 +37,7 @@ internal sealed class SnapshotFetcher(PeerClient peers, string self, Func<string
             ? $"the reference to the snapshot at index {reference.Index} names no other node to fetch it from"
             : $"no node gave the snapshot at index {reference.Index} or later ({string.Join("; ", failures)})");
     }
+
+    public void Installed(SnapshotReference reference, long appliedIndex, TimeSpan decoding, long heldBack, TimeSpan applying) =>
+        NodeLog.SnapshotInstalled(logger, appliedIndex, Math.Round(decoding.TotalSeconds, 1), heldBack, Math.Round(applying.TotalSeconds, 1));
 }
