@@ -11,7 +11,8 @@ after a power cut. Measured, per count:
   - idle RSS per node 10 s after, and its growth per object against the same cluster before (bytes);
   - ListObjectsV2 page of 1000 keys from the start and from 90 % in (start-after), median of 10, ms;
   - catch-up: a fourth node joins with an empty disk; from its process start to /health 200 and to
-    its applied index reaching the leader's (it installs the leader's snapshot).
+    its applied index reaching the leader's (it fetches the snapshot the leader names; its log, at
+    info in .bench/growth/o3.log with GROWTH_KEEP=1, says how long the transfer and the read-back took).
 Every process started here is stopped at exit. Usage: bench/growth_bench.py [--objects 1000000,5000000]
 """
 import argparse
