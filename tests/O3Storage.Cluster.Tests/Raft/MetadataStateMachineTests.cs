@@ -226,7 +226,7 @@ public sealed class MetadataStateMachineTests : IDisposable
 
         public int Calls => _calls;
 
-        public async Task FetchAsync(SnapshotReference reference, string destination, CancellationToken token)
+        public async Task FetchAsync(SnapshotReference reference, Func<Stream, CancellationToken, Task> read, CancellationToken token)
         {
             int call = Interlocked.Increment(ref _calls);
             await Gate.Task.WaitAsync(token);
@@ -238,8 +238,7 @@ public sealed class MetadataStateMachineTests : IDisposable
             (FileStream stream, _) = source.OpenSnapshot(reference.Index) ?? throw new IOException($"no snapshot at {reference.Index} or later");
             await using (stream)
             {
-                await using FileStream file = File.Create(destination);
-                await stream.CopyToAsync(file, token);
+                await read(stream, token);
             }
         }
 

@@ -154,15 +154,14 @@ public sealed class RaftNodeTests : IDisposable
         IPEndPoint second = FreeLoopbackEndPoint();
         RaftNode? source = null;
         int fetches = 0;
-        var slow = new DelegateFetcher(async (reference, destination, token) =>
+        var slow = new DelegateFetcher(async (reference, read, token) =>
         {
             Interlocked.Increment(ref fetches);
             await Task.Delay(TimeSpan.FromSeconds(3), token);
             (FileStream stream, _) = source!.OpenSnapshot(reference.Index) ?? throw new IOException("none that new");
             await using (stream)
             {
-                await using FileStream file = File.Create(destination);
-                await stream.CopyToAsync(file, token);
+                await read(stream, token);
             }
         });
         await using RaftNode leader = await RaftNode.StartAsync(new RaftNodeOptions(Path.Combine(_directory, "1"), first, ColdStart: true) { SnapshotFetcher = slow, NodeId = "127.0.0.1:1" }, NullLoggerFactory.Instance, timeout.Token);
@@ -197,9 +196,9 @@ public sealed class RaftNodeTests : IDisposable
         Assert.True(joiner.Metadata.Members.ContainsKey("127.0.0.1:2"));
     }
 
-    private sealed class DelegateFetcher(Func<SnapshotReference, string, CancellationToken, Task> fetch) : ISnapshotFetcher
+    private sealed class DelegateFetcher(Func<SnapshotReference, Func<Stream, CancellationToken, Task>, CancellationToken, Task> fetch) : ISnapshotFetcher
     {
-        public Task FetchAsync(SnapshotReference reference, string destination, CancellationToken token) => fetch(reference, destination, token);
+        public Task FetchAsync(SnapshotReference reference, Func<Stream, CancellationToken, Task> read, CancellationToken token) => fetch(reference, read, token);
 
         public void Installed(SnapshotReference reference, long appliedIndex, TimeSpan decoding, long heldBack, TimeSpan applying)
         {

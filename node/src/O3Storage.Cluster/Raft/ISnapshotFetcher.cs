@@ -5,13 +5,14 @@ namespace O3Storage.Cluster.Raft;
 public interface ISnapshotFetcher
 {
     /// <summary>
-    /// Writes to <paramref name="destination"/> (created or replaced) the bytes of a metadata snapshot file
-    /// that one of <paramref name="reference"/>'s sources holds at its index or later, durably. Takes as
-    /// long as the transfer takes (it may stall for a while, not forever). Throws when no source could
-    /// give one; the caller tries again later.
+    /// Calls <paramref name="read"/> with the bytes of a metadata snapshot file that one of
+    /// <paramref name="reference"/>'s sources holds at its index or later, as they arrive (synchronous
+    /// reads may block until they do). Takes as long as the transfer takes; a transfer that stalls for a
+    /// while fails the stream's reads. Throws when no source could give one (or <paramref name="read"/>
+    /// threw); the caller tries again later.
     /// </summary>
-    Task FetchAsync(SnapshotReference reference, string destination, CancellationToken token);
+    Task FetchAsync(SnapshotReference reference, Func<Stream, CancellationToken, Task> read, CancellationToken token);
 
-    /// <summary>The fetched snapshot is the state now (as of <paramref name="appliedIndex"/>): read back in <paramref name="decoding"/>, then <paramref name="heldBack"/> entries committed meanwhile applied in <paramref name="applying"/>.</summary>
+    /// <summary>The fetched snapshot is the state now (as of <paramref name="appliedIndex"/>), received and read in <paramref name="decoding"/>; then <paramref name="heldBack"/> entries committed meanwhile applied in <paramref name="applying"/>.</summary>
     void Installed(SnapshotReference reference, long appliedIndex, TimeSpan decoding, long heldBack, TimeSpan applying);
 }

@@ -271,6 +271,17 @@ public sealed class MetadataStateMachine : SimpleStateMachine
         }
     }
 
+    /// <summary>Reads the snapshot into a state while it arrives, keeping a copy in <paramref name="incoming"/> (flushed to disk): one pass, not a transfer and then a read-back.</summary>
+    private static MetadataState ReadWhileArriving(Stream body, string incoming)
+    {
+        using var file = new FileStream(incoming, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
+        var tee = new TeeStream(body, file);
+        MetadataState state = MetadataCodec.DecodeSnapshot(tee);
+        tee.Drain();
+        file.Flush(flushToDisk: true);
+        return state;
+    }
+
     private void DropHeldBack()
     {
         _deferred?.Dispose();
@@ -294,13 +305,10 @@ public sealed class MetadataStateMachine : SimpleStateMachine
         {
             try
             {
-                await _fetcher!.FetchAsync(fetch.Reference, incoming, token).ConfigureAwait(false);
+                MetadataState? read = null;
                 decoding = System.Diagnostics.Stopwatch.GetTimestamp();
-                await using (var file = new FileStream(incoming, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan))
-                {
-                    state = MetadataCodec.DecodeSnapshot(file);
-                }
-
+                await _fetcher!.FetchAsync(fetch.Reference, (body, _) => Task.Run(() => read = ReadWhileArriving(body, incoming)), token).ConfigureAwait(false);
+                state = read ?? throw new MetadataFormatException("the fetch ended without a snapshot");
                 if (state.LastAppliedIndex >= fetch.Reference.Index)
                 {
                     break;

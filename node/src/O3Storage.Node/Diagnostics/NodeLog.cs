@@ -196,7 +196,7 @@ internal static partial class NodeLog
     [LoggerMessage(2035, LogLevel.Information, "fetched the metadata snapshot (index {Index} or later) from {Source}: {MiB} MiB in {Seconds} s")]
     public static partial void SnapshotFetched(ILogger logger, long index, string source, double miB, double seconds);
 
-    [LoggerMessage(2037, LogLevel.Information, "the fetched metadata snapshot is this node's state now, as of index {Index}: read back in {Decoding} s, then the {HeldBack} entries committed meanwhile in {Applying} s (those it holds already skipped)")]
+    [LoggerMessage(2037, LogLevel.Information, "the fetched metadata snapshot is this node's state now, as of index {Index} (received and read in {Decoding} s), then the {HeldBack} entries committed meanwhile in {Applying} s (those it holds already skipped)")]
     public static partial void SnapshotInstalled(ILogger logger, long index, double decoding, long heldBack, double applying);
 
     [LoggerMessage(2036, LogLevel.Warning, "could not fetch the metadata snapshot (index {Index} or later) from {Source}: {Reason}")]

@@ -243,13 +243,14 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
     public static readonly TimeSpan SnapshotStallTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Writes <paramref name="nodeId"/>'s newest metadata snapshot, if at <paramref name="minIndex"/> or
-    /// later, to <paramref name="destination"/> and flushes it to disk; no deadline for the whole transfer,
-    /// only for a stall (<see cref="SnapshotStallTimeout"/>). How many bytes it wrote.
+    /// Gives <paramref name="read"/> <paramref name="nodeId"/>'s newest metadata snapshot, if at
+    /// <paramref name="minIndex"/> or later, as it arrives; no deadline for the whole transfer, only for
+    /// a stall (<see cref="SnapshotStallTimeout"/>: the connection is dropped, and a read waiting on it
+    /// fails). How many bytes <paramref name="read"/> took.
     /// </summary>
-    /// <exception cref="ReplicaException">The peer could not be reached, refused, had none that new, or the transfer broke off.</exception>
     /// <param name="incarnation">The cluster's incarnation, as the reference named it: what admits a caller without a certificate or key.</param>
-    public async Task<long> FetchSnapshotAsync(string nodeId, long minIndex, Guid incarnation, string destination, string? bearer, CancellationToken token)
+    /// <exception cref="ReplicaException">The peer could not be reached, refused, had none that new, or the transfer broke off or came short.</exception>
+    public async Task<long> ReadSnapshotAsync(string nodeId, long minIndex, Guid incarnation, string? bearer, Func<Stream, CancellationToken, Task> read, CancellationToken token)
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, $"{_scheme}://{nodeId}/internal/raft/snapshot?min={minIndex}");
         message.Headers.Add(Api.InternalAuth.IncarnationHeader, incarnation.ToString());
@@ -267,40 +268,73 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
         }
 
         long expected = response.Content.Headers.ContentLength ?? -1;
-        long written = 0;
-        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
-        try
+        var watched = new ProgressStream(await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false), () => stall.CancelAfter(SnapshotStallTimeout));
+        await using (watched.ConfigureAwait(false))
         {
-            await using Stream body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
-            await using var file = new FileStream(destination, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
-            while (true)
+            // A stall (or the node stopping) drops the connection: a read blocked on it then fails.
+            using CancellationTokenRegistration dropping = stall.Token.Register(() => response.Dispose());
+            try
             {
-                stall.CancelAfter(SnapshotStallTimeout);
-                int read = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
+                await read(watched, stall.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException && !token.IsCancellationRequested)
+            {
+                throw new ReplicaException(nodeId, $"the snapshot transfer broke off after {watched.Received} bytes{(stall.IsCancellationRequested ? $" (nothing arrived for {SnapshotStallTimeout.TotalSeconds:0} s)" : "")}: {Describe(e)}", e);
+            }
+        }
 
-                await file.WriteAsync(buffer.AsMemory(0, read), token).ConfigureAwait(false);
-                written += read;
+        return expected >= 0 && watched.Received != expected
+            ? throw new ReplicaException(nodeId, $"the snapshot came short: {watched.Received} of {expected} bytes")
+            : watched.Received;
+    }
+
+    /// <summary>A read-only stream that says when bytes arrive (a stall timer restarts) and counts them.</summary>
+    private sealed class ProgressStream(Stream inner, Action progressed) : Stream
+    {
+        public long Received { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => Received; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+        private int Count(int read)
+        {
+            Received += read;
+            progressed();
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
             }
 
-            if (expected >= 0 && written != expected)
-            {
-                throw new ReplicaException(nodeId, $"the snapshot came short: {written} of {expected} bytes");
-            }
-
-            file.Flush(flushToDisk: true);
-            return written;
-        }
-        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && !token.IsCancellationRequested)
-        {
-            throw new ReplicaException(nodeId, $"the snapshot transfer broke off after {written} bytes: {Describe(e)}", e);
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            base.Dispose(disposing);
         }
     }
 

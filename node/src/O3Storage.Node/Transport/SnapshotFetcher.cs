@@ -13,7 +13,7 @@ namespace O3Storage.Node.Transport;
 /// <param name="bearer">The admin key internal calls carry (null: none), asked at each fetch: the cluster's keys may change.</param>
 internal sealed class SnapshotFetcher(PeerClient peers, string self, Func<string?> bearer, ILogger logger) : ISnapshotFetcher
 {
-    public async Task FetchAsync(SnapshotReference reference, string destination, CancellationToken token)
+    public async Task FetchAsync(SnapshotReference reference, Func<Stream, CancellationToken, Task> read, CancellationToken token)
     {
         var failures = new List<string>();
         foreach (string source in reference.Sources.Where(s => !string.Equals(s, self, StringComparison.Ordinal)))
@@ -22,7 +22,7 @@ internal sealed class SnapshotFetcher(PeerClient peers, string self, Func<string
             NodeLog.SnapshotFetching(logger, reference.Index, source);
             try
             {
-                long bytes = await peers.FetchSnapshotAsync(source, reference.Index, reference.Incarnation, destination, bearer(), token).ConfigureAwait(false);
+                long bytes = await peers.ReadSnapshotAsync(source, reference.Index, reference.Incarnation, bearer(), read, token).ConfigureAwait(false);
                 NodeLog.SnapshotFetched(logger, reference.Index, source, Math.Round(bytes / 1048576.0, 1), Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1));
                 return;
             }
