@@ -81,9 +81,6 @@ public sealed class MetadataStateMachine : SimpleStateMachine
     /// <summary>The reference whose snapshot is being fetched; null when none is.</summary>
     public SnapshotReference? Fetching => _fetch is { Done.IsCompleted: false } fetch ? fetch.Reference : null;
 
-    /// <summary>Why the last attempt to fetch <see cref="Fetching"/> failed; null before any did.</summary>
-    public string? LastFetchFailure { get; private set; }
-
     /// <summary>Where every applied entry and loaded snapshot is recorded (the chaos harness's divergence check); null: nowhere.</summary>
     public ApplyTrace? Trace { get; }
 
@@ -256,7 +253,6 @@ public sealed class MetadataStateMachine : SimpleStateMachine
     private void StartFetching(SnapshotReference reference, string path)
     {
         var fetch = new Fetch(reference, path, CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token));
-        LastFetchFailure = null;
         fetch.Done = Task.Run(() => FetchAsync(fetch), CancellationToken.None);
         _fetch = fetch;
     }
@@ -272,11 +268,17 @@ public sealed class MetadataStateMachine : SimpleStateMachine
     }
 
     /// <summary>Reads the snapshot into a state while it arrives, keeping a copy in <paramref name="incoming"/> (flushed to disk): one pass, not a transfer and then a read-back.</summary>
-    private static MetadataState ReadWhileArriving(Stream body, string incoming)
+    /// <exception cref="MetadataFormatException">Not a whole snapshot, or one older than <paramref name="minIndex"/>.</exception>
+    private static MetadataState ReadWhileArriving(Stream body, string incoming, long minIndex)
     {
         using var file = new FileStream(incoming, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
         var tee = new TeeStream(body, file);
         MetadataState state = MetadataCodec.DecodeSnapshot(tee);
+        if (state.LastAppliedIndex < minIndex)
+        {
+            throw new MetadataFormatException($"the snapshot is as of index {state.LastAppliedIndex}, before the {minIndex} the leader named");
+        }
+
         tee.Drain();
         file.Flush(flushToDisk: true);
         return state;
@@ -285,7 +287,8 @@ public sealed class MetadataStateMachine : SimpleStateMachine
     private void DropHeldBack()
     {
         _deferred?.Dispose();
-        _deferred = null;
+        // Published after the state it was held back for: the apply loop reads it without the gate.
+        Volatile.Write(ref _deferred, null);
     }
 
     /// <summary>
@@ -307,18 +310,13 @@ public sealed class MetadataStateMachine : SimpleStateMachine
             {
                 MetadataState? read = null;
                 decoding = System.Diagnostics.Stopwatch.GetTimestamp();
-                await _fetcher!.FetchAsync(fetch.Reference, (body, _) => Task.Run(() => read = ReadWhileArriving(body, incoming)), token).ConfigureAwait(false);
+                await _fetcher!.FetchAsync(fetch.Reference, (body, _) => Task.Run(() => read = ReadWhileArriving(body, incoming, fetch.Reference.Index)), token).ConfigureAwait(false);
                 state = read ?? throw new MetadataFormatException("the fetch ended without a snapshot");
-                if (state.LastAppliedIndex >= fetch.Reference.Index)
-                {
-                    break;
-                }
-
-                throw new MetadataFormatException($"the snapshot fetched is as of index {state.LastAppliedIndex}, before the {fetch.Reference.Index} the leader named");
+                break;
             }
-            catch (Exception e) when (!token.IsCancellationRequested)
+            catch (Exception) when (!token.IsCancellationRequested)
             {
-                LastFetchFailure = $"{e.GetType().Name}: {e.Message}";
+                // The fetcher has said why (the node's log); try again later.
                 await Task.Delay(pause, token).ConfigureAwait(false);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }

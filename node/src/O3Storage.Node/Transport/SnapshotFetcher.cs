@@ -26,8 +26,9 @@ internal sealed class SnapshotFetcher(PeerClient peers, string self, Func<string
                 NodeLog.SnapshotFetched(logger, reference.Index, source, Math.Round(bytes / 1048576.0, 1), Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1));
                 return;
             }
-            catch (ReplicaException e)
+            catch (Exception e) when (e is ReplicaException or Cluster.Metadata.MetadataFormatException or IOException)
             {
+                // Unreachable, refused, cut off, or bytes that are not a snapshot that new: the next source.
                 NodeLog.SnapshotFetchFailed(logger, reference.Index, source, e.Message);
                 failures.Add($"{source}: {e.Message}");
             }
