@@ -272,7 +272,7 @@ public sealed class MetadataStateMachine : SimpleStateMachine
     private static MetadataState ReadWhileArriving(Stream body, string incoming, long minIndex)
     {
         using var file = new FileStream(incoming, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
-        var tee = new TeeStream(body, file);
+        var tee = new ObservedReadStream(body, file.Write, leaveOpen: true);
         MetadataState state = MetadataCodec.DecodeSnapshot(tee);
         if (state.LastAppliedIndex < minIndex)
         {

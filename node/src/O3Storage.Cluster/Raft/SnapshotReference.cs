@@ -4,7 +4,6 @@
 // snapshot file), never a reference with a wrong index.
 using System.Buffers.Binary;
 using System.Collections.Immutable;
-using System.Text;
 using O3Storage.Cluster.Metadata;
 
 namespace O3Storage.Cluster.Raft;
@@ -40,58 +39,42 @@ public sealed record SnapshotReference(long Index, long Term, Guid Incarnation, 
             sources = sources[..SourcesMax];
         }
 
-        var bytes = new List<byte>(64);
-        Span<byte> scratch = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt32LittleEndian(scratch, Magic);
-        bytes.AddRange(scratch[..4]);
-        bytes.Add(FormatVersion);
-        BinaryPrimitives.WriteInt64LittleEndian(scratch, Index);
-        bytes.AddRange(scratch);
-        BinaryPrimitives.WriteInt64LittleEndian(scratch, Term);
-        bytes.AddRange(scratch);
-        bytes.AddRange(Incarnation.ToByteArray());
-        bytes.Add((byte)sources.Length);
+        var writer = new BinaryRecordWriter(64);
+        writer.WriteUInt32(Magic);
+        writer.WriteByte(FormatVersion);
+        writer.WriteInt64(Index);
+        writer.WriteInt64(Term);
+        writer.WriteGuid(Incarnation);
+        writer.WriteByte((byte)sources.Length);
         foreach (string source in sources)
         {
-            byte[] utf8 = Encoding.UTF8.GetBytes(source);
-            BinaryPrimitives.WriteUInt16LittleEndian(scratch, checked((ushort)utf8.Length));
-            bytes.AddRange(scratch[..2]);
-            bytes.AddRange(utf8);
+            writer.WriteString(source);
         }
 
-        return [.. bytes];
+        return writer.ToArray();
     }
 
     /// <exception cref="MetadataFormatException">Not a whole reference of a version this build reads.</exception>
     public static SnapshotReference Decode(ReadOnlySpan<byte> data)
     {
-        try
+        var reader = new BinaryRecordReader(data);
+        if (reader.ReadUInt32() != Magic || reader.ReadByte() != FormatVersion)
         {
-            if (!StartsReference(data) || data[4] != FormatVersion)
-            {
-                throw new MetadataFormatException($"not a snapshot reference of version {FormatVersion}");
-            }
-
-            long index = BinaryPrimitives.ReadInt64LittleEndian(data[5..]);
-            long term = BinaryPrimitives.ReadInt64LittleEndian(data[13..]);
-            var incarnation = new Guid(data.Slice(21, 16));
-            int count = data[37];
-            ReadOnlySpan<byte> rest = data[38..];
-            var sources = ImmutableArray.CreateBuilder<string>(count);
-            for (int i = 0; i < count; i++)
-            {
-                int length = BinaryPrimitives.ReadUInt16LittleEndian(rest);
-                sources.Add(Encoding.UTF8.GetString(rest.Slice(2, length)));
-                rest = rest[(2 + length)..];
-            }
-
-            return index < 1 || term < 0 || count > SourcesMax
-                ? throw new MetadataFormatException($"a snapshot reference to index {index}, term {term}, with {count} sources")
-                : new SnapshotReference(index, term, incarnation, sources.MoveToImmutable());
+            throw new MetadataFormatException($"not a snapshot reference of version {FormatVersion}");
         }
-        catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException)
+
+        long index = reader.ReadInt64();
+        long term = reader.ReadInt64();
+        Guid incarnation = reader.ReadGuid();
+        int count = reader.ReadByte();
+        var sources = ImmutableArray.CreateBuilder<string>(count);
+        for (int i = 0; i < count; i++)
         {
-            throw new MetadataFormatException($"a snapshot reference cut short ({data.Length} bytes)");
+            sources.Add(reader.ReadString());
         }
+
+        return index < 1 || term < 0 || count > SourcesMax
+            ? throw new MetadataFormatException($"a snapshot reference to index {index}, term {term}, with {count} sources")
+            : new SnapshotReference(index, term, incarnation, sources.MoveToImmutable());
     }
 }

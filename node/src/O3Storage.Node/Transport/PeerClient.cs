@@ -268,7 +268,7 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
         }
 
         long expected = response.Content.Headers.ContentLength ?? -1;
-        var watched = new ProgressStream(await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false), () => stall.CancelAfter(SnapshotStallTimeout));
+        var watched = new Cluster.Raft.ObservedReadStream(await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false), _ => stall.CancelAfter(SnapshotStallTimeout), leaveOpen: false);
         await using (watched.ConfigureAwait(false))
         {
             // A stall (or the node stopping) drops the connection: a read blocked on it then fails.
@@ -279,63 +279,13 @@ internal sealed class PeerClient(IPAddress? localAddress = null, ClusterTrust? t
             }
             catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or OperationCanceledException && !token.IsCancellationRequested)
             {
-                throw new ReplicaException(nodeId, $"the snapshot transfer broke off after {watched.Received} bytes{(stall.IsCancellationRequested ? $" (nothing arrived for {SnapshotStallTimeout.TotalSeconds:0} s)" : "")}: {Describe(e)}", e);
+                throw new ReplicaException(nodeId, $"the snapshot transfer broke off after {watched.Observed} bytes{(stall.IsCancellationRequested ? $" (nothing arrived for {SnapshotStallTimeout.TotalSeconds:0} s)" : "")}: {Describe(e)}", e);
             }
         }
 
-        return expected >= 0 && watched.Received != expected
-            ? throw new ReplicaException(nodeId, $"the snapshot came short: {watched.Received} of {expected} bytes")
-            : watched.Received;
-    }
-
-    /// <summary>A read-only stream that says when bytes arrive (a stall timer restarts) and counts them.</summary>
-    private sealed class ProgressStream(Stream inner, Action progressed) : Stream
-    {
-        public long Received { get; private set; }
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => Received; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
-
-        private int Count(int read)
-        {
-            Received += read;
-            progressed();
-            return read;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
+        return expected >= 0 && watched.Observed != expected
+            ? throw new ReplicaException(nodeId, $"the snapshot came short: {watched.Observed} of {expected} bytes")
+            : watched.Observed;
     }
 
     private HttpRequestMessage BlobRequest(HttpMethod method, string nodeId, Storage.BlobId id, string? bearer)
