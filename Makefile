@@ -135,8 +135,10 @@ clean-run:
 	rm -rf .run
 
 # Cluster (vs etcd), failover under load, storage (vs fio, including a 1M-blob recovery), objects, rebalancing,
-# snapshots, metadata growth to 5M objects (7 GB of memory), TLS, S3 against Swift: about 65 minutes.
+# snapshots, metadata growth to 5M objects (7 GB of memory), growth on real nodes (1M and 5M), backup, TLS,
+# S3 against Swift; then bench/race.py prints the performance race table from this run: about 100 minutes.
 bench: publish
+	rm -rf .bench/results
 	dotnet build bench/StorageBench -c Release -nologo -clp:NoSummary
 	dotnet build bench/LoadGen -c Release -nologo -clp:NoSummary
 	dotnet build bench/MetadataBench -c Release -nologo -clp:NoSummary
@@ -151,6 +153,7 @@ bench: publish
 	python3 bench/backup_bench.py
 	bench/tls_bench.sh
 	python3 bench/swift_bench.py
+	python3 bench/race.py
 
 # Boot time of the image to /health in QEMU (three fresh first boots and reboots; about 10 minutes);
 # BASELINE=path/to/earlier.img alternates it with an earlier image, run by run.

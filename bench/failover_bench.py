@@ -30,6 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster_bench  # noqa: E402
 import object_bench  # noqa: E402
+import race  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, ".bench", "failover")
@@ -170,6 +171,10 @@ def main():
         row("SIGSTOP leader to new leader, max ms", lambda r: f"{max(s for t in r for s in t['frozen']):.0f}")
     row(f"spurious elections ({options.turns} × {options.quiet_seconds} s of load, no fault)", lambda r: f"{sum(t['spurious'] for t in r)}")
     row("PUTs completed / failed during the turns", lambda r: f"{sum(t['ops'] for t in r)} / {sum(t['errors'] for t in r)}")
+    tree = results["o3storage"]
+    race.record("failover", {"kill_median_ms": statistics.median([s for t in tree for s in t["failover"]]),
+                             "frozen_median_ms": statistics.median([s for t in tree for s in t["frozen"]]) if options.freezes else None,
+                             "spurious": sum(t["spurious"] for t in tree)})
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster_bench  # noqa: E402
 import object_bench  # noqa: E402
+import race  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, ".bench", "growth")
@@ -197,6 +198,7 @@ def main():
         return f"{r[field]:.1f}" if r[field] is not None else f"gave up after {r['join_failed_after_s']:.0f} s"
     row("new node: start to /health 200, s", lambda r: joined(r, "join_healthy_s"))
     row("new node: start to caught up (snapshot installed and applied), s", lambda r: joined(r, "join_caught_up_s"))
+    race.record("growth", rows)
     if not os.environ.get("GROWTH_KEEP"):
         shutil.rmtree(WORK, ignore_errors=True)
 

@@ -34,6 +34,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster_bench  # noqa: E402
 import object_bench  # noqa: E402
+import race  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, ".bench", "swift")
@@ -219,11 +220,14 @@ def main():
                 runs[(name, label)].append(result)
 
     print(f"\n{'':24}{'o3storage':>12}{'swift':>12}{'ratio':>8}")
+    recorded = {}
     for label, op, size, *_ in ROWS:
         fields = [("mib_per_s", "MiB/s")] if size >= MIB else [("ops_per_s", "pages/s" if op == "list" else "ops/s"), ("p50_ms", "p50 ms"), ("p99_ms", "p99 ms")]
         for field, unit in fields:
             o3, swift = (statistics.median(r[field] for r in runs[(name, label)]) for name in systems)
             print(f"{label + ' ' + unit:24}{o3:12.1f}{swift:12.1f}{o3 / swift:8.2f}")
+            recorded.setdefault(label, {})[field] = (o3, swift)
+    race.record("swift", recorded)
     for cluster in systems.values():
         cluster.stop()
     print("\nfailed requests: " + ("none" if not errors else "; ".join(errors)))
