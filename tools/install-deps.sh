@@ -10,7 +10,7 @@ packages=(
   etcd-server etcd-client fio                                         # benchmark anchors (make bench)
   swift-proxy swift-object swift-container swift-account memcached    # the replicated S3 peer in make bench (Swift's s3api)
   linux-perf                                                          # where the CPU goes under load (bench/profile_bench.py)
-  awscli rclone s3cmd                                                 # unmodified S3 clients in the tests
+  awscli rclone s3cmd python3-boto3                                   # unmodified S3 clients in the tests (tests/s3compat: boto3)
   mmdebstrap arch-test binfmt-support genimage dosfstools mtools e2fsprogs fdisk faketime cpio zstd  # the OS image
   bmap-tools qemu-system-arm u-boot-qemu ipxe-qemu u-boot-tools       # its .bmap, boot.scr (mkimage), booting it (make test-image)
   dnsmasq-base                                                        # DHCP on the fleet test's virtual LAN (make test-fleet)

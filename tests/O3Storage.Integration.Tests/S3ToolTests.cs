@@ -112,10 +112,9 @@ public sealed class S3ToolTests(ITestOutputHelper output) : IDisposable
         await Tool.RunAsync(output, env, Aws, On(3, "s3", "rb", "s3://tools"));
     }
 
-    [Fact]
-    public async Task Rclone_CopySyncCheck()
+    /// <summary>rclone remotes n1 and n2: nodes 1 and 2 with the read-write key, no config file.</summary>
+    private Dictionary<string, string?> RcloneEnvironment(TestCluster cluster)
     {
-        using TestCluster cluster = await TestCluster.StartAsync(45, 3, output, "--api-keys", _keys.Path);
         Dictionary<string, string?> env = new()
         {
             ["RCLONE_CONFIG"] = Path.Combine(_work, "no-rclone.conf"),
@@ -132,6 +131,75 @@ public sealed class S3ToolTests(ITestOutputHelper output) : IDisposable
             env[prefix + "REGION"] = "us-east-1";
         }
 
+        return env;
+    }
+
+    /// <summary>Keys a backup tool meets in file names: each must come back from a listing exactly as written.</summary>
+    private static readonly string[] s_oddKeys =
+    [
+        "dir one/a+b.txt", "100%/p%20q", "line\nbreak.txt", "carriage\rreturn", "ünïcødé/日本語.txt", "plus+and space/x y",
+        "tilde~/-_.txt", "a/b/c", "emoji 😀/&<>\"'.txt", "semi;colon=eq?q#h",
+    ];
+
+    [Fact]
+    public async Task OddKeys_RoundTripThroughListings_WithTheAwsCliAndRclone()
+    {
+        using TestCluster cluster = await TestCluster.StartAsync(45, 3, output, "--api-keys", _keys.Path);
+        Dictionary<string, string?> aws = AwsEnvironment();
+        string[] Api(int node, params string[] args) => ["--endpoint-url", $"http://{cluster.NodeId(node)}", "s3api", .. args];
+        await Tool.RunAsync(output, aws, Aws, Api(1, "create-bucket", "--bucket", "odd"));
+        string body = WriteFile("body.bin", 100, 80);
+        foreach (string key in s_oddKeys)
+        {
+            await Tool.RunAsync(output, aws, Aws, Api(1 + (Array.IndexOf(s_oddKeys, key) % 3), "put-object", "--bucket", "odd", "--key", key, "--body", body));
+        }
+
+        string[] Sorted(IEnumerable<string> keys) => [.. keys.Order(StringComparer.Ordinal)];
+        static IEnumerable<string> Strings(JsonElement root, string array, string field) =>
+            root.TryGetProperty(array, out JsonElement items) ? items.EnumerateArray().Select(e => e.GetProperty(field).GetString()!) : [];
+
+        // The CLI asks for EncodingType=url and decodes what comes back; v2 pages through 3 keys at a time (continuation tokens).
+        foreach (string operation in new[] { "list-objects-v2", "list-objects" })
+        {
+            JsonElement all = JsonDocument.Parse(await Tool.RunAsync(output, aws, Aws, Api(2, operation, "--bucket", "odd", "--page-size", "3"))).RootElement;
+            Assert.Equal(Sorted(s_oddKeys), Sorted(Strings(all, "Contents", "Key")));
+        }
+
+        // ListObjectVersions on a bucket without versioning: every key once, as version "null", paged by key-marker and version-id-marker.
+        JsonElement versions = JsonDocument.Parse(await Tool.RunAsync(output, aws, Aws, Api(1, "list-object-versions", "--bucket", "odd", "--page-size", "4"))).RootElement;
+        Assert.Equal(Sorted(s_oddKeys), Sorted(Strings(versions, "Versions", "Key")));
+        Assert.All(versions.GetProperty("Versions").EnumerateArray(), v => Assert.Equal(("null", true), (v.GetProperty("VersionId").GetString(), v.GetProperty("IsLatest").GetBoolean())));
+        string versioning = await Tool.RunAsync(output, aws, Aws, Api(2, "get-bucket-versioning", "--bucket", "odd"));
+        Assert.DoesNotContain("Status", versioning, StringComparison.Ordinal);
+
+        // A prefix and a delimiter with escapes in them: the folders under the root and the keys under "plus+and space/".
+        JsonElement top = JsonDocument.Parse(await Tool.RunAsync(output, aws, Aws, Api(3, "list-objects-v2", "--bucket", "odd", "--delimiter", "/"))).RootElement;
+        Assert.Equal(Sorted(s_oddKeys.Where(k => k.Contains('/')).Select(k => k[..(k.IndexOf('/') + 1)]).Distinct()), Sorted(Strings(top, "CommonPrefixes", "Prefix")));
+        Assert.Equal(Sorted(s_oddKeys.Where(k => !k.Contains('/'))), Sorted(Strings(top, "Contents", "Key")));
+        JsonElement under = JsonDocument.Parse(await Tool.RunAsync(output, aws, Aws, Api(3, "list-objects-v2", "--bucket", "odd", "--prefix", "plus+and space/", "--delimiter", "/"))).RootElement;
+        Assert.Equal(["plus+and space/x y"], Strings(under, "Contents", "Key"));
+
+        // rclone lists (its own url decoding) and copies every key down; the names come back byte for byte.
+        Dictionary<string, string?> rclone = RcloneEnvironment(cluster);
+        JsonElement listed = JsonDocument.Parse(await Tool.RunAsync(output, rclone, "rclone", "lsjson", "-R", "--files-only", "n2:odd")).RootElement;
+        // rclone shows a control character as its Unicode picture (a carriage return as U+240D) in names it lists and writes.
+        static string Unpictured(string name) => new([.. name.Select(c => c is >= '\u2400' and < '\u2420' ? (char)(c - 0x2400) : c)]);
+        Assert.Equal(Sorted(s_oddKeys), Sorted(listed.EnumerateArray().Select(e => Unpictured(e.GetProperty("Path").GetString()!))));
+        string down = Path.Combine(_work, "down");
+        await Tool.RunAsync(output, rclone, "rclone", "copy", "n1:odd", down);
+        Assert.Equal(Sorted(s_oddKeys), Sorted(Directory.GetFiles(down, "*", SearchOption.AllDirectories).Select(f => Unpictured(Path.GetRelativePath(down, f)))));
+
+        // And the CLI's delete of everything it lists leaves nothing: each key it sends back names the object.
+        await Tool.RunAsync(output, aws, Aws, "--endpoint-url", $"http://{cluster.NodeId(2)}", "s3", "rm", "--recursive", "s3://odd/");
+        string left = await Tool.RunAsync(output, aws, Aws, Api(1, "list-objects-v2", "--bucket", "odd"));
+        Assert.True(string.IsNullOrWhiteSpace(left) || !Strings(JsonDocument.Parse(left).RootElement, "Contents", "Key").Any(), left);
+    }
+
+    [Fact]
+    public async Task Rclone_CopySyncCheck()
+    {
+        using TestCluster cluster = await TestCluster.StartAsync(45, 3, output, "--api-keys", _keys.Path);
+        Dictionary<string, string?> env = RcloneEnvironment(cluster);
         string source = Path.Combine(_work, "src");
         for (int i = 0; i < 6; i++)
         {

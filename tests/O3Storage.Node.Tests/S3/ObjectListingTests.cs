@@ -135,7 +135,14 @@ public sealed class ObjectListingTests(ITestOutputHelper output)
     [Theory]
     [InlineData("not base64 !!")]
     [InlineData("eDp4")] // "x:x": not a token this node issues
-    [InlineData("")]
     public void ForeignContinuationTokens_AreRefused(string token) =>
         Assert.Null(ObjectListing.List(Index(["a"]), new ListRequest(string.Empty, null, null, token, 10)));
+
+    [Fact]
+    public void AnEmptyContinuationToken_ListsFromTheStart() // botocore sends ContinuationToken='' as continuation-token=
+    {
+        ObjectIndex index = Index(["a", "b", "c"]);
+        Assert.Equal(["a", "b", "c"], ObjectListing.List(index, new ListRequest(string.Empty, null, null, string.Empty, 10))!.Contents.Select(c => c.Key));
+        Assert.Equal(["c"], ObjectListing.List(index, new ListRequest(string.Empty, null, "b", string.Empty, 10))!.Contents.Select(c => c.Key));
+    }
 }

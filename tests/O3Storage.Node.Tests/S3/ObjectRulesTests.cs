@@ -40,6 +40,16 @@ public sealed class ObjectRulesTests
     [InlineData("/src/")]
     public void CopySource_RefusesWhatNamesNoObject(string header) => Assert.Null(S3Endpoints.ParseCopySource(header));
 
+    [Theory]
+    [InlineData("/b/k", null, false)]
+    [InlineData("/b/k?versionId=null", "null", false)]
+    [InlineData("/b/k?versionId=3HL4kqtJlcpXroDTDmJ%2BrmSpXd3dIbrHY", "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", true)]
+    public void AVersionOtherThanNull_IsOneABucketWithoutVersioningDoesNotHave(string header, string? version, bool another)
+    {
+        Assert.Equal(version, S3Endpoints.CopySourceVersion(header));
+        Assert.Equal(another, S3Endpoints.NamesAnotherVersion(version));
+    }
+
     private static UploadedPart Part(int number, long size, string replicas = "n1,n2,n3") =>
         new(number, $"\"{Convert.ToHexStringLower(MD5.HashData(BitConverter.GetBytes(number)))}\"", size, 0, [new BlobRef((UInt128)number, size, 0)], [.. replicas.Split(',')]);
 
@@ -80,9 +90,11 @@ public sealed class ObjectRulesTests
     public void DeleteDocument_Parses_AndRefusesOthers()
     {
         byte[] body = Encoding.UTF8.GetBytes("<?xml version=\"1.0\"?><Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Object><Key>a</Key></Object><Object><Key>b/c &amp; d</Key><VersionId>x</VersionId></Object><Quiet>true</Quiet></Delete>");
-        (List<string> keys, bool quiet) = S3Xml.ParseDelete(body)!.Value;
-        Assert.Equal(["a", "b/c & d"], keys);
+        (List<DeleteEntry> objects, bool quiet) = S3Xml.ParseDelete(body)!.Value;
+        Assert.Equal([new DeleteEntry("a", null), new DeleteEntry("b/c & d", "x")], objects);
         Assert.True(quiet);
+        Assert.Equal([new DeleteEntry("k", "v")], S3Xml.ParseDelete(Encoding.UTF8.GetBytes("<Delete><Object><VersionId>v</VersionId><Key>k</Key></Object></Delete>"))!.Value.Objects);
+        Assert.Null(S3Xml.ParseDelete(Encoding.UTF8.GetBytes("<Delete><Object><VersionId>v</VersionId></Object></Delete>"))); // an object without a key
         Assert.Null(S3Xml.ParseDelete(Encoding.UTF8.GetBytes("<Delete><Object><Key>a</Key>")));
         Assert.Null(S3Xml.ParseDelete(Encoding.UTF8.GetBytes("<Other/>")));
         Assert.Null(S3Xml.ParseDelete(Encoding.UTF8.GetBytes("<!DOCTYPE d [<!ENTITY x \"y\">]><Delete><Object><Key>&x;</Key></Object></Delete>")));
@@ -109,6 +121,6 @@ public sealed class ObjectRulesTests
 
         Assert.Null(S3Xml.ParseDelete([.. Encoding.UTF8.GetBytes("<Delete><Object><Key>"), 0xFF, .. Encoding.UTF8.GetBytes("</Key></Object></Delete>")]));
         byte[] withBom = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"UTF-16\"?><Delete><Object><Key>\u00e9t\u00e9</Key></Object></Delete>")];
-        Assert.Equal(["\u00e9t\u00e9"], S3Xml.ParseDelete(withBom)!.Value.Keys);
+        Assert.Equal([new DeleteEntry("\u00e9t\u00e9", null)], S3Xml.ParseDelete(withBom)!.Value.Objects);
     }
 }

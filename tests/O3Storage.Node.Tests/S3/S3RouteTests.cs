@@ -16,6 +16,8 @@ public sealed class S3RouteTests
     [InlineData("GET", "/photos", "list-type,prefix,delimiter,encoding-type", false, S3Operation.ListObjectsV2, "photos", "")]
     [InlineData("GET", "/photos", "prefix,marker,max-keys", false, S3Operation.ListObjectsV1, "photos", "")]
     [InlineData("GET", "/photos", "uploads", false, S3Operation.ListMultipartUploads, "photos", "")]
+    [InlineData("GET", "/photos", "versions,prefix,key-marker,version-id-marker,encoding-type", false, S3Operation.ListObjectVersions, "photos", "")]
+    [InlineData("GET", "/photos", "versioning", false, S3Operation.GetBucketVersioning, "photos", "")]
     [InlineData("POST", "/photos", "delete", false, S3Operation.DeleteObjects, "photos", "")]
     [InlineData("PUT", "/photos/2026/a b.jpg", "", false, S3Operation.PutObject, "photos", "2026/a b.jpg")]
     [InlineData("PUT", "/photos/copy.jpg", "", true, S3Operation.CopyObject, "photos", "copy.jpg")]
@@ -40,7 +42,7 @@ public sealed class S3RouteTests
     [Theory]
     [InlineData("GET", "/photos", "acl")]
     [InlineData("PUT", "/photos", "versioning")]
-    [InlineData("GET", "/photos", "versions")]
+    [InlineData("DELETE", "/photos", "versions")]
     [InlineData("PUT", "/photos/a.jpg", "tagging")]
     [InlineData("GET", "/photos/a.jpg", "acl")]
     [InlineData("DELETE", "/photos", "cors")]
@@ -52,7 +54,7 @@ public sealed class S3RouteTests
     [Fact]
     public void ReadOnlyKeys_OnlyRead_OtherRolesDoEverything()
     {
-        S3Operation[] reads = [S3Operation.ListBuckets, S3Operation.HeadBucket, S3Operation.GetBucketLocation, S3Operation.ListObjectsV1, S3Operation.ListObjectsV2, S3Operation.ListMultipartUploads, S3Operation.GetObject, S3Operation.HeadObject, S3Operation.ListParts, S3Operation.GetObjectTagging];
+        S3Operation[] reads = [S3Operation.ListBuckets, S3Operation.HeadBucket, S3Operation.GetBucketLocation, S3Operation.ListObjectsV1, S3Operation.ListObjectsV2, S3Operation.ListMultipartUploads, S3Operation.GetObject, S3Operation.HeadObject, S3Operation.ListParts, S3Operation.GetObjectTagging, S3Operation.ListObjectVersions, S3Operation.GetBucketVersioning];
         foreach (S3Operation operation in Enum.GetValues<S3Operation>())
         {
             Assert.Equal(reads.Contains(operation), S3Route.Allows(ApiRole.ReadOnly, operation));

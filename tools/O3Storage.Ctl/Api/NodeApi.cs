@@ -28,6 +28,9 @@ public sealed class NodeApi : IDisposable
             UseProxy = false,
             AllowAutoRedirect = false,
             ConnectTimeout = TimeSpan.FromSeconds(Math.Min(3, timeout.TotalSeconds)),
+
+            // A restored object's user metadata may hold any text: sent as UTF-8, as the node reads headers (not refused as non-ASCII).
+            RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8,
         };
         if (settings.CaCertificate is { } caPath)
         {

@@ -142,7 +142,7 @@ internal sealed partial class AdminEndpoints
         headers[ImportLastModifiedHeader] = version.CreatedUnixMs.ToString(CultureInfo.InvariantCulture);
         foreach ((string name, string value) in version.UserMetadata)
         {
-            headers["x-amz-meta-" + name] = value;
+            headers["x-amz-meta-" + name] = MimeWords.Encode(value);
         }
 
         http.Response.ContentType = version.ContentType;

@@ -107,6 +107,11 @@ internal sealed partial class S3Endpoints
             return S3Error.InvalidArgument("x-amz-copy-source must be /bucket/key (URL-encoded)");
         }
 
+        if (NamesAnotherVersion(CopySourceVersion(http.Request.Headers["x-amz-copy-source"].ToString())))
+        {
+            return NoSuchVersion(sourceKey);
+        }
+
         string uploadId = query.GetValueOrDefault("uploadId", string.Empty);
         await DrainAsync(http).ConfigureAwait(false);
         (S3Error? missing, MultipartUpload? upload) = await ReadUploadAsync(route, uploadId, token).ConfigureAwait(false);

@@ -162,13 +162,18 @@ internal sealed partial class S3Endpoints
             return S3Error.NoSuchKey(route.Key);
         }
 
+        if (NamesAnotherVersion(http.Request.Query["versionId"].FirstOrDefault()))
+        {
+            return NoSuchVersion(route.Key);
+        }
+
         IHeaderDictionary headers = http.Response.Headers;
         headers.ETag = version.ETag;
         headers.LastModified = DateTimeOffset.FromUnixTimeMilliseconds(version.CreatedUnixMs).ToString("R", CultureInfo.InvariantCulture);
         headers.AcceptRanges = "bytes";
         foreach ((string name, string value) in version.UserMetadata)
         {
-            headers[UserMetadataPrefix + name] = value;
+            headers[UserMetadataPrefix + name] = MimeWords.Encode(value);
         }
 
         if (CheckConditions(http.Request.Headers, version) is { } failed)
@@ -276,7 +281,7 @@ internal sealed partial class S3Endpoints
             return S3Error.NoSuchBucket(route.Bucket);
         }
 
-        if (bucket.Objects.Contains(route.Key))
+        if (bucket.Objects.Contains(route.Key) && !NamesAnotherVersion(http.Request.Query["versionId"].FirstOrDefault()))
         {
             await proposer.ProposeAsync(new DeleteObject(route.Bucket, route.Key), token).ConfigureAwait(false);
         }
@@ -304,7 +309,7 @@ internal sealed partial class S3Endpoints
             return new S3Error("BadDigest", 400, "the Content-MD5 you sent does not match the body");
         }
 
-        if (S3Xml.ParseDelete(body) is not var (keys, quiet) || keys.Count == 0 || keys.Count > DeleteObjectsKeysMax)
+        if (S3Xml.ParseDelete(body) is not var (objects, quiet) || objects.Count == 0 || objects.Count > DeleteObjectsKeysMax)
         {
             return new S3Error("MalformedXML", 400, $"the body is not a Delete document naming 1 to {DeleteObjectsKeysMax} keys");
         }
@@ -315,18 +320,20 @@ internal sealed partial class S3Endpoints
             return S3Error.NoSuchBucket(route.Bucket);
         }
 
-        var deleted = new List<string>();
+        var deleted = new List<DeleteEntry>();
         var errors = new List<(string, S3Error)>();
-        using CancellationTokenSource deadline = ClusterDeadline(http, keys.Count);
-        foreach (string key in keys)
+        using CancellationTokenSource deadline = ClusterDeadline(http, objects.Count);
+        foreach (DeleteEntry entry in objects)
         {
+            string key = entry.Key;
             if (S3Names.CheckKey(key) is { } badKey)
             {
                 errors.Add((key, badKey));
                 continue;
             }
 
-            if (bucket.Objects.Contains(key))
+            // Another version than the one this bucket keeps ("null") is not there: deleting it deletes nothing.
+            if (bucket.Objects.Contains(key) && !NamesAnotherVersion(entry.VersionId))
             {
                 try
                 {
@@ -339,7 +346,7 @@ internal sealed partial class S3Endpoints
                 }
             }
 
-            deleted.Add(key);
+            deleted.Add(entry);
         }
 
         await WriteXmlAsync(http, S3Xml.DeleteResult(deleted, errors, quiet)).ConfigureAwait(false);
@@ -360,6 +367,11 @@ internal sealed partial class S3Endpoints
         if (ParseCopySource(http.Request.Headers["x-amz-copy-source"].ToString()) is not var (sourceBucket, sourceKey))
         {
             return S3Error.InvalidArgument("x-amz-copy-source must be /bucket/key (URL-encoded)");
+        }
+
+        if (NamesAnotherVersion(CopySourceVersion(http.Request.Headers["x-amz-copy-source"].ToString())))
+        {
+            return NoSuchVersion(sourceKey);
         }
 
         string directive = http.Request.Headers["x-amz-metadata-directive"].ToString();
@@ -494,7 +506,7 @@ internal sealed partial class S3Endpoints
     private static string ContentTypeOf(IHeaderDictionary headers) =>
         headers.ContentType.ToString() is { Length: > 0 } type ? type : DefaultContentType;
 
-    /// <summary>The x-amz-meta-* headers (names lower-cased, as S3 keeps them), at most 2 KiB in all.</summary>
+    /// <summary>The x-amz-meta-* headers (names lower-cased, values with RFC 2047 encoded words decoded, as S3 keeps them), at most 2 KiB in all.</summary>
     internal static S3Error? ReadUserMetadata(IHeaderDictionary headers, out ImmutableArray<KeyValuePair<string, string>> metadata)
     {
         var pairs = new List<KeyValuePair<string, string>>();
@@ -504,7 +516,7 @@ internal sealed partial class S3Endpoints
             if (name.StartsWith(UserMetadataPrefix, StringComparison.OrdinalIgnoreCase))
             {
                 string key = name[UserMetadataPrefix.Length..].ToLowerInvariant();
-                string value = values.ToString();
+                string value = MimeWords.Decode(values.ToString());
                 bytes += Encoding.UTF8.GetByteCount(key) + Encoding.UTF8.GetByteCount(value);
                 pairs.Add(KeyValuePair.Create(key, value));
             }
@@ -596,6 +608,15 @@ internal sealed partial class S3Endpoints
         return start >= size ? (0, 0, false) : (start, stop - start + 1, true);
     }
 
+    /// <summary>
+    /// Whether a request's versionId names a version other than the one a bucket without versioning keeps
+    /// ("null", every object's): no such version exists, so a read of it is NoSuchVersion and a delete of it
+    /// deletes nothing (never the object's current version).
+    /// </summary>
+    internal static bool NamesAnotherVersion(string? versionId) => versionId is not null && versionId != S3Xml.NullVersionId;
+
+    private static S3Error NoSuchVersion(string key) => new("NoSuchVersion", 404, $"'{key}' has no such version: this bucket keeps no versions (every object's is 'null')");
+
     /// <summary>x-amz-copy-source: "bucket/key" or "/bucket/key", URL-encoded, optionally with ?versionId (only the current version exists).</summary>
     internal static (string Bucket, string Key)? ParseCopySource(string header)
     {
@@ -604,6 +625,12 @@ internal sealed partial class S3Endpoints
         int slash = path.IndexOf('/');
         return slash <= 0 || slash == path.Length - 1 ? null : (path[..slash], path[(slash + 1)..]);
     }
+
+    /// <summary>The versionId an x-amz-copy-source names after its '?', or null when it names none.</summary>
+    internal static string? CopySourceVersion(string header) =>
+        header.IndexOf('?') is var question and >= 0
+            ? SigV4.ParseQuery(header[(question + 1)..]).Where(p => p.Name == "versionId").Select(p => p.Value).FirstOrDefault()
+            : null;
 
     /// <summary>A fresh cluster deadline for a commit that follows a long transfer (the request's own started with it).</summary>
     private static CancellationTokenSource ClusterDeadline(HttpContext http, int commits = 1)

@@ -70,11 +70,12 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
         {
             error ??= route.Operation switch
             {
-                S3Operation.ListBuckets => await ListBucketsAsync(http, key, token).ConfigureAwait(false),
+                S3Operation.ListBuckets => await ListBucketsAsync(http, query, key, token).ConfigureAwait(false),
                 S3Operation.CreateBucket => await CreateBucketAsync(http, route.Bucket, token).ConfigureAwait(false),
                 S3Operation.HeadBucket or S3Operation.GetBucketLocation => await BucketInfoAsync(http, route, token).ConfigureAwait(false),
                 S3Operation.DeleteBucket => await DeleteBucketAsync(http, route.Bucket, token).ConfigureAwait(false),
-                S3Operation.ListObjectsV1 or S3Operation.ListObjectsV2 => await ListObjectsAsync(http, route, query, token).ConfigureAwait(false),
+                S3Operation.ListObjectsV1 or S3Operation.ListObjectsV2 or S3Operation.ListObjectVersions => await ListObjectsAsync(http, route, query, key, token).ConfigureAwait(false),
+                S3Operation.GetBucketVersioning => await GetBucketVersioningAsync(http, route, token).ConfigureAwait(false),
                 S3Operation.PutObject => await PutObjectAsync(http, route, signature, token).ConfigureAwait(false),
                 S3Operation.GetObject or S3Operation.HeadObject => await GetObjectAsync(http, route, token).ConfigureAwait(false),
                 S3Operation.GetObjectTagging => await GetObjectTaggingAsync(http, route, token).ConfigureAwait(false),
@@ -207,10 +208,23 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
         return node.Raft.Metadata;
     }
 
-    private async Task<S3Error?> ListBucketsAsync(HttpContext http, ApiKey? key, CancellationToken token)
+    private async Task<S3Error?> ListBucketsAsync(HttpContext http, Dictionary<string, string> query, ApiKey? key, CancellationToken token)
     {
+        int maxBuckets = BucketListing.MaxBucketsLimit;
+        if (query.TryGetValue("max-buckets", out string? maxText)
+            && (!int.TryParse(maxText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out maxBuckets) || maxBuckets is < 1 or > BucketListing.MaxBucketsLimit))
+        {
+            return S3Error.InvalidArgument($"max-buckets must be an integer from 1 to {BucketListing.MaxBucketsLimit}");
+        }
+
+        string? prefix = query.GetValueOrDefault("prefix");
         MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);
-        await WriteXmlAsync(http, S3Xml.ListBuckets(state.Buckets.Values.Select(b => b.Info), key?.AccessKeyId ?? "anonymous")).ConfigureAwait(false);
+        if (BucketListing.Page(state.Buckets.Values.Select(b => b.Info), prefix ?? string.Empty, query.GetValueOrDefault("continuation-token"), maxBuckets) is not { } page)
+        {
+            return S3Error.InvalidArgument("the continuation token is not one this cluster issued");
+        }
+
+        await WriteXmlAsync(http, S3Xml.ListBuckets(page.Buckets, key?.AccessKeyId ?? "anonymous", prefix, page.ContinuationToken)).ConfigureAwait(false);
         return null;
     }
 
@@ -271,9 +285,23 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
         return null;
     }
 
-    private async Task<S3Error?> ListObjectsAsync(HttpContext http, S3Route route, Dictionary<string, string> query, CancellationToken token)
+    private async Task<S3Error?> GetBucketVersioningAsync(HttpContext http, S3Route route, CancellationToken token)
+    {
+        MetadataState state = await ReadStateAsync(token).ConfigureAwait(false);
+        if (!state.Buckets.ContainsKey(route.Bucket))
+        {
+            return S3Error.NoSuchBucket(route.Bucket);
+        }
+
+        await WriteXmlAsync(http, S3Xml.VersioningNeverEnabled()).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>ListObjects v1 and v2, and ListObjectVersions (each object its one version while buckets keep no versions).</summary>
+    private async Task<S3Error?> ListObjectsAsync(HttpContext http, S3Route route, Dictionary<string, string> query, ApiKey? key, CancellationToken token)
     {
         bool v2 = route.Operation == S3Operation.ListObjectsV2;
+        bool versions = route.Operation == S3Operation.ListObjectVersions;
         int maxKeys = ObjectListing.MaxKeysLimit;
         if (query.TryGetValue("max-keys", out string? maxText) && !int.TryParse(maxText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out maxKeys))
         {
@@ -286,9 +314,22 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
             return S3Error.InvalidArgument("encoding-type may only be 'url'");
         }
 
+        if (versions && query.GetValueOrDefault("version-id-marker") is { Length: > 0 } versionIdMarker)
+        {
+            if (string.IsNullOrEmpty(query.GetValueOrDefault("key-marker")))
+            {
+                return S3Error.InvalidArgument("a version-id-marker cannot be given without a key-marker");
+            }
+
+            if (versionIdMarker != S3Xml.NullVersionId)
+            {
+                return S3Error.InvalidArgument($"version id '{versionIdMarker}' is not one of this bucket's (it keeps no versions: every object's is 'null')");
+            }
+        }
+
         string prefix = query.GetValueOrDefault("prefix", string.Empty);
         string? delimiter = query.GetValueOrDefault("delimiter");
-        string? marker = v2 ? null : query.GetValueOrDefault("marker");
+        string? marker = v2 ? null : query.GetValueOrDefault(versions ? "key-marker" : "marker");
         var request = new ListRequest(
             prefix,
             delimiter,
@@ -306,9 +347,14 @@ internal sealed partial class S3Endpoints(NodeContext node, MetadataProposer pro
             return S3Error.InvalidArgument("the continuation token is not one this cluster issued");
         }
 
-        await WriteXmlAsync(http, v2
-            ? S3Xml.ListObjectsV2(route.Bucket, request, page, encoding == "url")
-            : S3Xml.ListObjectsV1(route.Bucket, request, page, encoding == "url")).ConfigureAwait(false);
+        // S3 names each entry's owner in v1 always, in v2 only with fetch-owner=true; the owner is the caller's key (no per-bucket owners yet).
+        string owner = key?.AccessKeyId ?? "anonymous";
+        await WriteXmlAsync(http, route.Operation switch
+        {
+            S3Operation.ListObjectsV2 => S3Xml.ListObjectsV2(route.Bucket, request, page, encoding == "url", query.GetValueOrDefault("fetch-owner") == "true" ? owner : null),
+            S3Operation.ListObjectVersions => S3Xml.ListObjectVersions(route.Bucket, request, query.GetValueOrDefault("version-id-marker", string.Empty), page, encoding == "url", owner),
+            _ => S3Xml.ListObjectsV1(route.Bucket, request, page, encoding == "url", owner),
+        }).ConfigureAwait(false);
         return null;
     }
 

@@ -9,7 +9,7 @@ using O3Storage.Cluster.Metadata;
 namespace O3Storage.Node.S3;
 
 /// <param name="StartAfter">List keys after this one (exclusive): ListObjectsV2 start-after, v1 marker.</param>
-/// <param name="ContinuationToken">A token from an earlier page; wins over <paramref name="StartAfter"/>.</param>
+/// <param name="ContinuationToken">A token from an earlier page; wins over <paramref name="StartAfter"/>. Empty is none.</param>
 public sealed record ListRequest(string Prefix, string? Delimiter, string? StartAfter, string? ContinuationToken, int MaxKeys);
 
 /// <param name="NextContinuationToken">Set when truncated: pass it back to get the next page.</param>
@@ -29,8 +29,9 @@ public static class ObjectListing
 
         // Where to start: after the continuation point (a key, or past a whole common prefix), or after start-after.
         (string from, bool inclusive) = (prefix, true);
-        if (request.ContinuationToken is not null)
+        if (!string.IsNullOrEmpty(request.ContinuationToken))
         {
+            // An empty token (continuation-token= as botocore sends ContinuationToken='') lists from the start, as S3 does.
             if (!TryDecodeToken(request.ContinuationToken, out bool isPrefix, out string marker))
             {
                 return null;

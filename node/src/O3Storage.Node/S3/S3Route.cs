@@ -29,6 +29,8 @@ public enum S3Operation
     AbortMultipartUpload,
     ListParts,
     GetObjectTagging,
+    ListObjectVersions,
+    GetBucketVersioning,
 }
 
 /// <summary>An S3 request's operation and the bucket and key it names (empty when it names none).</summary>
@@ -54,6 +56,8 @@ public sealed record S3Route(S3Operation Operation, string Bucket, string Key)
             (_, 0, "GET") when Has("location") => S3Operation.GetBucketLocation,
             (_, 0, "GET") when Has("uploads") => S3Operation.ListMultipartUploads,
             (_, 0, "GET") when Has("list-type") => S3Operation.ListObjectsV2,
+            (_, 0, "GET") when Has("versions") => S3Operation.ListObjectVersions,
+            (_, 0, "GET") when Has("versioning") => S3Operation.GetBucketVersioning,
             (_, 0, "GET") when !queryNames.Any(IsBucketSubresource) => S3Operation.ListObjectsV1,
             (_, 0, "POST") when Has("delete") => S3Operation.DeleteObjects,
             (_, 0, _) => S3Operation.NotImplemented,
@@ -79,7 +83,8 @@ public sealed record S3Route(S3Operation Operation, string Bucket, string Key)
     public static bool IsRead(S3Operation operation) =>
         operation is S3Operation.ListBuckets or S3Operation.HeadBucket or S3Operation.GetBucketLocation
             or S3Operation.ListObjectsV1 or S3Operation.ListObjectsV2 or S3Operation.ListMultipartUploads
-            or S3Operation.GetObject or S3Operation.HeadObject or S3Operation.ListParts or S3Operation.GetObjectTagging;
+            or S3Operation.GetObject or S3Operation.HeadObject or S3Operation.ListParts or S3Operation.GetObjectTagging
+            or S3Operation.ListObjectVersions or S3Operation.GetBucketVersioning;
 
     // Sub-resources this store does not implement: a request naming one must not fall through to a
     // plain GET/PUT/DELETE of the bucket or object (a GET ?acl is not a listing; a PUT ?tagging is not an upload).

@@ -1,24 +1,33 @@
 // Owns: the XML documents of the S3 API this store answers with: errors, ListBuckets and the two
 // ListObjects results, in the 2006-03-01 namespace and the element order S3 uses. AOT-safe (XmlWriter,
-// no serializer). With encoding-type=url (the aws CLI asks for it) keys and prefixes are URL-encoded
-// as S3 does it (space as '+'), which also carries keys holding characters XML cannot.
+// no serializer). With encoding-type=url (botocore and the aws CLI ask for it) keys and prefixes are
+// percent-encoded as S3 does it ('/' kept, space as %20), which also carries keys XML cannot.
 using System.Globalization;
-using System.Net;
 using System.Text;
 using System.Xml;
 using O3Storage.Cluster.Metadata;
+using O3Storage.Node.Auth;
 
 namespace O3Storage.Node.S3;
+
+/// <summary>One object a DeleteObjects request names: its key and, when given, the version to delete.</summary>
+public readonly record struct DeleteEntry(string Key, string? VersionId);
 
 public static class S3Xml
 {
     public const string Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
     public const string ContentType = "application/xml";
 
+    /// <summary>The version id S3 gives an object written while its bucket's versioning was off.</summary>
+    public const string NullVersionId = "null";
+
     /// <summary>The one region this store is: clients sign for it (or for any name they like; the signature check accepts any).</summary>
     public const string Region = "us-east-1";
 
-    private static readonly XmlWriterSettings s_settings = new() { Encoding = new UTF8Encoding(false), Indent = false };
+    // Entitize: a carriage return in a key is written as &#xD;, which a parser keeps (a raw one it would read as a
+    // line feed). CheckCharacters off: a key with a control character XML 1.0 cannot carry is written as a
+    // character reference, as S3 writes it, not a 500 (clients that cannot read it ask for encoding-type=url).
+    private static readonly XmlWriterSettings s_settings = new() { Encoding = new UTF8Encoding(false), Indent = false, NewLineHandling = NewLineHandling.Entitize, CheckCharacters = false };
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly XmlReaderSettings s_readSettings = new() { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreComments = true, IgnoreWhitespace = true };
 
@@ -32,7 +41,8 @@ public static class S3Xml
         w.WriteEndElement();
     });
 
-    public static byte[] ListBuckets(IEnumerable<BucketRecord> buckets, string ownerId) => Write(w =>
+    /// <summary>ListBuckets' answer: one page, with the token for the next when there are more (S3's max-buckets pagination).</summary>
+    public static byte[] ListBuckets(IEnumerable<BucketRecord> buckets, string ownerId, string? prefix, string? continuationToken) => Write(w =>
     {
         w.WriteStartElement("ListAllMyBucketsResult", Namespace);
         w.WriteStartElement("Owner");
@@ -45,10 +55,13 @@ public static class S3Xml
             w.WriteStartElement("Bucket");
             w.WriteElementString("Name", bucket.Name);
             w.WriteElementString("CreationDate", Timestamp(bucket.CreatedUnixMs));
+            w.WriteElementString("BucketRegion", Region);
             w.WriteEndElement();
         }
 
         w.WriteEndElement();
+        Optional(w, "ContinuationToken", continuationToken);
+        Optional(w, "Prefix", prefix);
         w.WriteEndElement();
     });
 
@@ -59,8 +72,8 @@ public static class S3Xml
         w.WriteEndElement();
     });
 
-    /// <summary>ListObjectsV2's result for one page.</summary>
-    public static byte[] ListObjectsV2(string bucket, ListRequest request, ListPage page, bool urlEncoding) => Write(w =>
+    /// <summary>ListObjectsV2's result for one page; each entry names its owner only when asked (fetch-owner).</summary>
+    public static byte[] ListObjectsV2(string bucket, ListRequest request, ListPage page, bool urlEncoding, string? ownerId) => Write(w =>
     {
         Func<string, string> encode = urlEncoding ? UrlEncode : s => s;
         w.WriteStartElement("ListBucketResult", Namespace);
@@ -78,12 +91,12 @@ public static class S3Xml
         Optional(w, "NextContinuationToken", page.NextContinuationToken);
         Optional(w, "StartAfter", request.StartAfter is null ? null : encode(request.StartAfter));
         Optional(w, "EncodingType", urlEncoding ? "url" : null);
-        WriteEntries(w, page, encode);
+        WriteEntries(w, page, encode, ownerId);
         w.WriteEndElement();
     });
 
-    /// <summary>ListObjects (v1)'s result for one page; NextMarker only with a delimiter, as S3 does.</summary>
-    public static byte[] ListObjectsV1(string bucket, ListRequest request, ListPage page, bool urlEncoding) => Write(w =>
+    /// <summary>ListObjects (v1)'s result for one page; NextMarker only with a delimiter, and every entry's owner, as S3 does.</summary>
+    public static byte[] ListObjectsV1(string bucket, ListRequest request, ListPage page, bool urlEncoding, string ownerId) => Write(w =>
     {
         Func<string, string> encode = urlEncoding ? UrlEncode : s => s;
         w.WriteStartElement("ListBucketResult", Namespace);
@@ -99,7 +112,58 @@ public static class S3Xml
         w.WriteElementString("IsTruncated", page.IsTruncated ? "true" : "false");
         Optional(w, "NextMarker", string.IsNullOrEmpty(request.Delimiter) || page.NextMarker is null ? null : encode(page.NextMarker));
         Optional(w, "EncodingType", urlEncoding ? "url" : null);
-        WriteEntries(w, page, encode);
+        WriteEntries(w, page, encode, ownerId);
+        w.WriteEndElement();
+    });
+
+    /// <summary>
+    /// ListObjectVersions' result for one page of a bucket without versioning: each object is its one
+    /// version, "null", the latest; the page resumes after <see cref="ListPage.NextMarker"/> (NextKeyMarker).
+    /// </summary>
+    public static byte[] ListObjectVersions(string bucket, ListRequest request, string versionIdMarker, ListPage page, bool urlEncoding, string ownerId) => Write(w =>
+    {
+        Func<string, string> encode = urlEncoding ? UrlEncode : s => s;
+        w.WriteStartElement("ListVersionsResult", Namespace);
+        w.WriteElementString("Name", bucket);
+        w.WriteElementString("Prefix", encode(request.Prefix));
+        w.WriteElementString("KeyMarker", encode(request.StartAfter ?? string.Empty));
+        w.WriteElementString("VersionIdMarker", versionIdMarker);
+        if (page.IsTruncated)
+        {
+            w.WriteElementString("NextKeyMarker", encode(page.NextMarker!));
+            w.WriteElementString("NextVersionIdMarker", NullVersionId);
+        }
+
+        w.WriteElementString("MaxKeys", Math.Clamp(request.MaxKeys, 0, ObjectListing.MaxKeysLimit).ToString(CultureInfo.InvariantCulture));
+        if (!string.IsNullOrEmpty(request.Delimiter))
+        {
+            w.WriteElementString("Delimiter", encode(request.Delimiter));
+        }
+
+        w.WriteElementString("IsTruncated", page.IsTruncated ? "true" : "false");
+        foreach (ObjectVersion version in page.Contents)
+        {
+            w.WriteStartElement("Version");
+            w.WriteElementString("Key", encode(version.Key));
+            w.WriteElementString("VersionId", NullVersionId);
+            w.WriteElementString("IsLatest", "true");
+            w.WriteElementString("LastModified", Timestamp(version.CreatedUnixMs));
+            w.WriteElementString("ETag", version.ETag);
+            w.WriteElementString("Size", version.SizeBytes.ToString(CultureInfo.InvariantCulture));
+            w.WriteElementString("StorageClass", "STANDARD");
+            WriteOwner(w, "Owner", ownerId);
+            w.WriteEndElement();
+        }
+
+        WriteCommonPrefixes(w, page, encode);
+        Optional(w, "EncodingType", urlEncoding ? "url" : null);
+        w.WriteEndElement();
+    });
+
+    /// <summary>GetBucketVersioning's answer for a bucket versioning was never enabled on: no Status at all, as S3 answers.</summary>
+    public static byte[] VersioningNeverEnabled() => Write(w =>
+    {
+        w.WriteStartElement("VersioningConfiguration", Namespace);
         w.WriteEndElement();
     });
 
@@ -122,13 +186,14 @@ public static class S3Xml
     });
 
     /// <summary>DeleteObjects' answer: each key deleted (unless quiet) and each key that failed, with its error.</summary>
-    public static byte[] DeleteResult(IEnumerable<string> deleted, IEnumerable<(string Key, S3Error Error)> errors, bool quiet) => Write(w =>
+    public static byte[] DeleteResult(IEnumerable<DeleteEntry> deleted, IEnumerable<(string Key, S3Error Error)> errors, bool quiet) => Write(w =>
     {
         w.WriteStartElement("DeleteResult", Namespace);
-        foreach (string key in quiet ? [] : deleted)
+        foreach (DeleteEntry entry in quiet ? [] : deleted)
         {
             w.WriteStartElement("Deleted");
-            w.WriteElementString("Key", key);
+            w.WriteElementString("Key", entry.Key);
+            Optional(w, "VersionId", entry.VersionId);
             w.WriteEndElement();
         }
 
@@ -145,12 +210,12 @@ public static class S3Xml
     });
 
     /// <summary>
-    /// Reads a DeleteObjects request body: its keys in order and Quiet. Null when it is not the
+    /// Reads a DeleteObjects request body: its objects (key, and version id when named) in order, and Quiet. Null when it is not the
     /// document S3 expects (the caller answers MalformedXML); no DTDs, no external entities.
     /// </summary>
-    public static (List<string> Keys, bool Quiet)? ParseDelete(byte[] body)
+    public static (List<DeleteEntry> Objects, bool Quiet)? ParseDelete(byte[] body)
     {
-        var keys = new List<string>();
+        var objects = new List<(string? Key, string? VersionId)>();
         bool quiet = false;
         try
         {
@@ -175,8 +240,15 @@ public static class S3Xml
                         quiet = reader.ReadElementContentAsString().Trim() == "true";
                         positioned = true;
                         break;
-                    case "Key" when reader.Depth == 2:
-                        keys.Add(reader.ReadElementContentAsString());
+                    case "Object" when reader.Depth == 1:
+                        objects.Add((null, null));
+                        break;
+                    case "Key" when reader.Depth == 2 && objects.Count > 0:
+                        objects[^1] = (reader.ReadElementContentAsString(), objects[^1].VersionId);
+                        positioned = true;
+                        break;
+                    case "VersionId" when reader.Depth == 2 && objects.Count > 0:
+                        objects[^1] = (objects[^1].Key, reader.ReadElementContentAsString());
                         positioned = true;
                         break;
                 }
@@ -187,7 +259,7 @@ public static class S3Xml
             return null;
         }
 
-        return (keys, quiet);
+        return objects.Any(o => o.Key is null) ? null : ([.. objects.Select(o => new DeleteEntry(o.Key!, o.VersionId))], quiet);
     }
 
     public static byte[] InitiateMultipartUpload(string bucket, string key, string uploadId) => Write(w =>
@@ -361,10 +433,13 @@ public static class S3Xml
     public static string Timestamp(long unixMs) =>
         DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    /// <summary>S3's encoding-type=url: form-style (space as '+'), upper-case hex, '/' encoded too.</summary>
-    public static string UrlEncode(string value) => WebUtility.UrlEncode(value);
+    /// <summary>
+    /// S3's encoding-type=url: UTF-8 bytes as upper-case %XX except A-Z a-z 0-9 - . _ ~ and '/' (space is
+    /// %20, '+' is %2B), which a client decodes alike with form rules (botocore) or without (Go, .NET).
+    /// </summary>
+    public static string UrlEncode(string value) => SigV4.UriEncode(value, encodeSlash: false);
 
-    private static void WriteEntries(XmlWriter w, ListPage page, Func<string, string> encode)
+    private static void WriteEntries(XmlWriter w, ListPage page, Func<string, string> encode, string? ownerId)
     {
         foreach (ObjectVersion version in page.Contents)
         {
@@ -374,9 +449,19 @@ public static class S3Xml
             w.WriteElementString("ETag", version.ETag);
             w.WriteElementString("Size", version.SizeBytes.ToString(CultureInfo.InvariantCulture));
             w.WriteElementString("StorageClass", "STANDARD");
+            if (ownerId is not null)
+            {
+                WriteOwner(w, "Owner", ownerId);
+            }
+
             w.WriteEndElement();
         }
 
+        WriteCommonPrefixes(w, page, encode);
+    }
+
+    private static void WriteCommonPrefixes(XmlWriter w, ListPage page, Func<string, string> encode)
+    {
         foreach (string prefix in page.CommonPrefixes)
         {
             w.WriteStartElement("CommonPrefixes");
