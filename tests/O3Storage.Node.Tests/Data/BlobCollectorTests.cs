@@ -47,4 +47,16 @@ public sealed class BlobCollectorTests
         Assert.Empty(collector.Scan([(s_a, 7)], [], s_start.AddSeconds(60))); // now an orphan: 10 minutes
         Assert.Equal([s_a], collector.Scan([(s_a, 7)], [], s_start.AddMinutes(11)));
     }
+
+    [Fact]
+    public void ABlobReleasedBeforeAnyScanSawItLive_WaitsOnlyTheDelay()
+    {
+        var collector = new BlobCollector(TimeSpan.FromHours(1), TimeSpan.FromSeconds(30));
+        HashSet<BlobId> released = [s_a, s_b];
+        Assert.Empty(collector.Scan([(s_b, 2)], _ => false, s_start)); // b: first seen unreferenced (an orphan, an hour)
+        Assert.Empty(collector.Scan([(s_a, 1), (s_b, 2), (s_c, 3)], _ => false, s_start.AddSeconds(1), released)); // both released since
+        Assert.Equal([s_a, s_b], collector.Scan([(s_a, 1), (s_b, 2), (s_c, 3)], _ => false, s_start.AddSeconds(31)));
+        Assert.Empty(collector.Scan([(s_c, 3)], _ => false, s_start.AddMinutes(59))); // c, never released: the orphan grace
+        Assert.Empty(collector.Scan([(s_c, 3)], id => id == s_c, s_start.AddMinutes(59), new HashSet<BlobId> { s_c })); // live wins over released
+    }
 }

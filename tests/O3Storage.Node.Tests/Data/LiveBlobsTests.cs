@@ -101,6 +101,24 @@ public sealed class LiveBlobsTests
         Assert.True(new LiveBlobs("n1").Exact(state).Contains(s_a));
     }
 
+    [Fact]
+    public void VersionsWrittenAndGoneBetweenTwoLooks_AreTakenAsReleased_OnTheirReplicasOnly()
+    {
+        MetadataState state = MetadataState.Empty.Apply(new CreateBucket("b", 1), 1)
+            .Apply(new PutObject("b", Version("kept", ["n1"], 1)), 2);
+        var live = new LiveBlobs("n1");
+        live.At(state);
+        state = state
+            .Apply(new PutObject("b", Version("tmp", ["n1", "n2"], 2)), 3) // neither look sees this version
+            .Apply(new PutObject("b", Version("tmp", ["n2"], 3)), 4) // its overwrite is on n2 only
+            .Apply(new DeleteObject("b", "tmp"), 5)
+            .Apply(new PutObject("b", Version("kept", ["n1"], 4)), 6); // an overwrite releases the old version
+        Assert.Equal([s_a, s_b], live.At(state).TakeReleased().Order());
+        Assert.Empty(live.TakeReleased()); // taken once
+        Assert.Equal([new BlobId(4)], Live(live));
+        Assert.Equal(1, live.FullWalks);
+    }
+
     private static ObjectVersion Version(string key, ImmutableArray<string> replicas, params ulong[] blobs) =>
         new(key, 0, blobs.Length, "e", "t", 0, [], [.. blobs.Select(b => new BlobRef(b, 1, 0))], replicas);
 

@@ -98,6 +98,29 @@ public sealed class GarbageCollectorLoopTests
     }
 
     [Fact]
+    public async Task ABlobCommittedAndDeletedBetweenTwoRounds_GoesAfterTheReleaseDelay_NotTheOrphanGrace()
+    {
+        // A backup tool's temporary object: stored, committed and deleted while no round looked. It was
+        // an orphan at the last look (stored before its commit); the change chain says it was released.
+        (BlobStore store, StoreWriter writer, BlobId blob, Clock clock) = await OneBlobAsync();
+        using (store)
+        using (writer)
+        {
+            MetadataState state = s_noObjects.Apply(new CreateBucket("b", 1), 2);
+            var loop = new GarbageCollectorLoop(Self, () => state, _ => Task.CompletedTask, writer, TimeSpan.FromHours(1), clock, NullLogger.Instance);
+            Assert.Equal(0, await loop.RoundAsync(CancellationToken.None)); // an upload streaming: an orphan, an hour's grace
+
+            state = state.Apply(new PutObject("b", new ObjectVersion("tmp", 0, 3, "\"e\"", "t", 0, [], [new BlobRef(blob.Value, 3, 0)], [Self])), 3)
+                .Apply(new DeleteObject("b", "tmp"), 4);
+            clock.Now += TimeSpan.FromSeconds(1);
+            Assert.Equal(0, await loop.RoundAsync(CancellationToken.None)); // released: the delay starts now
+            clock.Now += GarbageCollectorLoop.ReleaseDelayMax;
+            Assert.Equal(1, await loop.RoundAsync(CancellationToken.None));
+            Assert.False(store.TryStat(blob, out _));
+        }
+    }
+
+    [Fact]
     public async Task RoundsUnderWrites_FollowTheChanges_InsteadOfWalkingEveryObject()
     {
         (BlobStore store, StoreWriter writer, _, Clock clock) = await OneBlobAsync();

@@ -60,6 +60,13 @@ public sealed record MetadataState
     /// </summary>
     public HashSet<(string Bucket, string Key)>? ObjectChangesSince(MetadataState older) => Changes.Since(older.Changes);
 
+    /// <summary>
+    /// The blobs (with the replicas that held them) of every object version removed or replaced between
+    /// <paramref name="older"/> and this state, intermediate versions included; null when that is not known
+    /// (as for <see cref="ObjectChangesSince"/>).
+    /// </summary>
+    public List<(ImmutableArray<BlobRef> Blobs, ImmutableArray<string> Replicas)>? ObjectsReleasedSince(MetadataState older) => Changes.ReleasedSince(older.Changes);
+
     /// <summary>The metadata level every member reads (<see cref="MetadataCodec.Level"/>): commands above it are not committed yet.</summary>
     public int ClusterLevel { get; private init; } = 1;
 
@@ -301,7 +308,7 @@ public sealed record MetadataState
             LastAppliedIndex = index,
             Buckets = Buckets.SetItem(bucket.Info.Name, bucket with { Objects = objects, Uploads = uploads }),
             ObjectsByReplica = counts,
-            Changes = Changes.Then(bucket.Info.Name, (removed ?? added)!.Key),
+            Changes = Changes.Then(bucket.Info.Name, (removed ?? added)!.Key, removed),
         };
     }
 

@@ -26,7 +26,12 @@ internal sealed class BlobCollector(TimeSpan orphanGrace, TimeSpan releaseDelay)
 
     /// <inheritdoc cref="Scan(IEnumerable{ValueTuple{BlobId, ulong}}, HashSet{BlobId}, DateTimeOffset)"/>
     /// <param name="isLive">Whether the metadata names a blob on this node (<see cref="LiveBlobs.Contains"/>).</param>
-    public List<BlobId> Scan(IEnumerable<(BlobId Id, ulong Sequence)> local, Func<BlobId, bool> isLive, DateTimeOffset now)
+    /// <param name="released">
+    /// Blobs known to have been committed and then let go since the last scan (<see cref="LiveBlobs.TakeReleased"/>):
+    /// they wait the release delay even when no scan saw them live (a backup tool's temporary file, written
+    /// and deleted within one round, would otherwise wait the orphan grace, filling a small store).
+    /// </param>
+    public List<BlobId> Scan(IEnumerable<(BlobId Id, ulong Sequence)> local, Func<BlobId, bool> isLive, DateTimeOffset now, IReadOnlySet<BlobId>? released = null)
     {
         var garbage = new List<BlobId>();
         var waiting = new HashSet<BlobId>();
@@ -42,8 +47,13 @@ internal sealed class BlobCollector(TimeSpan orphanGrace, TimeSpan releaseDelay)
             waiting.Add(id);
             if (!_due.TryGetValue(id, out var entry) || entry.Sequence != sequence)
             {
-                bool released = _liveAtLastScan.Contains(id) && !_due.ContainsKey(id);
-                entry = (now + (released ? releaseDelay : orphanGrace), sequence);
+                bool wasLive = _liveAtLastScan.Contains(id) && !_due.ContainsKey(id);
+                entry = (now + (wasLive || released?.Contains(id) == true ? releaseDelay : orphanGrace), sequence);
+                _due[id] = entry;
+            }
+            else if (released?.Contains(id) == true && now + releaseDelay < entry.Due)
+            {
+                entry = (now + releaseDelay, sequence); // first seen before its commit (an orphan then), since released
                 _due[id] = entry;
             }
 

@@ -3,7 +3,8 @@
 // millions of objects, every round, idle or not). A state the last one's change chain reaches
 // (ObjectChange) is brought up to date key by key; anything else (the first state, a snapshot read
 // back, a restore or a removal, named snapshots kept: their buckets share versions with the namespace)
-// walks every object, as BlobCollector.LiveOn does.
+// walks every object, as BlobCollector.LiveOn does. Followed, it also gathers the blobs here of every
+// version removed or replaced on the way (TakeReleased), intermediate ones too.
 // Faults: none of its own. Inexact on purpose in one direction: a blob an overwrite or delete released
 // that another version still names (a copy shares its source's blobs) drops out of the followed set;
 // the collector deletes only what Exact, a full walk, confirms, so that costs a walk, never a blob.
@@ -18,6 +19,7 @@ internal sealed class LiveBlobs(string nodeId)
     private MetadataState? _state;
     private HashSet<BlobId> _objects = [];
     private HashSet<BlobId> _parts = [];
+    private HashSet<BlobId> _released = [];
 
     /// <summary>Walks of every object so far.</summary>
     public int FullWalks { get; private set; }
@@ -38,6 +40,16 @@ internal sealed class LiveBlobs(string nodeId)
         if (changed is null)
         {
             return Exact(state);
+        }
+
+        // Every version the applies let go of, those written and removed between two looks too: their blobs
+        // here were committed once, so the collector gives them the short release delay, not an orphan's grace.
+        foreach ((ImmutableArray<BlobRef> blobs, ImmutableArray<string> replicas) in state.ObjectsReleasedSince(before!) ?? [])
+        {
+            if (replicas.Contains(nodeId))
+            {
+                _released.UnionWith(blobs.Select(b => new BlobId(b.BlobId)));
+            }
         }
 
         foreach ((string bucket, string key) in changed)
@@ -61,6 +73,17 @@ internal sealed class LiveBlobs(string nodeId)
         _parts = Parts(state.Buckets.Values);
         _state = state;
         return this;
+    }
+
+    /// <summary>
+    /// The blobs on this node that versions removed or replaced since the last take named (live again or
+    /// not: the caller checks), followed from the changes; what a full walk replaced is not among them.
+    /// </summary>
+    public HashSet<BlobId> TakeReleased()
+    {
+        HashSet<BlobId> released = _released;
+        _released = [];
+        return released;
     }
 
     /// <summary>Every object of <paramref name="state"/> walked: exactly what it names on this node, whatever changed.</summary>

@@ -51,7 +51,8 @@ internal sealed class GarbageCollectorLoop(string nodeId, Func<MetadataState> me
     internal async Task<int> RoundAsync(CancellationToken token)
     {
         BlobStore store = writer.Store;
-        List<BlobId> garbage = _collector.Scan(store.List().Select(b => (b.Id, b.Sequence)), _live.At(metadata()).Contains, time.GetUtcNow());
+        LiveBlobs live = _live.At(metadata());
+        List<BlobId> garbage = _collector.Scan(store.List().Select(b => (b.Id, b.Sequence)), live.Contains, time.GetUtcNow(), live.TakeReleased());
         if (garbage.Count == 0)
         {
             return 0;
