@@ -85,6 +85,8 @@ def rows():
             goal = r["objects"] < 5_000_000 or slowest <= 5
             out.append((f"restart to /health 200, s, slowest of 3 ({n})", f"{slowest:.1f}", "", "",
                         ("≤ 5 at 5M: " + verdict(goal, f"{slowest / 5:.1f} times the goal")) if r["objects"] >= 5_000_000 else "(goal at 5M)"))
+            if "serving_s" in r:
+                out.append((f"restart to every node answering a LIST, s ({n})", f"{r['serving_s']:.1f}", "", "", "(no goal; measured after 10 s of settling)"))
             caught = r.get("join_caught_up_s")
             out.append((f"new node start to caught up, s ({n})", f"{caught:.1f}" if caught is not None else "gave up", "", "", "(no goal)"))
             deep, first = r["list_deep_ms"], r["list_first_ms"]

@@ -161,8 +161,9 @@ internal static partial class NodeLog
     [LoggerMessage(5009, LogLevel.Debug, "{Reason}: moved {Bucket}/{Key} from {From} to {To}")]
     public static partial void ReplicasMoved(ILogger logger, string reason, string bucket, string key, string from, string to);
 
+    /// <summary>With the exception, so a failure no one expected (a NullReferenceException was seen once, at a restart with a million objects) says where.</summary>
     [LoggerMessage(5010, LogLevel.Warning, "placement round failed: {Problem}; retrying")]
-    public static partial void PlacementRoundFailed(ILogger logger, string problem);
+    public static partial void PlacementRoundFailed(ILogger logger, string problem, Exception exception);
 
     [LoggerMessage(2014, LogLevel.Information, "removed member {NodeId}: {Reason}")]
     public static partial void MemberRemoved(ILogger logger, string nodeId, string reason);

@@ -46,7 +46,7 @@ internal sealed class PlacementLoop(string selfNodeId, RaftNode raft, PeerTable 
             {
                 next = IdleInterval;
                 lifecycle.Rebalance.Failed(e.Message);
-                NodeLog.PlacementRoundFailed(logger, e.Message);
+                NodeLog.PlacementRoundFailed(logger, e.Message, e);
             }
         }
     }
