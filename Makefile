@@ -136,7 +136,7 @@ clean-run:
 
 # Cluster (vs etcd), failover under load, storage (vs fio, including a 1M-blob recovery), objects, rebalancing,
 # snapshots, metadata growth to 5M objects (7 GB of memory), growth on real nodes (1M and 5M), backup, TLS,
-# S3 against Swift; then bench/race.py prints the performance race table from this run: about 100 minutes.
+# S3 against Swift; then bench/race.py prints the performance race table from this run: about 65 minutes.
 bench: publish
 	rm -rf .bench/results
 	dotnet build bench/StorageBench -c Release -nologo -clp:NoSummary
