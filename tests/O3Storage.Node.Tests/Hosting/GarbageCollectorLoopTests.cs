@@ -121,6 +121,29 @@ public sealed class GarbageCollectorLoopTests
     }
 
     [Fact]
+    public async Task AnOverwriteBeforeTheFirstRound_ReleasesTheOldBlobAfterTheDelay()
+    {
+        // A node starts, and a client overwrites an object before the first round (30 s after the start):
+        // the old version's blob must go after the release delay, not wait the orphan grace.
+        (BlobStore store, StoreWriter writer, BlobId blob, Clock clock) = await OneBlobAsync();
+        using (store)
+        using (writer)
+        {
+            ObjectVersion Version(UInt128 id) => new("k", 0, 3, "\"e\"", "t", 0, [], [new BlobRef(id, 3, 0)], [Self]);
+            MetadataState state = s_noObjects.Apply(new CreateBucket("b", 1), 2).Apply(new PutObject("b", Version(blob.Value)), 3);
+            var loop = new GarbageCollectorLoop(Self, () => state, _ => Task.CompletedTask, writer, TimeSpan.FromHours(1), clock, NullLogger.Instance);
+            loop.Start();
+            state = state.Apply(new PutObject("b", Version(blob.Value + 1)), 4); // the overwrite, before any round
+
+            clock.Now += GarbageCollectorLoop.ReleaseDelayMax;
+            Assert.Equal(0, await loop.RoundAsync(CancellationToken.None)); // the first round: released, the delay starts
+            clock.Now += GarbageCollectorLoop.ReleaseDelayMax;
+            Assert.Equal(1, await loop.RoundAsync(CancellationToken.None));
+            Assert.False(store.TryStat(blob, out _));
+        }
+    }
+
+    [Fact]
     public async Task RoundsUnderWrites_FollowTheChanges_InsteadOfWalkingEveryObject()
     {
         (BlobStore store, StoreWriter writer, _, Clock clock) = await OneBlobAsync();
