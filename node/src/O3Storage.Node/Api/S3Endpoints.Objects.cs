@@ -364,12 +364,13 @@ internal sealed partial class S3Endpoints
             return badKey;
         }
 
-        if (ParseCopySource(http.Request.Headers["x-amz-copy-source"].ToString()) is not var (sourceBucket, sourceKey))
+        string copySource = http.Request.Headers["x-amz-copy-source"].ToString();
+        if (ParseCopySource(copySource) is not var (sourceBucket, sourceKey))
         {
             return S3Error.InvalidArgument("x-amz-copy-source must be /bucket/key (URL-encoded)");
         }
 
-        if (NamesAnotherVersion(CopySourceVersion(http.Request.Headers["x-amz-copy-source"].ToString())))
+        if (NamesAnotherVersion(CopySourceVersion(copySource)))
         {
             return NoSuchVersion(sourceKey);
         }
