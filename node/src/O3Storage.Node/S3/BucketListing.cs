@@ -47,20 +47,6 @@ public static class BucketListing
 
     private static string EncodeToken(string lastName) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes("b:" + lastName));
 
-    private static string? DecodeToken(string token)
-    {
-        if (!token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
-        {
-            return null;
-        }
-
-        byte[] bytes = new byte[Base64Url.GetMaxDecodedLength(token.Length)];
-        if (!Base64Url.TryDecodeFromChars(token, bytes, out int written))
-        {
-            return null;
-        }
-
-        string text = Encoding.UTF8.GetString(bytes, 0, written);
-        return text.StartsWith("b:", StringComparison.Ordinal) && text.Length > 2 ? text[2..] : null;
-    }
+    private static string? DecodeToken(string token) =>
+        ObjectListing.DecodeTokenText(token) is { Length: > 2 } text && text.StartsWith("b:", StringComparison.Ordinal) ? text[2..] : null;
 }

@@ -137,33 +137,36 @@ public static class ObjectListing
     private static bool TryDecodeToken(string token, out bool isPrefix, out string marker)
     {
         (isPrefix, marker) = (false, string.Empty);
-        if (token.Length == 0 || !token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
-        {
-            return false;
-        }
-
-        byte[] bytes = new byte[Base64Url.GetMaxDecodedLength(token.Length)];
-        if (!Base64Url.TryDecodeFromChars(token, bytes, out int written))
-        {
-            return false;
-        }
-
-        string text;
-        try
-        {
-            text = new UTF8Encoding(false, true).GetString(bytes, 0, written);
-        }
-        catch (DecoderFallbackException)
-        {
-            return false;
-        }
-
-        if (text.Length < 3 || text[1] != ':' || text[0] is not ('k' or 'p'))
+        if (DecodeTokenText(token) is not { } text || text.Length < 3 || text[1] != ':' || text[0] is not ('k' or 'p'))
         {
             return false;
         }
 
         (isPrefix, marker) = (text[0] == 'p', text[2..]);
         return true;
+    }
+
+    /// <summary>The text a continuation token this cluster issues carries (base64url of UTF-8), or null when the token is not one.</summary>
+    internal static string? DecodeTokenText(string token)
+    {
+        if (token.Length == 0 || !token.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            return null;
+        }
+
+        byte[] bytes = new byte[Base64Url.GetMaxDecodedLength(token.Length)];
+        if (!Base64Url.TryDecodeFromChars(token, bytes, out int written))
+        {
+            return null;
+        }
+
+        try
+        {
+            return new UTF8Encoding(false, true).GetString(bytes, 0, written);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
     }
 }
